@@ -1,0 +1,82 @@
+"""Scheduling approved bulletins onto communes, and the playlists that result."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter
+
+from audio_library.timestamps import utc_now
+from controller.accounts import Role
+from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
+from devices.registry import Commune, get_commune
+from schedules import (
+    Broadcast,
+    BroadcastCreate,
+    BroadcastPublic,
+    Bulletin,
+    BulletinNotFound,
+    current_playlist,
+    notice_for,
+    publish_playlist,
+    schedule_broadcast,
+)
+
+router = APIRouter(tags=["broadcasts"])
+
+
+@router.post("/broadcasts", status_code=201)
+def create_broadcast(
+    data: BroadcastCreate, session: SessionDep, user: CurrentUser, services: ServicesDep
+) -> BroadcastPublic:
+    """Schedule an approved bulletin; a time without offset is read in the scheduler's time zone."""
+    require_role(user, Role.OFFICER, Role.ADMIN)
+    sched = services.settings.scheduler
+    commune = get_commune(session, data.commune_code)
+    require_commune(session, user, commune)
+    bulletin = session.get(Bulletin, data.bulletin_id)
+    if bulletin is None:
+        raise BulletinNotFound(f"no bulletin {data.bulletin_id}")
+    bulletin_commune = session.get(Commune, bulletin.commune_id)
+    assert bulletin_commune is not None and user.id is not None
+    require_commune(session, user, bulletin_commune)
+    starts_at = data.starts_at
+    if starts_at.tzinfo is None:
+        starts_at = starts_at.replace(tzinfo=ZoneInfo(sched.timezone))
+    now = utc_now()
+    lookback = timedelta(minutes=sched.max_item_duration_min)
+    broadcast = schedule_broadcast(
+        session, bulletin, commune, starts_at, created_by=user.id, now=now, lookback=lookback
+    )
+    stored, changed = publish_playlist(
+        session, commune, now=now, horizon=timedelta(hours=sched.playlist_horizon_h), lookback=lookback
+    )
+    session.commit()
+    if changed:
+        services.notify(notice_for(commune, stored))
+    return BroadcastPublic.model_validate(broadcast)
+
+
+@router.get("/broadcasts/{broadcast_id}")
+def get_broadcast(broadcast_id: int, session: SessionDep, user: CurrentUser) -> BroadcastPublic:
+    broadcast = session.get(Broadcast, broadcast_id)
+    commune = session.get(Commune, broadcast.commune_id) if broadcast else None
+    if broadcast is None or commune is None:
+        raise BulletinNotFound(f"no broadcast {broadcast_id}", message_vi="Không tìm thấy lịch phát.")
+    require_commune(session, user, commune)
+    return BroadcastPublic.model_validate(broadcast)
+
+
+@router.get("/communes/{commune_code}/playlist")
+def commune_playlist(commune_code: str, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """The playlist the commune's nodes currently have (empty before anything was scheduled)."""
+    commune = get_commune(session, commune_code)
+    require_commune(session, user, commune)
+    stored = current_playlist(session, commune)
+    if stored is None:
+        return {"v": 1, "commune": commune.code, "version": 0, "generated_at": None, "items": []}
+    content: dict[str, Any] = json.loads(stored.content)
+    return content

@@ -1,0 +1,116 @@
+"""Provinces, communes, clusters, and the fleet overview."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlmodel import col, select
+
+from controller.accounts import Role, commune_scope
+from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
+from controller.errors import NotFound
+from controller.provisioning import provision_device
+from devices.fleet import FleetSummary, fleet_summary
+from devices.proof_of_play import PlayRecord, PlayRecordPublic
+from devices.protocol import CODE_PATTERN
+from devices.registry import (
+    CommunePublic,
+    Device,
+    DevicePublic,
+    Province,
+    add_commune,
+    add_province,
+    get_commune,
+)
+
+router = APIRouter(tags=["registry"])
+
+
+class PlaceCreate(BaseModel):
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+
+
+class DeviceCreate(BaseModel):
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str = Field(default="", max_length=200)
+
+
+class MqttCredentials(BaseModel):
+    client_id: str
+    username: str
+    password: str
+    host: str
+    port: int
+
+
+class ProvisionedDevice(BaseModel):
+    device: DevicePublic
+    credentials: MqttCredentials
+
+
+@router.post("/provinces", status_code=201)
+def create_province(data: PlaceCreate, session: SessionDep, user: CurrentUser) -> dict[str, object]:
+    require_role(user, Role.ADMIN)
+    province = add_province(session, data.code, data.name)
+    session.commit()
+    return {"id": province.id, "code": province.code, "name": province.name}
+
+
+@router.post("/provinces/{province_code}/communes", status_code=201)
+def create_commune(province_code: str, data: PlaceCreate, session: SessionDep, user: CurrentUser) -> CommunePublic:
+    require_role(user, Role.ADMIN)
+    province = session.exec(select(Province).where(Province.code == province_code)).first()
+    if province is None:
+        raise NotFound(f"no province {province_code[:80]!r}", message_vi="Không tìm thấy tỉnh.")
+    commune = add_commune(session, province, data.code, data.name)
+    session.commit()
+    return CommunePublic.model_validate(commune)
+
+
+@router.post("/communes/{commune_code}/devices", status_code=201)
+def create_device(
+    commune_code: str, data: DeviceCreate, session: SessionDep, user: CurrentUser, services: ServicesDep
+) -> ProvisionedDevice:
+    """Register a cluster. The response carries its MQTT password: the only time it is shown."""
+    require_role(user, Role.ADMIN)
+    device, creds = provision_device(session, services.settings, commune_code, data.code, data.name)
+    mqtt = services.settings.mqtt
+    return ProvisionedDevice(
+        device=DevicePublic.model_validate(device),
+        credentials=MqttCredentials(
+            client_id=creds.client_id,
+            username=creds.username,
+            password=creds.password,
+            host=mqtt.host,
+            port=mqtt.port,
+        ),
+    )
+
+
+@router.get("/communes/{commune_code}/devices")
+def list_devices(commune_code: str, session: SessionDep, user: CurrentUser) -> list[DevicePublic]:
+    commune = get_commune(session, commune_code)
+    require_commune(session, user, commune)
+    devices = session.exec(select(Device).where(Device.commune_id == commune.id).order_by(col(Device.code)))
+    return [DevicePublic.model_validate(d) for d in devices]
+
+
+@router.get("/fleet/summary")
+def summary(session: SessionDep, user: CurrentUser) -> FleetSummary:
+    """Cluster counts over the communes the user answers for (all of them for an admin)."""
+    return fleet_summary(session, commune_scope(session, user))
+
+
+@router.get("/communes/{commune_code}/plays")
+def list_plays(commune_code: str, session: SessionDep, user: CurrentUser, limit: int = 200) -> list[PlayRecordPublic]:
+    """Proof of play, newest first."""
+    commune = get_commune(session, commune_code)
+    require_commune(session, user, commune)
+    rows = session.exec(
+        select(PlayRecord)
+        .where(PlayRecord.commune_code == commune.code)
+        .order_by(col(PlayRecord.started_at).desc())
+        .limit(max(1, min(limit, 1000)))
+    )
+    return [PlayRecordPublic.model_validate(r) for r in rows]

@@ -1,0 +1,259 @@
+"""The `loaxa` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from audio_library.errors import LoaxaError
+from controller.settings import Settings
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from controller.app import create_app
+
+    host = args.host or settings.web.host
+    port = args.port if args.port is not None else settings.web.port
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from controller.db import make_engine, wait_for_database
+    from controller.migrate import upgrade
+
+    engine = make_engine(settings.database)
+    wait_for_database(engine, settings.database.wait_timeout_s)
+    engine.dispose()
+    upgrade(settings.database.url, args.revision)
+    print(f"database at revision {args.revision}")
+    return 0
+
+
+def cmd_node(args: argparse.Namespace, settings: Settings) -> int:
+    from firmware_sim import NodeAgent
+
+    agent = NodeAgent(settings.node)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(agent.run())
+    return 0
+
+
+def cmd_fleet(args: argparse.Namespace, settings: Settings) -> int:
+    from controller.fleet_provisioning import ensure_fleet_identities
+    from firmware_sim import Fleet
+
+    state_root = Path(args.state_dir) if args.state_dir else settings.node.state_dir / "fleet"
+    identities = ensure_fleet_identities(
+        settings, state_root / "identities.json", args.nodes, args.commune, prefix=args.prefix
+    )
+    fleet = Fleet(settings.node, identities, state_root)
+    print(f"fleet: {len(identities)} node(s) in commune(s) {', '.join(args.commune)}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(fleet.run())
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from controller.demo import run_demo
+
+    return run_demo(settings, duration_s=args.duration, port=args.port)
+
+
+def cmd_tts_normalize(args: argparse.Namespace, settings: Settings) -> int:
+    from tts.normalizer import normalize
+
+    print(normalize(args.text, dialect=args.dialect or settings.tts.dialect))
+    return 0
+
+
+def cmd_tts_say(args: argparse.Namespace, settings: Settings) -> int:
+    from audio_library import encode_broadcast
+    from tts.espeak import EspeakSynthesizer
+    from tts.normalizer import normalize
+
+    dialect = args.dialect or settings.tts.dialect
+    speech = asyncio.run(
+        EspeakSynthesizer(settings.tts).synthesize(normalize(args.text, dialect=dialect), dialect=dialect)
+    )
+    encoded = encode_broadcast(speech.audio, settings.audio)
+    Path(args.output).write_bytes(encoded.data)
+    print(
+        f"{args.output}: {encoded.codec}, {encoded.duration_ms} ms, {len(encoded.data)} bytes",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_device_add(args: argparse.Namespace, settings: Settings) -> int:
+    from controller.db import make_engine, session_factory
+    from controller.provisioning import provision_device
+
+    engine = make_engine(settings.database)
+    with session_factory(engine)() as session:
+        device, creds = provision_device(session, settings, args.commune, args.code, args.name)
+    engine.dispose()
+    if args.json:
+        print(json.dumps({"client_id": creds.client_id, "username": creds.username, "password": creds.password}))
+    else:
+        print(
+            f"Đã thêm cụm loa {device.code}.\nclient_id: {creds.client_id}\nusername:  {creds.username}\n"
+            f"password:  {creds.password}\n(Mật khẩu chỉ hiển thị một lần.)"
+        )
+    return 0
+
+
+def cmd_place_add(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlmodel import select
+
+    from controller.db import make_engine, session_factory
+    from controller.errors import NotFound
+    from devices.registry import Province, add_commune, add_province
+
+    engine = make_engine(settings.database)
+    with session_factory(engine)() as session:
+        if args.kind == "province":
+            add_province(session, args.code, args.name)
+        else:
+            province = session.exec(select(Province).where(Province.code == args.province)).first()
+            if province is None:
+                raise NotFound(f"no province {args.province}", message_vi="Không tìm thấy tỉnh.")
+            add_commune(session, province, args.code, args.name)
+        session.commit()
+    engine.dispose()
+    print(f"{args.kind} {args.code} added")
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
+    from controller.accounts import Role, UserCreate
+    from controller.api.users import create_user_from
+    from controller.db import make_engine, session_factory
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Mật khẩu: ")
+    data = UserCreate(
+        username=args.username,
+        full_name=args.full_name,
+        role=Role(args.role),
+        password=password,
+        province_code=args.province,
+        commune_codes=args.commune or [],
+    )
+    engine = make_engine(settings.database)
+    with session_factory(engine)() as session:
+        create_user_from(session, data)
+        session.commit()
+    engine.dispose()
+    print(f"user {args.username} ({args.role}) added")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="loaxa", description="Loaxa: điều khiển truyền thanh cơ sở")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the controller (HTTP API + MQTT)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    up = db.add_parser("upgrade", help="apply migrations")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    node = sub.add_parser("node", help="run one speaker-node agent (settings LOAXA_NODE__*)")
+    node.set_defaults(func=cmd_node)
+
+    fleet = sub.add_parser("fleet", help="run many simulated nodes in one process")
+    fleet.add_argument("--nodes", type=int, required=True)
+    fleet.add_argument("--commune", action="append", required=True, help="commune code; repeat to spread nodes")
+    fleet.add_argument("--prefix", default="SIM", help="device code prefix for provisioned nodes")
+    fleet.add_argument("--state-dir")
+    fleet.set_defaults(func=cmd_fleet)
+
+    demo = sub.add_parser("demo", help="broker + controller + 10 simulated nodes, offline")
+    demo.add_argument("--duration", type=float, default=0, help="stop after N seconds (0: until Ctrl-C)")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.set_defaults(func=cmd_demo)
+
+    tts = sub.add_parser("tts", help="speech").add_subparsers(dest="tts_command", required=True)
+    norm = tts.add_parser("normalize", help="print the spoken form of TEXT")
+    norm.add_argument("text")
+    norm.add_argument("--dialect", choices=["north", "south"])
+    norm.set_defaults(func=cmd_tts_normalize)
+    say = tts.add_parser("say", help="write TEXT as a finished broadcast file")
+    say.add_argument("text")
+    say.add_argument("-o", "--output", required=True)
+    say.add_argument("--dialect", choices=["north", "south"])
+    say.set_defaults(func=cmd_tts_say)
+
+    device = sub.add_parser("device", help="speaker clusters").add_subparsers(dest="device_command", required=True)
+    dadd = device.add_parser("add", help="register a cluster and print its MQTT credentials")
+    dadd.add_argument("--commune", required=True)
+    dadd.add_argument("--code", required=True)
+    dadd.add_argument("--name", default="")
+    dadd.add_argument("--json", action="store_true")
+    dadd.set_defaults(func=cmd_device_add)
+
+    for kind in ("province", "commune"):
+        place = sub.add_parser(kind, help=f"{kind}s").add_subparsers(dest=f"{kind}_command", required=True)
+        padd = place.add_parser("add")
+        padd.add_argument("code")
+        padd.add_argument("name")
+        if kind == "commune":
+            padd.add_argument("--province", required=True)
+        padd.set_defaults(func=cmd_place_add, kind=kind)
+
+    user = sub.add_parser("user", help="users").add_subparsers(dest="user_command", required=True)
+    uadd = user.add_parser("add")
+    uadd.add_argument("username")
+    uadd.add_argument("--role", required=True, choices=["admin", "monitor", "officer", "approver"])
+    uadd.add_argument("--full-name", default="")
+    uadd.add_argument("--province")
+    uadd.add_argument("--commune", action="append")
+    uadd.add_argument("--password-stdin", action="store_true")
+    uadd.set_defaults(func=cmd_user_add)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = _settings()
+    except ValidationError as exc:
+        print(f"loaxa: invalid settings:\n{exc}", file=sys.stderr)
+        return 2
+    _logging(settings)
+    try:
+        result: int = args.func(args, settings)
+        return result
+    except LoaxaError as exc:
+        print(f"loaxa: {exc.message_vi} ({exc.code}: {exc.detail})", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

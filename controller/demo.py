@@ -1,0 +1,218 @@
+"""`loaxa demo`: the whole system on one machine, offline.
+
+A private mosquitto, the controller on SQLite with espeak-ng, 10 simulated speaker clusters in two
+communes, demo users, and a few bulletins that go through writing, approval and scheduling over the
+real HTTP API, then play on the nodes. State lives under var/demo and is recreated on every run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import shutil
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from audio_library import AudioSettings
+from controller.accounts import Role, UserCreate
+from controller.api.users import create_user_from
+from controller.app import create_app
+from controller.db import make_engine, session_factory
+from controller.fleet_provisioning import ensure_fleet_identities
+from controller.migrate import upgrade
+from controller.settings import DatabaseSettings, Settings
+from devices.mosquitto import MosquittoProcess
+from devices.registry import add_commune, add_province
+from firmware_sim import Fleet
+
+log = logging.getLogger("loaxa.demo")
+
+DEMO_DIR = Path("var/demo")
+COMMUNES = {"XA-AN-BINH": "Xã An Bình", "XA-PHU-MY": "Xã Phú Mỹ"}
+NODES = 10
+USERS = [
+    ("quantri", Role.ADMIN, "Quản trị viên", []),
+    ("canbo.anbinh", Role.OFFICER, "Cán bộ văn hóa xã An Bình", ["XA-AN-BINH"]),
+    ("canbo.phumy", Role.OFFICER, "Cán bộ văn hóa xã Phú Mỹ", ["XA-PHU-MY"]),
+    ("duyet", Role.APPROVER, "Lãnh đạo UBND duyệt tin", list(COMMUNES)),
+]
+DEMO_PASSWORD = "loaxa-demo"
+# Airtime of the first bulletin: far enough ahead for the nodes to download the audio.
+FIRST_AIR_DELAY_S = 15
+GAP_S = 3
+
+
+def demo_settings(base: Settings, port: int) -> Settings:
+    root = DEMO_DIR.resolve()
+    mqtt = MosquittoProcess.settings_for(root / "broker", base.mqtt)
+    return base.model_copy(
+        update={
+            "env": "demo",
+            "database": DatabaseSettings(url=f"sqlite:///{root / 'loaxa.db'}"),
+            "audio": AudioSettings(storage_dir=root / "audio"),
+            "mqtt": mqtt,
+            "web": base.web.model_copy(update={"port": port}),
+            "node": base.node.model_copy(
+                update={
+                    "broker_host": mqtt.host,
+                    "broker_port": mqtt.port,
+                    "controller_url": f"http://127.0.0.1:{port}",
+                    "playlist_poll_interval_s": 30.0,
+                }
+            ),
+        }
+    )
+
+
+def seed(settings: Settings) -> None:
+    engine = make_engine(settings.database)
+    with session_factory(engine)() as session:
+        province = add_province(session, "TINH-DEMO", "Tỉnh Demo")
+        for code, name in COMMUNES.items():
+            add_commune(session, province, code, name)
+        for username, role, full_name, communes in USERS:
+            create_user_from(
+                session,
+                UserCreate(
+                    username=username,
+                    role=role,
+                    full_name=full_name,
+                    password=DEMO_PASSWORD,
+                    commune_codes=communes,
+                ),
+            )
+        session.commit()
+    engine.dispose()
+
+
+def _login(client: httpx.Client, username: str) -> dict[str, str]:
+    response = client.post("/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD})
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def publish_bulletins(base_url: str) -> int:
+    """Write, submit, approve and schedule the sample bulletins through the HTTP API, like people would."""
+    samples: list[dict[str, Any]] = json.loads(
+        resources.files("controller").joinpath("demo_data/bulletins.json").read_text(encoding="utf-8")
+    )
+    next_start = {code: datetime.now(UTC) + timedelta(seconds=FIRST_AIR_DELAY_S) for code in COMMUNES}
+    with httpx.Client(base_url=base_url, timeout=120) as client:
+        approver = _login(client, "duyet")
+        for sample in samples:
+            commune = sample["commune"]
+            officer = _login(client, "canbo.anbinh" if commune == "XA-AN-BINH" else "canbo.phumy")
+            created = client.post(
+                "/api/v1/bulletins",
+                headers=officer,
+                json={
+                    "commune_code": commune,
+                    "title": sample["title"],
+                    "body": sample["body"],
+                    "topic": sample["topic"],
+                    "priority": sample["priority"],
+                    "legal_refs": sample["legal_refs"],
+                },
+            )
+            created.raise_for_status()
+            bulletin_id = created.json()["id"]
+            client.post(f"/api/v1/bulletins/{bulletin_id}/submit", headers=officer).raise_for_status()
+            approved = client.post(f"/api/v1/bulletins/{bulletin_id}/approve", headers=approver)
+            approved.raise_for_status()
+            starts_at = next_start[commune]
+            client.post(
+                "/api/v1/broadcasts",
+                headers=officer,
+                json={
+                    "bulletin_id": bulletin_id,
+                    "commune_code": commune,
+                    "starts_at": starts_at.isoformat(),
+                },
+            ).raise_for_status()
+            playlist = client.get(f"/api/v1/communes/{commune}/playlist", headers=officer).json()
+            duration_ms = next(
+                i["duration_ms"]
+                for i in playlist["items"]
+                if i["starts_at"] and datetime.fromisoformat(i["starts_at"]) == starts_at
+            )
+            print(
+                f"  lịch phát: {commune} {starts_at.astimezone().strftime('%H:%M:%S')} "
+                f"«{sample['title']}» ({duration_ms / 1000:.1f} s)",
+                flush=True,
+            )
+            next_start[commune] = starts_at + timedelta(milliseconds=duration_ms, seconds=GAP_S)
+    return len(samples)
+
+
+def run_demo(base: Settings, *, duration_s: float, port: int) -> int:
+    began = time.monotonic()
+    settings = demo_settings(base, port)
+    shutil.rmtree(DEMO_DIR, ignore_errors=True)
+    DEMO_DIR.mkdir(parents=True)
+    for noisy in ("httpx", "uvicorn.access", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    upgrade(settings.database.url)
+    seed(settings)
+    broker = MosquittoProcess(DEMO_DIR.resolve() / "broker", settings.mqtt)
+    broker.start()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host=settings.web.host, port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, name="controller", daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            broker.stop()
+            print("loaxa demo: the controller did not start (is the port in use? try --port)")
+            return 1
+        time.sleep(0.05)
+
+    identities = ensure_fleet_identities(
+        settings, DEMO_DIR / "fleet" / "identities.json", NODES, list(COMMUNES), prefix="LOA"
+    )
+    fleet = Fleet(settings.node, identities, DEMO_DIR.resolve() / "fleet")
+    base_url = f"http://{settings.web.host}:{port}"
+    print(f"\nLoaxa demo sẵn sàng sau {time.monotonic() - began:.1f} s", flush=True)
+    print(f"  API docs:   {base_url}/api/docs", flush=True)
+    print(f"  Đăng nhập:  {', '.join(u[0] for u in USERS)} / mật khẩu {DEMO_PASSWORD}", flush=True)
+    print(f"  Broker:     mqtt://{settings.mqtt.host}:{settings.mqtt.port}", flush=True)
+    print(
+        f"  {NODES} cụm loa mô phỏng ở {len(COMMUNES)} xã; bản ghi: {DEMO_DIR}/fleet/*/recordings\n",
+        flush=True,
+    )
+
+    async def main() -> None:
+        fleet_task = asyncio.create_task(fleet.run())
+        count = await asyncio.to_thread(publish_bulletins, base_url)
+        print(f"  {count} bản tin đã duyệt và lên lịch; các cụm loa sẽ phát khi đến giờ.\n", flush=True)
+        try:
+            if duration_s > 0:
+                await asyncio.sleep(max(0.0, duration_s - (time.monotonic() - began)))
+            else:
+                await asyncio.Event().wait()
+        finally:
+            fleet_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fleet_task
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        plays = sum(agent.plays for agent in fleet.agents)
+        print(f"\nLoaxa demo dừng: {plays} lượt phát đã ghi nhận trên {NODES} cụm loa.", flush=True)
+        server.should_exit = True
+        thread.join(10)
+        broker.stop()
+    return 0

@@ -1,0 +1,83 @@
+"""FastAPI dependencies, as `Annotated` aliases used by every route."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
+from sqlmodel import Session, select
+
+from controller.accounts import Role, User, commune_scope
+from controller.errors import Forbidden, NotAuthenticated, OutOfScope
+from controller.services import Services
+from controller.tokens import user_id_from_token
+from devices.credentials import verify_password
+from devices.registry import Commune, Device
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_session(services: ServicesDep) -> Iterator[Session]:
+    with services.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+_bearer = HTTPBearer(auto_error=False)
+_basic = HTTPBasic(auto_error=False)
+
+
+def get_current_user(
+    session: SessionDep,
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    if credentials is None:
+        raise NotAuthenticated("bearer token required")
+    user_id = user_id_from_token(credentials.credentials, services.settings.secret_key.get_secret_value())
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise NotAuthenticated("user no longer active")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_current_device(
+    session: SessionDep, credentials: Annotated[HTTPBasicCredentials | None, Depends(_basic)]
+) -> Device:
+    """A speaker node, authenticated with its own MQTT credentials over HTTP Basic."""
+    if credentials is None:
+        raise NotAuthenticated("device credentials required")
+    device = session.exec(select(Device).where(Device.mqtt_username == credentials.username)).first()
+    if (
+        device is None
+        or device.revoked_at is not None
+        or not verify_password(credentials.password, device.password_hash)
+    ):
+        raise NotAuthenticated("unknown device or wrong password")
+    return device
+
+
+CurrentDevice = Annotated[Device, Depends(get_current_device)]
+
+
+def require_role(user: User, *roles: Role) -> None:
+    if user.role not in roles:
+        raise Forbidden(f"role {user.role} may not do this; needs one of {', '.join(roles)}")
+
+
+def require_commune(session: Session, user: User, commune: Commune) -> None:
+    scope = commune_scope(session, user)
+    if scope is not None and commune.id not in scope:
+        raise OutOfScope(f"user {user.username} has no access to commune {commune.code}")

@@ -1,0 +1,27 @@
+"""Every table of every package, imported so that `SQLModel.metadata` knows them all (for Alembic)."""
+
+from sqlmodel import SQLModel
+
+from audio_library.asset import AudioAsset
+from controller.accounts import User, UserCommune
+from devices.proof_of_play import PlayRecord
+from devices.registry import Commune, Device, Province
+from schedules.broadcast import Broadcast
+from schedules.bulletin import Bulletin
+from schedules.publication import CommunePlaylist
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "AudioAsset",
+    "Broadcast",
+    "Bulletin",
+    "Commune",
+    "CommunePlaylist",
+    "Device",
+    "PlayRecord",
+    "Province",
+    "User",
+    "UserCommune",
+    "metadata",
+]

@@ -1,0 +1,23 @@
+"""Registering clusters: the registry row, its credentials, and the broker's auth files, in one step."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from controller.settings import Settings
+from devices.broker import sync_broker_auth
+from devices.credentials import Credentials
+from devices.registry import Device, add_device, get_commune
+
+
+def provision_device(
+    session: Session, settings: Settings, commune_code: str, code: str, name: str = ""
+) -> tuple[Device, Credentials]:
+    """Add a device and mirror the registry to the broker. The password in the result is shown once."""
+    commune = get_commune(session, commune_code)
+    device, credentials = add_device(
+        session, commune, code, name=name, hash_iterations=settings.mqtt.password_hash_iterations
+    )
+    session.commit()
+    sync_broker_auth(session, settings.mqtt)
+    return device, credentials

@@ -1,0 +1,72 @@
+"""The composition root's parts, built once at start-up from the settings and shared by the routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, inspect
+from sqlmodel import Session
+
+from audio_library import AssetStore
+from controller.db import make_engine, session_factory, wait_for_database
+from controller.errors import DatabaseNotMigrated
+from controller.settings import Settings
+from devices.broker import sync_broker_auth
+from devices.errors import BrokerUnavailable
+from devices.link import MqttLink
+from devices.protocol import PlaylistNotice, commune_playlist_topic, encode
+from devices.uplink import UplinkHandler
+from tts.espeak import EspeakSynthesizer
+from tts.synthesizer import Synthesizer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: Callable[[], Session]
+    store: AssetStore
+    synthesizer: Synthesizer
+    link: MqttLink | None = field(default=None)
+
+    def notify(self, notice: PlaylistNotice) -> None:
+        """Tell the commune's nodes a new playlist is ready. Retained, so a node that connects later sees it.
+
+        A failure is logged, not raised: the playlist is already stored and nodes poll for it anyway.
+        """
+        if self.link is None:
+            return
+        try:
+            self.link.publish(commune_playlist_topic(notice.commune), encode(notice), retain=True)
+        except BrokerUnavailable as exc:
+            log.warning("playlist notice for %s not sent, nodes will poll: %s", notice.commune, exc)
+
+    def close(self) -> None:
+        if self.link is not None:
+            self.link.stop()
+        self.engine.dispose()
+
+
+def build_services(settings: Settings, *, connect_mqtt: bool = True) -> Services:
+    engine = make_engine(settings.database)
+    wait_for_database(engine, settings.database.wait_timeout_s)
+    if not inspect(engine).has_table("alembic_version"):
+        raise DatabaseNotMigrated(f"{engine.url.render_as_string(hide_password=True)} has no schema")
+    sessions = session_factory(engine)
+    services = Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        store=AssetStore(settings.audio.storage_dir),
+        synthesizer=EspeakSynthesizer(settings.tts),
+    )
+    if connect_mqtt:
+        with sessions() as session:
+            sync_broker_auth(session, settings.mqtt)
+        services.link = MqttLink(settings.mqtt, UplinkHandler(sessions))
+        services.link.start()
+    return services

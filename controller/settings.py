@@ -1,0 +1,59 @@
+"""The one settings object: environment variables `LOAXA_*`, nested sections with `__`.
+
+Example: `LOAXA_DATABASE__URL=postgresql+psycopg://loaxa@db/loaxa`, `LOAXA_MQTT__PORT=8883`.
+Built once by the entry point; each package receives only its own section.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from audio_library import AudioSettings
+from devices.settings import DEFAULT_CONTROLLER_PASSWORD, MqttSettings
+from firmware_sim.config import NodeSettings
+from schedules import SchedulerSettings
+from tts.settings import TtsSettings
+
+DEFAULT_SECRET_KEY = "loaxa-development-secret-key-change-me-please"
+
+
+class DatabaseSettings(BaseModel):
+    url: str = "sqlite:///var/loaxa.db"
+    # At boot the database may still be starting (PostgreSQL under systemd): wait this long for it.
+    wait_timeout_s: float = Field(default=30.0, ge=0)
+    echo: bool = False
+
+
+class WebSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    # How long an API login token lasts: one working day of an officer.
+    token_ttl_s: int = Field(default=8 * 3600, gt=0)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LOAXA_", env_nested_delimiter="__", env_file=None, extra="ignore")
+
+    env: Literal["dev", "demo", "test", "production"] = "dev"
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
+    log_level: str = "INFO"
+    database: DatabaseSettings = DatabaseSettings()
+    web: WebSettings = WebSettings()
+    mqtt: MqttSettings = MqttSettings()
+    audio: AudioSettings = AudioSettings()
+    tts: TtsSettings = TtsSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    node: NodeSettings = NodeSettings()
+
+    @model_validator(mode="after")
+    def _no_default_secrets_in_production(self) -> Settings:
+        if self.env in ("dev", "demo", "test"):
+            return self
+        if self.secret_key.get_secret_value() == DEFAULT_SECRET_KEY or len(self.secret_key.get_secret_value()) < 32:
+            raise ValueError("LOAXA_SECRET_KEY must be set to a random value of 32+ characters outside dev/demo")
+        if self.mqtt.password.get_secret_value() == DEFAULT_CONTROLLER_PASSWORD:
+            raise ValueError("LOAXA_MQTT__PASSWORD must be changed from its default outside dev/demo")
+        return self

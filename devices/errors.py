@@ -1,0 +1,41 @@
+"""Errors of the device registry and the MQTT link."""
+
+from __future__ import annotations
+
+from audio_library.errors import LoaxaError
+
+
+class DeviceError(LoaxaError):
+    code = "device_error"
+    http_status = 400
+    message_vi = "Lỗi thiết bị."
+
+
+class UnknownCommune(DeviceError):
+    code = "unknown_commune"
+    http_status = 404
+    message_vi = "Không tìm thấy xã."
+
+
+class UnknownDevice(DeviceError):
+    code = "unknown_device"
+    http_status = 404
+    message_vi = "Không tìm thấy cụm loa."
+
+
+class DuplicateCode(DeviceError):
+    code = "duplicate_code"
+    http_status = 409
+    message_vi = "Mã này đã được dùng."
+
+
+class InvalidCode(DeviceError):
+    code = "invalid_code"
+    http_status = 422
+    message_vi = "Mã chỉ gồm chữ không dấu, số, dấu chấm, gạch ngang hoặc gạch dưới (tối đa 64 ký tự)."
+
+
+class BrokerUnavailable(DeviceError):
+    code = "broker_unavailable"
+    http_status = 503
+    message_vi = "Không kết nối được máy chủ MQTT."

@@ -1,0 +1,87 @@
+"""The controller's MQTT connection: the one module in loaxa that touches paho-mqtt.
+
+paho runs its network loop in its own thread; incoming messages are handed to a callback there.
+Every message is handled inside a try/except so that one bad message never stops the next.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+from devices.errors import BrokerUnavailable
+from devices.protocol import CONTROLLER_SUBSCRIPTIONS
+from devices.settings import MqttSettings
+
+log = logging.getLogger(__name__)
+
+MessageHandler = Callable[[str, bytes], None]
+
+
+class MqttLink:
+    def __init__(self, settings: MqttSettings, on_message: MessageHandler, *, client_id: str | None = None) -> None:
+        self._settings = settings
+        self._handler = on_message
+        self._connected = threading.Event()
+        self._client = paho.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=client_id or settings.username,
+            protocol=paho.MQTTv311,
+        )
+        self._client.username_pw_set(settings.username, settings.password.get_secret_value())
+        # After a broker restart, retry quickly at first, then back off to avoid a reconnect storm.
+        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def start(self) -> None:
+        self._client.connect_async(self._settings.host, self._settings.port, keepalive=self._settings.keepalive_s)
+        self._client.loop_start()
+
+    def wait_connected(self, timeout_s: float) -> bool:
+        return self._connected.wait(timeout_s)
+
+    def stop(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+        self._connected.clear()
+
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
+        """Publish at QoS 1 and wait for the broker's PUBACK; BrokerUnavailable if it does not come."""
+        info = self._client.publish(topic, payload, qos=1, retain=retain)
+        try:
+            info.wait_for_publish(timeout=self._settings.publish_timeout_s)
+        except (RuntimeError, ValueError) as exc:
+            raise BrokerUnavailable(f"publish to {topic} failed: {exc}") from exc
+        if not info.is_published():
+            raise BrokerUnavailable(f"no PUBACK for {topic} within {self._settings.publish_timeout_s} s")
+
+    def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
+        if reason_code.is_failure:
+            log.error("broker refused the controller: %s", reason_code)
+            return
+        # Subscriptions do not survive a reconnect with a clean session: subscribe every time.
+        for topic in CONTROLLER_SUBSCRIPTIONS:
+            client.subscribe(topic, qos=1)
+        self._connected.set()
+        log.info("connected to broker %s:%s", self._settings.host, self._settings.port)
+
+    def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
+        self._connected.clear()
+        log.warning("disconnected from broker: %s", reason_code)
+
+    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        try:
+            self._handler(message.topic, bytes(message.payload))
+        except Exception:
+            log.exception("message on %s could not be handled; dropped", message.topic[:200])

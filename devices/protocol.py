@@ -1,0 +1,192 @@
+"""The device protocol, version 1: MQTT topics and the JSON payloads nodes and controller exchange.
+
+This module is the single source of truth shared by the controller and the speaker-node agent
+(`firmware_sim`), so it imports nothing but pydantic and the standard library. `docs/protocol.md`
+describes the same thing for people; change both together and bump `PROTOCOL_VERSION` on any
+incompatible change.
+
+Topic layout (every topic starts with `loaxa/v1/`):
+
+- `communes/{commune}/playlist`  controller -> nodes, retained: the commune's newest playlist version.
+- `devices/{device}/state`       node -> controller, retained: birth ("online") and last will ("offline").
+- `devices/{device}/play`        node -> controller, QoS 1: proof of play.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Annotated, Final, Literal, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+PROTOCOL_VERSION: Final = 1
+TOPIC_ROOT = f"loaxa/v{PROTOCOL_VERSION}"
+
+# A node's payloads are a few hundred bytes; anything near this limit is garbage or an attack.
+MAX_PAYLOAD_BYTES = 16 * 1024
+
+# Codes become MQTT topic levels and usernames: no wildcards, separators or spaces.
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+_CODE_RE = re.compile(CODE_PATTERN)
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+Code = Annotated[str, Field(pattern=CODE_PATTERN)]
+
+Priority = Literal["normal", "priority", "emergency"]
+
+
+class ProtocolError(ValueError):
+    """A topic or payload that does not follow this protocol."""
+
+
+def is_valid_code(code: str) -> bool:
+    """True when `code` can be a commune or device code (a single, wildcard-free topic level)."""
+    return bool(_CODE_RE.match(code))
+
+
+def commune_playlist_topic(commune_code: str) -> str:
+    return f"{TOPIC_ROOT}/communes/{commune_code}/playlist"
+
+
+def commune_topics_filter(commune_code: str) -> str:
+    """Everything a node of this commune may read about its commune."""
+    return f"{TOPIC_ROOT}/communes/{commune_code}/#"
+
+
+def device_state_topic(device_code: str) -> str:
+    return f"{TOPIC_ROOT}/devices/{device_code}/state"
+
+
+def device_play_topic(device_code: str) -> str:
+    return f"{TOPIC_ROOT}/devices/{device_code}/play"
+
+
+def device_topics_filter(device_code: str) -> str:
+    return f"{TOPIC_ROOT}/devices/{device_code}/#"
+
+
+# What the controller subscribes to: every device's uplink.
+CONTROLLER_SUBSCRIPTIONS = (
+    f"{TOPIC_ROOT}/devices/+/state",
+    f"{TOPIC_ROOT}/devices/+/play",
+)
+
+DeviceChannel = Literal["state", "play"]
+
+
+def parse_device_topic(topic: str) -> tuple[str, DeviceChannel]:
+    """Split `loaxa/v1/devices/{code}/{channel}` into (code, channel); raise ProtocolError otherwise."""
+    parts = topic.split("/")
+    if len(parts) != 5 or "/".join(parts[:3]) != f"{TOPIC_ROOT}/devices":
+        raise ProtocolError(f"not a device uplink topic: {topic[:200]!r}")
+    code, channel = parts[3], parts[4]
+    if not is_valid_code(code):
+        raise ProtocolError(f"invalid device code in topic: {code[:80]!r}")
+    if channel == "state":
+        return code, "state"
+    if channel == "play":
+        return code, "play"
+    raise ProtocolError(f"unknown device channel: {channel[:80]!r}")
+
+
+class Message(BaseModel):
+    """Base of every payload: immutable, strict about unknown fields, and versioned."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    v: Literal[1] = PROTOCOL_VERSION
+
+
+class PlaylistNotice(Message):
+    """Retained on the commune's playlist topic: "version N is ready, pull it over HTTP"."""
+
+    type: Literal["playlist"] = "playlist"
+    commune: Code
+    version: int = Field(ge=0)
+    etag: str = Field(max_length=128)
+    issued_at: AwareDatetime
+
+
+class NodeState(Message):
+    """Birth ("online", published on connect) and last will ("offline", published by the broker)."""
+
+    type: Literal["state"] = "state"
+    state: Literal["online", "offline"]
+    session_seq: int = Field(ge=0, description="Increments on every connection the node makes.")
+    firmware: str = Field(max_length=64)
+    at: AwareDatetime | None = None
+
+
+class PlayReport(Message):
+    """Proof of play: this node played this item, from this audio, at this time."""
+
+    type: Literal["play"] = "play"
+    report_id: str = Field(min_length=8, max_length=64, description="Unique per report; makes retries idempotent.")
+    commune: Code
+    playlist_version: int = Field(ge=0)
+    item_id: str = Field(max_length=64)
+    asset_sha256: Sha256Hex
+    played_sha256: Sha256Hex | None = Field(
+        default=None, description="sha256 of the bytes the audio output received; None when nothing played."
+    )
+    scheduled_start: AwareDatetime
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    outcome: Literal["played", "failed"] = "played"
+    detail: str = Field(default="", max_length=500)
+
+
+class PlaylistItem(BaseModel):
+    """One item of a playlist, with its absolute start time."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    item_id: str = Field(max_length=64)
+    title: str = Field(max_length=300)
+    priority: Priority = "normal"
+    asset_sha256: Sha256Hex
+    asset_url: str = Field(max_length=300, description="Path on the controller, relative to its base URL.")
+    codec: Literal["opus", "mp3"] = "opus"
+    duration_ms: int = Field(gt=0)
+    starts_at: AwareDatetime
+
+
+class Playlist(BaseModel):
+    """What `GET /api/v1/node/playlist` returns: the commune's compiled playlist, newest version."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    v: Literal[1] = PROTOCOL_VERSION
+    commune: Code
+    version: int = Field(ge=0)
+    generated_at: AwareDatetime
+    items: tuple[PlaylistItem, ...] = ()
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def encode(message: BaseModel) -> bytes:
+    return message.model_dump_json().encode()
+
+
+def decode(model: type[M], payload: bytes) -> M:
+    """Parse a payload into `model`; raise ProtocolError (never anything else) when it does not fit."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ProtocolError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProtocolError(f"payload is not JSON: {payload[:80]!r}") from exc
+    if isinstance(data, dict) and data.get("v") not in (None, PROTOCOL_VERSION):
+        raise ProtocolError(f"unsupported protocol version {data.get('v')!r}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ProtocolError(f"invalid {model.__name__}: {exc.error_count()} error(s): {exc}") from exc
+
+
+def utc_iso(moment: datetime) -> str:
+    """ISO 8601 with offset, the one time format on the wire."""
+    return moment.isoformat()

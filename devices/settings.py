@@ -1,0 +1,28 @@
+"""The `mqtt` settings section: how the controller reaches the broker and keeps its auth files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+
+DEFAULT_CONTROLLER_PASSWORD = "loaxa-dev-mqtt-password"
+
+
+class MqttSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=1883, ge=1, le=65535)
+    username: str = "loaxa-controller"
+    password: SecretStr = SecretStr(DEFAULT_CONTROLLER_PASSWORD)
+    # paho pings after this many idle seconds; the broker declares us gone after 1.5x of it.
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+    # How long a QoS 1 publish may wait for the broker's PUBACK before the caller is told it failed.
+    publish_timeout_s: float = Field(default=5.0, gt=0)
+    # The broker's password file and ACL, rewritten from the device registry on every change.
+    # Unset: the registry is not mirrored (the broker is managed by other means).
+    password_file: Path | None = None
+    acl_file: Path | None = None
+    # mosquitto reloads both files on SIGHUP; this file holds its PID.
+    broker_pid_file: Path | None = None
+    # PBKDF2-SHA512 rounds for stored device passwords (mosquitto's own default is 101).
+    password_hash_iterations: int = Field(default=1000, ge=101)

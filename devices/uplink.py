@@ -1,0 +1,84 @@
+"""What the controller does with messages from nodes: connection state and proof of play."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from devices.proof_of_play import PlayRecord
+from devices.protocol import NodeState, PlayReport, ProtocolError, decode, parse_device_topic
+from devices.registry import Commune, Device
+
+log = logging.getLogger(__name__)
+
+
+class UplinkHandler:
+    """Called by the MQTT link for every message on a device uplink topic.
+
+    A message that does not decode, or comes from an unknown or revoked device, is logged and dropped.
+    """
+
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
+        self._session_factory = session_factory
+
+    def __call__(self, topic: str, payload: bytes) -> None:
+        try:
+            code, channel = parse_device_topic(topic)
+            with self._session_factory() as session:
+                device = session.exec(select(Device).where(Device.code == code)).first()
+                if device is None or device.revoked_at is not None:
+                    log.warning("message from unknown or revoked device %r dropped", code)
+                    return
+                if channel == "state":
+                    self._state(session, device, decode(NodeState, payload))
+                else:
+                    self._play(session, device, decode(PlayReport, payload))
+        except ProtocolError as exc:
+            log.warning("invalid message on %s dropped: %s", topic[:200], str(exc)[:300])
+
+    def _state(self, session: Session, device: Device, state: NodeState) -> None:
+        # A last will from an older session must not mark a newer session offline.
+        if state.session_seq < device.session_seq:
+            return
+        device.state = state.state
+        device.session_seq = state.session_seq
+        device.state_changed_at = datetime.now(UTC)
+        if state.firmware:
+            device.firmware = state.firmware
+        session.add(device)
+        session.commit()
+
+    def _play(self, session: Session, device: Device, report: PlayReport) -> None:
+        commune = session.get(Commune, device.commune_id)
+        if commune is None or commune.code != report.commune:
+            log.warning("device %s reported play for commune %r, not its own; dropped", device.code, report.commune)
+            return
+        if session.exec(select(PlayRecord).where(PlayRecord.report_id == report.report_id)).first() is not None:
+            return  # a retry of a report we already have
+        assert device.id is not None
+        delta = report.started_at - report.scheduled_start
+        session.add(
+            PlayRecord(
+                report_id=report.report_id,
+                device_id=device.id,
+                commune_code=report.commune,
+                playlist_version=report.playlist_version,
+                item_id=report.item_id,
+                asset_sha256=report.asset_sha256,
+                played_sha256=report.played_sha256,
+                scheduled_start=report.scheduled_start,
+                started_at=report.started_at,
+                ended_at=report.ended_at,
+                start_error_ms=round(delta.total_seconds() * 1000),
+                outcome=report.outcome,
+                detail=report.detail,
+            )
+        )
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # the same report raced in through another controller instance

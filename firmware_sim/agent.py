@@ -1,0 +1,311 @@
+"""The speaker-node agent: keeps the commune's playlist and audio cached, plays on time, reports plays.
+
+Three loops share one asyncio event loop:
+- MQTT: birth/last-will state, playlist notices from the controller, sending queued proof-of-play;
+- sync: pulls the playlist over HTTP (ETag) on a notice, on reconnect, and every poll interval,
+  downloading and verifying the audio it needs;
+- one timer per playlist item, which plays the cached audio at the item's absolute start time,
+  with or without a network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import aiomqtt
+import httpx
+from pydantic import ValidationError
+
+from devices.protocol import (
+    NodeState,
+    Playlist,
+    PlaylistItem,
+    PlaylistNotice,
+    PlayReport,
+    ProtocolError,
+    commune_topics_filter,
+    decode,
+    device_play_topic,
+    device_state_topic,
+    encode,
+)
+from firmware_sim.audio_cache import AudioCache, ChecksumMismatch
+from firmware_sim.config import NodeSettings
+from firmware_sim.outbox import Outbox
+from firmware_sim.sink import AudioSink, FileSink, PlayedAudio, PyAudioSink
+from firmware_sim.state import NodeState as LocalState
+
+log = logging.getLogger(__name__)
+
+# Long waits are slept in slices so that a wall-clock correction (NTP) is noticed before airtime.
+_MAX_SLEEP_SLICE_S = 30.0
+
+ItemKey = tuple[str, datetime, str]
+
+
+def make_sink(settings: NodeSettings) -> AudioSink:
+    if settings.sink == "pyaudio":
+        return PyAudioSink()
+    return FileSink(settings.recordings_dir or settings.state_dir / "recordings")
+
+
+class NodeAgent:
+    def __init__(
+        self,
+        settings: NodeSettings,
+        *,
+        sink: AudioSink | None = None,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        if not settings.device_code or not settings.commune:
+            raise ValueError("a node needs its device code and commune (LOAXA_NODE__DEVICE_CODE, __COMMUNE)")
+        self.settings = settings
+        self.code = settings.device_code
+        self.local = LocalState(settings.state_dir)
+        self.cache = AudioCache(settings.state_dir / "cache")
+        self.outbox = Outbox(settings.state_dir / "outbox")
+        self.sink = sink or make_sink(settings)
+        self._http = http
+        self._auth = httpx.BasicAuth(settings.device_code, settings.password.get_secret_value())
+        self.playlist: Playlist | None = None
+        self._etag = ""
+        self._timers: dict[ItemKey, asyncio.Task[None]] = {}
+        self._sync_wanted = asyncio.Event()
+        self._reports_waiting = asyncio.Event()
+        self.connected = asyncio.Event()
+        self.plays = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Run until cancelled."""
+        own_http = self._http is None
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=self.settings.http_timeout_s)
+        self._restore_playlist()
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._mqtt_loop(), name=f"{self.code}-mqtt")
+                group.create_task(self._sync_loop(), name=f"{self.code}-sync")
+        finally:
+            for task in self._timers.values():
+                task.cancel()
+            if own_http:
+                await self._http.aclose()
+
+    def _restore_playlist(self) -> None:
+        saved = self.local.load_playlist()
+        if saved is None:
+            return
+        raw, etag = saved
+        try:
+            playlist = Playlist.model_validate_json(raw)
+        except ValidationError:
+            log.warning("%s: saved playlist unreadable; waiting for a fresh one", self.code)
+            return
+        self._etag = etag
+        self._apply(playlist)
+
+    # -- MQTT --------------------------------------------------------------------------------------
+
+    def _state(self, state: str, seq: int) -> bytes:
+        return encode(
+            NodeState(
+                state="online" if state == "online" else "offline",
+                session_seq=seq,
+                firmware=self.settings.firmware,
+                at=datetime.now(UTC),
+            )
+        )
+
+    async def _mqtt_loop(self) -> None:
+        s = self.settings
+        delay = s.reconnect_min_s
+        while True:
+            seq = self.local.next_session_seq()
+            will = aiomqtt.Will(device_state_topic(self.code), self._state("offline", seq), qos=1, retain=True)
+            try:
+                async with aiomqtt.Client(
+                    s.broker_host,
+                    s.broker_port,
+                    username=self.code,
+                    password=s.password.get_secret_value(),
+                    identifier=self.code,
+                    will=will,
+                    keepalive=s.keepalive_s,
+                    timeout=s.publish_timeout_s,
+                ) as client:
+                    delay = s.reconnect_min_s
+                    await self._session(client, seq)
+            except aiomqtt.MqttError as exc:
+                log.info("%s: broker link down (%s); retrying in %.1f s", self.code, exc, delay)
+            finally:
+                self.connected.clear()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, s.reconnect_max_s)
+
+    async def _session(self, client: aiomqtt.Client, seq: int) -> None:
+        await client.publish(device_state_topic(self.code), self._state("online", seq), qos=1, retain=True)
+        await client.subscribe(commune_topics_filter(self.settings.commune), qos=1)
+        self.connected.set()
+        self._sync_wanted.set()  # whatever changed while we were away
+        sender = asyncio.create_task(self._send_reports(client), name=f"{self.code}-reports")
+        try:
+            async for message in client.messages:
+                self._on_message(str(message.topic), message.payload)
+        except asyncio.CancelledError:
+            # Shutting down on purpose: say so, since a clean disconnect suppresses the last will.
+            with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+                await client.publish(
+                    device_state_topic(self.code),
+                    self._state("offline", seq),
+                    qos=1,
+                    retain=True,
+                    timeout=1.0,
+                )
+            raise
+        finally:
+            sender.cancel()
+
+    def _on_message(self, topic: str, payload: object) -> None:
+        if not isinstance(payload, bytes | bytearray):
+            return
+        try:
+            notice = decode(PlaylistNotice, bytes(payload))
+        except ProtocolError as exc:
+            log.warning("%s: ignoring invalid message on %s: %s", self.code, topic[:200], str(exc)[:200])
+            return
+        if self.playlist is None or notice.version != self.playlist.version:
+            self._sync_wanted.set()
+
+    async def _send_reports(self, client: aiomqtt.Client) -> None:
+        while True:
+            self._reports_waiting.clear()
+            try:
+                for report in self.outbox.pending():
+                    await client.publish(
+                        device_play_topic(self.code),
+                        encode(report),
+                        qos=1,
+                        timeout=self.settings.publish_timeout_s,
+                    )
+                    self.outbox.done(report)
+            except aiomqtt.MqttError as exc:
+                log.info("%s: %d report(s) stay queued: %s", self.code, len(self.outbox), exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._reports_waiting.wait(), self.settings.playlist_poll_interval_s)
+
+    # -- playlist and audio over HTTP --------------------------------------------------------------
+
+    async def _sync_loop(self) -> None:
+        while True:
+            self._sync_wanted.clear()
+            try:
+                await self.sync_playlist()
+            except (httpx.HTTPError, ValidationError, ProtocolError) as exc:
+                log.info("%s: playlist sync failed: %s", self.code, str(exc)[:300])
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._sync_wanted.wait(), self.settings.playlist_poll_interval_s)
+
+    def _url(self, path: str) -> str:
+        return self.settings.controller_url.rstrip("/") + path
+
+    async def sync_playlist(self) -> None:
+        assert self._http is not None
+        headers = {"If-None-Match": self._etag} if self._etag else {}
+        response = await self._http.get(self._url("/api/v1/node/playlist"), headers=headers, auth=self._auth)
+        if response.status_code == 304:
+            return
+        response.raise_for_status()
+        playlist = Playlist.model_validate_json(response.content)
+        if playlist.commune != self.settings.commune:
+            raise ProtocolError(f"playlist is for commune {playlist.commune}, not {self.settings.commune}")
+        now = datetime.now(UTC)
+        for item in playlist.items:
+            if item.starts_at + timedelta(milliseconds=item.duration_ms) > now:
+                await self._ensure_audio(item)
+        self.local.save_playlist(response.content, response.headers.get("ETag", ""))
+        self._etag = response.headers.get("ETag", "")
+        self._apply(playlist)
+        log.info("%s: playlist v%d with %d item(s)", self.code, playlist.version, len(playlist.items))
+
+    async def _ensure_audio(self, item: PlaylistItem) -> bytes | None:
+        cached = self.cache.read_verified(item.asset_sha256, item.codec)
+        if cached is not None:
+            return cached
+        assert self._http is not None
+        try:
+            response = await self._http.get(self._url(item.asset_url), auth=self._auth)
+            response.raise_for_status()
+            self.cache.put(item.asset_sha256, item.codec, response.content)
+            return response.content
+        except (httpx.HTTPError, ChecksumMismatch) as exc:
+            log.warning("%s: audio %s not fetched: %s", self.code, item.asset_sha256[:12], str(exc)[:200])
+            return None
+
+    # -- playing -----------------------------------------------------------------------------------
+
+    def _apply(self, playlist: Playlist) -> None:
+        """Make the timers match the playlist: new items get one, removed items lose theirs."""
+        self.playlist = playlist
+        now = datetime.now(UTC)
+        wanted: dict[ItemKey, PlaylistItem] = {
+            (item.item_id, item.starts_at, item.asset_sha256): item
+            for item in playlist.items
+            if item.starts_at + timedelta(milliseconds=item.duration_ms) > now
+        }
+        for key in list(self._timers):
+            if key not in wanted:
+                self._timers.pop(key).cancel()
+        for key, item in wanted.items():
+            if key not in self._timers:
+                task = asyncio.create_task(self._play_at(item, playlist.version), name=f"{self.code}-{key[0]}")
+                self._timers[key] = task
+                task.add_done_callback(self._forget_timer(key))
+
+    def _forget_timer(self, key: ItemKey) -> Callable[[asyncio.Task[None]], None]:
+        def forget(task: asyncio.Task[None]) -> None:
+            if self._timers.get(key) is task:
+                del self._timers[key]
+
+        return forget
+
+    async def _play_at(self, item: PlaylistItem, version: int) -> None:
+        # Sleeping in slices (not one long sleep) is the point: see _MAX_SLEEP_SLICE_S.
+        while (remaining := (item.starts_at - datetime.now(UTC)).total_seconds()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(min(remaining, _MAX_SLEEP_SLICE_S))
+        late_s = (datetime.now(UTC) - item.starts_at).total_seconds()
+        if late_s > self.settings.late_start_tolerance_s:
+            self._report(item, version, None, f"bắt đầu trễ {late_s:.1f} giây, không phát")
+            return
+        audio = self.cache.read_verified(item.asset_sha256, item.codec)
+        if audio is None:
+            self._report(item, version, None, "thiếu tệp âm thanh hợp lệ")
+            return
+        log.info("%s: playing %s %r (v%d)", self.code, item.item_id, item.title, version)
+        played = await self.sink.play(item, audio)
+        self.plays += 1
+        self._report(item, version, played, "")
+
+    def _report(self, item: PlaylistItem, version: int, played: PlayedAudio | None, detail: str) -> None:
+        now = datetime.now(UTC)
+        report = PlayReport(
+            report_id=uuid.uuid4().hex,
+            commune=self.settings.commune,
+            playlist_version=version,
+            item_id=item.item_id,
+            asset_sha256=item.asset_sha256,
+            played_sha256=played.played_sha256 if played else None,
+            scheduled_start=item.starts_at,
+            started_at=played.started_at if played else now,
+            ended_at=played.ended_at if played else now,
+            outcome="played" if played else "failed",
+            detail=detail,
+        )
+        self.outbox.put(report)
+        self._reports_waiting.set()

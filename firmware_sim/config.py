@@ -1,0 +1,35 @@
+"""The `node` settings section: one speaker-node agent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+
+
+class NodeSettings(BaseModel):
+    controller_url: str = "http://127.0.0.1:8000"
+    broker_host: str = "127.0.0.1"
+    broker_port: int = Field(default=1883, ge=1, le=65535)
+    device_code: str = ""
+    commune: str = ""
+    password: SecretStr = SecretStr("")
+    state_dir: Path = Path("var/node")
+    sink: Literal["file", "pyaudio"] = "file"
+    # The file sink writes what it played here; default: <state_dir>/recordings.
+    recordings_dir: Path | None = None
+    firmware: str = "loaxa-node/0.1.0"
+    # A missed MQTT notice is caught by this poll; once a minute costs nothing on the 304 path.
+    playlist_poll_interval_s: float = Field(default=60.0, gt=0)
+    http_timeout_s: float = Field(default=10.0, gt=0)
+    # Broker keepalive; the last will fires about 1.5x this after the link silently dies.
+    keepalive_s: int = Field(default=30, ge=2)
+    # First retry soon after a drop, then back off, so a restarted broker is not stormed by the fleet.
+    reconnect_min_s: float = Field(default=1.0, gt=0)
+    reconnect_max_s: float = Field(default=30.0, gt=0)
+    # An item whose start the node missed by more than this is not aired late but reported as missed:
+    # a bulletin at the wrong time confuses listeners more than a gap does.
+    late_start_tolerance_s: float = Field(default=5.0, ge=0)
+    # How long a QoS 1 publish may wait for its PUBACK before the report stays queued for later.
+    publish_timeout_s: float = Field(default=10.0, gt=0)

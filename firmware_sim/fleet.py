@@ -1,0 +1,84 @@
+"""Many simulated nodes in one process, on one event loop (aiomqtt rides asyncio's epoll, not select)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from pydantic import SecretStr
+
+from firmware_sim.agent import NodeAgent
+from firmware_sim.config import NodeSettings
+from firmware_sim.state import write_atomically
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NodeIdentity:
+    device_code: str
+    commune: str
+    password: str
+
+
+def load_identities(path: Path) -> list[NodeIdentity]:
+    if not path.exists():
+        return []
+    rows = json.loads(path.read_text())
+    return [NodeIdentity(str(r["device_code"]), str(r["commune"]), str(r["password"])) for r in rows]
+
+
+def save_identities(path: Path, identities: list[NodeIdentity]) -> None:
+    rows = [{"device_code": i.device_code, "commune": i.commune, "password": i.password} for i in identities]
+    write_atomically(path, json.dumps(rows, indent=1).encode())
+    path.chmod(0o600)
+
+
+class Fleet:
+    """Runs one NodeAgent per identity; each keeps its state under `<state_root>/<device_code>`."""
+
+    def __init__(self, template: NodeSettings, identities: list[NodeIdentity], state_root: Path) -> None:
+        # One connection pool for the whole fleet instead of one per node.
+        self._http = httpx.AsyncClient(
+            timeout=template.http_timeout_s,
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        )
+        self.agents = [
+            NodeAgent(
+                template.model_copy(
+                    update={
+                        "device_code": ident.device_code,
+                        "commune": ident.commune,
+                        "password": SecretStr(ident.password),
+                        "state_dir": state_root / ident.device_code,
+                        "recordings_dir": None,
+                    }
+                ),
+                http=self._http,
+            )
+            for ident in identities
+        ]
+
+    async def run(self) -> None:
+        """Run every agent until cancelled; one agent crashing is logged and does not stop the others."""
+        try:
+            await asyncio.gather(*(self._guarded(agent) for agent in self.agents))
+        finally:
+            await self._http.aclose()
+
+    @staticmethod
+    async def _guarded(agent: NodeAgent) -> None:
+        try:
+            await agent.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("node %s stopped with an error", agent.code)
+
+    @property
+    def connected(self) -> int:
+        return sum(1 for agent in self.agents if agent.connected.is_set())

@@ -1,0 +1,110 @@
+"""Audio outputs: a sound card through pyaudio, or a file sink that records what played and when.
+
+Both play in real time (a call returns when the item has finished), so airtime, overlaps and
+pre-emption behave the same in a test as on a horn speaker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from devices.protocol import PlaylistItem
+from firmware_sim.state import write_atomically
+
+
+@dataclass(frozen=True)
+class PlayedAudio:
+    started_at: datetime
+    ended_at: datetime
+    played_sha256: str
+
+
+class AudioSink(Protocol):
+    async def play(self, item: PlaylistItem, audio: bytes) -> PlayedAudio: ...
+
+
+class FileSink:
+    """Writes each played item to `<dir>/<started>_<item>.<codec>` and a line to `<dir>/playlog.jsonl`."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+
+    async def play(self, item: PlaylistItem, audio: bytes) -> PlayedAudio:
+        started = datetime.now(UTC)
+        digest = hashlib.sha256(audio).hexdigest()
+        stamp = started.strftime("%Y%m%dT%H%M%S.%f")
+        write_atomically(self.directory / f"{stamp}_{item.item_id}.{item.codec}", audio)
+        try:
+            await asyncio.sleep(item.duration_ms / 1000)
+        finally:
+            ended = datetime.now(UTC)
+            line = {
+                "item_id": item.item_id,
+                "sha256": digest,
+                "scheduled_start": item.starts_at.isoformat(),
+                "started_at": started.isoformat(),
+                "ended_at": ended.isoformat(),
+            }
+            with (self.directory / "playlog.jsonl").open("a", encoding="utf-8") as log:
+                log.write(json.dumps(line) + "\n")
+        return PlayedAudio(started_at=started, ended_at=ended, played_sha256=digest)
+
+
+class PyAudioSink:
+    """Decodes with ffmpeg to 16-bit mono PCM and writes it to the default sound card."""
+
+    RATE_HZ = 48_000
+    FRAMES_PER_CHUNK = 4_800  # 100 ms: small enough to stop promptly, large enough not to underrun
+
+    async def play(self, item: PlaylistItem, audio: bytes) -> PlayedAudio:
+        ffmpeg = shutil.which("ffmpeg")
+        if ffmpeg is None:
+            raise RuntimeError("ffmpeg is needed to decode audio for the sound card")
+        digest = hashlib.sha256(audio).hexdigest()
+        pcm = await asyncio.to_thread(
+            subprocess.run,
+            [
+                ffmpeg,
+                "-v",
+                "error",
+                "-i",
+                "pipe:0",
+                "-f",
+                "s16le",
+                "-ac",
+                "1",
+                "-ar",
+                str(self.RATE_HZ),
+                "pipe:1",
+            ],
+            input=audio,
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )
+        started = datetime.now(UTC)
+        await asyncio.to_thread(self._write, pcm.stdout)
+        return PlayedAudio(started_at=started, ended_at=datetime.now(UTC), played_sha256=digest)
+
+    def _write(self, pcm: bytes) -> None:
+        import pyaudio  # imported here: nodes with a file sink need no sound card library
+
+        audio = pyaudio.PyAudio()
+        try:
+            stream = audio.open(format=pyaudio.paInt16, channels=1, rate=self.RATE_HZ, output=True)
+            step = self.FRAMES_PER_CHUNK * 2
+            for offset in range(0, len(pcm), step):
+                stream.write(pcm[offset : offset + step])
+            stream.stop_stream()
+            stream.close()
+        finally:
+            audio.terminate()

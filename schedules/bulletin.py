@@ -1,0 +1,107 @@
+"""Legal bulletins and their approval workflow.
+
+draft -> pending (submitted) -> approved | rejected; rejected or edited content goes back to draft.
+Only an approved bulletin with its audio rendered can be scheduled, and only a user other than its
+author may approve it. Role checks (who is an approver) belong to the caller; the rules about the
+bulletin itself live here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, String, Text
+from sqlmodel import Field, SQLModel
+
+from audio_library.timestamps import UtcDateTime, utc_now
+from schedules.errors import InvalidTransition, SelfApproval
+
+
+class BulletinStatus(StrEnum):
+    DRAFT = "draft"
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class BulletinBase(SQLModel):
+    title: str = Field(min_length=1, max_length=300)
+    body: str = Field(min_length=1, max_length=20_000, sa_type=Text)
+    topic: str = Field(default="", max_length=100)
+    priority: str = Field(default="normal", max_length=16, regex="^(normal|priority|emergency)$")
+    dialect: str = Field(default="north", max_length=8, regex="^(north|south)$")
+    valid_from: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    valid_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class Bulletin(BulletinBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    commune_id: int = Field(foreign_key="commune.id", index=True)
+    legal_refs: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: BulletinStatus = Field(default=BulletinStatus.DRAFT, sa_type=String(16), index=True)
+    author_id: int = Field(foreign_key="app_user.id")
+    reviewer_id: int | None = Field(default=None, foreign_key="app_user.id")
+    reviewed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    rejection_reason: str = Field(default="", max_length=1000)
+    audio_sha256: str | None = Field(default=None, foreign_key="audio_asset.sha256", max_length=64)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+
+class BulletinCreate(BulletinBase):
+    commune_code: str
+    legal_refs: list[str] = Field(default_factory=list, max_length=20)
+
+
+class BulletinPublic(BulletinBase):
+    id: int
+    commune_id: int
+    legal_refs: list[str]
+    status: BulletinStatus
+    author_id: int
+    reviewer_id: int | None
+    reviewed_at: datetime | None
+    rejection_reason: str
+    audio_sha256: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def submit(bulletin: Bulletin) -> None:
+    if bulletin.status not in (BulletinStatus.DRAFT, BulletinStatus.REJECTED):
+        raise InvalidTransition(f"bulletin {bulletin.id} is {bulletin.status}, cannot submit")
+    bulletin.status = BulletinStatus.PENDING
+    bulletin.updated_at = utc_now()
+
+
+def approve(bulletin: Bulletin, reviewer_id: int, audio_sha256: str) -> None:
+    """Approve with the audio that was rendered from exactly this text."""
+    _check_review(bulletin, reviewer_id)
+    bulletin.status = BulletinStatus.APPROVED
+    bulletin.reviewer_id = reviewer_id
+    bulletin.reviewed_at = utc_now()
+    bulletin.rejection_reason = ""
+    bulletin.audio_sha256 = audio_sha256
+    bulletin.updated_at = bulletin.reviewed_at
+
+
+def reject(bulletin: Bulletin, reviewer_id: int, reason: str) -> None:
+    _check_review(bulletin, reviewer_id)
+    bulletin.status = BulletinStatus.REJECTED
+    bulletin.reviewer_id = reviewer_id
+    bulletin.reviewed_at = utc_now()
+    bulletin.rejection_reason = reason
+    bulletin.updated_at = bulletin.reviewed_at
+
+
+def check_reviewable(bulletin: Bulletin, reviewer_id: int) -> None:
+    """Raise unless `reviewer_id` may approve or reject this bulletin now (check before rendering audio)."""
+    _check_review(bulletin, reviewer_id)
+
+
+def _check_review(bulletin: Bulletin, reviewer_id: int) -> None:
+    if bulletin.status != BulletinStatus.PENDING:
+        raise InvalidTransition(f"bulletin {bulletin.id} is {bulletin.status}, not pending review")
+    if bulletin.author_id == reviewer_id:
+        raise SelfApproval(f"user {reviewer_id} wrote bulletin {bulletin.id}")

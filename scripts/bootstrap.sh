@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a Debian/Ubuntu machine: system packages when missing, then .venv with loaxa
+# and its dev extras. Safe to run again; it only does what is not done yet.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Commands the project runs, and the Debian package that provides each.
+declare -A NEEDED=(
+  [mosquitto]=mosquitto
+  [ffmpeg]=ffmpeg
+  [ffprobe]=ffmpeg
+  [espeak-ng]=espeak-ng
+)
+missing=()
+for cmd in "${!NEEDED[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEEDED[$cmd]}")
+done
+# Headers for building pyaudio, and a C compiler; checked by file, not command.
+[ -f /usr/include/portaudio.h ] || missing+=(portaudio19-dev)
+command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+[ -f "$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h" ] || missing+=(python3-dev)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  # shellcheck disable=SC2207
+  pkgs=($(printf '%s\n' "${missing[@]}" | sort -u))
+  echo "bootstrap: installing system packages: ${pkgs[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
+fi
+# The distribution's mosquitto service is not ours: tests and the demo start private brokers.
+
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  echo "bootstrap: creating .venv"
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.loaxa-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "bootstrap: installing loaxa and its dev extras into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e '.[dev]'
+  touch "$stamp"
+fi
+echo "bootstrap: ready"

@@ -1,0 +1,74 @@
+"""Fixtures over real services; see tests/harness.py for the parts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from audio_library import AudioSettings
+from controller.accounts import Role
+from controller.settings import DatabaseSettings, Settings
+from devices.mosquitto import MosquittoProcess
+from devices.settings import MqttSettings
+from firmware_sim import NodeSettings
+from tests.harness import Api, ControllerServer, add_user_directly, database_backends, fresh_database, login
+
+ADMIN_PASSWORD = "admin-password-1"
+
+
+@pytest.fixture(params=database_backends())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh migrated database: SQLite always; PostgreSQL too when LOAXA_TEST_POSTGRES_URL is set."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def mqtt_settings(tmp_path: Path) -> MqttSettings:
+    return MosquittoProcess.settings_for(tmp_path / "broker", MqttSettings(password="controller-test-pw"))
+
+
+@pytest.fixture
+def broker(tmp_path: Path, mqtt_settings: MqttSettings) -> Iterator[MosquittoProcess]:
+    """A private mosquitto on a free port: password auth, the registry's ACL, client id = username."""
+    with MosquittoProcess(tmp_path / "broker", mqtt_settings) as process:
+        yield process
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, mqtt_settings: MqttSettings) -> Settings:
+    return Settings(
+        env="test",
+        database=DatabaseSettings(url=database_url, wait_timeout_s=5),
+        mqtt=mqtt_settings,
+        audio=AudioSettings(storage_dir=tmp_path / "audio"),
+        node=NodeSettings(
+            broker_host=mqtt_settings.host,
+            broker_port=mqtt_settings.port,
+            # Short intervals so that tests never wait on a default meant for the field.
+            playlist_poll_interval_s=2.0,
+            keepalive_s=5,
+            reconnect_min_s=0.2,
+            reconnect_max_s=1.0,
+            publish_timeout_s=5.0,
+        ),
+    )
+
+
+@pytest.fixture
+def controller(settings: Settings, broker: MosquittoProcess) -> Iterator[ControllerServer]:
+    server = ControllerServer(settings)
+    server.start()
+    assert server.services.link is not None and server.services.link.wait_connected(10)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def admin(settings: Settings, controller: ControllerServer) -> Iterator[Api]:
+    add_user_directly(settings, "admin", Role.ADMIN, ADMIN_PASSWORD)
+    api = login(controller.base_url, "admin", ADMIN_PASSWORD)
+    yield api
+    api.client.close()

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from controller.settings import Settings
+
+
+def test_nested_sections_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOAXA_DATABASE__URL", "postgresql+psycopg://u@h/db")
+    monkeypatch.setenv("LOAXA_MQTT__PORT", "8883")
+    monkeypatch.setenv("LOAXA_NODE__SINK", "pyaudio")
+    settings = Settings()
+    assert settings.database.url == "postgresql+psycopg://u@h/db"
+    assert settings.mqtt.port == 8883 and settings.node.sink == "pyaudio"
+
+
+@pytest.mark.parametrize("env", ["dev", "demo", "test"])
+def test_defaults_are_fine_for_development(env: str) -> None:
+    assert Settings(env=env).env == env  # type: ignore[arg-type]
+
+
+def test_production_refuses_default_secret_key() -> None:
+    with pytest.raises(ValidationError, match="LOAXA_SECRET_KEY"):
+        Settings(env="production")
+
+
+def test_production_refuses_default_mqtt_password() -> None:
+    with pytest.raises(ValidationError, match="LOAXA_MQTT__PASSWORD"):
+        Settings(env="production", secret_key="k" * 40)
+
+
+def test_production_with_real_secrets_starts() -> None:
+    settings = Settings(env="production", secret_key="k" * 40, mqtt={"password": "p" * 20})  # type: ignore[arg-type]
+    assert settings.env == "production"
+
+
+def test_invalid_value_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOAXA_MQTT__PORT", "not-a-port")
+    with pytest.raises(ValidationError, match="port"):
+        Settings()

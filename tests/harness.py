@@ -1,0 +1,163 @@
+"""Real services for tests: a migrated database, a private broker, the controller on a real port, nodes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from controller.accounts import Role, UserCreate
+from controller.api.users import create_user_from
+from controller.app import create_app
+from controller.db import make_engine, session_factory
+from controller.migrate import upgrade
+from controller.services import Services
+from controller.settings import Settings
+from firmware_sim import Fleet, NodeIdentity, NodeSettings
+
+POSTGRES_ENV = "LOAXA_TEST_POSTGRES_URL"
+
+
+def database_backends() -> list[str]:
+    return ["sqlite", "postgresql"] if os.environ.get(POSTGRES_ENV) else ["sqlite"]
+
+
+@contextlib.contextmanager
+def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A new, migrated, empty database; PostgreSQL ones are dropped afterwards."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'loaxa.db'}"
+        upgrade(url)
+        yield url
+        return
+    server_url = make_url(os.environ[POSTGRES_ENV])
+    name = f"loaxa_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server_url.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+class ControllerServer:
+    """The real FastAPI app under uvicorn, on a free port, in a background thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.app = create_app(settings)
+        self._server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+        )
+        self._thread = threading.Thread(target=self._server.run, name="controller", daemon=True)
+        self.base_url = ""
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.app.state.services
+        return services
+
+    def start(self, timeout_s: float = 20.0) -> None:
+        self._thread.start()
+        ready = threading.Event()
+        for _ in range(int(timeout_s * 20)):
+            if self._server.started:
+                ready.set()
+                break
+            if not self._thread.is_alive():
+                break
+            self._thread.join(0.05)
+        if not ready.is_set():
+            raise RuntimeError("controller did not start")
+        port = self._server.servers[0].sockets[0].getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(15)
+
+
+class FleetRunner:
+    """Simulated nodes (the real agent) on their own event loop in a background thread."""
+
+    def __init__(self, template: NodeSettings, identities: list[NodeIdentity], state_root: Path) -> None:
+        self.fleet = Fleet(template, identities, state_root)
+        self._thread = threading.Thread(target=asyncio.run, args=(self._main(),), name="fleet", daemon=True)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        task = asyncio.create_task(self.fleet.run())
+        self._ready.set()
+        await self._stop.wait()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    def start(self) -> None:
+        self._thread.start()
+        self._ready.wait(10)
+
+    def wait_connected(self, timeout_s: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.fleet.connected == len(self.fleet.agents):
+                return
+            time.sleep(0.05)
+        raise TimeoutError(f"only {self.fleet.connected}/{len(self.fleet.agents)} nodes connected")
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(15)
+
+
+@dataclass
+class Api:
+    """An HTTP client logged in as one user."""
+
+    client: httpx.Client
+    username: str
+
+    def post(self, path: str, json: Any = None) -> httpx.Response:
+        return self.client.post(path, json=json)
+
+    def get(self, path: str) -> httpx.Response:
+        return self.client.get(path)
+
+
+def login(base_url: str, username: str, password: str) -> Api:
+    client = httpx.Client(base_url=base_url, timeout=60)
+    response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
+    response.raise_for_status()
+    client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+    return Api(client=client, username=username)
+
+
+def add_user_directly(settings: Settings, username: str, role: Role, password: str, **scope: Any) -> None:
+    """Create a user straight in the database (how an installation gets its first admin)."""
+    engine = make_engine(settings.database)
+    with session_factory(engine)() as session:
+        create_user_from(session, UserCreate(username=username, role=role, password=password, **scope))
+        session.commit()
+    engine.dispose()

@@ -1,0 +1,1 @@
+"""Vietnamese speech: text normalisation and synthesis engines."""

@@ -1,0 +1,210 @@
+"""The abbreviation lexicon and the spelling of unknown capital-letter tokens.
+
+Lexicon:
+
+* The built-in lexicon is ``tts/data/abbreviations.json`` (an object mapping an
+  abbreviation to its spoken expansion), read once through ``importlib.resources``.
+  A caller's lexicon (a province's own abbreviations) extends it and wins on conflicts.
+* Abbreviations match whole tokens, case-sensitively, longest first (``UBMTTQ`` before
+  ``MTTQ``, ``GD&ĐT`` before ``ĐT``). A token must not touch a letter or digit before
+  it, nor a letter after it; a digit right after is allowed and gets a space
+  (``QL1A`` -> ``quốc lộ 1A``). Keys ending in ``.`` (``TP.``) give back the period
+  when it ended a sentence.
+* Expansion is repeated (at most three rounds) so an expansion that itself uses
+  abbreviations is read in full.
+
+Letters:
+
+* Unknown all-capital tokens of 2-8 letters are spelled with the Vietnamese letter
+  names of ``LETTER_NAMES`` (``XYZ`` -> ``ích-xì i dài dét``). The exception is an
+  all-capital headline: a token that is a plausible Vietnamese syllable written
+  without diacritics and stands next to another all-capital word (``TIN VẮN``) is
+  lower-cased instead of spelled.
+* Tokens mixing capitals and digits (``B2``, ``F0``, ``H5N1``, ``4G``, ``PM2.5``) spell
+  their letters and read their digit groups as numbers; ``4G/5G`` is read
+  ``bốn gờ, năm gờ``.
+"""
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+from types import MappingProxyType
+from typing import Final
+
+from tts.numbers import Dialect, read_number_literal
+
+LETTER_NAMES: Final[dict[str, str]] = {
+    "A": "a",
+    "B": "bê",
+    "C": "xê",
+    "D": "dê",
+    "Đ": "đê",
+    "E": "e",
+    "F": "ép",
+    "G": "gờ",
+    "H": "hát",
+    "I": "i",
+    "J": "gi",
+    "K": "ca",
+    "L": "e-lờ",
+    "M": "em-mờ",
+    "N": "en-nờ",
+    "O": "o",
+    "P": "pê",
+    "Q": "quy",
+    "R": "e-rờ",
+    "S": "ét-xì",
+    "T": "tê",
+    "U": "u",
+    "V": "vê",
+    "W": "vê kép",
+    "X": "ích-xì",
+    "Y": "i dài",
+    "Z": "dét",
+}
+
+_PACKAGE: Final = __name__.rpartition(".")[0] or "tts"
+_DATA_FILE: Final = "data/abbreviations.json"
+_MAX_ROUNDS: Final = 3
+
+_CAPS_TOKEN_RE: Final = re.compile(r"(?<![\w])([A-ZĐ]{2,8})(?![\w])")
+_MIXED_TOKEN_RE: Final = re.compile(r"(?<![\w])((?:[A-ZĐ]+[0-9]+|[0-9]+[A-ZĐ]+)[A-ZĐ0-9]*(?:[.,][0-9]+)?)(?![\w])")
+_MIXED_PART_RE: Final = re.compile(r"[A-ZĐ]+|[0-9]+(?:[.,][0-9]+)?")
+_SLASHED_MIXED_RE: Final = re.compile(r"(?<=[0-9][A-Z])/(?=[0-9][A-Z](?![\w]))")
+_SYLLABLE_RE: Final = re.compile(
+    r"(?:NGH|NG|NH|CH|GH|GI|KH|PH|TH|TR|QU|[BCDĐGHKLMNPRSTVX])?[AEIOUY]{1,3}(?:NG|NH|CH|[CMNPT])?"
+)
+_PREVIOUS_WORD_RE: Final = re.compile(r"(\S+)\s+$")
+_NEXT_WORD_RE: Final = re.compile(r"^\s+(\S+)")
+_WORD_EDGE_PUNCTUATION: Final = "\"'“”‘’()[],.;:!?-–"
+_NEIGHBOUR_WINDOW: Final = 40
+
+
+def spell_letters(letters: str) -> str:
+    """Spell capital letters with their Vietnamese names: ``VN`` -> ``vê en-nờ``."""
+    return " ".join(LETTER_NAMES.get(char, char.lower()) for char in letters)
+
+
+@lru_cache(maxsize=1)
+def _builtin_entries() -> Mapping[str, str]:
+    raw = files(_PACKAGE).joinpath(_DATA_FILE).read_text(encoding="utf-8")
+    data = json.loads(raw)
+    if not isinstance(data, dict):
+        raise TypeError(f"{_DATA_FILE} must hold a JSON object")
+    entries = {str(key): str(value) for key, value in data.items()}
+    return MappingProxyType(entries)
+
+
+def load_builtin_lexicon() -> dict[str, str]:
+    """Return a fresh copy of the built-in lexicon (abbreviation -> expansion)."""
+    return dict(_builtin_entries())
+
+
+def _key_pattern(key: str) -> str:
+    pattern = re.escape(key)
+    if key[0].isalnum():
+        pattern = r"(?<![\w])" + pattern
+    if key[-1].isalpha():
+        pattern += r"(?![^\W\d_])"
+    elif key[-1].isalnum():
+        pattern += r"(?![\w])"
+    return pattern
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """A merged abbreviation lexicon with its compiled whole-token matcher."""
+
+    entries: Mapping[str, str]
+    pattern: re.Pattern[str] | None
+
+    def expand(self, text: str) -> str:
+        """Replace every lexicon abbreviation in ``text`` with its expansion."""
+        if self.pattern is None:
+            return text
+        for _ in range(_MAX_ROUNDS):
+            expanded = self.pattern.sub(self._replace, text)
+            if expanded == text:
+                break
+            text = expanded
+        return text
+
+    def _replace(self, match: re.Match[str]) -> str:
+        key = match.group(0)
+        spoken = self.entries[key]
+        following = match.string[match.end() : match.end() + 2]
+        if key.endswith("."):
+            rest = following.lstrip()
+            if not rest or not rest[0].isalnum():
+                return spoken + "."
+            if not following[:1].isspace():
+                return spoken + " "
+        elif following[:1].isalnum():
+            return spoken + " "
+        return spoken
+
+
+@lru_cache(maxsize=64)
+def _compile(items: tuple[tuple[str, str], ...]) -> Lexicon:
+    entries = {key: value for key, value in items if key}
+    if not entries:
+        return Lexicon(MappingProxyType({}), None)
+    keys = sorted(entries, key=lambda key: (-len(key), key))
+    pattern = re.compile("|".join(_key_pattern(key) for key in keys))
+    return Lexicon(MappingProxyType(entries), pattern)
+
+
+def build_lexicon(extra: Mapping[str, str] | None = None) -> Lexicon:
+    """The built-in lexicon extended (and overridden) by ``extra``; compiled and cached."""
+    if not extra:
+        return _builtin_lexicon()
+    merged = dict(_builtin_entries())
+    merged.update(extra)
+    return _compile(tuple(sorted(merged.items())))
+
+
+@lru_cache(maxsize=1)
+def _builtin_lexicon() -> Lexicon:
+    return _compile(tuple(sorted(_builtin_entries().items())))
+
+
+def _neighbour_is_capitalised(word: str | None) -> bool:
+    if word is None:
+        return False
+    word = word.strip(_WORD_EDGE_PUNCTUATION)
+    return len(word) >= 2 and word.isupper()
+
+
+def _in_capital_run(text: str, start: int, end: int) -> bool:
+    previous = _PREVIOUS_WORD_RE.search(text[max(0, start - _NEIGHBOUR_WINDOW) : start])
+    following = _NEXT_WORD_RE.search(text[end : end + _NEIGHBOUR_WINDOW])
+    return _neighbour_is_capitalised(previous.group(1) if previous else None) or (
+        _neighbour_is_capitalised(following.group(1) if following else None)
+    )
+
+
+def _read_mixed(token: str, dialect: Dialect) -> str:
+    words = []
+    for part in _MIXED_PART_RE.findall(token):
+        if part[0].isdigit():
+            words.append(read_number_literal(part, dialect))
+        else:
+            words.append(spell_letters(part))
+    return " ".join(words)
+
+
+def expand_letter_tokens(text: str, dialect: Dialect = "north") -> str:
+    """Spell unknown capital tokens and read capital-digit tokens (see module docstring)."""
+
+    def capitals(match: re.Match[str]) -> str:
+        token = match.group(1)
+        if _SYLLABLE_RE.fullmatch(token) and _in_capital_run(match.string, match.start(), match.end()):
+            return token.lower()
+        return spell_letters(token)
+
+    text = _SLASHED_MIXED_RE.sub(", ", text)
+    text = _MIXED_TOKEN_RE.sub(lambda match: _read_mixed(match.group(1), dialect), text)
+    return _CAPS_TOKEN_RE.sub(capitals, text)

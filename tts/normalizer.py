@@ -1,0 +1,169 @@
+"""Text normalization for Vietnamese speech: written bulletin text in, spoken words out.
+
+``normalize`` returns what a trained Vietnamese radio announcer would read aloud: no
+digits and no raw abbreviations remain. It runs these passes, in order; each domain
+module documents its own reading decisions:
+
+1. legal document numbers (``tts.legal_refs``), which need the raw issuer codes;
+2. the abbreviation lexicon (``tts.abbreviations``), early so that ``COVID-19``,
+   ``VNĐ`` or ``ĐT:`` are words before any number is read;
+3. phone numbers and hotlines (``tts.phone_numbers``), dates (``tts.dates``) and clock
+   times (``tts.times``);
+4. article references, Roman numerals after trigger words (``tts.roman_numerals``) and
+   ``thứ N`` ordinals and weekdays (``tts.numbers``);
+5. numeric ranges and quantities with units, money and percentages (``tts.units``);
+6. capital-digit tokens and unknown capital abbreviations, spelled letter by letter;
+7. every remaining number (``tts.numbers``): ``a/b`` outside dates, and ``a:b`` that is
+   no clock time (a map scale ``1:2000``), are read ``a trên b`` (``24/7`` ->
+   ``hai mươi tư trên bảy``); ``a x b`` is ``a nhân b``; ``nghìn``/``ngàn`` written after
+   a number follows the dialect;
+8. signs (``+`` -> ``cộng``, ``&`` -> ``và``, ``~`` -> ``khoảng``, ``v.v.`` -> ``vân vân``);
+9. clean-up: any digit still left is read digit by digit (a defensive net; the passes
+   above leave none), spaces are collapsed within each line and blank lines dropped;
+   punctuation, which drives the pauses, is kept.
+
+Dialects: ``north`` says ``nghìn`` and ``linh``; ``south`` says ``ngàn`` and ``lẻ``.
+"""
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Final, Literal
+
+from tts.abbreviations import (
+    build_lexicon,
+    expand_letter_tokens,
+    load_builtin_lexicon,
+    spell_letters,
+)
+from tts.dates import expand_dates
+from tts.legal_refs import expand_article_references, expand_document_numbers
+from tts.numbers import (
+    NUMBER_PATTERN,
+    Dialect,
+    expand_ordinals,
+    read_digits,
+    read_number_literal,
+    thousand_word,
+)
+from tts.phone_numbers import expand_hotlines, expand_phone_numbers
+from tts.roman_numerals import expand_roman_numerals
+from tts.times import expand_times
+from tts.units import expand_ranges, expand_units
+
+__all__ = ["NormalizationError", "load_builtin_lexicon", "normalize"]
+
+_DIALECTS: Final = ("north", "south")
+
+_SPACE_LIKE_RE: Final = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000\t\f\v]")
+_ZERO_WIDTH_RE: Final = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
+_ETCETERA_RE: Final = re.compile(r"(?<![\w])v\.v\.(?:\.\.|…)?(?P<end>(?=\s*$|\s+[A-ZĐÀ-Ỹ]))?")
+_SLASH_BEFORE_NUMBER_RE: Final = re.compile(r"(?<=[^\W\d_])/(?=\s?[0-9])")
+_MULTIPLY_RE: Final = re.compile(r"(?<=[0-9])\s?[x×]\s?(?=[0-9])")
+_GENERIC_NUMBER_RE: Final = re.compile(
+    rf"(?<![0-9])({NUMBER_PATTERN})(?:(?:\s?/\s?|:)({NUMBER_PATTERN}))?(\s+(?:nghìn|ngàn)(?![\w]))?"
+)
+_SIGN_RULES: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
+    (re.compile(r"\s*\+\s*"), " cộng "),
+    (re.compile(r"\s*&\s*"), " và "),
+    (re.compile(r"~\s*"), " khoảng "),
+    (re.compile(r"\s*≈\s*"), " xấp xỉ "),
+    (re.compile(r"\s*≥\s*"), " lớn hơn hoặc bằng "),
+    (re.compile(r"\s*≤\s*"), " nhỏ hơn hoặc bằng "),
+    (re.compile(r"\s*%"), " phần trăm"),
+    (re.compile(r"\s*[°℃]"), " độ"),
+)
+_ANY_DIGITS_RE: Final = re.compile(r"\d+")
+_SPACES_RE: Final = re.compile(r" {2,}")
+_SPACE_BEFORE_PUNCT_RE: Final = re.compile(r" +([,.;:!?…)\]])")
+_SPACE_AFTER_OPEN_RE: Final = re.compile(r"([(\[]) +")
+
+
+class NormalizationError(ValueError):
+    """Raised for unusable arguments: non-text input, an unknown dialect or lexicon entry."""
+
+
+def _check_arguments(text: object, dialect: object, lexicon: object) -> None:
+    if not isinstance(text, str):
+        raise NormalizationError(f"text must be a str, not {type(text).__name__}")
+    if dialect not in _DIALECTS:
+        raise NormalizationError(f"dialect must be 'north' or 'south', not {dialect!r}")
+    if lexicon is not None:
+        if not isinstance(lexicon, Mapping):
+            raise NormalizationError("lexicon must be a mapping of str to str")
+        for key, value in lexicon.items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise NormalizationError(f"lexicon entry {key!r}: {value!r} is not str to str")
+
+
+def _prepare(text: str) -> str:
+    """Unicode NFC, plain spaces, and ``v.v.`` (which must not be read as numbers)."""
+    text = unicodedata.normalize("NFC", text)
+    text = _ZERO_WIDTH_RE.sub("", text)
+    text = _SPACE_LIKE_RE.sub(" ", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _ETCETERA_RE.sub(lambda match: "vân vân." if match.group("end") is not None else "vân vân", text)
+
+
+def _expand_numbers(text: str, dialect: Dialect) -> str:
+    """Read every number still written with digits (see pass 7 of the module docstring)."""
+
+    def replace(match: re.Match[str]) -> str:
+        words = read_number_literal(match.group(1), dialect)
+        if match.group(2) is not None:
+            words += " trên " + read_number_literal(match.group(2), dialect)
+        if match.group(3) is not None:
+            words += " " + thousand_word(dialect)
+        return words
+
+    text = _SLASH_BEFORE_NUMBER_RE.sub(" trên ", text)
+    return _GENERIC_NUMBER_RE.sub(replace, text)
+
+
+def _expand_signs(text: str) -> str:
+    for pattern, spoken in _SIGN_RULES:
+        text = pattern.sub(spoken, text)
+    return text
+
+
+def _clean_up(text: str) -> str:
+    text = _ANY_DIGITS_RE.sub(lambda match: " " + read_digits(match.group(0)) + " ", text)
+    lines = []
+    for line in text.split("\n"):
+        line = _SPACES_RE.sub(" ", line).strip()
+        if line:
+            line = _SPACE_BEFORE_PUNCT_RE.sub(r"\1", line)
+            lines.append(_SPACE_AFTER_OPEN_RE.sub(r"\1", line))
+    return "\n".join(lines)
+
+
+def normalize(
+    text: str,
+    dialect: Literal["north", "south"] = "north",
+    lexicon: Mapping[str, str] | None = None,
+) -> str:
+    """Return the spoken form of ``text`` for a Vietnamese loudspeaker bulletin.
+
+    ``lexicon`` maps extra abbreviations (a province's own) to their expansions; it
+    extends and overrides the built-in lexicon. Raises ``NormalizationError`` only for
+    unusable arguments; any text yields output.
+    """
+    _check_arguments(text, dialect, lexicon)
+    merged = build_lexicon(lexicon)
+    text = _prepare(text)
+    text = expand_document_numbers(text, dialect, merged.entries, spell_letters)
+    text = merged.expand(text)
+    text = expand_phone_numbers(text)
+    text = expand_hotlines(text)
+    text = expand_dates(text, dialect)
+    text = expand_times(text, dialect)
+    text = expand_article_references(text)
+    text = expand_roman_numerals(text, dialect)
+    text = expand_ordinals(text, dialect)
+    text = _MULTIPLY_RE.sub(" nhân ", text)
+    text = expand_ranges(text)
+    text = expand_units(text, dialect)
+    text = expand_letter_tokens(text, dialect)
+    text = _expand_numbers(text, dialect)
+    text = _expand_signs(text)
+    return _clean_up(text)
