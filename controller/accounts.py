@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import StringConstraints
 from sqlalchemy import String
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -23,7 +25,7 @@ class Role(StrEnum):
 
 
 class UserBase(SQLModel):
-    username: str = Field(unique=True, index=True, min_length=3, max_length=64, regex=r"^[a-z0-9_.-]+$")
+    username: str = Field(unique=True, index=True, max_length=64)
     full_name: str = Field(default="", max_length=200)
     role: Role = Field(sa_type=String(16))
 
@@ -47,6 +49,7 @@ class UserCommune(SQLModel, table=True):
 
 
 class UserCreate(UserBase):
+    username: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.-]{3,64}$")]
     password: str = Field(min_length=8, max_length=200)
     province_code: str | None = None
     commune_codes: list[str] = Field(default_factory=list)

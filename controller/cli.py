@@ -27,13 +27,21 @@ def _logging(settings: Settings) -> None:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for chatty in ("alembic", "httpx", "uvicorn.access"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from controller.app import create_app
+    from controller.db import make_engine, wait_for_database
+    from controller.services import require_schema
 
+    engine = make_engine(settings.database)
+    wait_for_database(engine, settings.database.wait_timeout_s)
+    require_schema(engine)  # fail here with a clear message, not inside uvicorn's startup
+    engine.dispose()
     host = args.host or settings.web.host
     port = args.port if args.port is not None else settings.web.port
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())

@@ -158,8 +158,6 @@ def run_demo(base: Settings, *, duration_s: float, port: int) -> int:
     settings = demo_settings(base, port)
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     DEMO_DIR.mkdir(parents=True)
-    for noisy in ("httpx", "uvicorn.access", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     upgrade(settings.database.url)
     seed(settings)

@@ -51,11 +51,16 @@ class Services:
         self.engine.dispose()
 
 
+def require_schema(engine: Engine) -> None:
+    if not inspect(engine).has_table("alembic_version"):
+        url = engine.url.render_as_string(hide_password=True)
+        raise DatabaseNotMigrated(f"{url} has no schema; run: loaxa db upgrade")
+
+
 def build_services(settings: Settings, *, connect_mqtt: bool = True) -> Services:
     engine = make_engine(settings.database)
     wait_for_database(engine, settings.database.wait_timeout_s)
-    if not inspect(engine).has_table("alembic_version"):
-        raise DatabaseNotMigrated(f"{engine.url.render_as_string(hide_password=True)} has no schema")
+    require_schema(engine)
     sessions = session_factory(engine)
     services = Services(
         settings=settings,

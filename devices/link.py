@@ -78,7 +78,10 @@ class MqttLink:
 
     def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
         self._connected.clear()
-        log.warning("disconnected from broker: %s", reason_code)
+        if reason_code.is_failure:
+            log.warning("disconnected from broker: %s", reason_code)
+        else:
+            log.info("disconnected from broker")
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         try:

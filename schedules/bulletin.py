@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from sqlalchemy import JSON, Column, String, Text
 from sqlmodel import Field, SQLModel
 
 from audio_library.timestamps import UtcDateTime, utc_now
+from devices.protocol import Priority
 from schedules.errors import InvalidTransition, SelfApproval
 
 
@@ -29,8 +31,8 @@ class BulletinBase(SQLModel):
     title: str = Field(min_length=1, max_length=300)
     body: str = Field(min_length=1, max_length=20_000, sa_type=Text)
     topic: str = Field(default="", max_length=100)
-    priority: str = Field(default="normal", max_length=16, regex="^(normal|priority|emergency)$")
-    dialect: str = Field(default="north", max_length=8, regex="^(north|south)$")
+    priority: str = Field(default="normal", max_length=16, description="normal, priority or emergency (TT39)")
+    dialect: str = Field(default="north", max_length=8, description="north or south reading")
     valid_from: datetime | None = Field(default=None, sa_type=UtcDateTime)
     valid_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
@@ -51,6 +53,8 @@ class Bulletin(BulletinBase, table=True):
 
 class BulletinCreate(BulletinBase):
     commune_code: str
+    priority: Priority = "normal"
+    dialect: Literal["north", "south"] = "north"
     legal_refs: list[str] = Field(default_factory=list, max_length=20)
 
 

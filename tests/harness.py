@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import paho.mqtt.client as paho
 import uvicorn
+from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -25,6 +27,7 @@ from controller.db import make_engine, session_factory
 from controller.migrate import upgrade
 from controller.services import Services
 from controller.settings import Settings
+from devices.settings import MqttSettings
 from firmware_sim import Fleet, NodeIdentity, NodeSettings
 
 POSTGRES_ENV = "LOAXA_TEST_POSTGRES_URL"
@@ -161,3 +164,51 @@ def add_user_directly(settings: Settings, username: str, role: Role, password: s
         create_user_from(session, UserCreate(username=username, role=role, password=password, **scope))
         session.commit()
     engine.dispose()
+
+
+def setup_commune(admin: Api, province: str, commune: str, clusters: list[str]) -> list[NodeIdentity]:
+    """Create the province (if new), the commune and its clusters through the API; return node identities."""
+    response = admin.post("/api/v1/provinces", {"code": province, "name": f"Tỉnh {province}"})
+    assert response.status_code in (201, 409), response.text
+    response = admin.post(f"/api/v1/provinces/{province}/communes", {"code": commune, "name": f"Xã {commune}"})
+    assert response.status_code == 201, response.text
+    identities = []
+    for code in clusters:
+        response = admin.post(f"/api/v1/communes/{commune}/devices", {"code": code, "name": f"Cụm {code}"})
+        assert response.status_code == 201, response.text
+        identities.append(NodeIdentity(code, commune, response.json()["credentials"]["password"]))
+    return identities
+
+
+class Probe:
+    """A bare paho client standing in for a node, to see what the broker allows."""
+
+    def __init__(self, settings: MqttSettings, username: str, password: str, client_id: str | None = None) -> None:
+        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id or username)
+        self.client.username_pw_set(username, password)
+        self.connected = threading.Event()
+        self.refused: list[str] = []
+        self.messages: list[tuple[str, bytes]] = []
+        self.got = threading.Event()
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self.settings = settings
+
+    def _on_connect(self, client: paho.Client, userdata: object, flags: object, rc: object, props: object) -> None:
+        if getattr(rc, "is_failure", False):
+            self.refused.append(str(rc))
+        else:
+            self.connected.set()
+
+    def _on_message(self, client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
+        self.messages.append((message.topic, bytes(message.payload)))
+        self.got.set()
+
+    def connect(self) -> bool:
+        self.client.connect(self.settings.host, self.settings.port, keepalive=10)
+        self.client.loop_start()
+        return self.connected.wait(3)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()

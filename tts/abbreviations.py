@@ -12,11 +12,20 @@ Lexicon:
   when it ended a sentence.
 * Expansion is repeated (at most three rounds) so an expansion that itself uses
   abbreviations is read in full.
+* A definition in parentheses right after the words it abbreviates (``Ủy ban nhân
+  dân (UBND)``) is dropped, so the announcer does not say the name twice.
+
+Entries worth knowing: ``IUU`` is spelled the Vietnamese way, ``i-u-u`` (the long
+English name is never read out on air); ``OTP`` is ``ô tê pê``; ``COVID-19`` is
+``cô-vít mười chín``; ``CN`` is ``chủ nhật``; ``VNĐ`` is ``đồng``. ``TT`` is deliberately
+absent: it means ``thông tư`` only inside document numbers (handled by
+``tts.legal_refs``) and is otherwise too ambiguous, so it is spelled ``tê tê``.
 
 Letters:
 
 * Unknown all-capital tokens of 2-8 letters are spelled with the Vietnamese letter
-  names of ``LETTER_NAMES`` (``XYZ`` -> ``ích-xì i dài dét``). The exception is an
+  names of ``LETTER_NAMES`` (``XYZ`` -> ``ích-xì i dài dét``). Single capitals (a name's
+  initial, ``hạng C``, the pronoun ``I``) are left alone. The exception is an
   all-capital headline: a token that is a plausible Vietnamese syllable written
   without diacritics and stands next to another all-capital word (``TIN VẮN``) is
   lower-cased instead of spelled.
@@ -81,6 +90,8 @@ _PREVIOUS_WORD_RE: Final = re.compile(r"(\S+)\s+$")
 _NEXT_WORD_RE: Final = re.compile(r"^\s+(\S+)")
 _WORD_EDGE_PUNCTUATION: Final = "\"'“”‘’()[],.;:!?-–"
 _NEIGHBOUR_WINDOW: Final = 40
+_WORD_CHAR_RE: Final = re.compile(r"\w")
+_DEFINITION_RE: Final = re.compile(r"[ \t]*\([ \t]*([^\s()]{1,24})[ \t]*\)")
 
 
 def spell_letters(letters: str) -> str:
@@ -104,14 +115,30 @@ def load_builtin_lexicon() -> dict[str, str]:
 
 
 def _key_pattern(key: str) -> str:
+    """The key, escaped, with the end-of-token check its last character calls for."""
     pattern = re.escape(key)
-    if key[0].isalnum():
-        pattern = r"(?<![\w])" + pattern
     if key[-1].isalpha():
         pattern += r"(?![^\W\d_])"
     elif key[-1].isalnum():
         pattern += r"(?![\w])"
     return pattern
+
+
+def _lexicon_pattern(keys: list[str]) -> str:
+    """One alternation of ``keys`` (longest first) matching whole tokens only.
+
+    The start-of-token look-behind and a first-character filter are hoisted in front of
+    the alternation, so most positions of a text are rejected after one test.
+    """
+    word_keys = [key for key in keys if _WORD_CHAR_RE.match(key)]
+    other_keys = [key for key in keys if not _WORD_CHAR_RE.match(key)]
+    parts = []
+    if word_keys:
+        firsts = "".join(sorted({re.escape(key[0]) for key in word_keys}))
+        alternatives = "|".join(_key_pattern(key) for key in word_keys)
+        parts.append(rf"(?<![\w])(?=[{firsts}])(?:{alternatives})")
+    parts += [_key_pattern(key) for key in other_keys]
+    return "|".join(parts)
 
 
 @dataclass(frozen=True)
@@ -122,15 +149,30 @@ class Lexicon:
     pattern: re.Pattern[str] | None
 
     def expand(self, text: str) -> str:
-        """Replace every lexicon abbreviation in ``text`` with its expansion."""
+        """Replace every lexicon abbreviation in ``text`` with its expansion.
+
+        A parenthesised abbreviation right after its own expansion, as in ``Ủy ban nhân
+        dân (UBND)``, is dropped rather than read twice.
+        """
         if self.pattern is None:
             return text
+        if "(" in text:
+            text = _DEFINITION_RE.sub(self._drop_definition, text)
         for _ in range(_MAX_ROUNDS):
             expanded = self.pattern.sub(self._replace, text)
             if expanded == text:
                 break
             text = expanded
         return text
+
+    def _drop_definition(self, match: re.Match[str]) -> str:
+        spoken = self.entries.get(match.group(1))
+        if spoken is None:
+            return match.group(0)
+        before = match.string[max(0, match.start() - len(spoken) - 8) : match.start()]
+        if " ".join(before.split()).lower().endswith(spoken.lower()):
+            return ""
+        return match.group(0)
 
     def _replace(self, match: re.Match[str]) -> str:
         key = match.group(0)
@@ -153,7 +195,7 @@ def _compile(items: tuple[tuple[str, str], ...]) -> Lexicon:
     if not entries:
         return Lexicon(MappingProxyType({}), None)
     keys = sorted(entries, key=lambda key: (-len(key), key))
-    pattern = re.compile("|".join(_key_pattern(key) for key in keys))
+    pattern = re.compile(_lexicon_pattern(keys))
     return Lexicon(MappingProxyType(entries), pattern)
 
 

@@ -13,12 +13,15 @@ Reading decisions:
 * Years are plain cardinals: 2022 is ``hai nghìn không trăm hai mươi hai``.
 * ``d/m/yyyy`` (also written with ``.`` or ``-``) and ``m/yyyy`` are dates whenever
   their values are valid. After ``số``, ``n/yyyy`` is a document number instead
-  (``số mười hai năm hai nghìn ...``), and after ``quý`` it is a quarter.
+  (``số 113/2024`` -> ``số một trăm mười ba năm hai nghìn ...``), and after ``quý`` it
+  is a quarter.
 * A bare ``d/m`` is a date only in a date context: right after ``ngày``, ``mồng``,
   ``mùng``, ``hôm``, a part of the day (``sáng``, ``trưa``, ``chiều``, ``tối``,
-  ``đêm``), ``từ``, ``đến``, ``hết``, ``trước``, ``sau``, ``vào``, a weekday
-  (``thứ 2,``, ``chủ nhật``), or inside parentheses ``(14/7)``; or when a dash and a full
-  date follow it (``1/1-31/12/2025``). Anything else, such as ``hoạt động 24/7``, is left
+  ``đêm``), ``từ``, ``đến``, ``hết``, ``trước``, ``sau``, ``vào``, ``dịp``, ``lễ``,
+  a street name (``đường 30/4``, ``phố``), a weekday (``thứ 2,``, ``chủ nhật``), or
+  inside parentheses ``(14/7)``; or when a dash and a full date follow it
+  (``1/1-31/12/2025``). A dash range of two such dates needs the context before the
+  first one (``dịp 30/4 - 1/5``). Anything else, such as ``hoạt động 24/7``, is left
   to the generic reading (``hai mươi tư trên bảy``).
 """
 
@@ -51,11 +54,11 @@ _LEAP_YEAR: Final = 2024
 _END: Final = r"(?![\w]|[./-][0-9])"
 _DATE_RANGE_RE: Final = re.compile(
     r"(?<![\w./,])([0-9]{1,2})/([0-9]{1,2})(?:/([0-9]{4}))?\s*[-–]\s*"
-    r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})" + _END
+    r"([0-9]{1,2})/([0-9]{1,2})(?:/([0-9]{4}))?" + _END
 )
 _DAY_RANGE_RE: Final = re.compile(r"(?<![\w./,])([0-9]{1,2})\s*[-–]\s*([0-9]{1,2})/([0-9]{1,2})(?:/([0-9]{4}))?" + _END)
 _FULL_DATE_RE: Final = re.compile(r"(?<![\w./,])([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4})" + _END)
-_MONTH_YEAR_RE: Final = re.compile(r"(?<![\w./,])([0-9]{1,2})/([0-9]{4})" + _END)
+_MONTH_YEAR_RE: Final = re.compile(r"(?<![\w./,])([0-9]{1,5})/([0-9]{4})" + _END)
 _DAY_MONTH_RE: Final = re.compile(r"(?<![\w./,])([0-9]{1,2})/([0-9]{1,2})(?![\w/]|[.,-][0-9])")
 _MONTH_RE: Final = re.compile(r"(?<![\w])(tháng|Tháng|THÁNG)\s+([0-9]{1,2})(?![\w]|[.,/][0-9])")
 _DAY_WORD_RE: Final = re.compile(
@@ -66,8 +69,9 @@ _DAY_WORD_RE: Final = re.compile(
 _DAY_LEAD_RE: Final = re.compile(r"(?i)(?<![\w])(ngày|mồng|mùng)\s*$")
 _DATE_CONTEXT_RE: Final = re.compile(
     r"(?i)(?:(?<![\w])(?:ngày|mồng|mùng|hôm|sáng|trưa|chiều|tối|đêm|từ|đến|hết|trước|sau|vào"
-    r"|nhật|thứ\s+(?:hai|ba|tư|năm|sáu|bảy|[2-7]))\s*,?\s*)$"
+    r"|dịp|lễ|đường|phố|nhật|thứ\s+(?:hai|ba|tư|năm|sáu|bảy|[2-7]))\s*,?\s*)$"
 )
+_STREET_BEFORE_RE: Final = re.compile(r"(?i)(?<![\w])(?:đường|phố)\s*$")
 _SO_BEFORE_RE: Final = re.compile(r"(?i)(?<![\w])số\s*:?\s*$")
 _QUARTER_BEFORE_RE: Final = re.compile(r"(?i)(?<![\w])quý\s*$")
 _MONTH_BEFORE_RE: Final = re.compile(r"(?i)(?<![\w])tháng\s*$")
@@ -100,7 +104,7 @@ def read_date(
     month: int,
     year: int | None = None,
     dialect: Dialect = "north",
-    lead: str = "ngày",
+    lead: str = "",
 ) -> str:
     """Read a date; ``lead`` is the word already before it (``ngày``, ``mồng``) or ``""``.
 
@@ -124,9 +128,16 @@ def _before(text: str, start: int) -> str:
 
 
 def _lead_word(text: str, start: int) -> str:
-    """The day word (``ngày``/``mồng``/``mùng``) the text puts right before ``start``."""
-    found = _DAY_LEAD_RE.search(_before(text, start))
-    return found.group(1).lower() if found else ""
+    """The day word (``ngày``/``mồng``/``mùng``) the text puts right before ``start``.
+
+    A street named after a date (``đường 30/4``) takes the bare day number, as after
+    ``mồng``: ``đường ba mươi tháng tư``.
+    """
+    before = _before(text, start)
+    found = _DAY_LEAD_RE.search(before)
+    if found:
+        return found.group(1).lower()
+    return "mồng" if _STREET_BEFORE_RE.search(before) else ""
 
 
 def _in_date_context(text: str, start: int, end: int) -> bool:
@@ -145,21 +156,22 @@ def expand_dates(text: str, dialect: Dialect = "north") -> str:
 
     def date_range(match: re.Match[str]) -> str:
         day1, month1, day2, month2 = (int(match.group(i)) for i in (1, 2, 4, 5))
-        year1 = _optional_int(match.group(3))
-        year2 = int(match.group(6))
+        year1, year2 = _optional_int(match.group(3)), _optional_int(match.group(6))
         if not (is_valid_date(day1, month1, year1) and is_valid_date(day2, month2, year2)):
             return match.group(0)
-        first = read_date(day1, month1, year1, dialect, _lead_word(text, match.start()))
+        if year2 is None and not _in_date_context(match.string, match.start(), match.end()):
+            return match.group(0)
+        first = read_date(day1, month1, year1, dialect, _lead_word(match.string, match.start()))
         second = read_date(day2, month2, year2, dialect, "")
         return f"{first} đến {second}"
 
     def day_range(match: re.Match[str]) -> str:
         day1, day2, month = (int(match.group(i)) for i in (1, 2, 3))
         year = _optional_int(match.group(4))
-        context = year is not None or _in_date_context(text, match.start(), match.end())
+        context = year is not None or _in_date_context(match.string, match.start(), match.end())
         if not (context and is_valid_date(day1, month, year) and is_valid_date(day2, month, year)):
             return match.group(0)
-        lead = _lead_word(text, match.start())
+        lead = _lead_word(match.string, match.start())
         if lead == "ngày":
             first = read_day(day1, dialect)
         elif lead:
@@ -172,11 +184,11 @@ def expand_dates(text: str, dialect: Dialect = "north") -> str:
         day, month, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
         if not is_valid_date(day, month, year):
             return match.group(0)
-        return read_date(day, month, year, dialect, _lead_word(text, match.start()))
+        return read_date(day, month, year, dialect, _lead_word(match.string, match.start()))
 
     def month_year(match: re.Match[str]) -> str:
         number, year = int(match.group(1)), int(match.group(2))
-        before = _before(text, match.start())
+        before = _before(match.string, match.start())
         year_words = read_cardinal(year, dialect)
         if _SO_BEFORE_RE.search(before) or _QUARTER_BEFORE_RE.search(before):
             return f"{read_cardinal(number, dialect)} năm {year_words}"
@@ -187,9 +199,9 @@ def expand_dates(text: str, dialect: Dialect = "north") -> str:
 
     def day_month(match: re.Match[str]) -> str:
         day, month = int(match.group(1)), int(match.group(2))
-        if not is_valid_date(day, month) or not _in_date_context(text, match.start(), match.end()):
+        if not is_valid_date(day, month) or not _in_date_context(match.string, match.start(), match.end()):
             return match.group(0)
-        return read_date(day, month, None, dialect, _lead_word(text, match.start()))
+        return read_date(day, month, None, dialect, _lead_word(match.string, match.start()))
 
     def month_word(match: re.Match[str]) -> str:
         month = int(match.group(2))
@@ -206,16 +218,16 @@ def expand_dates(text: str, dialect: Dialect = "north") -> str:
             return f"{lead} {read_day(day, dialect)}"
         return f"{lead} {read_cardinal(day, dialect)}"
 
-    # Each pass sees the text left by the previous one, so ``text`` is rebound between
-    # passes for the context look-ups made by the callbacks above.
-    for pattern, replace in (
-        (_DATE_RANGE_RE, date_range),
-        (_DAY_RANGE_RE, day_range),
-        (_FULL_DATE_RE, full_date),
-        (_MONTH_YEAR_RE, month_year),
-        (_DAY_MONTH_RE, day_month),
-        (_MONTH_RE, month_word),
-        (_DAY_WORD_RE, day_word),
+    has_slash = "/" in text
+    for pattern, replace, needs_slash in (
+        (_DATE_RANGE_RE, date_range, True),
+        (_DAY_RANGE_RE, day_range, True),
+        (_FULL_DATE_RE, full_date, False),
+        (_MONTH_YEAR_RE, month_year, True),
+        (_DAY_MONTH_RE, day_month, True),
+        (_MONTH_RE, month_word, False),
+        (_DAY_WORD_RE, day_word, False),
     ):
-        text = pattern.sub(replace, text)
+        if has_slash or not needs_slash:
+            text = pattern.sub(replace, text)
     return text

@@ -28,13 +28,15 @@ Reading decisions:
   ``TU`` -> ``của Tỉnh ủy`` ... Several issuers are joined with ``và``. ``BCT`` is
   ``Bộ Chính trị`` in Party documents (``-NQ/BCT``) and ``Bộ Công Thương`` in state ones
   (``-BCT`` after a dash); ``BCH`` likewise is ``Ban Chấp hành`` or ``Ban Chỉ huy``.
-  Unknown issuers are looked up in the abbreviation lexicon, else spelled letter by
+  A caller's own lexicon overrides these names (except the Party-only readings);
+  unknown issuers are looked up in the abbreviation lexicon, else spelled letter by
   letter.
 * The issuer is not spoken when the same clause already says it (``Nghị định
   168/2024/NĐ-CP của Chính phủ``, ``1929/QĐ-UBND ngày 12/5/2024 của UBND tỉnh``).
 
 Article references keep their numbers for the generic reading but lose the capital of
-the heading word: ``Điều 5, khoản 2, điểm a`` -> ``điều năm, khoản hai, điểm a``.
+the heading word: ``Điều 5, khoản 2, điểm a`` -> ``điều năm, khoản hai, điểm a``;
+dotted section numbers are read with ``chấm`` (``Mục 1.2`` -> ``mục một chấm hai``).
 """
 
 import re
@@ -142,6 +144,10 @@ _ARTICLE_RE: Final = re.compile(
     r"(?<![\w])(Điều|Khoản|Điểm|Chương|Mục|Phần|ĐIỀU|KHOẢN|ĐIỂM|CHƯƠNG|MỤC|PHẦN)"
     r"(?=\s+(?:[0-9]|[IVXLCDM]+(?![\w])|[a-zđ](?![\w])))"
 )
+_SECTION_NUMBER_RE: Final = re.compile(
+    r"(?<![\w])((?i:điều|khoản|chương|mục|tiểu\s+mục|phần|phụ\s+lục|mẫu)\s+)([0-9]{1,3}(?:\.[0-9]{1,3})+)"
+    r"(?![0-9]|[.,][0-9])"
+)
 _LOOKBACK: Final = 48
 _LOOKAHEAD: Final = 160
 
@@ -157,30 +163,28 @@ def _join_names(names: list[str]) -> str:
 class _DocumentReader:
     """Reads the document numbers of one text; holds the lexicon and dialect."""
 
-    def __init__(self, dialect: Dialect, lexicon: Mapping[str, str], spell: Speller) -> None:
+    def __init__(
+        self, dialect: Dialect, lexicon: Mapping[str, str], spell: Speller, overrides: Mapping[str, str]
+    ) -> None:
         self.dialect = dialect
         self.lexicon = lexicon
         self.spell = spell
+        self.overrides = overrides
 
     def issuer_name(self, code: str, party: bool) -> str:
         """Spoken name of an issuer code (``CP`` -> ``Chính phủ``)."""
         if party and code in PARTY_ISSUERS:
             return PARTY_ISSUERS[code]
+        if code in self.overrides:
+            return self.overrides[code]
         if code in ISSUERS:
             return ISSUERS[code]
         if code in self.lexicon:
             return self.lexicon[code]
         return self.spell(code)
 
-    def type_name(self, code: str) -> str | None:
-        """Spoken document type of a type code, or None when the code is no type."""
-        if code in DOCUMENT_TYPES:
-            return DOCUMENT_TYPES[code]
-        return None
-
     def compose(
         self,
-        text: str,
         match: re.Match[str],
         number: str,
         year: str | None,
@@ -188,6 +192,7 @@ class _DocumentReader:
         issuers: list[tuple[str, str]],
     ) -> str:
         """Assemble ``[<Type>] [số] <number> [năm <year>] [của <issuers>]``."""
+        text = match.string
         before = text[max(0, match.start() - _LOOKBACK) : match.start()]
         typed = _TYPE_BEFORE_RE.search(before)
         words: list[str] = []
@@ -212,49 +217,68 @@ class _DocumentReader:
         code, name = issuer
         return f"của {name.lower()}" in clause or f"của {code.lower()}" in clause
 
-    def state(self, text: str, match: re.Match[str]) -> str:
+    def state(self, match: re.Match[str]) -> str:
+        """Read ``100/2019/NĐ-CP``, ``1929/QĐ-UBND`` or ``123/UBND-VX``."""
         number, year, code, chain = match.groups()
         codes = chain.split("-")
-        type_name = self.type_name(code)
+        type_name = DOCUMENT_TYPES.get(code)
         if type_name is None:
             # ``123/UBND-VX``: an official letter; the department code is not read.
             type_name = DOCUMENT_TYPES["CV"]
             codes = [code]
         issuers = [(issuer, self.issuer_name(issuer, party=False)) for issuer in codes]
-        return self.compose(text, match, number, year, type_name, issuers)
+        return self.compose(match, number, year, type_name, issuers)
 
-    def assembly(self, text: str, match: re.Match[str]) -> str:
+    def assembly(self, match: re.Match[str]) -> str:
+        """Read ``31/2024/QH15`` (``UBTVQH`` likewise): the issuer is the term's assembly."""
         number, year, code, term = match.groups()
         name = f"{ISSUERS[code]} khóa {read_cardinal(int(term), self.dialect)}"
-        return self.compose(text, match, number, year, None, [(code, name)])
+        return self.compose(match, number, year, None, [(code, name)])
 
-    def party(self, text: str, match: re.Match[str]) -> str:
+    def party(self, match: re.Match[str]) -> str:
+        """Read ``80-KL/TW``, ``05-NQ/TU``: Party documents put the type before the slash."""
         number, code, chain = match.groups()
-        type_name = self.type_name(code)
+        type_name = DOCUMENT_TYPES.get(code)
         if type_name is None:
-            type_name = self.lexicon.get(code, self.spell(code))
+            type_name = self.lexicon.get(code) or self.spell(code)
             type_name = type_name[:1].upper() + type_name[1:]
         issuers = [(issuer, self.issuer_name(issuer, party=True)) for issuer in chain.split("-")]
-        return self.compose(text, match, number, None, type_name, issuers)
+        return self.compose(match, number, None, type_name, issuers)
 
 
-def expand_document_numbers(text: str, dialect: Dialect, lexicon: Mapping[str, str], spell: Speller) -> str:
+def expand_document_numbers(
+    text: str,
+    dialect: Dialect,
+    lexicon: Mapping[str, str],
+    spell: Speller,
+    overrides: Mapping[str, str] | None = None,
+) -> str:
     """Replace legal document numbers with their announcer reading (see module docstring).
 
-    ``lexicon`` resolves issuer codes this module does not know; ``spell`` reads codes
-    found nowhere, letter by letter.
+    ``lexicon`` resolves issuer codes this module does not know; ``overrides`` (the
+    caller's own abbreviations) take precedence over the built-in issuer names;
+    ``spell`` reads codes found nowhere, letter by letter.
     """
-    reader = _DocumentReader(dialect, lexicon, spell)
-    text = _substitute(_ASSEMBLY_RE, text, reader.assembly)
-    text = _substitute(_STATE_RE, text, reader.state)
-    return _substitute(_PARTY_RE, text, reader.party)
+    if "/" not in text:
+        return text
+    reader = _DocumentReader(dialect, lexicon, spell, overrides or {})
+    text = _ASSEMBLY_RE.sub(reader.assembly, text)
+    text = _STATE_RE.sub(reader.state, text)
+    return _PARTY_RE.sub(reader.party, text)
 
 
-def _substitute(pattern: re.Pattern[str], text: str, read: Callable[[str, re.Match[str]], str]) -> str:
-    """``pattern.sub`` whose callback also sees the whole text, for context look-ups."""
-    return pattern.sub(lambda match: read(text, match), text)
+def expand_article_references(text: str, dialect: Dialect = "north") -> str:
+    """Lower-case ``Điều``/``Khoản``/``Điểm``/``Chương``/``Mục``/``Phần`` before a number.
 
-
-def expand_article_references(text: str) -> str:
-    """Lower-case ``Điều``/``Khoản``/``Điểm``/``Chương``/``Mục``/``Phần`` before a number."""
-    return _ARTICLE_RE.sub(lambda match: match.group(1).lower(), text)
+    Dotted section numbers after such a word are read with ``chấm``: ``Mục 1.2`` ->
+    ``mục một chấm hai`` (not a decimal).
+    """
+    text = _ARTICLE_RE.sub(lambda match: match.group(1).lower(), text)
+    if "." not in text:
+        return text
+    return _SECTION_NUMBER_RE.sub(
+        lambda match: (
+            match.group(1) + " chấm ".join(read_cardinal(int(part), dialect) for part in match.group(2).split("."))
+        ),
+        text,
+    )

@@ -4,20 +4,22 @@
 digits and no raw abbreviations remain. It runs these passes, in order; each domain
 module documents its own reading decisions:
 
+0. preparation: Unicode NFC, plain spaces, ``v.v.`` -> ``vân vân``;
 1. legal document numbers (``tts.legal_refs``), which need the raw issuer codes;
 2. the abbreviation lexicon (``tts.abbreviations``), early so that ``COVID-19``,
    ``VNĐ`` or ``ĐT:`` are words before any number is read;
 3. phone numbers and hotlines (``tts.phone_numbers``), dates (``tts.dates``) and clock
    times (``tts.times``);
-4. article references, Roman numerals after trigger words (``tts.roman_numerals``) and
-   ``thứ N`` ordinals and weekdays (``tts.numbers``);
-5. numeric ranges and quantities with units, money and percentages (``tts.units``);
+4. article references (``tts.legal_refs``), Roman numerals after trigger words
+   (``tts.roman_numerals``) and ``thứ N`` ordinals and weekdays (``tts.numbers``);
+5. ``a x b`` -> ``a nhân b``, numeric ranges, then quantities with units, money and
+   percentages (``tts.units``);
 6. capital-digit tokens and unknown capital abbreviations, spelled letter by letter;
 7. every remaining number (``tts.numbers``): ``a/b`` outside dates, and ``a:b`` that is
    no clock time (a map scale ``1:2000``), are read ``a trên b`` (``24/7`` ->
-   ``hai mươi tư trên bảy``); ``a x b`` is ``a nhân b``; ``nghìn``/``ngàn`` written after
-   a number follows the dialect;
-8. signs (``+`` -> ``cộng``, ``&`` -> ``và``, ``~`` -> ``khoảng``, ``v.v.`` -> ``vân vân``);
+   ``hai mươi tư trên bảy``); ``nghìn``/``ngàn`` written after a number follows the
+   dialect; a chain such as ``1.2.3`` that is no thousands grouping is read with ``chấm``;
+8. signs: ``+`` -> ``cộng``, ``&`` -> ``và``, ``~`` -> ``khoảng``, ``%`` -> ``phần trăm``;
 9. clean-up: any digit still left is read digit by digit (a defensive net; the passes
    above leave none), spaces are collapsed within each line and blank lines dropped;
    punctuation, which drives the pauses, is kept.
@@ -57,21 +59,27 @@ _DIALECTS: Final = ("north", "south")
 
 _SPACE_LIKE_RE: Final = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000\t\f\v]")
 _ZERO_WIDTH_RE: Final = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
-_ETCETERA_RE: Final = re.compile(r"(?<![\w])v\.v\.(?:\.\.|…)?(?P<end>(?=\s*$|\s+[A-ZĐÀ-Ỹ]))?")
+_ETCETERA_RE: Final = re.compile(r"(?<![\w])v\.v\.(?:\.\.|…)?")
 _SLASH_BEFORE_NUMBER_RE: Final = re.compile(r"(?<=[^\W\d_])/(?=\s?[0-9])")
 _MULTIPLY_RE: Final = re.compile(r"(?<=[0-9])\s?[x×]\s?(?=[0-9])")
+_NUMBER_SEPARATOR: Final = r"(?:\s?/\s?|:)"
 _GENERIC_NUMBER_RE: Final = re.compile(
-    rf"(?<![0-9])({NUMBER_PATTERN})(?:(?:\s?/\s?|:)({NUMBER_PATTERN}))?(\s+(?:nghìn|ngàn)(?![\w]))?"
+    rf"(?<![0-9])({NUMBER_PATTERN}(?:{_NUMBER_SEPARATOR}{NUMBER_PATTERN})*)(\s+(?:nghìn|ngàn)(?![\w]))?"
 )
-_SIGN_RULES: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
-    (re.compile(r"\s*\+\s*"), " cộng "),
-    (re.compile(r"\s*&\s*"), " và "),
-    (re.compile(r"~\s*"), " khoảng "),
-    (re.compile(r"\s*≈\s*"), " xấp xỉ "),
-    (re.compile(r"\s*≥\s*"), " lớn hơn hoặc bằng "),
-    (re.compile(r"\s*≤\s*"), " nhỏ hơn hoặc bằng "),
-    (re.compile(r"\s*%"), " phần trăm"),
-    (re.compile(r"\s*[°℃]"), " độ"),
+_NUMBER_SEPARATOR_RE: Final = re.compile(_NUMBER_SEPARATOR)
+_DOTTED_CHAIN_RE: Final = re.compile(r"(?<![0-9.,])[0-9]{1,3}(?:\.[0-9]{1,3}){2,}(?![0-9]|[.,][0-9])")
+_THOUSANDS_RE: Final = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")
+# Signs read as words; the padding spaces are collapsed by the clean-up pass.
+_SIGN_WORDS: Final[tuple[tuple[str, str], ...]] = (
+    ("+", " cộng "),
+    ("&", " và "),
+    ("~", " khoảng "),
+    ("≈", " xấp xỉ "),
+    ("≥", " lớn hơn hoặc bằng "),
+    ("≤", " nhỏ hơn hoặc bằng "),
+    ("%", " phần trăm "),
+    ("°", " độ "),
+    ("℃", " độ "),
 )
 _ANY_DIGITS_RE: Final = re.compile(r"\d+")
 _SPACES_RE: Final = re.compile(r" {2,}")
@@ -102,27 +110,47 @@ def _prepare(text: str) -> str:
     text = _ZERO_WIDTH_RE.sub("", text)
     text = _SPACE_LIKE_RE.sub(" ", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _ETCETERA_RE.sub(lambda match: "vân vân." if match.group("end") is not None else "vân vân", text)
+    return _ETCETERA_RE.sub(_read_etcetera, text)
+
+
+def _read_etcetera(match: re.Match[str]) -> str:
+    """``vân vân``, keeping the period when ``v.v.`` ended the sentence."""
+    following = match.string[match.end() : match.end() + 3].lstrip(" ")
+    ends_sentence = not following or following[0] == "\n" or following[0].isupper()
+    return "vân vân." if ends_sentence else "vân vân"
 
 
 def _expand_numbers(text: str, dialect: Dialect) -> str:
     """Read every number still written with digits (see pass 7 of the module docstring)."""
 
     def replace(match: re.Match[str]) -> str:
-        words = read_number_literal(match.group(1), dialect)
+        numbers = _NUMBER_SEPARATOR_RE.split(match.group(1))
+        words = " trên ".join(read_number_literal(number, dialect) for number in numbers)
         if match.group(2) is not None:
-            words += " trên " + read_number_literal(match.group(2), dialect)
-        if match.group(3) is not None:
             words += " " + thousand_word(dialect)
+        # Keep the words apart from letters the number was glued to (``x2``, ``1e5``).
+        start, end = match.start(), match.end()
+        if start and match.string[start - 1].isalpha():
+            words = " " + words
+        if end < len(match.string) and match.string[end].isalpha():
+            words += " "
         return words
 
+    def dotted(match: re.Match[str]) -> str:
+        chain = match.group(0)
+        if _THOUSANDS_RE.fullmatch(chain):
+            return chain
+        return " chấm ".join(read_number_literal(part, dialect) for part in chain.split("."))
+
     text = _SLASH_BEFORE_NUMBER_RE.sub(" trên ", text)
+    text = _DOTTED_CHAIN_RE.sub(dotted, text)
     return _GENERIC_NUMBER_RE.sub(replace, text)
 
 
 def _expand_signs(text: str) -> str:
-    for pattern, spoken in _SIGN_RULES:
-        text = pattern.sub(spoken, text)
+    for sign, spoken in _SIGN_WORDS:
+        if sign in text:
+            text = text.replace(sign, spoken)
     return text
 
 
@@ -151,13 +179,13 @@ def normalize(
     _check_arguments(text, dialect, lexicon)
     merged = build_lexicon(lexicon)
     text = _prepare(text)
-    text = expand_document_numbers(text, dialect, merged.entries, spell_letters)
+    text = expand_document_numbers(text, dialect, merged.entries, spell_letters, lexicon)
     text = merged.expand(text)
     text = expand_phone_numbers(text)
     text = expand_hotlines(text)
     text = expand_dates(text, dialect)
     text = expand_times(text, dialect)
-    text = expand_article_references(text)
+    text = expand_article_references(text, dialect)
     text = expand_roman_numerals(text, dialect)
     text = expand_ordinals(text, dialect)
     text = _MULTIPLY_RE.sub(" nhân ", text)

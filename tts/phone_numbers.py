@@ -129,16 +129,18 @@ def expand_hotlines(text: str) -> str:
     """Read emergency and hotline numbers digit by digit when the context says so."""
 
     def emergency(match: re.Match[str]) -> str:
-        before = text[max(0, match.start() - _LOOKBACK) : match.start()]
-        if not (_EMERGENCY_CUE_RE.search(before) or _is_parenthesised(text, match.start(), match.end())):
+        before = match.string[max(0, match.start() - _LOOKBACK) : match.start()]
+        parenthesised = _is_parenthesised(match.string, match.start(), match.end())
+        if not (_EMERGENCY_CUE_RE.search(before) or parenthesised):
             return match.group(0)
         return _DIGIT_RUN_RE.sub(lambda number: read_digits(number.group(0)), match.group(0))
 
     def hotline(match: re.Match[str]) -> str:
-        before = text[max(0, match.start() - _LOOKBACK) : match.start()]
+        before = match.string[max(0, match.start() - _LOOKBACK) : match.start()]
         if not _HOTLINE_CUE_RE.search(before):
             return match.group(0)
         return read_digits(match.group(1))
 
-    text = _EMERGENCY_RE.sub(emergency, text)
+    if "11" in text:
+        text = _EMERGENCY_RE.sub(emergency, text)
     return _HOTLINE_RE.sub(hotline, text)

@@ -153,11 +153,13 @@ def expand_units(text: str, dialect: Dialect = "north") -> str:
         return match.group(1) + per
 
     text = _LATIN_UNIT_RE.sub(lambda found: LATIN_UNIT_WORDS[found.group(1).lower()], text)
-    text = _NEGATIVE_TEMPERATURE_RE.sub("âm ", text)
+    if "-" in text or "−" in text or "–" in text:
+        text = _NEGATIVE_TEMPERATURE_RE.sub("âm ", text)
     text = _UNIT_RE.sub(quantity, text)
-    text = _DEGREE_C_RE.sub("độ xê", text)
+    if "độ" in text:
+        text = _DEGREE_C_RE.sub("độ xê", text)
     text = _BARE_UNIT_RE.sub(lambda found: UNIT_WORDS[found.group(1)], text)
-    return _PER_WORD_RE.sub(per_word, text)
+    return _PER_WORD_RE.sub(per_word, text) if "/" in text else text
 
 
 def expand_ranges(text: str) -> str:

@@ -17,7 +17,7 @@ def test_nested_sections_from_environment(monkeypatch: pytest.MonkeyPatch) -> No
 
 @pytest.mark.parametrize("env", ["dev", "demo", "test"])
 def test_defaults_are_fine_for_development(env: str) -> None:
-    assert Settings(env=env).env == env  # type: ignore[arg-type]
+    assert Settings(env=env).env == env
 
 
 def test_production_refuses_default_secret_key() -> None:
@@ -31,7 +31,7 @@ def test_production_refuses_default_mqtt_password() -> None:
 
 
 def test_production_with_real_secrets_starts() -> None:
-    settings = Settings(env="production", secret_key="k" * 40, mqtt={"password": "p" * 20})  # type: ignore[arg-type]
+    settings = Settings(env="production", secret_key="k" * 40, mqtt={"password": "p" * 20})
     assert settings.env == "production"
 
 

@@ -7,9 +7,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import paho.mqtt.client as paho
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 from sqlmodel import Session
 
 from controller.db import make_engine, session_factory
@@ -18,41 +16,7 @@ from devices.credentials import Credentials, hash_password, verify_password
 from devices.mosquitto import MosquittoProcess
 from devices.protocol import commune_playlist_topic, device_play_topic, device_state_topic
 from devices.registry import add_commune, add_device, add_province
-from devices.settings import MqttSettings
-
-
-class Probe:
-    """A bare paho client standing in for a node, to see what the broker allows."""
-
-    def __init__(self, settings: MqttSettings, username: str, password: str, client_id: str | None = None) -> None:
-        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id or username)
-        self.client.username_pw_set(username, password)
-        self.connected = threading.Event()
-        self.refused: list[str] = []
-        self.messages: list[tuple[str, bytes]] = []
-        self.got = threading.Event()
-        self.client.on_connect = self._on_connect
-        self.client.on_message = self._on_message
-        self.settings = settings
-
-    def _on_connect(self, client: paho.Client, userdata: object, flags: object, rc: object, props: object) -> None:
-        if getattr(rc, "is_failure", False):
-            self.refused.append(str(rc))
-        else:
-            self.connected.set()
-
-    def _on_message(self, client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
-        self.messages.append((message.topic, message.payload))
-        self.got.set()
-
-    def connect(self) -> bool:
-        self.client.connect(self.settings.host, self.settings.port, keepalive=10)
-        self.client.loop_start()
-        return self.connected.wait(3)
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+from tests.harness import Probe
 
 
 @pytest.fixture

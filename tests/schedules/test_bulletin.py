@@ -20,7 +20,7 @@ def test_draft_submit_approve() -> None:
     submit(b)
     assert b.status == BulletinStatus.PENDING
     approve(b, REVIEWER, SHA)
-    assert b.status == BulletinStatus.APPROVED and b.reviewer_id == REVIEWER and b.audio_sha256 == SHA
+    assert (b.status, b.reviewer_id, b.audio_sha256) == (BulletinStatus.APPROVED, REVIEWER, SHA)
 
 
 def test_author_cannot_approve_or_reject_own_bulletin() -> None:

@@ -50,6 +50,9 @@ YEAR_2025 = "hai nghìn không trăm hai mươi lăm"
         ("ngày 24/7", "ngày hai mươi tư tháng bảy"),
         ("ngày 10.", "ngày mồng mười."),
         ("quý 1/2025", f"quý một năm {YEAR_2025}"),
+        ("dịp 30/4 - 1/5", "dịp ngày ba mươi tháng tư đến ngày mồng một tháng năm"),
+        ("ngày 15/3 – 15/4", "ngày mười lăm tháng ba đến ngày mười lăm tháng tư"),
+        ("đường 30/4", "đường ba mươi tháng tư"),
         ("31/2/2025", "ba mươi mốt trên hai trên hai nghìn không trăm hai mươi lăm"),
     ],
 )

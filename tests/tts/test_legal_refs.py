@@ -21,7 +21,10 @@ Y2024 = "hai nghìn không trăm hai mươi tư"
         ),
         (
             "Nghị định 168/2024/NĐ-CP ngày 26/12/2024 của Chính phủ",
-            f"Nghị định số một trăm sáu mươi tám năm {Y2024} ngày hai mươi sáu tháng mười hai năm {Y2024} của Chính phủ",
+            (
+                f"Nghị định số một trăm sáu mươi tám năm {Y2024} ngày hai mươi sáu tháng mười hai"
+                f" năm {Y2024} của Chính phủ"
+            ),
         ),
         ("Nghị định 15/2020/NĐ-CP", f"Nghị định số mười lăm năm {Y2020} của Chính phủ"),
         (
@@ -58,8 +61,10 @@ Y2024 = "hai nghìn không trăm hai mươi tư"
         ),
         (
             "Nghị quyết 35/2023/UBTVQH15",
-            "Nghị quyết số ba mươi lăm năm hai nghìn không trăm hai mươi ba"
-            " của Ủy ban Thường vụ Quốc hội khóa mười lăm",
+            (
+                "Nghị quyết số ba mươi lăm năm hai nghìn không trăm hai mươi ba"
+                " của Ủy ban Thường vụ Quốc hội khóa mười lăm"
+            ),
         ),
         ("06/CT-TTg", "Chỉ thị số sáu của Thủ tướng Chính phủ"),
         ("Chỉ thị 06/CT-TTg", "Chỉ thị số sáu của Thủ tướng Chính phủ"),
@@ -73,8 +78,7 @@ Y2024 = "hai nghìn không trăm hai mươi tư"
         ("Thông tư 01/2022/TT-BTP", "Thông tư số một năm hai nghìn không trăm hai mươi hai của Bộ Tư pháp"),
         (
             "Thông tư 18/2021/TT-BNNPTNT",
-            "Thông tư số mười tám năm hai nghìn không trăm hai mươi mốt"
-            " của Bộ Nông nghiệp và Phát triển nông thôn",
+            "Thông tư số mười tám năm hai nghìn không trăm hai mươi mốt của Bộ Nông nghiệp và Phát triển nông thôn",
         ),
         (
             "Thông tư liên tịch 01/2024/TTLT-BTC-BTP",
@@ -92,10 +96,15 @@ def test_document_numbers(text: str, expected: str) -> None:
     assert normalize(text) == expected
 
 
-def test_unknown_issuer_uses_caller_lexicon_then_spelling() -> None:
-    assert normalize("Kế hoạch 5/KH-SNN", lexicon={"SNN": "Sở Nông nghiệp"}) == (
-        "Kế hoạch số năm của Sở Nông nghiệp"
+def test_caller_lexicon_overrides_issuer_names() -> None:
+    extra = {"UBND": "Ủy ban nhân dân tỉnh Hậu Giang"}
+    assert normalize("Quyết định 12/QĐ-UBND", lexicon=extra) == (
+        "Quyết định số mười hai của Ủy ban nhân dân tỉnh Hậu Giang"
     )
+
+
+def test_unknown_issuer_uses_caller_lexicon_then_spelling() -> None:
+    assert normalize("Kế hoạch 5/KH-SNN", lexicon={"SNN": "Sở Nông nghiệp"}) == ("Kế hoạch số năm của Sở Nông nghiệp")
     assert normalize("Kế hoạch 5/KH-XYZ") == "Kế hoạch số năm của ích-xì i dài dét"
 
 
@@ -113,6 +122,9 @@ def test_unknown_issuer_uses_caller_lexicon_then_spelling() -> None:
         ),
         ("Khoản 2 Điều 21", "khoản hai điều hai mươi mốt"),
         ("Điều kiện", "Điều kiện"),
+        ("Mục 1.2", "mục một chấm hai"),
+        ("Điều 5.1.3 và khoản 2. Tiếp theo", "điều năm chấm một chấm ba và khoản hai. Tiếp theo"),
+        ("văn bản số 113/2024", "văn bản số một trăm mười ba năm hai nghìn không trăm hai mươi tư"),
     ],
 )
 def test_article_references(text: str, expected: str) -> None:

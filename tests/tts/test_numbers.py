@@ -132,7 +132,17 @@ def test_read_ordinal(value: int, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("numeral", "expected"),
-    [("I", 1), ("IV", 4), ("IX", 9), ("XIII", 13), ("XV", 15), ("XXI", 21), ("MCMXLV", 1945), ("IIII", None), ("", None)],
+    [
+        ("I", 1),
+        ("IV", 4),
+        ("IX", 9),
+        ("XIII", 13),
+        ("XV", 15),
+        ("XXI", 21),
+        ("MCMXLV", 1945),
+        ("IIII", None),
+        ("", None),
+    ],
 )
 def test_roman_to_int(numeral: str, expected: int | None) -> None:
     assert roman_to_int(numeral) == expected
@@ -226,7 +236,7 @@ def _parse_cardinal(text: str) -> int:
     return total + _parse_triple(chunk)
 
 
-_SAMPLE = sorted({*range(0, 1201), *random.Random(20250101).sample(range(1_000_001), 3000), 1_000_000})
+_SAMPLE = sorted({*range(1201), *random.Random(20250101).sample(range(1_000_001), 3000), 1_000_000})
 
 
 @pytest.mark.parametrize("dialect", ["north", "south"])

@@ -1,0 +1,153 @@
+"""The `loaxa` command, run as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from devices.mosquitto import MosquittoProcess, free_port
+from devices.settings import MqttSettings
+from tests.harness import Probe
+
+LOAXA = [sys.executable, "-m", "controller"]
+
+
+def run(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*LOAXA, *args],
+        env={**os.environ, **env},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def base_env(database_url: str, mqtt: MqttSettings, tmp_path: Path) -> dict[str, str]:
+    assert mqtt.password_file and mqtt.acl_file and mqtt.broker_pid_file
+    return {
+        "LOAXA_ENV": "test",
+        "LOAXA_DATABASE__URL": database_url,
+        "LOAXA_MQTT__PORT": str(mqtt.port),
+        "LOAXA_MQTT__PASSWORD": mqtt.password.get_secret_value(),
+        "LOAXA_MQTT__PASSWORD_FILE": str(mqtt.password_file),
+        "LOAXA_MQTT__ACL_FILE": str(mqtt.acl_file),
+        "LOAXA_MQTT__BROKER_PID_FILE": str(mqtt.broker_pid_file),
+        "LOAXA_AUDIO__STORAGE_DIR": str(tmp_path / "audio"),
+    }
+
+
+def test_device_add_prints_working_credentials(database_url: str, broker: MosquittoProcess, tmp_path: Path) -> None:
+    env = base_env(database_url, broker.settings, tmp_path)
+    assert run(["db", "upgrade"], env).returncode == 0
+    assert run(["province", "add", "LA", "Long An"], env).returncode == 0
+    assert run(["commune", "add", "--province", "LA", "XA-1", "Xã Một"], env).returncode == 0
+    done = run(["device", "add", "--commune", "XA-1", "--code", "CL-9", "--json"], env)
+    assert done.returncode == 0, done.stderr
+    creds = json.loads(done.stdout)
+    assert set(creds) == {"client_id", "username", "password"} and creds["username"] == "CL-9"
+    probe = Probe(broker.settings, creds["username"], creds["password"], client_id=creds["client_id"])
+    connected = False
+    for _ in range(50):  # the broker reloads its password file on SIGHUP, asynchronously
+        connected = probe.connect()
+        if connected:
+            break
+        probe.close()
+        probe = Probe(broker.settings, creds["username"], creds["password"])
+        time.sleep(0.1)
+    assert connected, "the printed credentials do not open the broker"
+    probe.close()
+
+    again = run(["device", "add", "--commune", "XA-1", "--code", "CL-9", "--json"], env)
+    assert again.returncode == 2 and "duplicate_code" in again.stderr and again.stdout == ""
+    unknown = run(["device", "add", "--commune", "XA-404", "--code", "CL-10", "--json"], env)
+    assert unknown.returncode == 2 and "Không tìm thấy xã" in unknown.stderr
+
+
+def test_tts_normalize_prints_only_the_spoken_text() -> None:
+    done = subprocess.run(
+        [*LOAXA, "tts", "normalize", "Nghị định 100/2019/NĐ-CP, phạt 4.000.000 đồng"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env={**os.environ, "LOAXA_LOG_LEVEL": "WARNING"},
+    )
+    assert done.stdout.count("\n") == 1 and not re.search(r"\d", done.stdout)
+    assert "bốn triệu đồng" in done.stdout
+
+
+def test_tts_say_writes_a_broadcast_file(tmp_path: Path) -> None:
+    out = tmp_path / "tin.opus"
+    done = subprocess.run(
+        [*LOAXA, "tts", "say", "Kính thưa bà con", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes()[:4] == b"OggS"
+
+
+def test_serve_runs_the_api(database_url: str, tmp_path: Path) -> None:
+    mqtt = MosquittoProcess.settings_for(tmp_path / "broker", MqttSettings(password="cli-serve-pw"))
+    env = base_env(database_url, mqtt, tmp_path)
+    assert run(["db", "upgrade"], env).returncode == 0
+    port = free_port()
+    with MosquittoProcess(tmp_path / "broker", mqtt):
+        process = subprocess.Popen(
+            [*LOAXA, "serve", "--port", str(port)],
+            env={**os.environ, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            body: dict[str, object] = {}
+            for _ in range(100):
+                try:
+                    body = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).json()
+                    if body.get("mqtt"):
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.1)
+            assert body.get("status") == "ok", body
+        finally:
+            process.terminate()
+            process.wait(10)
+            assert process.stderr is not None
+            process.stderr.close()
+
+
+def test_unmigrated_database_is_a_clear_error(tmp_path: Path) -> None:
+    env = {"LOAXA_DATABASE__URL": f"sqlite:///{tmp_path / 'empty.db'}", "LOAXA_MQTT__PORT": str(free_port())}
+    done = subprocess.run(
+        [*LOAXA, "serve", "--port", str(free_port())],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0 and "loaxa db upgrade" in done.stderr
+
+
+def test_production_with_default_secrets_refuses_to_start() -> None:
+    done = subprocess.run(
+        [*LOAXA, "serve"],
+        env={**os.environ, "LOAXA_ENV": "production"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and "LOAXA_SECRET_KEY" in done.stderr

@@ -1,0 +1,82 @@
+"""The controller's handling of node messages, through the real broker: bad messages never stop good ones."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlmodel import select
+
+from devices.proof_of_play import PlayRecord
+from devices.protocol import NodeState, PlayReport, device_play_topic, device_state_topic, encode
+from devices.registry import Device
+from tests.harness import Api, ControllerServer, Probe, setup_commune
+
+SHA = "d" * 64
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def report(commune: str, report_id: str | None = None) -> PlayReport:
+    now = datetime.now(UTC)
+    return PlayReport(
+        report_id=report_id or uuid.uuid4().hex,
+        commune=commune,
+        playlist_version=1,
+        item_id="b1",
+        asset_sha256=SHA,
+        played_sha256=SHA,
+        scheduled_start=now,
+        started_at=now,
+        ended_at=now,
+    )
+
+
+def test_bad_messages_are_dropped_and_the_next_one_is_handled(controller: ControllerServer, admin: Api) -> None:
+    nodes = setup_commune(admin, "P", "XA-A", ["A1"])
+    setup_commune(admin, "P", "XA-B", ["B1"])
+    probe = Probe(controller.settings.mqtt, "A1", nodes[0].password)
+    assert probe.connect()
+    sessions = controller.services.sessions
+
+    def device() -> Device:
+        with sessions() as session:
+            return session.exec(select(Device).where(Device.code == "A1")).one()
+
+    def plays() -> list[PlayRecord]:
+        with sessions() as session:
+            return list(session.exec(select(PlayRecord)))
+
+    for garbage in (b"", b"\x00\xff", b"{}", b'{"v": 1, "type": "state"}', b"[" * 10_000, b'{"v": 9}'):
+        probe.client.publish(device_state_topic("A1"), garbage, qos=1).wait_for_publish(3)
+        probe.client.publish(device_play_topic("A1"), garbage, qos=1).wait_for_publish(3)
+    online = NodeState(state="online", session_seq=5, firmware="fw-1")
+    probe.client.publish(device_state_topic("A1"), encode(online), qos=1).wait_for_publish(3)
+    assert wait_for(lambda: device().state == "online"), "a valid message after garbage was not handled"
+    assert device().firmware == "fw-1" and device().session_seq == 5
+
+    # A last will from an older session must not mark the newer one offline.
+    stale = NodeState(state="offline", session_seq=4, firmware="fw-1")
+    probe.client.publish(device_state_topic("A1"), encode(stale), qos=1).wait_for_publish(3)
+
+    # A report claiming another commune is dropped; a real one is stored once, however often it is resent.
+    probe.client.publish(device_play_topic("A1"), encode(report("XA-B")), qos=1).wait_for_publish(3)
+    genuine = report("XA-A")
+    for _ in range(3):
+        probe.client.publish(device_play_topic("A1"), encode(genuine), qos=1).wait_for_publish(3)
+    assert wait_for(lambda: len(plays()) >= 1)
+    time.sleep(0.3)
+    records = plays()
+    assert [r.report_id for r in records] == [genuine.report_id]
+    assert records[0].commune_code == "XA-A" and records[0].start_error_ms == 0
+    assert device().state == "online"
+    probe.close()
