@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,10 +11,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicC
 from sqlmodel import Session, select
 
 from controller.accounts import Role, User, commune_scope
-from controller.errors import Forbidden, NotAuthenticated, OutOfScope
+from controller.errors import DatabaseUnavailable, Forbidden, NotAuthenticated, OutOfScope
 from controller.services import Services
 from controller.tokens import user_id_from_token
-from devices.credentials import verify_password
 from devices.registry import Commune, Device
 
 
@@ -25,12 +25,26 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_session(services: ServicesDep) -> Iterator[Session]:
-    with services.sessions() as session:
-        yield session
+async def get_session(services: ServicesDep) -> AsyncIterator[Session]:
+    """A session for the duration of the endpoint function (not of the response it streams).
+
+    Async on purpose: a sync generator would be closed on the worker-thread pool, which requests
+    waiting for a pool connection can fill up completely: a deadlock under load.
+    """
+    try:
+        await asyncio.wait_for(services.session_slots.acquire(), services.settings.database.session_wait_s)
+    except TimeoutError as exc:
+        raise DatabaseUnavailable(
+            "no free database session", message_vi="Hệ thống đang bận, vui lòng thử lại."
+        ) from exc
+    try:
+        with services.sessions() as session:
+            yield session
+    finally:
+        services.session_slots.release()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False)
 _basic = HTTPBasic(auto_error=False)
@@ -54,7 +68,9 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
 def get_current_device(
-    session: SessionDep, credentials: Annotated[HTTPBasicCredentials | None, Depends(_basic)]
+    session: SessionDep,
+    services: ServicesDep,
+    credentials: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
 ) -> Device:
     """A speaker node, authenticated with its own MQTT credentials over HTTP Basic."""
     if credentials is None:
@@ -63,7 +79,7 @@ def get_current_device(
     if (
         device is None
         or device.revoked_at is not None
-        or not verify_password(credentials.password, device.password_hash)
+        or not services.device_logins.verify(credentials.username, credentials.password, device.password_hash)
     ):
         raise NotAuthenticated("unknown device or wrong password")
     return device

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from controller.db import make_engine, session_factory, wait_for_database
 from controller.errors import DatabaseNotMigrated
 from controller.settings import Settings
 from devices.broker import sync_broker_auth
+from devices.credentials import VerifiedLogins
 from devices.errors import BrokerUnavailable
 from devices.link import MqttLink
 from devices.protocol import PlaylistNotice, commune_playlist_topic, encode
@@ -32,6 +34,9 @@ class Services:
     store: AssetStore
     synthesizer: Synthesizer
     link: MqttLink | None = field(default=None)
+    device_logins: VerifiedLogins = field(default_factory=VerifiedLogins)
+    # Bounds request sessions to the pool, so waiting for a connection never ties up a worker thread.
+    session_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
 
     def notify(self, notice: PlaylistNotice) -> None:
         """Tell the commune's nodes a new playlist is ready. Retained, so a node that connects later sees it.
@@ -68,6 +73,7 @@ def build_services(settings: Settings, *, connect_mqtt: bool = True) -> Services
         sessions=sessions,
         store=AssetStore(settings.audio.storage_dir),
         synthesizer=EspeakSynthesizer(settings.tts),
+        session_slots=asyncio.Semaphore(settings.database.max_sessions),
     )
     if connect_mqtt:
         with sessions() as session:

@@ -25,6 +25,11 @@ class DatabaseSettings(BaseModel):
     # At boot the database may still be starting (PostgreSQL under systemd): wait this long for it.
     wait_timeout_s: float = Field(default=30.0, ge=0)
     echo: bool = False
+    # Requests that may hold a database session at once; the pool keeps a few more connections for the
+    # MQTT ingest thread and health checks. On PostgreSQL, this times the instances must fit max_connections.
+    max_sessions: int = Field(default=16, ge=1)
+    # How long a request waits for a free session before it fails with 503.
+    session_wait_s: float = Field(default=10.0, gt=0)
 
 
 class WebSettings(BaseModel):

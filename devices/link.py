@@ -32,6 +32,9 @@ class MqttLink:
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=client_id or settings.username,
             protocol=paho.MQTTv311,
+            # A persistent session: while the controller restarts or reconnects, the broker keeps the
+            # nodes' QoS 1 reports for it instead of dropping them.
+            clean_session=False,
         )
         self._client.username_pw_set(settings.username, settings.password.get_secret_value())
         # After a broker restart, retry quickly at first, then back off to avoid a reconnect storm.

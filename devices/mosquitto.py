@@ -19,6 +19,8 @@ from devices.settings import MqttSettings
 
 # Node payloads are well under 1 KiB; the broker drops anything bigger than this before we see it.
 MAX_PACKET_BYTES = 64 * 1024
+# One report per node per item: room for a 10,000-node fleet's airtime while the controller restarts.
+MAX_QUEUED_MESSAGES = 100_000
 
 
 def free_port() -> int:
@@ -42,6 +44,8 @@ def render_config(settings: MqttSettings, log_file: Path) -> str:
             f"acl_file {settings.acl_file}",
             "use_username_as_clientid true",
             f"max_packet_size {MAX_PACKET_BYTES}",
+            # Reports queued for the controller while it is away (default 1000 would drop a fleet's worth).
+            f"max_queued_messages {MAX_QUEUED_MESSAGES}",
             "persistence false",
             f"log_dest file {log_file}",
             "log_type error",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -127,7 +128,7 @@ class NodeAgent:
         s = self.settings
         delay = s.reconnect_min_s
         while True:
-            seq = self.local.next_session_seq()
+            seq = await asyncio.to_thread(self.local.next_session_seq)
             will = aiomqtt.Will(device_state_topic(self.code), self._state("offline", seq), qos=1, retain=True)
             try:
                 async with aiomqtt.Client(
@@ -181,7 +182,8 @@ class NodeAgent:
             log.warning("%s: ignoring invalid message on %s: %s", self.code, topic[:200], str(exc)[:200])
             return
         if self.playlist is None or notice.version != self.playlist.version:
-            self._sync_wanted.set()
+            delay = random.uniform(0, self.settings.notice_jitter_s)
+            asyncio.get_running_loop().call_later(delay, self._sync_wanted.set)
 
     async def _send_reports(self, client: aiomqtt.Client) -> None:
         while True:
@@ -203,14 +205,20 @@ class NodeAgent:
     # -- playlist and audio over HTTP --------------------------------------------------------------
 
     async def _sync_loop(self) -> None:
+        retry_s = self.settings.reconnect_min_s
         while True:
             self._sync_wanted.clear()
+            wait_s = self.settings.playlist_poll_interval_s
             try:
                 await self.sync_playlist()
+                retry_s = self.settings.reconnect_min_s
             except (httpx.HTTPError, ValidationError, ProtocolError) as exc:
-                log.info("%s: playlist sync failed: %s", self.code, str(exc)[:300])
+                # Retry soon, backing off, rather than missing a new playlist for a whole poll interval.
+                log.info("%s: playlist sync failed (%s); retrying in %.1f s", self.code, str(exc)[:300], retry_s)
+                wait_s = min(retry_s, wait_s)
+                retry_s = min(retry_s * 2, self.settings.reconnect_max_s)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._sync_wanted.wait(), self.settings.playlist_poll_interval_s)
+                await asyncio.wait_for(self._sync_wanted.wait(), wait_s)
 
     def _url(self, path: str) -> str:
         return self.settings.controller_url.rstrip("/") + path
@@ -229,20 +237,20 @@ class NodeAgent:
         for item in playlist.items:
             if item.starts_at + timedelta(milliseconds=item.duration_ms) > now:
                 await self._ensure_audio(item)
-        self.local.save_playlist(response.content, response.headers.get("ETag", ""))
+        await asyncio.to_thread(self.local.save_playlist, response.content, response.headers.get("ETag", ""))
         self._etag = response.headers.get("ETag", "")
         self._apply(playlist)
         log.info("%s: playlist v%d with %d item(s)", self.code, playlist.version, len(playlist.items))
 
     async def _ensure_audio(self, item: PlaylistItem) -> bytes | None:
-        cached = self.cache.read_verified(item.asset_sha256, item.codec)
+        cached = await asyncio.to_thread(self.cache.read_verified, item.asset_sha256, item.codec)
         if cached is not None:
             return cached
         assert self._http is not None
         try:
             response = await self._http.get(self._url(item.asset_url), auth=self._auth)
             response.raise_for_status()
-            self.cache.put(item.asset_sha256, item.codec, response.content)
+            await asyncio.to_thread(self.cache.put, item.asset_sha256, item.codec, response.content)
             return response.content
         except (httpx.HTTPError, ChecksumMismatch) as exc:
             log.warning("%s: audio %s not fetched: %s", self.code, item.asset_sha256[:12], str(exc)[:200])
@@ -275,24 +283,30 @@ class NodeAgent:
 
         return forget
 
-    async def _play_at(self, item: PlaylistItem, version: int) -> None:
+    async def _sleep_until(self, moment: datetime) -> None:
         # Sleeping in slices (not one long sleep) is the point: see _MAX_SLEEP_SLICE_S.
-        while (remaining := (item.starts_at - datetime.now(UTC)).total_seconds()) > 0:  # noqa: ASYNC110
+        while (remaining := (moment - datetime.now(UTC)).total_seconds()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(min(remaining, _MAX_SLEEP_SLICE_S))
+
+    async def _play_at(self, item: PlaylistItem, version: int) -> None:
+        await self._sleep_until(item.starts_at - timedelta(seconds=self.settings.prepare_ahead_s))
+        audio = await asyncio.to_thread(self.cache.read_verified, item.asset_sha256, item.codec)
+        if audio is None:
+            audio = await self._ensure_audio(item)  # one more try while there is time
+        await self._sleep_until(item.starts_at)
         late_s = (datetime.now(UTC) - item.starts_at).total_seconds()
         if late_s > self.settings.late_start_tolerance_s:
-            self._report(item, version, None, f"bắt đầu trễ {late_s:.1f} giây, không phát")
+            await self._report(item, version, None, f"bắt đầu trễ {late_s:.1f} giây, không phát")
             return
-        audio = self.cache.read_verified(item.asset_sha256, item.codec)
         if audio is None:
-            self._report(item, version, None, "thiếu tệp âm thanh hợp lệ")
+            await self._report(item, version, None, "thiếu tệp âm thanh hợp lệ")
             return
         log.info("%s: playing %s %r (v%d)", self.code, item.item_id, item.title, version)
         played = await self.sink.play(item, audio)
         self.plays += 1
-        self._report(item, version, played, "")
+        await self._report(item, version, played, "")
 
-    def _report(self, item: PlaylistItem, version: int, played: PlayedAudio | None, detail: str) -> None:
+    async def _report(self, item: PlaylistItem, version: int, played: PlayedAudio | None, detail: str) -> None:
         now = datetime.now(UTC)
         report = PlayReport(
             report_id=uuid.uuid4().hex,
@@ -307,5 +321,5 @@ class NodeAgent:
             outcome="played" if played else "failed",
             detail=detail,
         )
-        self.outbox.put(report)
+        await asyncio.to_thread(self.outbox.put, report)
         self._reports_waiting.set()

@@ -23,6 +23,9 @@ class NodeSettings(BaseModel):
     # A missed MQTT notice is caught by this poll; once a minute costs nothing on the 304 path.
     playlist_poll_interval_s: float = Field(default=60.0, gt=0)
     http_timeout_s: float = Field(default=10.0, gt=0)
+    # After a playlist notice, wait a random 0..this before pulling, so a commune's nodes do not all
+    # hit the controller in the same instant. Must stay well under the publication lead time.
+    notice_jitter_s: float = Field(default=3.0, ge=0)
     # Broker keepalive; the last will fires about 1.5x this after the link silently dies.
     keepalive_s: int = Field(default=30, ge=2)
     # First retry soon after a drop, then back off, so a restarted broker is not stormed by the fleet.
@@ -31,5 +34,7 @@ class NodeSettings(BaseModel):
     # An item whose start the node missed by more than this is not aired late but reported as missed:
     # a bulletin at the wrong time confuses listeners more than a gap does.
     late_start_tolerance_s: float = Field(default=5.0, ge=0)
+    # Read and verify the audio this long before airtime, so disk I/O never delays the start itself.
+    prepare_ahead_s: float = Field(default=2.0, ge=0)
     # How long a QoS 1 publish may wait for its PUBACK before the report stays queued for later.
     publish_timeout_s: float = Field(default=10.0, gt=0)

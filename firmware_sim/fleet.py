@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +46,7 @@ class Fleet:
         # One connection pool for the whole fleet instead of one per node.
         self._http = httpx.AsyncClient(
             timeout=template.http_timeout_s,
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            limits=httpx.Limits(max_connections=500, max_keepalive_connections=100),
         )
         self.agents = [
             NodeAgent(
@@ -65,6 +66,10 @@ class Fleet:
 
     async def run(self) -> None:
         """Run every agent until cancelled; one agent crashing is logged and does not stop the others."""
+        # Every node's disk I/O (fsyncs of cache, playlist, reports) goes through the loop's executor;
+        # the default of a few threads would queue a whole commune's airtime behind each other.
+        executor = ThreadPoolExecutor(max_workers=max(8, min(64, len(self.agents))), thread_name_prefix="fleet-io")
+        asyncio.get_running_loop().set_default_executor(executor)
         try:
             await asyncio.gather(*(self._guarded(agent) for agent in self.agents))
         finally:

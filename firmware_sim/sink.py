@@ -42,9 +42,12 @@ class FileSink:
         started = datetime.now(UTC)
         digest = hashlib.sha256(audio).hexdigest()
         stamp = started.strftime("%Y%m%dT%H%M%S.%f")
-        write_atomically(self.directory / f"{stamp}_{item.item_id}.{item.codec}", audio)
+        path = self.directory / f"{stamp}_{item.item_id}.{item.codec}"
         try:
-            await asyncio.sleep(item.duration_ms / 1000)
+            # Recording runs beside the "playback", as a sound card would, never delaying it.
+            await asyncio.gather(
+                asyncio.to_thread(write_atomically, path, audio), asyncio.sleep(item.duration_ms / 1000)
+            )
         finally:
             ended = datetime.now(UTC)
             line = {

@@ -49,6 +49,7 @@ def settings(tmp_path: Path, database_url: str, mqtt_settings: MqttSettings) -> 
             broker_port=mqtt_settings.port,
             # Short intervals so that tests never wait on a default meant for the field.
             playlist_poll_interval_s=2.0,
+            notice_jitter_s=0.5,
             keepalive_s=5,
             reconnect_min_s=0.2,
             reconnect_max_s=1.0,

@@ -125,3 +125,17 @@ def test_revoked_device_can_no_longer_connect(
             break
         time.sleep(0.1)
     assert not ok, "mosquitto still accepts a revoked device"
+
+
+def test_remembered_logins_follow_the_stored_hash() -> None:
+    from devices.credentials import VerifiedLogins
+
+    logins = VerifiedLogins(max_entries=2)
+    old, new = hash_password("pw-1", 101), hash_password("pw-2", 101)
+    assert logins.verify("A1", "pw-1", old) and logins.verify("A1", "pw-1", old)
+    assert not logins.verify("A1", "pw-1", new), "a remembered login outlived a password change"
+    assert not logins.verify("A1", "wrong", old)
+    assert logins.verify("A1", "pw-2", new)
+    for n in range(5):
+        logins.verify(f"D{n}", "pw-1", old)
+    assert len(logins._entries) == 2
