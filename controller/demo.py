@@ -11,7 +11,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import shutil
+import signal
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -153,9 +155,21 @@ def publish_bulletins(base_url: str) -> int:
     return len(samples)
 
 
+def stop_leftover_broker(settings: Settings) -> None:
+    """A demo killed hard leaves its mosquitto running; stop it before its files are deleted."""
+    pid_file = settings.mqtt.broker_pid_file
+    try:
+        pid = int(pid_file.read_text()) if pid_file else 0
+        if pid and "mosquitto" in Path(f"/proc/{pid}/cmdline").read_text():
+            os.kill(pid, signal.SIGTERM)
+    except (OSError, ValueError):
+        pass
+
+
 def run_demo(base: Settings, *, duration_s: float, port: int) -> int:
     began = time.monotonic()
     settings = demo_settings(base, port)
+    stop_leftover_broker(settings)
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     DEMO_DIR.mkdir(parents=True)
 

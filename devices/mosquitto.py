@@ -46,7 +46,9 @@ def render_config(settings: MqttSettings, log_file: Path) -> str:
             f"max_packet_size {MAX_PACKET_BYTES}",
             # Reports queued for the controller while it is away (default 1000 would drop a fleet's worth).
             f"max_queued_messages {MAX_QUEUED_MESSAGES}",
-            "persistence false",
+            # Sessions survive a broker restart, so reports queued for the controller are not lost.
+            "persistence true",
+            f"persistence_location {settings.password_file.parent}/",
             f"log_dest file {log_file}",
             "log_type error",
             "log_type warning",

@@ -8,7 +8,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,7 +176,9 @@ def setup_commune(admin: Api, province: str, commune: str, clusters: list[str]) 
     for code in clusters:
         response = admin.post(f"/api/v1/communes/{commune}/devices", {"code": code, "name": f"Cụm {code}"})
         assert response.status_code == 201, response.text
-        identities.append(NodeIdentity(code, commune, response.json()["credentials"]["password"]))
+        creds = response.json()["credentials"]
+        assert creds["username"] == creds["client_id"] == code and len(creds["password"]) >= 24
+        identities.append(NodeIdentity(code, commune, creds["password"]))
     return identities
 
 
@@ -212,3 +214,13 @@ class Probe:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float, interval_s: float = 0.05) -> bool:
+    """Poll a condition that no event announces (a file appearing, a row arriving); True once it holds."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval_s)
+    return condition()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlmodel import select
@@ -12,18 +11,9 @@ from sqlmodel import select
 from devices.proof_of_play import PlayRecord
 from devices.protocol import NodeState, PlayReport, device_play_topic, device_state_topic, encode
 from devices.registry import Device
-from tests.harness import Api, ControllerServer, Probe, setup_commune
+from tests.harness import Api, ControllerServer, Probe, setup_commune, wait_until
 
 SHA = "d" * 64
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def report(commune: str, report_id: str | None = None) -> PlayReport:
@@ -61,7 +51,7 @@ def test_bad_messages_are_dropped_and_the_next_one_is_handled(controller: Contro
         probe.client.publish(device_play_topic("A1"), garbage, qos=1).wait_for_publish(3)
     online = NodeState(state="online", session_seq=5, firmware="fw-1")
     probe.client.publish(device_state_topic("A1"), encode(online), qos=1).wait_for_publish(3)
-    assert wait_for(lambda: device().state == "online"), "a valid message after garbage was not handled"
+    assert wait_until(lambda: device().state == "online", 5), "a valid message after garbage was not handled"
     assert device().firmware == "fw-1" and device().session_seq == 5
 
     # A last will from an older session must not mark the newer one offline.
@@ -73,7 +63,7 @@ def test_bad_messages_are_dropped_and_the_next_one_is_handled(controller: Contro
     genuine = report("XA-A")
     for _ in range(3):
         probe.client.publish(device_play_topic("A1"), encode(genuine), qos=1).wait_for_publish(3)
-    assert wait_for(lambda: len(plays()) >= 1)
+    assert wait_until(lambda: len(plays()) >= 1, 5)
     time.sleep(0.3)
     records = plays()
     assert [r.report_id for r in records] == [genuine.report_id]

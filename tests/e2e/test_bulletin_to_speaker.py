@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,29 +14,13 @@ import pytest
 
 from controller.accounts import Role
 from controller.settings import Settings
-from firmware_sim import NodeIdentity
-from tests.harness import Api, ControllerServer, FleetRunner, add_user_directly, login
+from tests.harness import Api, ControllerServer, FleetRunner, add_user_directly, login, setup_commune, wait_until
 
 pytestmark = pytest.mark.e2e
 
 COMMUNE = "XA-TAN-AN"
 CLUSTERS = ["CL-01", "CL-02", "CL-03"]
 START_TOLERANCE_MS = 500
-
-
-def _setup_commune(admin: Api) -> list[NodeIdentity]:
-    assert admin.post("/api/v1/provinces", {"code": "LONG-AN", "name": "Tỉnh Long An"}).status_code == 201
-    response = admin.post("/api/v1/provinces/LONG-AN/communes", {"code": COMMUNE, "name": "Xã Tân An"})
-    assert response.status_code == 201, response.text
-    identities = []
-    for code in CLUSTERS:
-        response = admin.post(f"/api/v1/communes/{COMMUNE}/devices", {"code": code, "name": f"Cụm {code}"})
-        assert response.status_code == 201, response.text
-        creds = response.json()["credentials"]
-        assert creds["username"] == creds["client_id"] == code and len(creds["password"]) >= 24
-        identities.append(NodeIdentity(code, COMMUNE, creds["password"]))
-    assert len({i.password for i in identities}) == 3, "each cluster has its own password"
-    return identities
 
 
 def _bulletin(officer: Api, title: str, body: str) -> int:
@@ -56,21 +39,11 @@ def _bulletin(officer: Api, title: str, body: str) -> int:
     return int(response.json()["id"])
 
 
-def _wait_for_plays(api: Api, expected: int, timeout_s: float) -> list[dict[str, object]]:
-    deadline = time.monotonic() + timeout_s
-    plays: list[dict[str, object]] = []
-    while time.monotonic() < deadline:
-        plays = api.get(f"/api/v1/communes/{COMMUNE}/plays").json()
-        if len(plays) >= expected:
-            return plays
-        time.sleep(0.25)
-    return plays
-
-
 def test_approved_bulletin_plays_on_every_cluster_and_nothing_else_does(
     settings: Settings, controller: ControllerServer, admin: Api, tmp_path: Path
 ) -> None:
-    identities = _setup_commune(admin)
+    identities = setup_commune(admin, "LONG-AN", COMMUNE, CLUSTERS)
+    assert len({i.password for i in identities}) == 3, "each cluster has its own password"
     add_user_directly(settings, "canbo", Role.OFFICER, "officer-pass-1", commune_codes=[COMMUNE])
     add_user_directly(settings, "duyet", Role.APPROVER, "approver-pass-1", commune_codes=[COMMUNE])
     officer = login(controller.base_url, "canbo", "officer-pass-1")
@@ -84,12 +57,8 @@ def test_approved_bulletin_plays_on_every_cluster_and_nothing_else_does(
     fleet.start()
     try:
         fleet.wait_connected()
-        summary = admin.get("/api/v1/fleet/summary").json()
-        deadline = time.monotonic() + 10
-        while summary["online"] < 3 and time.monotonic() < deadline:
-            time.sleep(0.1)
-            summary = admin.get("/api/v1/fleet/summary").json()
-        assert summary == {"total": 3, "online": 3, "offline": 0}
+        assert wait_until(lambda: admin.get("/api/v1/fleet/summary").json()["online"] == 3, 10)
+        assert admin.get("/api/v1/fleet/summary").json() == {"total": 3, "online": 3, "offline": 0}
 
         approved = _bulletin(
             officer,
@@ -131,7 +100,9 @@ def test_approved_bulletin_plays_on_every_cluster_and_nothing_else_does(
         assert [item["asset_sha256"] for item in playlist["items"]] == [asset_sha]
         duration_s = playlist["items"][0]["duration_ms"] / 1000
 
-        plays = _wait_for_plays(officer, 3, timeout_s=4 + duration_s + 20)
+        plays_path = f"/api/v1/communes/{COMMUNE}/plays"
+        wait_until(lambda: len(officer.get(plays_path).json()) >= 3, timeout_s=4 + duration_s + 20, interval_s=0.25)
+        plays = officer.get(plays_path).json()
     finally:
         fleet.stop()
 
