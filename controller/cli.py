@@ -261,6 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LoaxaError as exc:
         print(f"loaxa: {exc.message_vi} ({exc.code}: {exc.detail})", file=sys.stderr)
         return 2
+    except ValidationError as exc:
+        print(f"loaxa: dữ liệu không hợp lệ:\n{exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlmodel import Session
 
 from controller.settings import Settings
 from devices.broker import sync_broker_auth
 from devices.credentials import Credentials
 from devices.registry import Device, add_device, get_commune
+
+log = logging.getLogger(__name__)
 
 
 def provision_device(
@@ -19,5 +23,10 @@ def provision_device(
         session, commune, code, name=name, hash_iterations=settings.mqtt.password_hash_iterations
     )
     session.commit()
-    sync_broker_auth(session, settings.mqtt)
+    try:
+        sync_broker_auth(session, settings.mqtt)
+    except OSError:
+        # The device exists and its password is shown only now: return it. The broker files are
+        # rewritten from the registry at the next change or controller start.
+        log.exception("device %s registered, but the broker's auth files could not be written", code)
     return device, credentials

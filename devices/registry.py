@@ -10,9 +10,7 @@ from audio_library.timestamps import UtcDateTime, utc_now
 from devices.credentials import Credentials, hash_password, new_password
 from devices.errors import DuplicateCode, InvalidCode, UnknownCommune, UnknownDevice
 from devices.protocol import is_valid_code
-
-# Usernames of loaxa's own services on the broker start with this; device codes may not.
-SERVICE_USERNAME_PREFIX = "loaxa-"
+from devices.settings import SERVICE_USERNAME_PREFIX
 
 
 class Province(SQLModel, table=True):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 DEFAULT_CONTROLLER_PASSWORD = "loaxa-dev-mqtt-password"
+# Usernames of loaxa's own services on the broker start with this; device codes may not.
+SERVICE_USERNAME_PREFIX = "loaxa-"
 
 
 class MqttSettings(BaseModel):
@@ -26,3 +28,11 @@ class MqttSettings(BaseModel):
     broker_pid_file: Path | None = None
     # PBKDF2-SHA512 rounds for stored device passwords (mosquitto's own default is 101).
     password_hash_iterations: int = Field(default=1000, ge=101)
+
+    @field_validator("username")
+    @classmethod
+    def _service_prefix(cls, value: str) -> str:
+        # Device codes may never start with this prefix, so a device can never own this account.
+        if not value.startswith(SERVICE_USERNAME_PREFIX):
+            raise ValueError(f"the controller's broker username must start with {SERVICE_USERNAME_PREFIX!r}")
+        return value

@@ -14,6 +14,7 @@ from schedules.bulletin import (
 from schedules.errors import (
     BulletinNotFound,
     InvalidTransition,
+    InvalidValidityWindow,
     NotApproved,
     NotInValidity,
     PlaylistConflict,
@@ -22,8 +23,8 @@ from schedules.errors import (
     StartInPast,
 )
 from schedules.playlist import PlaylistEntry, compile_playlist
-from schedules.publication import CommunePlaylist, current_playlist, notice_for, publish_playlist
-from schedules.settings import SchedulerSettings
+from schedules.publication import CommunePlaylist, current_playlist, notice_for, publish_playlist, republish_all
+from schedules.settings import SchedulerSettings, in_zone
 
 __all__ = [
     "Broadcast",
@@ -36,6 +37,7 @@ __all__ = [
     "BulletinStatus",
     "CommunePlaylist",
     "InvalidTransition",
+    "InvalidValidityWindow",
     "NotApproved",
     "NotInValidity",
     "PlaylistConflict",
@@ -48,9 +50,11 @@ __all__ = [
     "check_reviewable",
     "compile_playlist",
     "current_playlist",
+    "in_zone",
     "notice_for",
     "publish_playlist",
     "reject",
+    "republish_all",
     "schedule_broadcast",
     "submit",
 ]

@@ -1,8 +1,9 @@
 """Legal bulletins and their approval workflow.
 
-draft -> pending (submitted) -> approved | rejected; rejected or edited content goes back to draft.
+draft -> pending (submitted) -> approved | rejected; a rejected bulletin can be submitted again.
 Only an approved bulletin with its audio rendered can be scheduled, and only a user other than its
-author may approve it. Role checks (who is an approver) belong to the caller; the rules about the
+author may approve it. (Editing, which sends a bulletin back for approval, is not built yet.)
+Role checks (who is an approver) belong to the caller; the rules about the
 bulletin itself live here.
 """
 

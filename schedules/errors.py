@@ -39,6 +39,12 @@ class NotInValidity(ScheduleError):
     message_vi = "Thời điểm phát nằm ngoài thời hạn hiệu lực của bản tin."
 
 
+class InvalidValidityWindow(ScheduleError):
+    code = "invalid_validity_window"
+    http_status = 422
+    message_vi = "Thời hạn hiệu lực không hợp lệ: ngày hết hiệu lực phải sau ngày bắt đầu."
+
+
 class StartInPast(ScheduleError):
     code = "start_in_past"
     http_status = 422

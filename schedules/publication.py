@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Text
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
 from audio_library.timestamps import UtcDateTime
 from devices.protocol import Playlist, PlaylistNotice
@@ -78,3 +78,32 @@ def publish_playlist(
 
 def notice_for(commune: Commune, stored: CommunePlaylist) -> PlaylistNotice:
     return PlaylistNotice(commune=commune.code, version=stored.version, etag=stored.etag, issued_at=stored.generated_at)
+
+
+def republish_all(
+    sessions: Callable[[], Session],
+    notify: Notifier,
+    *,
+    now: datetime,
+    horizon: timedelta,
+    lookback: timedelta,
+) -> int:
+    """Recompile every commune's playlist, so items entering the horizon (or leaving it) reach the nodes.
+
+    Returns how many playlists changed. One commune failing is logged and does not stop the others.
+    """
+    changed_count = 0
+    with sessions() as session:
+        communes = list(session.exec(select(Commune)))
+    for commune in communes:
+        try:
+            with sessions() as session:
+                stored, changed = publish_playlist(session, commune, now=now, horizon=horizon, lookback=lookback)
+                session.commit()
+        except Exception:
+            log.exception("republishing the playlist of %s failed", commune.code)
+            continue
+        if changed:
+            changed_count += 1
+            notify(notice_for(commune, stored))
+    return changed_count

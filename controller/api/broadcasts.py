@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
+from sqlalchemy.exc import IntegrityError
 
 from audio_library.timestamps import utc_now
 from controller.accounts import Role
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
+from controller.errors import Conflict, Forbidden
 from devices.registry import Commune, get_commune
 from schedules import (
     Broadcast,
@@ -20,6 +21,7 @@ from schedules import (
     Bulletin,
     BulletinNotFound,
     current_playlist,
+    in_zone,
     notice_for,
     publish_playlist,
     schedule_broadcast,
@@ -40,12 +42,14 @@ def create_broadcast(
     bulletin = session.get(Bulletin, data.bulletin_id)
     if bulletin is None:
         raise BulletinNotFound(f"no bulletin {data.bulletin_id}")
-    bulletin_commune = session.get(Commune, bulletin.commune_id)
-    assert bulletin_commune is not None and user.id is not None
-    require_commune(session, user, bulletin_commune)
-    starts_at = data.starts_at
-    if starts_at.tzinfo is None:
-        starts_at = starts_at.replace(tzinfo=ZoneInfo(sched.timezone))
+    if bulletin.commune_id != commune.id:
+        # The approver approved it for its own commune; airing it elsewhere needs its own approval.
+        raise Forbidden(
+            f"bulletin {bulletin.id} belongs to another commune",
+            message_vi="Bản tin được duyệt cho xã khác, không được phát ở xã này.",
+        )
+    assert user.id is not None
+    starts_at = in_zone(data.starts_at, sched.timezone)
     now = utc_now()
     lookback = timedelta(minutes=sched.max_item_duration_min)
     broadcast = schedule_broadcast(
@@ -54,7 +58,11 @@ def create_broadcast(
     stored, changed = publish_playlist(
         session, commune, now=now, horizon=timedelta(hours=sched.playlist_horizon_h), lookback=lookback
     )
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError as exc:  # another request published this commune's first playlist meanwhile
+        session.rollback()
+        raise Conflict("concurrent playlist change", message_vi="Lịch phát vừa thay đổi, vui lòng thử lại.") from exc
     if changed:
         services.notify(notice_for(commune, stored))
     return BroadcastPublic.model_validate(broadcast)

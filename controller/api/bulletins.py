@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+import anyio.from_thread
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
@@ -15,12 +18,14 @@ from schedules import (
     BulletinCreate,
     BulletinNotFound,
     BulletinPublic,
+    InvalidValidityWindow,
     approve,
     check_reviewable,
+    in_zone,
     reject,
     submit,
 )
-from tts.speech_asset import render_speech
+from tts.speech_asset import speak, store_spoken
 
 router = APIRouter(prefix="/bulletins", tags=["bulletins"])
 
@@ -45,13 +50,25 @@ def _load(session: Session, user: User, bulletin_id: int) -> Bulletin:
 
 
 @router.post("", status_code=201)
-def create_bulletin(data: BulletinCreate, session: SessionDep, user: CurrentUser) -> BulletinPublic:
+def create_bulletin(
+    data: BulletinCreate, session: SessionDep, user: CurrentUser, services: ServicesDep
+) -> BulletinPublic:
     require_role(user, Role.OFFICER, Role.ADMIN)
     commune = get_commune(session, data.commune_code)
     require_commune(session, user, commune)
     assert commune.id is not None and user.id is not None
+    zone = services.settings.scheduler.timezone
+    window = {
+        name: in_zone(moment, zone) if moment else None
+        for name, moment in (("valid_from", data.valid_from), ("valid_until", data.valid_until))
+    }
+    if window["valid_from"] and window["valid_until"] and window["valid_until"] <= window["valid_from"]:
+        raise InvalidValidityWindow(
+            f"valid_until {window['valid_until']} is not after valid_from {window['valid_from']}"
+        )
     bulletin = Bulletin.model_validate(
-        data.model_dump(exclude={"commune_code"}), update={"commune_id": commune.id, "author_id": user.id}
+        data.model_dump(exclude={"commune_code"}),
+        update={"commune_id": commune.id, "author_id": user.id, **window},
     )
     session.add(bulletin)
     session.commit()
@@ -84,22 +101,26 @@ def submit_bulletin(bulletin_id: int, session: SessionDep, user: CurrentUser) ->
 
 
 @router.post("/{bulletin_id}/approve")
-async def approve_bulletin(
-    bulletin_id: int, session: SessionDep, user: CurrentUser, services: ServicesDep
-) -> BulletinPublic:
-    """Approve and render the audio; the bulletin is approved only once its audio exists."""
+def approve_bulletin(bulletin_id: int, session: SessionDep, user: CurrentUser, services: ServicesDep) -> BulletinPublic:
+    """Approve and render the audio; the bulletin is approved only once its audio exists.
+
+    A plain (threaded) route: the database work must not block the event loop, so the async speech
+    engine is driven from this worker thread.
+    """
     require_role(user, Role.APPROVER)
     bulletin = _load(session, user, bulletin_id)
     assert user.id is not None
     check_reviewable(bulletin, user.id)
-    asset = await render_speech(
-        spoken_text(bulletin),
-        synthesizer=services.synthesizer,
-        dialect="south" if bulletin.dialect == "south" else "north",
-        session=session,
-        store=services.store,
-        audio=services.settings.audio,
+    spoken = anyio.from_thread.run(
+        partial(
+            speak,
+            spoken_text(bulletin),
+            synthesizer=services.synthesizer,
+            dialect="south" if bulletin.dialect == "south" else "north",
+            audio=services.settings.audio,
+        )
     )
+    asset = store_spoken(session, services.store, spoken)
     approve(bulletin, user.id, asset.sha256)
     session.commit()
     return BulletinPublic.model_validate(bulletin)

@@ -40,8 +40,6 @@ class MqttCredentials(BaseModel):
     client_id: str
     username: str
     password: str
-    host: str
-    port: int
 
 
 class ProvisionedDevice(BaseModel):

@@ -197,3 +197,35 @@ def test_node_endpoints(world: dict[str, Any]) -> None:
         assert client.get("/api/v1/node/playlist").json()["commune"] == "XA-B"
     with httpx.Client(base_url=base, auth=(node.device_code, other.password)) as client:
         assert client.get("/api/v1/node/playlist").status_code == 401
+
+
+def test_a_bulletin_airs_only_in_the_commune_it_was_approved_for(
+    settings: Settings, controller: ControllerServer, world: dict[str, Any]
+) -> None:
+    add_user_directly(settings, "officer.both", Role.OFFICER, "password-ab", commune_codes=["XA-A", "XA-B"])
+    both = login(controller.base_url, "officer.both", "password-ab")
+    a_id = approved_bulletin(world)
+    soon = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    refused = both.post("/api/v1/broadcasts", {"bulletin_id": a_id, "commune_code": "XA-B", "starts_at": soon})
+    assert refused.status_code == 403 and "xã khác" in refused.json()["message"]
+    assert (
+        both.post("/api/v1/broadcasts", {"bulletin_id": a_id, "commune_code": "XA-A", "starts_at": soon}).status_code
+        == 201
+    )
+    both.client.close()
+
+
+def test_validity_window_in_local_time_and_in_order(world: dict[str, Any]) -> None:
+    officer = world["officer.a"]
+    body = {
+        "commune_code": "XA-A",
+        "title": "T",
+        "body": "B",
+        "valid_from": "2026-12-01T00:00:00",
+        "valid_until": "2026-12-31T00:00:00",
+    }
+    created = officer.post("/api/v1/bulletins", body)
+    assert created.status_code == 201, created.text
+    assert datetime.fromisoformat(created.json()["valid_from"]) == datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
+    inverted = officer.post("/api/v1/bulletins", {**body, "valid_until": "2026-11-01T00:00:00"})
+    assert inverted.status_code == 422 and inverted.json()["error"] == "invalid_validity_window"
