@@ -78,6 +78,6 @@ def build_services(settings: Settings, *, connect_mqtt: bool = True) -> Services
     if connect_mqtt:
         with sessions() as session:
             sync_broker_auth(session, settings.mqtt)
-        services.link = MqttLink(settings.mqtt, UplinkHandler(sessions))
+        services.link = MqttLink(settings.mqtt, UplinkHandler(sessions, retry_max_s=settings.mqtt.ingest_retry_max_s))
         services.link.start()
     return services

@@ -177,7 +177,7 @@ def decode(model: type[M], payload: bytes) -> M:
         raise ProtocolError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
     try:
         data = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ProtocolError(f"payload is not JSON: {payload[:80]!r}") from exc
     if isinstance(data, dict) and data.get("v") not in (None, PROTOCOL_VERSION):
         raise ProtocolError(f"unsupported protocol version {data.get('v')!r}")

@@ -20,6 +20,8 @@ class MqttSettings(BaseModel):
     keepalive_s: int = Field(default=30, ge=5, le=3600)
     # How long a QoS 1 publish may wait for the broker's PUBACK before the caller is told it failed.
     publish_timeout_s: float = Field(default=5.0, gt=0)
+    # While the database is down, a node message is retried with backoff up to this interval (never dropped).
+    ingest_retry_max_s: float = Field(default=5.0, gt=0)
     # The broker's password file and ACL, rewritten from the device registry on every change.
     # Unset: the registry is not mirrored (the broker is managed by other means).
     password_file: Path | None = None

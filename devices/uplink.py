@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from devices.proof_of_play import PlayRecord
@@ -22,10 +23,27 @@ class UplinkHandler:
     A message that does not decode, or comes from an unknown or revoked device, is logged and dropped.
     """
 
-    def __init__(self, session_factory: Callable[[], Session]) -> None:
+    def __init__(self, session_factory: Callable[[], Session], *, retry_max_s: float = 5.0) -> None:
         self._session_factory = session_factory
+        self._retry_max_s = retry_max_s
 
     def __call__(self, topic: str, payload: bytes) -> None:
+        """Handle one message; while the database is unreachable, keep retrying instead of dropping it.
+
+        The broker gets its acknowledgement only when this returns, so blocking here holds the report
+        in the broker (and in the node's outbox) until it is stored.
+        """
+        delay = 0.1
+        while True:
+            try:
+                self._handle(topic, payload)
+                return
+            except OperationalError as exc:
+                log.warning("database unavailable for %s, retrying in %.1f s: %s", topic[:200], delay, str(exc)[:200])
+                time.sleep(delay)
+                delay = min(delay * 2, self._retry_max_s)
+
+    def _handle(self, topic: str, payload: bytes) -> None:
         try:
             code, channel = parse_device_topic(topic)
             with self._session_factory() as session:
@@ -41,8 +59,9 @@ class UplinkHandler:
             log.warning("invalid message on %s dropped: %s", topic[:200], str(exc)[:300])
 
     def _state(self, session: Session, device: Device, state: NodeState) -> None:
-        # A last will from an older session must not mark a newer session offline.
-        if state.session_seq < device.session_seq:
+        # A last will from an older session must not mark a newer session offline. A birth is always
+        # current (it comes over the live connection), even if the node lost its counter with its disk.
+        if state.state == "offline" and state.session_seq < device.session_seq:
             return
         device.state = state.state
         device.session_seq = state.session_seq

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import subprocess
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,10 @@ log = logging.getLogger(__name__)
 _MAX_SLEEP_SLICE_S = 30.0
 
 ItemKey = tuple[str, datetime, str]
+
+
+class MissingAudio(Exception):
+    """Some audio of the playlist could not be fetched; the sync is retried soon."""
 
 
 def make_sink(settings: NodeSettings) -> AudioSink:
@@ -128,7 +133,12 @@ class NodeAgent:
         s = self.settings
         delay = s.reconnect_min_s
         while True:
-            seq = await asyncio.to_thread(self.local.next_session_seq)
+            try:
+                seq = await asyncio.to_thread(self.local.next_session_seq)
+            except OSError as exc:
+                # A full or failing disk must not stop the node; the counter is only a tiebreaker.
+                log.error("%s: cannot store the session counter: %s", self.code, exc)
+                seq = int(datetime.now(UTC).timestamp())
             will = aiomqtt.Will(device_state_topic(self.code), self._state("offline", seq), qos=1, retain=True)
             try:
                 async with aiomqtt.Client(
@@ -212,7 +222,7 @@ class NodeAgent:
             try:
                 await self.sync_playlist()
                 retry_s = self.settings.reconnect_min_s
-            except (httpx.HTTPError, ValidationError, ProtocolError) as exc:
+            except (httpx.HTTPError, ValidationError, ProtocolError, MissingAudio, OSError) as exc:
                 # Retry soon, backing off, rather than missing a new playlist for a whole poll interval.
                 log.info("%s: playlist sync failed (%s); retrying in %.1f s", self.code, str(exc)[:300], retry_s)
                 wait_s = min(retry_s, wait_s)
@@ -234,13 +244,19 @@ class NodeAgent:
         if playlist.commune != self.settings.commune:
             raise ProtocolError(f"playlist is for commune {playlist.commune}, not {self.settings.commune}")
         now = datetime.now(UTC)
+        missing = 0
         for item in playlist.items:
             if item.starts_at + timedelta(milliseconds=item.duration_ms) > now:
-                await self._ensure_audio(item)
-        await asyncio.to_thread(self.local.save_playlist, response.content, response.headers.get("ETag", ""))
-        self._etag = response.headers.get("ETag", "")
+                missing += await self._ensure_audio(item) is None
+        # Keep the ETag only once all audio is here; otherwise the next pull fetches the playlist again
+        # (not a 304) and retries the downloads.
+        etag = response.headers.get("ETag", "") if not missing else ""
+        await asyncio.to_thread(self.local.save_playlist, response.content, etag)
+        self._etag = etag
         self._apply(playlist)
         log.info("%s: playlist v%d with %d item(s)", self.code, playlist.version, len(playlist.items))
+        if missing:
+            raise MissingAudio(f"{missing} audio file(s) of playlist v{playlist.version} not fetched yet")
 
     async def _ensure_audio(self, item: PlaylistItem) -> bytes | None:
         cached = await asyncio.to_thread(self.cache.read_verified, item.asset_sha256, item.codec)
@@ -293,6 +309,11 @@ class NodeAgent:
         audio = await asyncio.to_thread(self.cache.read_verified, item.asset_sha256, item.codec)
         if audio is None:
             audio = await self._ensure_audio(item)  # one more try while there is time
+        if audio is not None:
+            try:
+                await self.sink.prepare(item, audio)
+            except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+                log.error("%s: could not prepare %s: %s", self.code, item.item_id, exc)
         await self._sleep_until(item.starts_at)
         late_s = (datetime.now(UTC) - item.starts_at).total_seconds()
         if late_s > self.settings.late_start_tolerance_s:
@@ -302,7 +323,12 @@ class NodeAgent:
             await self._report(item, version, None, "thiếu tệp âm thanh hợp lệ")
             return
         log.info("%s: playing %s %r (v%d)", self.code, item.item_id, item.title, version)
-        played = await self.sink.play(item, audio)
+        try:
+            played = await self.sink.play(item, audio)
+        except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+            log.error("%s: audio output failed for %s: %s", self.code, item.item_id, exc)
+            await self._report(item, version, None, f"lỗi phát âm thanh: {str(exc)[:200]}")
+            return
         self.plays += 1
         await self._report(item, version, played, "")
 

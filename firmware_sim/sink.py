@@ -28,6 +28,10 @@ class PlayedAudio:
 
 
 class AudioSink(Protocol):
+    async def prepare(self, item: PlaylistItem, audio: bytes) -> None:
+        """Do any slow work (decoding) before airtime; called a moment before `play`."""
+        ...
+
     async def play(self, item: PlaylistItem, audio: bytes) -> PlayedAudio: ...
 
 
@@ -37,6 +41,9 @@ class FileSink:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
+
+    async def prepare(self, item: PlaylistItem, audio: bytes) -> None:
+        return None
 
     async def play(self, item: PlaylistItem, audio: bytes) -> PlayedAudio:
         started = datetime.now(UTC)
@@ -68,34 +75,34 @@ class PyAudioSink:
     RATE_HZ = 48_000
     FRAMES_PER_CHUNK = 4_800  # 100 ms: small enough to stop promptly, large enough not to underrun
 
-    async def play(self, item: PlaylistItem, audio: bytes) -> PlayedAudio:
+    def __init__(self) -> None:
+        self._decoded: dict[str, bytes] = {}
+
+    async def prepare(self, item: PlaylistItem, audio: bytes) -> None:
+        """Decode before airtime, so the first sample leaves on time."""
+        self._decoded = {item.asset_sha256: await asyncio.to_thread(self._decode, audio)}
+
+    def _decode(self, audio: bytes) -> bytes:
         ffmpeg = shutil.which("ffmpeg")
         if ffmpeg is None:
             raise RuntimeError("ffmpeg is needed to decode audio for the sound card")
-        digest = hashlib.sha256(audio).hexdigest()
-        pcm = await asyncio.to_thread(
-            subprocess.run,
-            [
-                ffmpeg,
-                "-v",
-                "error",
-                "-i",
-                "pipe:0",
-                "-f",
-                "s16le",
-                "-ac",
-                "1",
-                "-ar",
-                str(self.RATE_HZ),
-                "pipe:1",
-            ],
+        pcm_args = ["-f", "s16le", "-ac", "1", "-ar", str(self.RATE_HZ)]
+        done = subprocess.run(
+            [ffmpeg, "-v", "error", "-i", "pipe:0", *pcm_args, "pipe:1"],
             input=audio,
             capture_output=True,
             check=True,
             timeout=60,
         )
+        return done.stdout
+
+    async def play(self, item: PlaylistItem, audio: bytes) -> PlayedAudio:
+        digest = hashlib.sha256(audio).hexdigest()
+        pcm = self._decoded.pop(item.asset_sha256, None)
+        if pcm is None:
+            pcm = await asyncio.to_thread(self._decode, audio)
         started = datetime.now(UTC)
-        await asyncio.to_thread(self._write, pcm.stdout)
+        await asyncio.to_thread(self._write, pcm)
         return PlayedAudio(started_at=started, ended_at=datetime.now(UTC), played_sha256=digest)
 
     def _write(self, pcm: bytes) -> None:

@@ -72,6 +72,7 @@ def test_round_trip() -> None:
         json.dumps({"type": "state", "state": "online", "session_seq": -1, "firmware": "x"}).encode(),
         json.dumps({"type": "state", "state": "online", "session_seq": 1, "firmware": "x", "evil": 1}).encode(),
         b"{" + b" " * MAX_PAYLOAD_BYTES + b"}",
+        b"[" * 10_000,  # nesting deep enough to exhaust the JSON parser's recursion
     ],
 )
 def test_bad_payloads_raise_protocol_error_only(payload: bytes) -> None:

@@ -70,3 +70,35 @@ def test_bad_messages_are_dropped_and_the_next_one_is_handled(controller: Contro
     assert records[0].commune_code == "XA-A" and records[0].start_error_ms == 0
     assert device().state == "online"
     probe.close()
+
+
+def test_a_report_waits_for_the_database_instead_of_being_dropped(database_url: str) -> None:
+    from sqlalchemy.exc import OperationalError
+    from sqlmodel import Session
+
+    from controller.db import make_engine, session_factory
+    from controller.settings import DatabaseSettings
+    from devices.registry import add_commune, add_device, add_province
+    from devices.uplink import UplinkHandler
+
+    engine = make_engine(DatabaseSettings(url=database_url))
+    real = session_factory(engine)
+    with real() as session:
+        add_device(
+            session, add_commune(session, add_province(session, "P", "P"), "XA-A", "Xã"), "A1", hash_iterations=101
+        )
+        session.commit()
+    outages = 3
+
+    def flaky() -> Session:
+        nonlocal outages
+        if outages:
+            outages -= 1
+            raise OperationalError("connect", {}, Exception("database restarting"))
+        return real()
+
+    UplinkHandler(flaky, retry_max_s=0.2)(device_play_topic("A1"), encode(report("XA-A")))
+    with real() as session:
+        assert len(list(session.exec(select(PlayRecord)))) == 1
+    assert outages == 0
+    engine.dispose()

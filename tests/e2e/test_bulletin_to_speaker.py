@@ -40,7 +40,7 @@ def _bulletin(officer: Api, title: str, body: str) -> int:
 
 
 def test_approved_bulletin_plays_on_every_cluster_and_nothing_else_does(
-    settings: Settings, controller: ControllerServer, admin: Api, tmp_path: Path
+    settings: Settings, controller: ControllerServer, admin: Api, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     identities = setup_commune(admin, "LONG-AN", COMMUNE, CLUSTERS)
     assert len({i.password for i in identities}) == 3, "each cluster has its own password"
@@ -48,9 +48,14 @@ def test_approved_bulletin_plays_on_every_cluster_and_nothing_else_does(
     add_user_directly(settings, "duyet", Role.APPROVER, "approver-pass-1", commune_codes=[COMMUNE])
     officer = login(controller.base_url, "canbo", "officer-pass-1")
     approver = login(controller.base_url, "duyet", "approver-pass-1")
+    for api in (officer, approver):
+        request.addfinalizer(api.client.close)
 
     fleet = FleetRunner(
-        settings.node.model_copy(update={"controller_url": controller.base_url}),
+        settings.node.model_copy(
+            # No polling during the test: the retained MQTT notice alone must bring the new playlist.
+            update={"controller_url": controller.base_url, "playlist_poll_interval_s": 600}
+        ),
         identities,
         tmp_path / "nodes",
     )

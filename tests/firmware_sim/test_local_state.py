@@ -67,3 +67,36 @@ def test_outbox_sets_aside_an_unreadable_report(tmp_path: Path) -> None:
 
 def test_session_sequence_increases_across_restarts(tmp_path: Path) -> None:
     assert [NodeState(tmp_path).next_session_seq() for _ in range(3)] == [1, 2, 3]
+
+
+def test_sound_card_sink_decodes_opus_before_airtime() -> None:
+    import asyncio
+    import math
+    import struct
+    import wave
+    from io import BytesIO
+
+    from audio_library import AudioSettings, encode_broadcast
+    from devices.protocol import PlaylistItem
+    from firmware_sim.sink import PyAudioSink
+
+    buffer = BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        out.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(n / 5))) for n in range(16_000)))
+    encoded = encode_broadcast(buffer.getvalue(), AudioSettings())
+    sha = hashlib.sha256(encoded.data).hexdigest()
+    item = PlaylistItem(
+        item_id="b1",
+        title="t",
+        asset_sha256=sha,
+        asset_url="/x",
+        duration_ms=encoded.duration_ms,
+        starts_at=datetime.now(UTC),
+    )
+    sink = PyAudioSink()
+    asyncio.run(sink.prepare(item, encoded.data))
+    pcm = sink._decoded[sha]
+    assert abs(len(pcm) / (2 * PyAudioSink.RATE_HZ) - encoded.duration_ms / 1000) < 0.05
