@@ -64,7 +64,8 @@ def _write_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
-        os.chmod(tmp, 0o600)
+        # Group-readable: mosquitto reads the files through a shared group (see systemd/README.md).
+        os.chmod(tmp, 0o640)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

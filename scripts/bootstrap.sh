@@ -28,16 +28,22 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
+  # `env` passes the variable through sudo, which would otherwise drop it.
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
 fi
 # The distribution's mosquitto service is not ours: tests and the demo start private brokers.
 
 PY="${PYTHON:-python3}"
-if [ ! -x .venv/bin/python ]; then
-  echo "bootstrap: creating .venv"
-  "$PY" -m venv .venv
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "bootstrap: loaxa needs Python 3.11 or newer; $("$PY" --version 2>&1) found (set PYTHON=python3.11)" >&2
+  exit 1
 fi
 stamp=.venv/.loaxa-installed
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys' 2>/dev/null; then
+  echo "bootstrap: creating .venv"
+  rm -rf .venv
+  "$PY" -m venv .venv
+fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "bootstrap: installing loaxa and its dev extras into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
