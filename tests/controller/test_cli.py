@@ -12,9 +12,10 @@ from pathlib import Path
 
 import httpx
 
+from controller.settings import Settings
 from devices.mosquitto import MosquittoProcess, free_port
 from devices.settings import MqttSettings
-from tests.harness import Probe
+from tests.harness import Api, ControllerServer, Probe, setup_commune, wait_until
 
 LOAXA = [sys.executable, "-m", "controller"]
 
@@ -151,3 +152,43 @@ def test_production_with_default_secrets_refuses_to_start() -> None:
         check=False,
     )
     assert done.returncode == 2 and "LOAXA_SECRET_KEY" in done.stderr
+
+
+def test_node_and_fleet_commands_bring_clusters_online(
+    settings: Settings, controller: ControllerServer, admin: Api, tmp_path: Path
+) -> None:
+    node = setup_commune(admin, "P", "XA-CLI", ["CLI-1"])[0]
+    mqtt = settings.mqtt
+    env = {
+        **os.environ,
+        **base_env(settings.database.url, mqtt, tmp_path),
+        "LOAXA_NODE__CONTROLLER_URL": controller.base_url,
+        "LOAXA_NODE__BROKER_PORT": str(mqtt.port),
+    }
+    single = {
+        **env,
+        "LOAXA_NODE__DEVICE_CODE": node.device_code,
+        "LOAXA_NODE__COMMUNE": node.commune,
+        "LOAXA_NODE__PASSWORD": node.password,
+        "LOAXA_NODE__STATE_DIR": str(tmp_path / "node"),
+    }
+    processes = [
+        subprocess.Popen([*LOAXA, "node"], env=single, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen(
+            [*LOAXA, "fleet", "--nodes", "4", "--commune", "XA-CLI", "--state-dir", str(tmp_path / "fleet")],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+    ]
+    try:
+        online = wait_until(lambda: admin.get("/api/v1/fleet/summary").json()["online"] == 5, 30, 0.2)
+        assert online, admin.get("/api/v1/fleet/summary").json()
+        codes = {d["code"] for d in admin.get("/api/v1/communes/XA-CLI/devices").json()}
+        assert codes == {"CLI-1", "SIM-XA-CLI-0001", "SIM-XA-CLI-0002", "SIM-XA-CLI-0003", "SIM-XA-CLI-0004"}
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(10)
+    # A clean stop says "offline" itself (a clean disconnect suppresses the last will).
+    assert wait_until(lambda: admin.get("/api/v1/fleet/summary").json()["online"] == 0, 10, 0.2)
