@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from audio_library.timestamps import utc_now
 from controller.api import api_router
+from controller.body_limit import BodyLimit
 from controller.errors import install_error_handlers
 from controller.services import Services, build_services
 from controller.settings import Settings
@@ -61,6 +62,7 @@ def create_app(settings: Settings, *, services_factory: Callable[[Settings], Ser
         docs_url="/api/docs",
         openapi_url="/api/openapi.json",
     )
+    app.add_middleware(BodyLimit, max_bytes=settings.web.max_body_bytes)
     install_error_handlers(app)
     app.include_router(api_router)
     return app

@@ -229,3 +229,21 @@ def test_validity_window_in_local_time_and_in_order(world: dict[str, Any]) -> No
     assert datetime.fromisoformat(created.json()["valid_from"]) == datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
     inverted = officer.post("/api/v1/bulletins", {**body, "valid_until": "2026-11-01T00:00:00"})
     assert inverted.status_code == 422 and inverted.json()["error"] == "invalid_validity_window"
+
+
+def test_oversized_bodies_are_refused_with_413_and_store_nothing(world: dict[str, Any]) -> None:
+    officer = world["officer.a"]
+    huge = {"commune_code": "XA-A", "title": "T", "body": "x" * (2 * 1024 * 1024)}
+    response = officer.post("/api/v1/bulletins", huge)
+    assert response.status_code == 413 and response.json()["error"] == "payload_too_large"
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit is enforced while reading
+        yield b'{"commune_code": "XA-A", "title": "T", "body": "'
+        for _ in range(40):
+            yield b"x" * 65_536
+        yield b'"}'
+
+    streamed = officer.client.post("/api/v1/bulletins", content=chunks(), headers={"Content-Type": "application/json"})
+    assert streamed.status_code == 413
+    assert officer.get("/api/v1/bulletins").json() == []
+    assert bulletin(officer).status_code == 201, "a normal request right after is handled"
