@@ -39,11 +39,19 @@ def node_playlist(
 
 @router.get("/audio/{filename}")
 def node_audio(filename: str, session: SessionDep, device: CurrentDevice, services: ServicesDep) -> FileResponse:
-    """Audio by content address; immutable, so nodes and proxies may cache it forever. Supports Range."""
+    """Audio by content address; immutable, so nodes and proxies may cache it forever. Supports Range.
+
+    A node gets only audio that its own commune's current playlist uses.
+    """
     sha256, _, codec = filename.partition(".")
     asset = session.get(AudioAsset, sha256)
-    if asset is None or asset.codec != codec:
-        raise AssetNotFound(f"no asset {filename[:100]!r}")
+    commune = session.get(Commune, device.commune_id)
+    stored = current_playlist(session, commune) if commune is not None else None
+    in_playlist = stored is not None and any(
+        item.asset_sha256 == sha256 for item in Playlist.model_validate_json(stored.content).items
+    )
+    if asset is None or asset.codec != codec or not in_playlist:
+        raise AssetNotFound(f"no asset {filename[:100]!r} for this device")
     path = services.store.open_path(sha256, codec)
     return FileResponse(
         path,

@@ -195,6 +195,7 @@ def test_node_endpoints(world: dict[str, Any]) -> None:
     other: NodeIdentity = world["nodes"]["B1"]
     with httpx.Client(base_url=base, auth=(other.device_code, other.password)) as client:
         assert client.get("/api/v1/node/playlist").json()["commune"] == "XA-B"
+        assert client.get(item["asset_url"]).status_code == 404, "a node fetched another commune's audio"
     with httpx.Client(base_url=base, auth=(node.device_code, other.password)) as client:
         assert client.get("/api/v1/node/playlist").status_code == 401
 
