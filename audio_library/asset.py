@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Field, Session, SQLModel
 
+from audio_library.chain import BroadcastAudio
 from audio_library.codec import EncodedAudio
 from audio_library.store import AssetStore
 from audio_library.timestamps import UtcDateTime, utc_now
@@ -19,6 +20,9 @@ class AudioAssetBase(SQLModel):
     source: str = Field(max_length=16, description="tts or upload")
     engine: str = Field(default="", max_length=32)
     voice: str = Field(default="", max_length=64)
+    loudness_lufs: float | None = Field(default=None, description="Integrated loudness as measured (EBU R128).")
+    true_peak_dbtp: float | None = None
+    mp3_sha256: str | None = Field(default=None, max_length=64, description="The MP3 rendition for legacy nodes.")
 
 
 class AudioAsset(AudioAssetBase, table=True):
@@ -39,6 +43,9 @@ def save_asset(
     source: str,
     engine: str = "",
     voice: str = "",
+    loudness_lufs: float | None = None,
+    true_peak_dbtp: float | None = None,
+    mp3_sha256: str | None = None,
 ) -> AudioAsset:
     """Store the bytes and their metadata; the same bytes give back the existing asset."""
     stored = store.put(audio.data, audio.codec)
@@ -53,7 +60,28 @@ def save_asset(
         source=source,
         engine=engine,
         voice=voice,
+        loudness_lufs=loudness_lufs,
+        true_peak_dbtp=true_peak_dbtp,
+        mp3_sha256=mp3_sha256,
     )
     session.add(asset)
     session.flush()
     return asset
+
+
+def save_broadcast(
+    session: Session, store: AssetStore, audio: BroadcastAudio, *, source: str, engine: str = "", voice: str = ""
+) -> AudioAsset:
+    """Store both renditions of a chain result; the Opus asset (what nodes play by default) is returned."""
+    legacy = save_asset(session, store, audio.mp3, source=source, engine=engine, voice=voice)
+    return save_asset(
+        session,
+        store,
+        audio.opus,
+        source=source,
+        engine=engine,
+        voice=voice,
+        loudness_lufs=audio.loudness.integrated_lufs,
+        true_peak_dbtp=audio.loudness.true_peak_dbtp,
+        mp3_sha256=legacy.sha256,
+    )

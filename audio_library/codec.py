@@ -1,4 +1,4 @@
-"""Turning raw speech into broadcast audio with ffmpeg: loudness normalisation and Opus encoding."""
+"""Running ffmpeg and ffprobe: bounded in time, errors turned into `InvalidAudio`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from audio_library.errors import AudioToolMissing, InvalidAudio
 from audio_library.settings import AudioSettings
@@ -19,17 +20,56 @@ class EncodedAudio:
     duration_ms: int
 
 
-def _run(args: list[str], data: bytes, timeout_s: float) -> bytes:
+@dataclass(frozen=True)
+class MediaInfo:
+    """What ffprobe says about a file: container names (comma-separated, as ffprobe gives them)."""
+
+    format_names: frozenset[str]
+    duration_ms: int  # 0 when the container does not say
+    audio_streams: int
+
+
+def run_tool(args: list[str], timeout_s: float, data: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    """Run ffmpeg/ffprobe; a missing tool, a timeout or a non-zero exit raises."""
     if shutil.which(args[0]) is None:
         raise AudioToolMissing(f"{args[0]} is not installed (run scripts/bootstrap.sh)")
     try:
         done = subprocess.run(args, input=data, capture_output=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired as exc:
-        raise InvalidAudio(f"{args[0]} did not finish within {timeout_s} s") from exc
+        raise InvalidAudio(f"{Path(args[0]).name} did not finish within {timeout_s} s") from exc
     if done.returncode != 0:
         tail = done.stderr.decode(errors="replace").strip().splitlines()[-3:]
-        raise InvalidAudio(f"{args[0]} failed: {' | '.join(tail)[:500]}")
-    return done.stdout
+        raise InvalidAudio(f"{Path(args[0]).name} failed: {' | '.join(tail)[:500]}")
+    return done
+
+
+def probe_file(path: Path, settings: AudioSettings) -> MediaInfo:
+    """Container, duration (0 when the container does not say) and audio streams; InvalidAudio if unreadable."""
+    done = run_tool(
+        [
+            settings.ffprobe_path,
+            "-v",
+            "error",
+            "-show_entries",
+            "format=format_name,duration:stream=codec_type",
+            "-of",
+            "json",
+            str(path),
+        ],
+        settings.ffmpeg_timeout_s,
+    )
+    try:
+        info = json.loads(done.stdout)
+        fmt = info["format"]
+        seconds = float(fmt.get("duration", "0") or "0")
+        streams = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise InvalidAudio("ffprobe could not read the file") from exc
+    return MediaInfo(
+        format_names=frozenset(str(fmt.get("format_name", "")).split(",")),
+        duration_ms=round(seconds * 1000),
+        audio_streams=len(streams),
+    )
 
 
 def probe_duration_ms(data: bytes, settings: AudioSettings) -> int:
@@ -38,55 +78,7 @@ def probe_duration_ms(data: bytes, settings: AudioSettings) -> int:
     with tempfile.NamedTemporaryFile(prefix="loaxa-probe-") as handle:
         handle.write(data)
         handle.flush()
-        probe = [settings.ffprobe_path, "-v", "error", "-show_entries", "format=duration", "-of", "json"]
-        out = _run([*probe, handle.name], b"", settings.ffmpeg_timeout_s)
-    try:
-        seconds = float(json.loads(out)["format"]["duration"])
-    except (KeyError, ValueError, TypeError) as exc:
-        raise InvalidAudio("ffprobe found no duration") from exc
-    if seconds <= 0:
+        duration_ms = probe_file(Path(handle.name), settings).duration_ms
+    if duration_ms <= 0:
         raise InvalidAudio("audio has no duration")
-    return round(seconds * 1000)
-
-
-def encode_broadcast(source: bytes, settings: AudioSettings) -> EncodedAudio:
-    """Loudness-normalise any audio ffmpeg can read and encode it as mono Opus for the nodes."""
-    if not source:
-        raise InvalidAudio("empty audio")
-    audio_filter = f"loudnorm=I={settings.target_lufs}:TP={settings.true_peak_dbtp}:LRA=11"
-    encoded = _run(
-        [
-            settings.ffmpeg_path,
-            "-hide_banner",
-            "-nostdin",
-            "-v",
-            "error",
-            "-i",
-            "pipe:0",
-            "-af",
-            audio_filter,
-            "-ac",
-            "1",
-            "-ar",
-            "48000",
-            "-c:a",
-            "libopus",
-            "-b:a",
-            f"{settings.opus_bitrate_kbps}k",
-            "-application",
-            "voip",
-            # Reproducible bytes: the same speech must hash to the same asset.
-            "-map_metadata",
-            "-1",
-            "-fflags",
-            "+bitexact",
-            "-flags:a",
-            "+bitexact",
-            "-f",
-            "ogg",
-            "pipe:1",
-        ],
-        source,
-        settings.ffmpeg_timeout_s,
-    )
-    return EncodedAudio(data=encoded, codec="opus", duration_ms=probe_duration_ms(encoded, settings))
+    return duration_ms

@@ -45,3 +45,25 @@ class AssetNotFound(AudioError):
     code = "asset_not_found"
     http_status = 404
     message_vi = "Không tìm thấy tệp âm thanh."
+
+
+class UnsupportedAudioFormat(InvalidAudio):
+    code = "unsupported_audio_format"
+    http_status = 415
+    message_vi = "Định dạng tệp không được hỗ trợ; hãy dùng MP3, WAV, M4A hoặc OGG."
+
+
+class AudioTooLong(InvalidAudio):
+    code = "audio_too_long"
+    message_vi = "Tệp âm thanh dài quá giới hạn cho phép."
+
+
+class AudioTooLarge(InvalidAudio):
+    code = "audio_too_large"
+    http_status = 413
+    message_vi = "Tệp âm thanh vượt quá dung lượng cho phép."
+
+
+class SilentAudio(InvalidAudio):
+    code = "silent_audio"
+    message_vi = "Tệp âm thanh không có tiếng (chỉ có khoảng lặng)."

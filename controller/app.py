@@ -12,7 +12,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from audio_library.timestamps import utc_now
-from controller.api import api_router
+from controller.api import UPLOAD_PATHS, api_router
 from controller.body_limit import BodyLimit
 from controller.errors import install_error_handlers
 from controller.services import Services, build_services
@@ -40,10 +40,13 @@ async def republish_periodically(services: Services) -> None:
         await asyncio.sleep(sched.republish_interval_s)
 
 
-def create_app(settings: Settings, *, services_factory: Callable[[Settings], Services] = build_services) -> FastAPI:
+def create_app(settings: Settings, *, services_factory: Callable[[Settings], Services] | None = None) -> FastAPI:
+    """The app; `services_factory` defaults to `build_services` (tests pass one that adds a stand-in)."""
+    factory = services_factory or build_services
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = services_factory(settings)
+        services = factory(settings)
         app.state.services = services
         republisher = asyncio.create_task(republish_periodically(services), name="republish")
         try:
@@ -62,7 +65,12 @@ def create_app(settings: Settings, *, services_factory: Callable[[Settings], Ser
         docs_url="/api/docs",
         openapi_url="/api/openapi.json",
     )
-    app.add_middleware(BodyLimit, max_bytes=settings.web.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.web.max_body_bytes,
+        upload_max_bytes=settings.audio.upload_max_bytes,
+        upload_paths=UPLOAD_PATHS,
+    )
     install_error_handlers(app)
     app.include_router(api_router)
     return app

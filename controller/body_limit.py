@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -13,19 +14,32 @@ class _TooLarge(BaseException):
 
 
 class BodyLimit:
-    """Pure ASGI middleware: checks Content-Length up front and counts chunked bodies as they arrive."""
+    """Pure ASGI middleware: checks Content-Length up front and counts chunked bodies as they arrive.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    Paths matching `upload_paths` (audio uploads) get `upload_max_bytes` instead of `max_bytes`.
+    """
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, upload_max_bytes: int | None = None, upload_paths: str | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes or max_bytes
+        self.upload_paths = re.compile(upload_paths) if upload_paths else None
+
+    def limit_for(self, path: str) -> int:
+        if self.upload_paths is not None and self.upload_paths.fullmatch(path):
+            return self.upload_max_bytes
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope.get("path", ""))
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
             return
         received = 0
         started = False
@@ -35,7 +49,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise _TooLarge
             return message
 
@@ -48,14 +62,14 @@ class BodyLimit:
             await self.app(scope, counting_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await self._refuse(send)
+                await self._refuse(send, limit)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, limit: int) -> None:
         body = json.dumps(
             {
                 "error": "payload_too_large",
                 "message": "Dữ liệu gửi lên quá lớn.",
-                "detail": f"limit is {self.max_bytes} bytes",
+                "detail": f"limit is {limit} bytes",
             },
             ensure_ascii=False,
         ).encode()

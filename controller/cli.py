@@ -98,20 +98,70 @@ def cmd_tts_normalize(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_tts_say(args: argparse.Namespace, settings: Settings) -> int:
-    from audio_library import encode_broadcast
-    from tts.espeak import EspeakSynthesizer
-    from tts.normalizer import normalize
+    """Normalise, synthesise (with fallback unless --engine pins one), run the broadcast chain, write the file.
 
+    The file's extension picks the rendition: .mp3 gives MP3, anything else Opus in Ogg.
+    """
+    from audio_library import produce_broadcast
+    from tts.engines import build_engines
+    from tts.speech_asset import SpeechRequest, spoken_form, synthesize_first
+
+    tts_settings = settings.tts.model_copy(update={"engine": args.engine}) if args.engine else settings.tts
     dialect = args.dialect or settings.tts.dialect
-    speech = asyncio.run(
-        EspeakSynthesizer(settings.tts).synthesize(normalize(args.text, dialect=dialect), dialect=dialect)
+    request = SpeechRequest(text=args.text, dialect=dialect, language=args.language)
+    speech, skipped = asyncio.run(
+        synthesize_first(build_engines(tts_settings), spoken_form(request), dialect=dialect, language=args.language)
     )
-    encoded = encode_broadcast(speech.audio, settings.audio)
-    Path(args.output).write_bytes(encoded.data)
+    produced = produce_broadcast(speech.audio, settings.audio)
+    rendition = produced.mp3 if Path(args.output).suffix.lower() == ".mp3" else produced.opus
+    Path(args.output).write_bytes(rendition.data)
+    for reason in skipped:
+        print(f"skipped {reason}", file=sys.stderr)
     print(
-        f"{args.output}: {encoded.codec}, {encoded.duration_ms} ms, {len(encoded.data)} bytes",
+        f"{args.output}: {rendition.codec}, {rendition.duration_ms} ms, {len(rendition.data)} bytes, "
+        f"{produced.loudness.integrated_lufs} LUFS, true peak {produced.loudness.true_peak_dbtp} dBTP, "
+        f"engine {speech.engine} ({speech.voice})",
         file=sys.stderr,
     )
+    return 0
+
+
+def cmd_lexicon_add(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlmodel import select
+
+    from controller.db import make_engine, session_factory
+    from devices.registry import Province
+    from tts.lexicon import LexiconEntry, check_entry
+
+    abbreviation, expansion = check_entry(args.abbreviation, args.expansion)
+    engine = make_engine(settings.database)
+    with session_factory(engine)() as session:
+        province_id = None
+        if args.province:
+            province = session.exec(select(Province).where(Province.code == args.province)).first()
+            if province is None:
+                print(f"no province {args.province}", file=sys.stderr)
+                return 2
+            province_id = province.id
+        session.add(LexiconEntry(abbreviation=abbreviation, expansion=expansion, province_id=province_id))
+        session.commit()
+    engine.dispose()
+    print(f"{abbreviation} -> {expansion}")
+    return 0
+
+
+def cmd_lexicon_list(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlmodel import col, select
+
+    from controller.db import make_engine, session_factory
+    from tts.lexicon import LexiconEntry
+
+    engine = make_engine(settings.database)
+    with session_factory(engine)() as session:
+        for entry in session.exec(select(LexiconEntry).order_by(col(LexiconEntry.abbreviation))):
+            scope = f"province {entry.province_id}" if entry.province_id else "all provinces"
+            print(f"{entry.abbreviation}\t{entry.expansion}\t{scope}")
+    engine.dispose()
     return 0
 
 
@@ -216,7 +266,18 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("text")
     say.add_argument("-o", "--output", required=True)
     say.add_argument("--dialect", choices=["north", "south"])
+    say.add_argument("--language", choices=["vi", "km"], default="vi")
+    say.add_argument("--engine", choices=["auto", "edge", "espeak"], help="default: the tts.engine setting")
     say.set_defaults(func=cmd_tts_say)
+
+    lexicon = sub.add_parser("lexicon", help="abbreviations read aloud (the database's, beyond the built-in list)")
+    lexicon_sub = lexicon.add_subparsers(dest="lexicon_command", required=True)
+    ladd = lexicon_sub.add_parser("add", help="add an abbreviation and how it is read")
+    ladd.add_argument("abbreviation")
+    ladd.add_argument("expansion")
+    ladd.add_argument("--province", help="province code; default: every province")
+    ladd.set_defaults(func=cmd_lexicon_add)
+    lexicon_sub.add_parser("list", help="list the database's abbreviations").set_defaults(func=cmd_lexicon_list)
 
     device = sub.add_parser("device", help="speaker clusters").add_subparsers(dest="device_command", required=True)
     dadd = device.add_parser("add", help="register a cluster and print its MQTT credentials")

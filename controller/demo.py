@@ -61,6 +61,8 @@ def demo_settings(base: Settings, port: int) -> Settings:
             "env": "demo",
             "database": DatabaseSettings(url=f"sqlite:///{root / 'loaxa.db'}"),
             "audio": AudioSettings(storage_dir=root / "audio"),
+            # The demo runs offline: espeak-ng speaks, edge-tts is not tried.
+            "tts": base.tts.model_copy(update={"engine": "espeak"}),
             "mqtt": mqtt,
             "web": base.web.model_copy(update={"port": port}),
             "node": base.node.model_copy(

@@ -9,6 +9,8 @@ from devices.registry import Commune, Device, Province
 from schedules.broadcast import Broadcast
 from schedules.bulletin import Bulletin
 from schedules.publication import CommunePlaylist
+from tts.lexicon import LexiconEntry
+from tts.speech_cache import SpeechCacheEntry
 
 metadata = SQLModel.metadata
 
@@ -19,8 +21,10 @@ __all__ = [
     "Commune",
     "CommunePlaylist",
     "Device",
+    "LexiconEntry",
     "PlayRecord",
     "Province",
+    "SpeechCacheEntry",
     "User",
     "UserCommune",
     "metadata",

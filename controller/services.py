@@ -20,8 +20,10 @@ from devices.errors import BrokerUnavailable
 from devices.link import MqttLink
 from devices.protocol import PlaylistNotice, commune_playlist_topic, encode
 from devices.uplink import UplinkHandler
-from tts.espeak import EspeakSynthesizer
-from tts.synthesizer import Synthesizer
+from tts.edge import EdgeTransport
+from tts.engines import build_engines
+from tts.speech_asset import SpeechRenderer
+from tts.speech_cache import SpeechCache
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +34,7 @@ class Services:
     engine: Engine
     sessions: Callable[[], Session]
     store: AssetStore
-    synthesizer: Synthesizer
+    speech: SpeechRenderer
     link: MqttLink | None = field(default=None)
     device_logins: VerifiedLogins = field(default_factory=VerifiedLogins)
     # Bounds request sessions to the pool, so waiting for a connection never ties up a worker thread.
@@ -62,17 +64,23 @@ def require_schema(engine: Engine) -> None:
         raise DatabaseNotMigrated(f"{url} has no schema; run: loaxa db upgrade")
 
 
-def build_services(settings: Settings, *, connect_mqtt: bool = True) -> Services:
+def build_services(
+    settings: Settings, *, connect_mqtt: bool = True, edge_transport: EdgeTransport | None = None
+) -> Services:
+    """Everything the routes share. `edge_transport` replaces the edge-tts cloud (tests use a stand-in)."""
     engine = make_engine(settings.database)
     wait_for_database(engine, settings.database.wait_timeout_s)
     require_schema(engine)
     sessions = session_factory(engine)
+    store = AssetStore(settings.audio.storage_dir)
     services = Services(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        store=AssetStore(settings.audio.storage_dir),
-        synthesizer=EspeakSynthesizer(settings.tts),
+        store=store,
+        speech=SpeechRenderer(
+            build_engines(settings.tts, edge_transport=edge_transport), settings.audio, SpeechCache(sessions, store)
+        ),
         session_slots=asyncio.Semaphore(settings.database.max_sessions),
     )
     if connect_mqtt:

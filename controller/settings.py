@@ -36,7 +36,7 @@ class WebSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     # Bulletins are at most 20,000 characters; nothing the JSON API takes comes near 1 MiB.
-    # (Audio uploads, when they come, get their own limit.)
+    # (Audio uploads have their own limit, `audio.upload_max_bytes`.)
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     # How long an API login token lasts: one working day of an officer.
     token_ttl_s: int = Field(default=8 * 3600, gt=0)

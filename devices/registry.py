@@ -27,11 +27,16 @@ class CommuneBase(SQLModel):
 class Commune(CommuneBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     province_id: int = Field(foreign_key="province.id", index=True)
+    # The commune's own jingles around every spoken bulletin (optional), as stored audio assets.
+    intro_chime_sha256: str | None = Field(default=None, foreign_key="audio_asset.sha256", max_length=64)
+    outro_chime_sha256: str | None = Field(default=None, foreign_key="audio_asset.sha256", max_length=64)
 
 
 class CommunePublic(CommuneBase):
     id: int
     province_id: int
+    intro_chime_sha256: str | None = None
+    outro_chime_sha256: str | None = None
 
 
 class DeviceBase(SQLModel):

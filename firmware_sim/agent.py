@@ -236,7 +236,12 @@ class NodeAgent:
     async def sync_playlist(self) -> None:
         assert self._http is not None
         headers = {"If-None-Match": self._etag} if self._etag else {}
-        response = await self._http.get(self._url("/api/v1/node/playlist"), headers=headers, auth=self._auth)
+        response = await self._http.get(
+            self._url("/api/v1/node/playlist"),
+            headers=headers,
+            auth=self._auth,
+            params={"codec": self.settings.codec} if self.settings.codec != "opus" else None,
+        )
         if response.status_code == 304:
             return
         response.raise_for_status()

@@ -17,6 +17,8 @@ class NodeSettings(BaseModel):
     password: SecretStr = SecretStr("")
     state_dir: Path = Path("var/node")
     sink: Literal["file", "pyaudio"] = "file"
+    # Legacy nodes that cannot decode Opus ask for the MP3 renditions.
+    codec: Literal["opus", "mp3"] = "opus"
     # The file sink writes what it played here; default: <state_dir>/recordings.
     recordings_dir: Path | None = None
     firmware: str = "loaxa-node/0.1.0"

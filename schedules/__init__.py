@@ -2,12 +2,16 @@
 
 from schedules.broadcast import Broadcast, BroadcastCreate, BroadcastPublic, schedule_broadcast
 from schedules.bulletin import (
+    AudioSource,
     Bulletin,
     BulletinCreate,
     BulletinPublic,
     BulletinStatus,
     approve,
+    attach_recording,
+    check_audio_editable,
     check_reviewable,
+    detach_recording,
     reject,
     submit,
 )
@@ -27,6 +31,7 @@ from schedules.publication import CommunePlaylist, current_playlist, notice_for,
 from schedules.settings import SchedulerSettings, in_zone
 
 __all__ = [
+    "AudioSource",
     "Broadcast",
     "BroadcastCreate",
     "BroadcastPublic",
@@ -47,9 +52,12 @@ __all__ = [
     "SelfApproval",
     "StartInPast",
     "approve",
+    "attach_recording",
+    "check_audio_editable",
     "check_reviewable",
     "compile_playlist",
     "current_playlist",
+    "detach_recording",
     "in_zone",
     "notice_for",
     "publish_playlist",

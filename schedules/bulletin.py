@@ -2,7 +2,8 @@
 
 draft -> pending (submitted) -> approved | rejected; a rejected bulletin can be submitted again.
 Only an approved bulletin with its audio rendered can be scheduled, and only a user other than its
-author may approve it. (Editing, which sends a bulletin back for approval, is not built yet.)
+author may approve it. The audio is speech rendered from the text at approval, or a recording uploaded
+while the bulletin was a draft. (Editing, which sends a bulletin back for approval, is not built yet.)
 Role checks (who is an approver) belong to the caller; the rules about the
 bulletin itself live here.
 """
@@ -28,12 +29,18 @@ class BulletinStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class AudioSource(StrEnum):
+    SPEECH = "speech"  # synthesised from the text at approval
+    RECORDING = "recording"  # an uploaded recording, approved as it is
+
+
 class BulletinBase(SQLModel):
     title: str = Field(min_length=1, max_length=300)
     body: str = Field(min_length=1, max_length=20_000, sa_type=Text)
     topic: str = Field(default="", max_length=100)
     priority: str = Field(default="normal", max_length=16, description="normal, priority or emergency (TT39)")
     dialect: str = Field(default="north", max_length=8, description="north or south reading")
+    language: str = Field(default="vi", max_length=8, description="vi (Vietnamese) or km (Khmer)")
     valid_from: datetime | None = Field(default=None, sa_type=UtcDateTime)
     valid_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
@@ -48,6 +55,8 @@ class Bulletin(BulletinBase, table=True):
     reviewed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     rejection_reason: str = Field(default="", max_length=1000)
     audio_sha256: str | None = Field(default=None, foreign_key="audio_asset.sha256", max_length=64)
+    audio_source: str = Field(default=AudioSource.SPEECH, max_length=16, description="speech or recording")
+    spoken_text: str = Field(default="", sa_type=Text, description="What the engine read, after normalisation.")
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
 
@@ -56,6 +65,7 @@ class BulletinCreate(BulletinBase):
     commune_code: str
     priority: Priority = "normal"
     dialect: Literal["north", "south"] = "north"
+    language: Literal["vi", "km"] = "vi"
     legal_refs: list[str] = Field(default_factory=list, max_length=20)
 
 
@@ -69,6 +79,8 @@ class BulletinPublic(BulletinBase):
     reviewed_at: datetime | None
     rejection_reason: str
     audio_sha256: str | None
+    audio_source: str
+    spoken_text: str
     created_at: datetime
     updated_at: datetime
 
@@ -77,6 +89,29 @@ def submit(bulletin: Bulletin) -> None:
     if bulletin.status not in (BulletinStatus.DRAFT, BulletinStatus.REJECTED):
         raise InvalidTransition(f"bulletin {bulletin.id} is {bulletin.status}, cannot submit")
     bulletin.status = BulletinStatus.PENDING
+    bulletin.updated_at = utc_now()
+
+
+def check_audio_editable(bulletin: Bulletin) -> None:
+    """The audio may change only while the bulletin is being written (draft, or rejected and reworked)."""
+    if bulletin.status not in (BulletinStatus.DRAFT, BulletinStatus.REJECTED):
+        raise InvalidTransition(f"bulletin {bulletin.id} is {bulletin.status}, its audio cannot change")
+
+
+def attach_recording(bulletin: Bulletin, audio_sha256: str) -> None:
+    """Air an uploaded recording instead of synthesised speech."""
+    check_audio_editable(bulletin)
+    bulletin.audio_source = AudioSource.RECORDING
+    bulletin.audio_sha256 = audio_sha256
+    bulletin.spoken_text = ""
+    bulletin.updated_at = utc_now()
+
+
+def detach_recording(bulletin: Bulletin) -> None:
+    """Go back to synthesised speech."""
+    check_audio_editable(bulletin)
+    bulletin.audio_source = AudioSource.SPEECH
+    bulletin.audio_sha256 = None
     bulletin.updated_at = utc_now()
 
 

@@ -14,6 +14,7 @@ from devices.mosquitto import MosquittoProcess
 from devices.settings import MqttSettings
 from firmware_sim import NodeSettings
 from tests.harness import Api, ControllerServer, add_user_directly, database_backends, fresh_database, login
+from tts.settings import TtsSettings
 
 ADMIN_PASSWORD = "admin-password-1"
 
@@ -44,6 +45,8 @@ def settings(tmp_path: Path, database_url: str, mqtt_settings: MqttSettings) -> 
         database=DatabaseSettings(url=database_url, wait_timeout_s=5),
         mqtt=mqtt_settings,
         audio=AudioSettings(storage_dir=tmp_path / "audio"),
+        # Offline: the edge-tts cloud is not reachable from tests (its stand-in is injected where needed).
+        tts=TtsSettings(engine="espeak"),
         node=NodeSettings(
             broker_host=mqtt_settings.host,
             broker_port=mqtt_settings.port,

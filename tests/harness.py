@@ -63,9 +63,9 @@ def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
 class ControllerServer:
     """The real FastAPI app under uvicorn, on a free port, in a background thread."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, services_factory: Callable[[Settings], Services] | None = None) -> None:
         self.settings = settings
-        self.app = create_app(settings)
+        self.app = create_app(settings, services_factory=services_factory)
         self._server = uvicorn.Server(
             uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
         )

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import shutil
 
-from tts.errors import SynthesisFailed, TextRejected
+from tts.errors import EngineUnavailable, LanguageUnsupported, TextRejected
 from tts.settings import TtsSettings
-from tts.synthesizer import Dialect, Speech
+from tts.synthesizer import Dialect, Language, Speech, VoiceKey
 
 
 class EspeakSynthesizer:
+    """espeak-ng speaking WAV. Vietnamese only: espeak-ng ships no Khmer voice (`espeak-ng --voices=km` is empty)."""
+
     name = "espeak"
 
     def __init__(self, settings: TtsSettings) -> None:
@@ -20,20 +22,25 @@ class EspeakSynthesizer:
         s = self._settings
         return s.espeak_voice_south if dialect == "south" else s.espeak_voice_north
 
-    async def synthesize(self, spoken_text: str, *, dialect: Dialect) -> Speech:
+    def voice_key(self, *, dialect: Dialect, language: Language) -> VoiceKey:
+        if language != "vi":
+            raise LanguageUnsupported(f"espeak-ng has no voice for language {language!r}")
+        return VoiceKey(engine=self.name, voice=self.voice_for(dialect), rate=f"{self._settings.espeak_rate_wpm}wpm")
+
+    async def synthesize(self, spoken_text: str, *, dialect: Dialect, language: Language = "vi") -> Speech:
         text = spoken_text.strip()
         if not text:
             raise TextRejected("nothing to say")
         if len(text) > self._settings.max_text_chars:
             raise TextRejected(f"text of {len(text)} characters exceeds {self._settings.max_text_chars}")
+        key = self.voice_key(dialect=dialect, language=language)
         exe = shutil.which(self._settings.espeak_path)
         if exe is None:
-            raise SynthesisFailed(f"{self._settings.espeak_path} is not installed (run scripts/bootstrap.sh)")
-        voice = self.voice_for(dialect)
+            raise EngineUnavailable(f"{self._settings.espeak_path} is not installed (run scripts/bootstrap.sh)")
         proc = await asyncio.create_subprocess_exec(
             exe,
             "-v",
-            voice,
+            key.voice,
             "-s",
             str(self._settings.espeak_rate_wpm),
             "-b",
@@ -49,9 +56,11 @@ class EspeakSynthesizer:
                 proc.communicate(text.encode("utf-8")), timeout=self._settings.synthesis_timeout_s
             )
         except TimeoutError as exc:
-            proc.kill()
-            await proc.wait()
-            raise SynthesisFailed(f"espeak-ng took longer than {self._settings.synthesis_timeout_s} s") from exc
+            raise EngineUnavailable(f"espeak-ng took longer than {self._settings.synthesis_timeout_s} s") from exc
+        finally:
+            if proc.returncode is None:  # timed out, or the caller was cancelled: leave no orphan behind
+                proc.kill()
+                await proc.wait()
         if proc.returncode != 0 or len(out) <= 44:
-            raise SynthesisFailed(f"espeak-ng failed ({proc.returncode}): {err.decode(errors='replace')[:300]}")
-        return Speech(audio=out, engine=self.name, voice=voice)
+            raise EngineUnavailable(f"espeak-ng failed ({proc.returncode}): {err.decode(errors='replace')[:300]}")
+        return Speech(audio=out, engine=key.engine, voice=key.voice, rate=key.rate)

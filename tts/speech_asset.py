@@ -1,39 +1,150 @@
-"""From bulletin text to broadcast audio: normalise, synthesise, run the audio chain."""
+"""From bulletin text to broadcast audio: normalise, pick an engine (falling back), run the audio chain.
+
+Engines are tried in the order given (edge-tts first, espeak-ng after it, unless a setting pins one).
+An engine that cannot serve the request (no network, a timeout, no voice for the language) hands over
+to the next, and the asset records which engine and voice actually spoke. Text that no engine can speak
+(`TextRejected`) is not handed over: the writer must fix it.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import logging
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
-from sqlmodel import Session
-
-from audio_library import AssetStore, AudioAsset, AudioSettings, EncodedAudio, encode_broadcast, save_asset
+from audio_library import AudioSettings, BroadcastAudio, chain_signature, produce_broadcast
+from tts.errors import LanguageUnsupported, NoSpeechEngine, SynthesisFailed
 from tts.normalizer import normalize
-from tts.synthesizer import Dialect, Synthesizer
+from tts.speech_cache import SpeechCache, SpeechKey
+from tts.synthesizer import Dialect, Language, Speech, Synthesizer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class SpokenAudio:
-    encoded: EncodedAudio
+class Chime:
+    """A commune's intro or outro jingle: its asset id (for the cache key) and its audio."""
+
+    sha256: str
+    audio: bytes
+
+
+@dataclass(frozen=True)
+class SpeechRequest:
+    text: str
+    dialect: Dialect = "north"
+    language: Language = "vi"
+    lexicon: Mapping[str, str] | None = None
+    intro: Chime | None = None
+    outro: Chime | None = None
+
+
+@dataclass(frozen=True)
+class RenderedSpeech:
+    asset_sha256: str
+    codec: str
+    duration_ms: int
+    spoken_text: str
     engine: str
     voice: str
+    loudness_lufs: float | None
+    cached: bool
+    # Engines that were skipped before the one that spoke, each with the reason.
+    skipped: tuple[str, ...] = field(default=())
 
 
-async def speak(
-    text: str,
-    *,
-    synthesizer: Synthesizer,
-    dialect: Dialect,
-    audio: AudioSettings,
-    lexicon: dict[str, str] | None = None,
-) -> SpokenAudio:
-    """Speak `text` as broadcast-ready Opus (no database work, so it can run on the event loop)."""
-    spoken = normalize(text, dialect=dialect, lexicon=lexicon)
-    speech = await synthesizer.synthesize(spoken, dialect=dialect)
-    encoded = await asyncio.to_thread(encode_broadcast, speech.audio, audio)
-    return SpokenAudio(encoded=encoded, engine=speech.engine, voice=speech.voice)
+def spoken_form(request: SpeechRequest) -> str:
+    """What the engine is given: the Vietnamese normaliser's reading; other languages only tidied."""
+    if request.language == "vi":
+        return normalize(request.text, dialect=request.dialect, lexicon=request.lexicon)
+    return "\n".join(" ".join(line.split()) for line in unicodedata.normalize("NFC", request.text).splitlines())
 
 
-def store_spoken(session: Session, store: AssetStore, spoken: SpokenAudio) -> AudioAsset:
-    """Keep the audio as a content-addressed asset; the caller commits the session."""
-    return save_asset(session, store, spoken.encoded, source="tts", engine=spoken.engine, voice=spoken.voice)
+async def synthesize_first(
+    engines: Sequence[Synthesizer], spoken_text: str, *, dialect: Dialect, language: Language
+) -> tuple[Speech, tuple[str, ...]]:
+    """Speech from the first engine that can produce it, with the reasons the earlier ones were skipped."""
+    skipped: list[str] = []
+    for engine in engines:
+        try:
+            speech = await engine.synthesize(spoken_text, dialect=dialect, language=language)
+        except (SynthesisFailed, LanguageUnsupported) as exc:
+            log.warning("speech engine %s skipped: %s", engine.name, exc)
+            skipped.append(f"{engine.name}: {exc}")
+            continue
+        return speech, tuple(skipped)
+    raise NoSpeechEngine("; ".join(skipped) or "no speech engine configured")
+
+
+class SpeechRenderer:
+    """Renders speech requests into stored broadcast assets, through the cache."""
+
+    def __init__(self, engines: Sequence[Synthesizer], audio: AudioSettings, cache: SpeechCache) -> None:
+        if not engines:
+            raise ValueError("at least one speech engine is needed")
+        self.engines = tuple(engines)
+        self._audio = audio
+        self._cache = cache
+
+    async def render(self, request: SpeechRequest) -> RenderedSpeech:
+        spoken = spoken_form(request)
+        skipped: list[str] = []
+        for engine in self.engines:
+            try:
+                voice = engine.voice_key(dialect=request.dialect, language=request.language)
+            except LanguageUnsupported as exc:
+                skipped.append(f"{engine.name}: {exc}")
+                continue
+            key = SpeechKey(
+                spoken_text=spoken,
+                language=request.language,
+                voice=voice,
+                chain=chain_signature(self._audio),
+                intro_sha256=request.intro.sha256 if request.intro else "",
+                outro_sha256=request.outro.sha256 if request.outro else "",
+            )
+            hit = await asyncio.to_thread(self._cache.lookup, key)
+            if hit is not None:
+                return RenderedSpeech(
+                    asset_sha256=hit.sha256,
+                    codec=hit.codec,
+                    duration_ms=hit.duration_ms,
+                    spoken_text=spoken,
+                    engine=hit.engine,
+                    voice=hit.voice,
+                    loudness_lufs=hit.loudness_lufs,
+                    cached=True,
+                    skipped=tuple(skipped),
+                )
+            try:
+                speech = await engine.synthesize(spoken, dialect=request.dialect, language=request.language)
+            except (SynthesisFailed, LanguageUnsupported) as exc:
+                log.warning("speech engine %s skipped: %s", engine.name, exc)
+                skipped.append(f"{engine.name}: {exc}")
+                continue
+            audio = await asyncio.to_thread(self._chain, speech, request)
+            asset = await asyncio.to_thread(
+                self._cache.remember, key, audio, source="tts", engine=speech.engine, voice=speech.voice
+            )
+            return RenderedSpeech(
+                asset_sha256=asset.sha256,
+                codec=asset.codec,
+                duration_ms=asset.duration_ms,
+                spoken_text=spoken,
+                engine=asset.engine,
+                voice=asset.voice,
+                loudness_lufs=asset.loudness_lufs,
+                cached=False,
+                skipped=tuple(skipped),
+            )
+        raise NoSpeechEngine("; ".join(skipped) or "no speech engine configured")
+
+    def _chain(self, speech: Speech, request: SpeechRequest) -> BroadcastAudio:
+        return produce_broadcast(
+            speech.audio,
+            self._audio,
+            intro=request.intro.audio if request.intro else None,
+            outro=request.outro.audio if request.outro else None,
+        )

@@ -2,10 +2,13 @@
 
 from fastapi import APIRouter
 
-from controller.api import auth, broadcasts, bulletins, health, node, registry, users
+from controller.api import auth, broadcasts, bulletins, chimes, health, node, registry, speech, users
 
 api_router = APIRouter(prefix="/api/v1")
-for module in (health, auth, users, registry, bulletins, broadcasts, node):
+for module in (health, auth, users, registry, chimes, bulletins, broadcasts, node, speech):
     api_router.include_router(module.router)
 
-__all__ = ["api_router"]
+# Routes that take audio uploads; they get `audio.upload_max_bytes` instead of the JSON body limit.
+UPLOAD_PATHS = r"/api/v1/bulletins/[0-9]+/recording|/api/v1/communes/[^/]+/chimes/(intro|outro)"
+
+__all__ = ["UPLOAD_PATHS", "api_router"]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 
 from fastapi import APIRouter, Header, Response
 from fastapi.responses import FileResponse
+from sqlmodel import Session, col, select
 
 from audio_library import AssetNotFound, AudioAsset
 from controller.deps import CurrentDevice, ServicesDep, SessionDep
-from devices.protocol import Playlist
+from devices.protocol import Playlist, PlaylistItem
 from devices.registry import Commune
 from schedules import current_playlist
 
@@ -19,21 +21,58 @@ _EMPTY_ETAG = '"0-empty"'
 _MEDIA_TYPES = {"opus": "audio/ogg", "mp3": "audio/mpeg"}
 
 
+def _as_mp3(session: Session, playlist: Playlist) -> Playlist:
+    """The playlist for a legacy node: each item's MP3 rendition where one exists."""
+    shas = {item.asset_sha256 for item in playlist.items}
+    renditions = {
+        asset.sha256: (asset.mp3_sha256, asset.duration_ms)
+        for asset in session.exec(select(AudioAsset).where(col(AudioAsset.sha256).in_(shas)))
+        if asset.mp3_sha256
+    }
+    items: list[PlaylistItem] = []
+    for item in playlist.items:
+        if item.asset_sha256 in renditions:
+            mp3_sha, _ = renditions[item.asset_sha256]
+            item = item.model_copy(
+                update={"asset_sha256": mp3_sha, "codec": "mp3", "asset_url": f"/api/v1/node/audio/{mp3_sha}.mp3"}
+            )
+        items.append(item)
+    return playlist.model_copy(update={"items": tuple(items)})
+
+
+def _variant_etag(etag: str, codec: str) -> str:
+    return etag if codec == "opus" else f'{etag.rstrip(chr(34))}-{codec}"'
+
+
+def _commune_playlist(session: Session, commune: Commune, codec: str) -> Playlist | None:
+    stored = current_playlist(session, commune)
+    if stored is None:
+        return None
+    playlist = Playlist.model_validate_json(stored.content)
+    return _as_mp3(session, playlist) if codec == "mp3" else playlist
+
+
 @router.get("/playlist", response_model=Playlist)
 def node_playlist(
-    session: SessionDep, device: CurrentDevice, if_none_match: str | None = Header(default=None)
+    session: SessionDep,
+    device: CurrentDevice,
+    if_none_match: str | None = Header(default=None),
+    codec: Literal["opus", "mp3"] = "opus",
 ) -> Response:
+    """The commune's playlist; `codec=mp3` (legacy nodes) lists MP3 renditions instead of Opus."""
     commune = session.get(Commune, device.commune_id)
     assert commune is not None
     stored = current_playlist(session, commune)
-    if stored is None:
-        etag = _EMPTY_ETAG
-        content = Playlist(commune=commune.code, version=0, generated_at=datetime.now(UTC)).model_dump_json()
-    else:
-        etag, content = stored.etag, stored.content
+    etag = _variant_etag(stored.etag if stored is not None else _EMPTY_ETAG, codec)
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if if_none_match is not None and etag in {tag.strip() for tag in if_none_match.split(",")}:
         return Response(status_code=304, headers=headers)
+    if stored is None:
+        content = Playlist(commune=commune.code, version=0, generated_at=datetime.now(UTC)).model_dump_json()
+    elif codec == "mp3":
+        content = _as_mp3(session, Playlist.model_validate_json(stored.content)).model_dump_json()
+    else:
+        content = stored.content
     return Response(content=content, media_type="application/json", headers=headers)
 
 
@@ -46,10 +85,8 @@ def node_audio(filename: str, session: SessionDep, device: CurrentDevice, servic
     sha256, _, codec = filename.partition(".")
     asset = session.get(AudioAsset, sha256)
     commune = session.get(Commune, device.commune_id)
-    stored = current_playlist(session, commune) if commune is not None else None
-    in_playlist = stored is not None and any(
-        item.asset_sha256 == sha256 for item in Playlist.model_validate_json(stored.content).items
-    )
+    playlist = _commune_playlist(session, commune, codec) if commune is not None and codec in _MEDIA_TYPES else None
+    in_playlist = playlist is not None and any(item.asset_sha256 == sha256 for item in playlist.items)
     if asset is None or asset.codec != codec or not in_playlist:
         raise AssetNotFound(f"no asset {filename[:100]!r} for this device")
     path = services.store.open_path(sha256, codec)

@@ -1,0 +1,152 @@
+"""Speech for people: the normaliser's reading, audio previews, the stored audio, and the abbreviation lexicon."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import anyio.from_thread
+from fastapi import APIRouter, Response
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from audio_library import AssetNotFound, AudioAsset
+from controller.accounts import Role
+from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
+from controller.errors import Conflict, NotFound
+from controller.speech import speech_request
+from devices.registry import Province, get_commune
+from tts.lexicon import LexiconEntry, LexiconEntryPublic, check_entry
+from tts.speech_asset import RenderedSpeech, spoken_form
+
+router = APIRouter(tags=["speech"])
+
+MEDIA_TYPES = {"opus": "audio/ogg", "mp3": "audio/mpeg"}
+
+
+class SpeechText(BaseModel):
+    text: str = Field(min_length=1, max_length=20_000)
+    dialect: Literal["north", "south"] = "north"
+    language: Literal["vi", "km"] = "vi"
+    commune_code: str | None = Field(default=None, description="Read with this commune's lexicon and chimes.")
+
+
+class NormalizedText(BaseModel):
+    spoken_text: str
+
+
+class SpeechPreview(BaseModel):
+    spoken_text: str
+    audio_url: str
+    mp3_url: str | None
+    sha256: str
+    duration_ms: int
+    loudness_lufs: float | None
+    engine: str
+    voice: str
+    cached: bool
+    skipped_engines: list[str]
+
+
+class LexiconEntryCreate(BaseModel):
+    abbreviation: str = Field(min_length=1, max_length=32)
+    expansion: str = Field(min_length=1, max_length=200)
+    province_code: str | None = Field(default=None, description="None: applies in every province.")
+
+
+def preview_of(rendered: RenderedSpeech, mp3_sha256: str | None) -> SpeechPreview:
+    return SpeechPreview(
+        spoken_text=rendered.spoken_text,
+        audio_url=f"/api/v1/audio/{rendered.asset_sha256}.{rendered.codec}",
+        mp3_url=f"/api/v1/audio/{mp3_sha256}.mp3" if mp3_sha256 else None,
+        sha256=rendered.asset_sha256,
+        duration_ms=rendered.duration_ms,
+        loudness_lufs=rendered.loudness_lufs,
+        engine=rendered.engine,
+        voice=rendered.voice,
+        cached=rendered.cached,
+        skipped_engines=list(rendered.skipped),
+    )
+
+
+@router.post("/speech/normalize")
+def normalize_text(data: SpeechText, session: SessionDep, user: CurrentUser, services: ServicesDep) -> NormalizedText:
+    """How the speakers will read the text (no audio; cheap enough to call while the officer types)."""
+    commune = get_commune(session, data.commune_code) if data.commune_code else None
+    if commune is not None:
+        require_commune(session, user, commune)
+    request = speech_request(
+        session, services.store, data.text, dialect=data.dialect, language=data.language, commune=commune
+    )
+    return NormalizedText(spoken_text=spoken_form(request))
+
+
+@router.post("/speech/preview")
+def preview_speech(data: SpeechText, session: SessionDep, user: CurrentUser, services: ServicesDep) -> SpeechPreview:
+    """Render the text as it would air; the audio is kept, so approving the same text later is instant."""
+    require_role(user, Role.OFFICER, Role.APPROVER, Role.ADMIN)
+    commune = get_commune(session, data.commune_code) if data.commune_code else None
+    if commune is not None:
+        require_commune(session, user, commune)
+    request = speech_request(
+        session, services.store, data.text, dialect=data.dialect, language=data.language, commune=commune
+    )
+    rendered = anyio.from_thread.run(services.speech.render, request)
+    asset = session.get(AudioAsset, rendered.asset_sha256)
+    return preview_of(rendered, asset.mp3_sha256 if asset else None)
+
+
+@router.get("/audio/{filename}")
+def get_audio(filename: str, session: SessionDep, user: CurrentUser, services: ServicesDep) -> Response:
+    """Stored audio by content address, for people (previews, approval). Immutable, supports Range."""
+    sha256, _, codec = filename.partition(".")
+    asset = session.get(AudioAsset, sha256)
+    if asset is None or asset.codec != codec:
+        raise AssetNotFound(f"no asset {filename[:100]!r}")
+    return FileResponse(
+        services.store.open_path(sha256, codec),
+        media_type=MEDIA_TYPES.get(codec, "application/octet-stream"),
+        headers={"Cache-Control": "private, max-age=31536000, immutable"},
+    )
+
+
+@router.get("/lexicon")
+def list_lexicon(session: SessionDep, user: CurrentUser) -> list[LexiconEntryPublic]:
+    """The database's abbreviations (the built-in list ships with the release and is not repeated here)."""
+    rows = session.exec(select(LexiconEntry).order_by(col(LexiconEntry.abbreviation)))
+    return [LexiconEntryPublic.model_validate(row) for row in rows]
+
+
+@router.post("/lexicon", status_code=201)
+def add_lexicon_entry(data: LexiconEntryCreate, session: SessionDep, user: CurrentUser) -> LexiconEntryPublic:
+    require_role(user, Role.ADMIN)
+    abbreviation, expansion = check_entry(data.abbreviation, data.expansion)
+    province_id = None
+    if data.province_code is not None:
+        province = session.exec(select(Province).where(Province.code == data.province_code)).first()
+        if province is None:
+            raise NotFound(f"no province {data.province_code[:80]!r}")
+        province_id = province.id
+    entry = LexiconEntry(abbreviation=abbreviation, expansion=expansion, province_id=province_id, created_by=user.id)
+    session.add(entry)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(
+            f"{abbreviation} is already in the lexicon for this scope",
+            message_vi=f"Chữ viết tắt {abbreviation} đã có trong từ điển.",
+        ) from exc
+    return LexiconEntryPublic.model_validate(entry)
+
+
+@router.delete("/lexicon/{entry_id}", status_code=204)
+def delete_lexicon_entry(entry_id: int, session: SessionDep, user: CurrentUser) -> Response:
+    require_role(user, Role.ADMIN)
+    entry = session.get(LexiconEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"no lexicon entry {entry_id}")
+    session.delete(entry)
+    session.commit()
+    return Response(status_code=204)

@@ -1,0 +1,42 @@
+"""Assembling speech requests for a commune: its province's lexicon and its chimes."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from audio_library import AssetStore, AudioAsset
+from devices.registry import Commune
+from tts.lexicon import lexicon_for
+from tts.speech_asset import Chime, SpeechRequest
+from tts.synthesizer import Dialect, Language
+
+
+def _chime(session: Session, store: AssetStore, sha256: str | None) -> Chime | None:
+    if sha256 is None:
+        return None
+    asset = session.get(AudioAsset, sha256)
+    if asset is None:
+        return None
+    return Chime(sha256=sha256, audio=store.open_path(sha256, asset.codec).read_bytes())
+
+
+def speech_request(
+    session: Session,
+    store: AssetStore,
+    text: str,
+    *,
+    dialect: Dialect,
+    language: Language,
+    commune: Commune | None,
+) -> SpeechRequest:
+    """What the renderer needs to speak `text` as `commune` airs it (no commune: built-in lexicon, no chimes)."""
+    if commune is None:
+        return SpeechRequest(text=text, dialect=dialect, language=language, lexicon=lexicon_for(session, None))
+    return SpeechRequest(
+        text=text,
+        dialect=dialect,
+        language=language,
+        lexicon=lexicon_for(session, commune.province_id),
+        intro=_chime(session, store, commune.intro_chime_sha256),
+        outro=_chime(session, store, commune.outro_chime_sha256),
+    )
