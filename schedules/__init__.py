@@ -1,4 +1,4 @@
-"""Bulletins and their approval, broadcasts, and playlists compiled per commune."""
+"""Bulletins and their approval, broadcasts, slots, programs, and playlists compiled per commune."""
 
 from schedules.broadcast import Broadcast, BroadcastCreate, BroadcastPublic, schedule_broadcast
 from schedules.bulletin import (
@@ -11,22 +11,66 @@ from schedules.bulletin import (
     reject,
     submit,
 )
+from schedules.conflict import Airing, Conflict, ProgramAirings, airings_of, check_no_conflict, find_conflict
+from schedules.emergency import EmergencyPlan, TimelineItem, plan_emergency
 from schedules.errors import (
+    AudioMissing,
     BulletinNotFound,
+    InvalidRecurrence,
+    InvalidSlot,
     InvalidTransition,
     InvalidValidityWindow,
     NotApproved,
     NotInValidity,
     PlaylistConflict,
+    ProgramOverlap,
+    QuietHoursViolation,
+    RepeatExceedsSlot,
     ScheduleError,
     SelfApproval,
+    SlotOverfull,
+    SlotOverlap,
     StartInPast,
+    UnknownTarget,
 )
+from schedules.local_time import COMMUNE_ZONE
 from schedules.playlist import PlaylistEntry, compile_playlist
+from schedules.program import (
+    InterruptPolicy,
+    ItemKind,
+    Program,
+    ProgramItem,
+    ScheduledItem,
+    place_program,
+)
 from schedules.publication import CommunePlaylist, current_playlist, notice_for, publish_playlist, republish_all
+from schedules.quiet_hours import QuietHours
+from schedules.recurrence import Daily, Occurrence, Once, Repeat, Rule, Weekdays, expand_rule
 from schedules.settings import SchedulerSettings, in_zone
+from schedules.slot import Slot, SlotOccurrence, next_slot_occurrence, slot_occurrences, validate_slots
+from schedules.slot_plan import (
+    DroppedItem,
+    ItemAsset,
+    PlannedItem,
+    SlotPlan,
+    compile_airing,
+    compile_slot,
+    to_playlist_entries,
+)
+from schedules.target import (
+    ClusterTarget,
+    CommuneTarget,
+    HamletGroupTarget,
+    ProvinceTarget,
+    Registry,
+    Target,
+    resolve_target,
+)
 
 __all__ = [
+    "COMMUNE_ZONE",
+    "Airing",
+    "AudioMissing",
     "Broadcast",
     "BroadcastCreate",
     "BroadcastPublic",
@@ -35,26 +79,75 @@ __all__ = [
     "BulletinNotFound",
     "BulletinPublic",
     "BulletinStatus",
+    "ClusterTarget",
     "CommunePlaylist",
+    "CommuneTarget",
+    "Conflict",
+    "Daily",
+    "DroppedItem",
+    "EmergencyPlan",
+    "HamletGroupTarget",
+    "InterruptPolicy",
+    "InvalidRecurrence",
+    "InvalidSlot",
     "InvalidTransition",
     "InvalidValidityWindow",
+    "ItemAsset",
+    "ItemKind",
     "NotApproved",
     "NotInValidity",
+    "Occurrence",
+    "Once",
+    "PlannedItem",
     "PlaylistConflict",
     "PlaylistEntry",
+    "Program",
+    "ProgramAirings",
+    "ProgramItem",
+    "ProgramOverlap",
+    "ProvinceTarget",
+    "QuietHours",
+    "QuietHoursViolation",
+    "Registry",
+    "Repeat",
+    "RepeatExceedsSlot",
+    "Rule",
     "ScheduleError",
+    "ScheduledItem",
     "SchedulerSettings",
     "SelfApproval",
+    "Slot",
+    "SlotOccurrence",
+    "SlotOverfull",
+    "SlotOverlap",
+    "SlotPlan",
     "StartInPast",
+    "Target",
+    "TimelineItem",
+    "UnknownTarget",
+    "Weekdays",
+    "airings_of",
     "approve",
+    "check_no_conflict",
     "check_reviewable",
+    "compile_airing",
     "compile_playlist",
+    "compile_slot",
     "current_playlist",
+    "expand_rule",
+    "find_conflict",
     "in_zone",
+    "next_slot_occurrence",
     "notice_for",
+    "place_program",
+    "plan_emergency",
     "publish_playlist",
     "reject",
     "republish_all",
+    "resolve_target",
     "schedule_broadcast",
+    "slot_occurrences",
     "submit",
+    "to_playlist_entries",
+    "validate_slots",
 ]
