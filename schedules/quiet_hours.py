@@ -7,6 +7,7 @@ nor run inside it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -72,6 +73,11 @@ class QuietHours:
                 f"slot {slot.key} ({hhmm(slot.start)}-{hhmm(slot.end)}) overlaps quiet hours {self.label}",
                 message_vi=f"Khung giờ {hhmm(slot.start)}–{hhmm(slot.end)} nằm trong giờ yên lặng {self.label}.",
             )
+
+    def check_slots(self, slots: Iterable[Slot]) -> None:
+        """Refuse the first of a commune's slots that touches quiet hours."""
+        for slot in slots:
+            self.check_slot(slot)
 
     def check_airing(self, starts_at: datetime, duration_ms: int, priority: Priority) -> None:
         """Refuse a non-emergency airing that starts or runs inside quiet hours, naming its local time."""

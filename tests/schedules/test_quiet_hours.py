@@ -107,3 +107,11 @@ def test_slot_check_for_a_daytime_window() -> None:
     siesta.check_slot(Slot(time(6, 0), time(6, 30)))
     with pytest.raises(QuietHoursViolation):
         siesta.check_slot(Slot(time(11, 45), time(12, 15)))
+
+
+def test_check_slots_names_the_offending_slot_among_good_ones() -> None:
+    good, bad = Slot(time(6, 0), time(6, 30)), Slot(time(20, 30), time(21, 30), name="tối")
+    QUIET.check_slots([good])
+    with pytest.raises(QuietHoursViolation) as caught:
+        QUIET.check_slots([good, bad])
+    assert "tối" in str(caught.value)
