@@ -54,3 +54,62 @@ class StartInPast(ScheduleError):
 class PlaylistConflict(ScheduleError):
     code = "playlist_conflict"
     message_vi = "Lịch phát bị trùng giờ với một mục khác."
+
+
+class InvalidSlot(ScheduleError):
+    code = "invalid_slot"
+    http_status = 422
+    message_vi = "Khung giờ phát không hợp lệ."
+
+
+class SlotOverlap(ScheduleError):
+    code = "slot_overlap"
+    http_status = 422
+    message_vi = "Hai khung giờ phát của xã bị trùng nhau."
+
+
+class QuietHoursViolation(ScheduleError):
+    code = "quiet_hours"
+    http_status = 422
+    message_vi = "Thời điểm phát nằm trong giờ yên lặng; chỉ tin khẩn cấp được phát."
+
+
+class InvalidRecurrence(ScheduleError):
+    code = "invalid_recurrence"
+    http_status = 422
+    message_vi = "Quy tắc lặp lịch phát không hợp lệ."
+
+
+class RepeatExceedsSlot(InvalidRecurrence):
+    code = "repeat_exceeds_slot"
+    message_vi = "Số lần phát lặp lại vượt quá khung giờ phát."
+
+
+class SlotOverfull(ScheduleError):
+    code = "slot_overfull"
+    http_status = 422
+    message_vi = "Khung giờ phát không đủ thời lượng cho tất cả các mục."
+
+    def __init__(
+        self, detail: str = "", *, message_vi: str | None = None, overflowing: tuple[tuple[str, float], ...] = ()
+    ) -> None:
+        super().__init__(detail, message_vi=message_vi)
+        # (item_id, seconds its end passes the slot's end) of every item that does not fit, in slot order.
+        self.overflowing = overflowing
+
+
+class AudioMissing(ScheduleError):
+    code = "audio_missing"
+    http_status = 422
+    message_vi = "Mục phát chưa có tệp âm thanh."
+
+
+class UnknownTarget(ScheduleError):
+    code = "unknown_target"
+    http_status = 422
+    message_vi = "Không tìm thấy địa bàn nhận tin (tỉnh, xã, nhóm thôn hoặc cụm loa)."
+
+
+class ProgramOverlap(PlaylistConflict):
+    code = "program_overlap"
+    message_vi = "Chương trình bị trùng giờ với một chương trình khác trên cùng cụm loa."

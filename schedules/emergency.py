@@ -1,0 +1,138 @@
+"""Emergency planning: a commune's timeline after an emergency issued at `now` (pure; the caller pre-empts nodes).
+
+The rule (docs/scheduling.md):
+- The emergency starts at `now + dispatch_lead` (time for the order to reach the nodes), quiet hours or not.
+  It never interrupts another emergency: if one is on air then, it starts when that one ends.
+- The item on air at that moment is cut there and, by its policy, resumed (the rest, starting where it
+  stopped), restarted (the whole audio again) or dropped. The continuation plays right after the emergency.
+- Everything later keeps its order and moves only as far as needed to follow what precedes it (gaps
+  absorb the delay; nothing moves earlier). An item pushed past its slot's end is dropped, and so is a
+  non-emergency item pushed into quiet hours; the items after it then close up behind what remains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from devices.protocol import Priority
+from schedules.local_time import after, require_aware
+from schedules.program import InterruptPolicy
+from schedules.quiet_hours import QuietHours
+from schedules.slot_plan import DroppedItem, DropReason
+
+# Suffixes of the continuation of an interrupted item: the rest of it, or all of it again.
+RESUME_SUFFIX = "~rest"
+RESTART_SUFFIX = "~again"
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """An item of a commune's compiled playlist, with what emergency planning needs.
+
+    `slot_ends_at` bounds how late it may be pushed (None for an exact-time airing: no bound).
+    `offset_ms` is where in its audio it starts; a resumed item skips what already played.
+    """
+
+    item_id: str
+    title: str
+    priority: Priority
+    duration_ms: int
+    starts_at: datetime
+    on_interrupt: InterruptPolicy = "restart"
+    slot_ends_at: datetime | None = None
+    offset_ms: int = 0
+
+    @property
+    def ends_at(self) -> datetime:
+        return after(self.starts_at, timedelta(milliseconds=self.duration_ms))
+
+
+@dataclass(frozen=True)
+class EmergencyPlan:
+    """The new timeline (emergency included, by start), the item cut short if any, and what no longer airs."""
+
+    items: tuple[TimelineItem, ...]
+    emergency: TimelineItem
+    interrupted: TimelineItem | None
+    dropped: tuple[DroppedItem, ...]
+
+
+def plan_emergency(
+    timeline: Iterable[TimelineItem],
+    emergency_id: str,
+    title: str,
+    duration_ms: int,
+    *,
+    now: datetime,
+    dispatch_lead: timedelta,
+    quiet: QuietHours | None = None,
+) -> EmergencyPlan:
+    """Insert an emergency issued at `now` into `timeline` by the module's rule; see the module docstring."""
+    require_aware(now)
+    if duration_ms <= 0:
+        raise ValueError(f"emergency {emergency_id}: duration_ms must be positive")
+    items = sorted(timeline, key=lambda i: (i.starts_at, i.item_id))
+    starts_at = after(now, dispatch_lead)
+    for item in items:  # in start order, so a chain of emergencies on air is waited out in one pass
+        if item.priority == "emergency" and item.starts_at <= starts_at < item.ends_at:
+            starts_at = item.ends_at
+    emergency = TimelineItem(emergency_id, title, "emergency", duration_ms, starts_at, on_interrupt="drop")
+
+    kept = [i for i in items if i.ends_at <= starts_at]
+    later = [i for i in items if i.starts_at >= starts_at]
+    dropped: list[DroppedItem] = []
+    interrupted: TimelineItem | None = None
+    for item in items:
+        if item.starts_at < starts_at < item.ends_at:
+            played_ms = int((starts_at - item.starts_at) / timedelta(milliseconds=1))
+            interrupted = replace(item, duration_ms=played_ms)
+            kept.append(interrupted)
+            continuation = _continuation(item, played_ms, emergency.ends_at)
+            if continuation is None:
+                dropped.append(_drop(item, "interrupted", "bị tin khẩn cấp ngắt và không phát lại"))
+            else:
+                later.insert(0, continuation)
+
+    shifted: list[TimelineItem] = []
+    cursor = emergency.ends_at
+    for item in later:
+        moved = replace(item, starts_at=max(item.starts_at, cursor))
+        if moved.slot_ends_at is not None and moved.ends_at > moved.slot_ends_at:
+            dropped.append(_drop(item, "no_room_after_emergency", "không còn chỗ trong khung giờ sau tin khẩn cấp"))
+            continue
+        pushed = moved.starts_at != item.starts_at
+        if pushed and quiet and moved.priority != "emergency" and quiet.overlaps(moved.starts_at, moved.ends_at):
+            dropped.append(_drop(item, "quiet_hours", "bị lùi vào giờ yên lặng sau tin khẩn cấp"))
+            continue
+        shifted.append(moved)
+        cursor = moved.ends_at
+    timeline_out = sorted([*kept, emergency, *shifted], key=lambda i: (i.starts_at, i.item_id))
+    return EmergencyPlan(tuple(timeline_out), emergency, interrupted, tuple(dropped))
+
+
+def _continuation(item: TimelineItem, played_ms: int, resume_at: datetime) -> TimelineItem | None:
+    """What of an interrupted item plays after the emergency, by its policy (None: nothing)."""
+    if item.on_interrupt == "resume":
+        return replace(
+            item,
+            item_id=item.item_id + RESUME_SUFFIX,
+            starts_at=resume_at,
+            duration_ms=item.duration_ms - played_ms,
+            offset_ms=item.offset_ms + played_ms,
+        )
+    if item.on_interrupt == "restart":
+        # The whole audio, even when the interrupted item was itself a resumed remainder.
+        return replace(
+            item,
+            item_id=item.item_id + RESTART_SUFFIX,
+            starts_at=resume_at,
+            duration_ms=item.offset_ms + item.duration_ms,
+            offset_ms=0,
+        )
+    return None
+
+
+def _drop(item: TimelineItem, reason: DropReason, why_vi: str) -> DroppedItem:
+    return DroppedItem(item.item_id, item.title, reason, f"“{item.title}” không được phát: {why_vi}.")
