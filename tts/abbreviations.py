@@ -17,21 +17,27 @@ Lexicon:
 
 Entries worth knowing: ``IUU`` is spelled the Vietnamese way, ``i-u-u`` (the long
 English name is never read out on air); ``OTP`` is ``ô tê pê``; ``COVID-19`` is
-``cô-vít mười chín``; ``CN`` is ``chủ nhật``; ``VNĐ`` is ``đồng``. ``TT`` is deliberately
+``cô-vít mười chín``; ``CN`` is ``chủ nhật``; ``VNĐ`` is ``đồng``; ``CP`` is ``Chính
+phủ`` except in ``Công ty CP`` (``cổ phần``); ``NĐ``, ``QĐ``, ``NQ`` are the document
+types; ``V/v`` (a letter's subject line) is ``về việc``. ``TT`` is deliberately
 absent: it means ``thông tư`` only inside document numbers (handled by
 ``tts.legal_refs``) and is otherwise too ambiguous, so it is spelled ``tê tê``.
 
 Letters:
 
 * Unknown all-capital tokens of 2-8 letters are spelled with the Vietnamese letter
-  names of ``LETTER_NAMES`` (``XYZ`` -> ``ích-xì i dài dét``). Single capitals (a name's
-  initial, ``hạng C``, the pronoun ``I``) are left alone. The exception is an
-  all-capital headline: a token that is a plausible Vietnamese syllable written
-  without diacritics and stands next to another all-capital word (``TIN VẮN``) is
-  lower-cased instead of spelled.
+  names of ``tts.letters`` (``XYZ`` -> ``ích-xì i dài dét``); single letters are
+  ``tts.letters``' business. The exception is an all-capital headline: a token that
+  is a plausible Vietnamese syllable written without diacritics and stands next to
+  another all-capital word (``TIN VẮN``) is lower-cased instead of spelled, and an
+  all-capital word with Vietnamese diacritics (``VẮN``, ``ĐÍCH``) is never an
+  abbreviation and is lower-cased too: ``TIN VẮN`` -> ``tin vắn``.
 * Tokens mixing capitals and digits (``B2``, ``F0``, ``H5N1``, ``4G``, ``PM2.5``) spell
   their letters and read their digit groups as numbers; ``4G/5G`` is read
-  ``bốn gờ, năm gờ``.
+  ``bốn gờ, năm gờ``. A group of four or more digits is a serial and is read digit by
+  digit, and so is such a number written after an unknown capital code, unless it
+  could be a year: ``IR50404`` and ``IR 50404`` are ``i e-rờ năm không bốn không
+  bốn``, ``OM 5451`` is ``o em-mờ năm bốn năm một``, ``APEC 2017`` keeps its year.
 """
 
 import json
@@ -43,44 +49,31 @@ from importlib.resources import files
 from types import MappingProxyType
 from typing import Final
 
-from tts.numbers import Dialect, read_number_literal
+from tts.letters import LETTER_NAMES, spell_letters
+from tts.numbers import Dialect, read_digits, read_number_literal
 
-LETTER_NAMES: Final[dict[str, str]] = {
-    "A": "a",
-    "B": "bê",
-    "C": "xê",
-    "D": "dê",
-    "Đ": "đê",
-    "E": "e",
-    "F": "ép",
-    "G": "gờ",
-    "H": "hát",
-    "I": "i",
-    "J": "gi",
-    "K": "ca",
-    "L": "e-lờ",
-    "M": "em-mờ",
-    "N": "en-nờ",
-    "O": "o",
-    "P": "pê",
-    "Q": "quy",
-    "R": "e-rờ",
-    "S": "ét-xì",
-    "T": "tê",
-    "U": "u",
-    "V": "vê",
-    "W": "vê kép",
-    "X": "ích-xì",
-    "Y": "i dài",
-    "Z": "dét",
-}
+__all__ = [
+    "LETTER_NAMES",
+    "Lexicon",
+    "build_lexicon",
+    "expand_letter_tokens",
+    "load_builtin_lexicon",
+    "spell_letters",
+]
 
 _PACKAGE: Final = __name__.rpartition(".")[0] or "tts"
 _DATA_FILE: Final = "data/abbreviations.json"
 _MAX_ROUNDS: Final = 3
 
-_CAPS_TOKEN_RE: Final = re.compile(r"(?<![\w])([A-ZĐ]{2,8})(?![\w])")
-_MIXED_TOKEN_RE: Final = re.compile(r"(?<![\w])((?:[A-ZĐ]+[0-9]+|[0-9]+[A-ZĐ]+)[A-ZĐ0-9]*(?:[.,][0-9]+)?)(?![\w])")
+_CAPS_TOKEN_RE: Final = re.compile(r"(?=[A-ZĐ])(?<![\w])([A-ZĐ]{2,8})(?![\w])")
+_MIXED_TOKEN_RE: Final = re.compile(
+    r"(?=[A-ZĐ0-9])(?<![\w])((?:[A-ZĐ]+[0-9]+|[0-9]+[A-ZĐ]+)[A-ZĐ0-9]*(?:[.,][0-9]+)?)(?![\w])"
+)
+# An unknown capital code then a long number: a product or variety name (``OM 5451``).
+_CODE_SERIAL_RE: Final = re.compile(r"(?=[A-ZĐ])(?<![\w])([A-ZĐ]{2,8}) ([0-9]{4,6})(?![\w]|[.,/-][0-9])")
+_MIN_SERIAL_DIGITS: Final = 4
+_MIN_YEAR: Final = 1000
+_MAX_YEAR: Final = 2100
 _MIXED_PART_RE: Final = re.compile(r"[A-ZĐ]+|[0-9]+(?:[.,][0-9]+)?")
 _SLASHED_MIXED_RE: Final = re.compile(r"(?<=[0-9][A-Z])/(?=[0-9][A-Z](?![\w]))")
 _SYLLABLE_RE: Final = re.compile(
@@ -91,12 +84,11 @@ _NEXT_WORD_RE: Final = re.compile(r"^\s+(\S+)")
 _WORD_EDGE_PUNCTUATION: Final = "\"'“”‘’()[],.;:!?-–"
 _NEIGHBOUR_WINDOW: Final = 40
 _WORD_CHAR_RE: Final = re.compile(r"\w")
+_UPPER_MARKED: Final = "ÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
+_MARKED_CAPITAL_WORD_RE: Final = re.compile(
+    rf"(?=[A-ZĐ{_UPPER_MARKED}]{{2}})(?<![\w])[A-ZĐ]*[{_UPPER_MARKED}][A-ZĐ{_UPPER_MARKED}]*(?![\w])"
+)
 _DEFINITION_RE: Final = re.compile(r"[ \t]*\([ \t]*([^\s()]{1,24})[ \t]*\)")
-
-
-def spell_letters(letters: str) -> str:
-    """Spell capital letters with their Vietnamese names: ``VN`` -> ``vê en-nờ``."""
-    return " ".join(LETTER_NAMES.get(char, char.lower()) for char in letters)
 
 
 @lru_cache(maxsize=1)
@@ -136,7 +128,7 @@ def _lexicon_pattern(keys: list[str]) -> str:
     if word_keys:
         firsts = "".join(sorted({re.escape(key[0]) for key in word_keys}))
         alternatives = "|".join(_key_pattern(key) for key in word_keys)
-        parts.append(rf"(?<![\w])(?=[{firsts}])(?:{alternatives})")
+        parts.append(rf"(?=[{firsts}])(?<![\w])(?:{alternatives})")
     parts += [_key_pattern(key) for key in other_keys]
     return "|".join(parts)
 
@@ -228,11 +220,18 @@ def _in_capital_run(text: str, start: int, end: int) -> bool:
     )
 
 
+def _read_code_digits(digits: str, dialect: Dialect) -> str:
+    """Digits of a code: a long plain run is a serial (digit by digit), a short one a number."""
+    if len(digits) >= _MIN_SERIAL_DIGITS and digits.isdigit():
+        return read_digits(digits)
+    return read_number_literal(digits, dialect)
+
+
 def _read_mixed(token: str, dialect: Dialect) -> str:
     words = []
     for part in _MIXED_PART_RE.findall(token):
         if part[0].isdigit():
-            words.append(read_number_literal(part, dialect))
+            words.append(_read_code_digits(part, dialect))
         else:
             words.append(spell_letters(part))
     return " ".join(words)
@@ -247,6 +246,14 @@ def expand_letter_tokens(text: str, dialect: Dialect = "north") -> str:
             return token.lower()
         return spell_letters(token)
 
+    def serial(match: re.Match[str]) -> str:
+        number = match.group(2)
+        if _MIN_YEAR <= int(number) <= _MAX_YEAR:
+            return match.group(0)
+        return f"{match.group(1)} {read_digits(number)}"
+
     text = _SLASHED_MIXED_RE.sub(", ", text)
+    text = _CODE_SERIAL_RE.sub(serial, text)
     text = _MIXED_TOKEN_RE.sub(lambda match: _read_mixed(match.group(1), dialect), text)
-    return _CAPS_TOKEN_RE.sub(capitals, text)
+    text = _CAPS_TOKEN_RE.sub(capitals, text)
+    return _MARKED_CAPITAL_WORD_RE.sub(lambda match: match.group(0).lower(), text)

@@ -6,7 +6,9 @@ Document numbers come in these shapes:
   ``1929/QĐ-UBND``, ``06/CT-TTg``, ``123/KH-UBND``;
 * laws and resolutions of the National Assembly ``31/2024/QH15`` (and ``UBTVQH15``);
 * Party documents ``80-KL/TW``, ``05-NQ/TU``, ``36-CT/TW``;
-* official letters ``123/UBND-VX`` (issuer, then the issuing department).
+* official letters ``123/UBND-VX`` (issuer, then the issuing department);
+* a type with no issuer, ``123/QĐ`` or ``01/2024/TT``; and ``n/yyyy`` right after a type
+  word (``Nghị định 100/2019``), read ``số n năm yyyy``.
 
 Reading decisions:
 
@@ -23,6 +25,13 @@ Reading decisions:
   năm hai nghìn không trăm hai mươi tư của Quốc hội khóa mười lăm``. A ``số/ISSUER-DEPT``
   number is an official letter (``Công văn số ...``); the department code is an internal
   routing mark and is not read.
+* A document header writes ``Số: 45/TB-UBND`` (or ``Số 45/TB-UBND``, ``số 12/KH-UBND``):
+  the written ``Số``/``số`` (and its colon) is folded into the reading, which puts the
+  type in front of it the way an announcer introduces the document: ``Thông báo số bốn
+  mươi lăm của Ủy ban nhân dân``. With no type to say (``Số 31/2024/QH15``) the ``số``
+  is kept as written.
+* A type code written before a full number (``NĐ 100/2019/NĐ-CP``, ``NQ 57-NQ/TW``) is
+  the type word and is read once: ``Nghị định số một trăm ...``.
 * The issuer is spoken with ``của``: ``CP`` -> ``của Chính phủ``, ``TTg`` -> ``của Thủ
   tướng Chính phủ``, ``UBND`` -> ``của Ủy ban nhân dân``, ``TW`` -> ``của Trung ương``,
   ``TU`` -> ``của Tỉnh ủy`` ... Several issuers are joined with ``và``. ``BCT`` is
@@ -36,11 +45,13 @@ Reading decisions:
 
 Article references keep their numbers for the generic reading but lose the capital of
 the heading word: ``Điều 5, khoản 2, điểm a`` -> ``điều năm, khoản hai, điểm a``;
-dotted section numbers are read with ``chấm`` (``Mục 1.2`` -> ``mục một chấm hai``).
+dotted section numbers are read with ``chấm`` (``Mục 1.2`` -> ``mục một chấm hai``);
+the letter of a point is spelled later by ``tts.letters`` (``điểm b`` -> ``điểm bê``).
 """
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Final
 
 from tts.numbers import Dialect, read_cardinal
@@ -114,6 +125,31 @@ ISSUERS: Final[dict[str, str]] = {
     "MTTQ": "Mặt trận Tổ quốc",
     "CAT": "Công an tỉnh",
     "CAH": "Công an huyện",
+    "CAX": "Công an xã",
+    "BNNMT": "Bộ Nông nghiệp và Môi trường",
+    "BDTTG": "Bộ Dân tộc và Tôn giáo",
+    "VPUBND": "Văn phòng Ủy ban nhân dân",
+    "STTTT": "Sở Thông tin và Truyền thông",
+    "SYT": "Sở Y tế",
+    "SGDĐT": "Sở Giáo dục và Đào tạo",
+    "SNN": "Sở Nông nghiệp",
+    "SNNPTNT": "Sở Nông nghiệp và Phát triển nông thôn",
+    "SNNMT": "Sở Nông nghiệp và Môi trường",
+    "STNMT": "Sở Tài nguyên và Môi trường",
+    "SLĐTBXH": "Sở Lao động, Thương binh và Xã hội",
+    "SVHTTDL": "Sở Văn hóa, Thể thao và Du lịch",
+    "STC": "Sở Tài chính",
+    "STP": "Sở Tư pháp",
+    "SNV": "Sở Nội vụ",
+    "SXD": "Sở Xây dựng",
+    "SCT": "Sở Công Thương",
+    "SGTVT": "Sở Giao thông vận tải",
+    "SKHĐT": "Sở Kế hoạch và Đầu tư",
+    "SKHCN": "Sở Khoa học và Công nghệ",
+    "BTGTU": "Ban Tuyên giáo Tỉnh ủy",
+    "BDVTU": "Ban Dân vận Tỉnh ủy",
+    "UBKTTU": "Ủy ban Kiểm tra Tỉnh ủy",
+    "LĐLĐ": "Liên đoàn Lao động",
 }
 
 # Issuer codes that mean something else in Party documents (``NUM-TYPE/ISSUER``).
@@ -125,11 +161,27 @@ PARTY_ISSUERS: Final[dict[str, str]] = {
 _CODE: Final = r"[A-ZĐƯ][A-Za-zĐđƯư]{0,8}"
 _CHAIN: Final = rf"{_CODE}(?:-{_CODE})*"
 _TAIL: Final = r"(?![\w/-])"
+# Every document pattern starts with a digit look-ahead, which lets the regex engine skip
+# straight to digits instead of trying each position of the text.
+_NUMBER_START: Final = r"(?=[0-9])(?<![\w/.-])"
 _STATE_RE: Final = re.compile(
-    rf"(?<![\w/.-])([0-9]{{1,5}})(?:/([0-9]{{4}}))?/({_CODE})-({_CHAIN})(?:\.[A-ZĐ]+)?{_TAIL}"
+    rf"{_NUMBER_START}([0-9]{{1,5}})(?:/([0-9]{{4}}))?/({_CODE})-({_CHAIN})(?:\.[A-ZĐ]+)?{_TAIL}"
 )
-_ASSEMBLY_RE: Final = re.compile(rf"(?<![\w/.-])([0-9]{{1,5}})/([0-9]{{4}})/(UBTVQH|QH)([0-9]{{1,2}}){_TAIL}")
-_PARTY_RE: Final = re.compile(rf"(?<![\w/.-])([0-9]{{1,5}})-({_CODE})/({_CHAIN}){_TAIL}")
+_ASSEMBLY_RE: Final = re.compile(rf"{_NUMBER_START}([0-9]{{1,5}})/([0-9]{{4}})/(UBTVQH|QH)([0-9]{{1,2}}){_TAIL}")
+_PARTY_RE: Final = re.compile(rf"{_NUMBER_START}([0-9]{{1,5}})-({_CODE})/({_CHAIN}){_TAIL}")
+_TYPE_CODES: Final = "|".join(sorted(DOCUMENT_TYPES, key=len, reverse=True))
+_UNSIGNED_RE: Final = re.compile(
+    rf"{_NUMBER_START}([0-9]{{1,5}})(?:/([0-9]{{4}}))?/({_TYPE_CODES})(?![\w/-]|\.[0-9A-Za-z])"
+)
+_YEAR_NUMBER_RE: Final = re.compile(rf"{_NUMBER_START}([0-9]{{1,5}})/([0-9]{{4}})(?![\w/]|[.,-][0-9])")
+# A type code written before a full document number: ``NĐ 100/2019/NĐ-CP``, ``NQ 57-NQ/TW``.
+_TYPE_CODE_BEFORE_RE: Final = re.compile(
+    rf"(?=[A-ZĐ])(?<![\w/.-])({_TYPE_CODES})\.?(\s+)"
+    rf"(?=(?:(?:số|Số)\s*:?\s*)?[0-9]{{1,5}}(?:/[0-9]{{4}})?(?:/|-{_CODE}/)[A-ZĐ])"
+)
+# The ``Số:``/``số`` written right before a number (a document header says ``Số: 45/TB-UBND``).
+_WRITTEN_NUMBER_WORD_RE: Final = re.compile(r"(?<![\w])(số|Số|SỐ)\s*:?\s*$")
+_NUMBER_WORD_WINDOW: Final = 8
 
 _TYPE_WORDS: Final = (
     r"nghị\s+định|nghị\s+quyết(?:\s+liên\s+tịch)?|thông\s+tư(?:\s+liên\s+tịch)?|quyết\s+định"
@@ -141,11 +193,11 @@ _TYPE_BEFORE_RE: Final = re.compile(rf"(?i)(?<![\w])(?:{_TYPE_WORDS})\s*(số)?\
 _NUMBER_WORD_BEFORE_RE: Final = re.compile(r"(?i)(?<![\w])số\s*:?\s*$")
 _CLAUSE_END_RE: Final = re.compile(r"[;!?\n]|\.(?:\s|$)")
 _ARTICLE_RE: Final = re.compile(
-    r"(?<![\w])(Điều|Khoản|Điểm|Chương|Mục|Phần|ĐIỀU|KHOẢN|ĐIỂM|CHƯƠNG|MỤC|PHẦN)"
-    r"(?=\s+(?:[0-9]|[IVXLCDM]+(?![\w])|[a-zđ](?![\w])))"
+    r"(?=[ĐKCMP])(?<![\w])(Điều|Khoản|Điểm|Chương|Mục|Phần|ĐIỀU|KHOẢN|ĐIỂM|CHƯƠNG|MỤC|PHẦN)"
+    r"(?=\s+(?:[0-9]|[IVXLCDM]+(?![\w])|[a-zA-ZđĐ](?![\w])|[A-ZĐ]+[0-9]))"
 )
 _SECTION_NUMBER_RE: Final = re.compile(
-    r"(?<![\w])((?i:điều|khoản|chương|mục|tiểu\s+mục|phần|phụ\s+lục|mẫu)\s+)([0-9]{1,3}(?:\.[0-9]{1,3})+)"
+    r"(?=[đĐkKcCmMtTpP])(?<![\w])((?i:điều|khoản|chương|mục|tiểu\s+mục|phần|phụ\s+lục|mẫu)\s+)([0-9]{1,3}(?:\.[0-9]{1,3})+)"
     r"(?![0-9]|[.,][0-9])"
 )
 _LOOKBACK: Final = 48
@@ -158,6 +210,19 @@ def _join_names(names: list[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + " và " + names[-1]
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A document number found in a text, with the ``số`` written before it, if any.
+
+    ``start`` is where the reading replaces the text: the ``số`` when there is one (the
+    reading says it again, with the document type), else the number itself.
+    """
+
+    match: re.Match[str]
+    start: int
+    number_word: str | None
 
 
 class _DocumentReader:
@@ -185,26 +250,32 @@ class _DocumentReader:
 
     def compose(
         self,
-        match: re.Match[str],
+        found: _Found,
         number: str,
         year: str | None,
         type_name: str | None,
         issuers: list[tuple[str, str]],
     ) -> str:
-        """Assemble ``[<Type>] [số] <number> [năm <year>] [của <issuers>]``."""
-        text = match.string
-        before = text[max(0, match.start() - _LOOKBACK) : match.start()]
+        """Assemble ``[<Type>] số <number> [năm <year>] [của <issuers>]``."""
+        text = found.match.string
+        before = text[max(0, found.start - _LOOKBACK) : found.start]
         typed = _TYPE_BEFORE_RE.search(before)
         words: list[str] = []
         if typed is not None:
             if typed.group(1) is None:
                 words.append("số")
         elif _NUMBER_WORD_BEFORE_RE.search(before) is None:
-            words.append(f"{type_name} số" if type_name else "số")
+            if type_name:
+                words.append(f"{type_name} số")
+            elif found.number_word is not None:
+                capital = found.number_word[0].isupper() and _starts_sentence(before)
+                words.append("Số" if capital else "số")
+            else:
+                words.append("số")
         words.append(read_cardinal(int(number), self.dialect))
         if year is not None:
             words += ["năm", read_cardinal(int(year), self.dialect)]
-        if issuers and not self._issuer_follows(text, match.end(), issuers[0]):
+        if issuers and not self._issuer_follows(text, found.match.end(), issuers[0]):
             words.append("của " + _join_names([name for _, name in issuers]))
         return " ".join(words)
 
@@ -217,9 +288,9 @@ class _DocumentReader:
         code, name = issuer
         return f"của {name.lower()}" in clause or f"của {code.lower()}" in clause
 
-    def state(self, match: re.Match[str]) -> str:
+    def state(self, found: _Found) -> str:
         """Read ``100/2019/NĐ-CP``, ``1929/QĐ-UBND`` or ``123/UBND-VX``."""
-        number, year, code, chain = match.groups()
+        number, year, code, chain = found.match.groups()
         codes = chain.split("-")
         type_name = DOCUMENT_TYPES.get(code)
         if type_name is None:
@@ -227,23 +298,59 @@ class _DocumentReader:
             type_name = DOCUMENT_TYPES["CV"]
             codes = [code]
         issuers = [(issuer, self.issuer_name(issuer, party=False)) for issuer in codes]
-        return self.compose(match, number, year, type_name, issuers)
+        return self.compose(found, number, year, type_name, issuers)
 
-    def assembly(self, match: re.Match[str]) -> str:
+    def unsigned(self, found: _Found) -> str:
+        """Read ``123/QĐ`` or ``01/2024/TT``: a document type with no issuer written."""
+        number, year, code = found.match.groups()
+        return self.compose(found, number, year, DOCUMENT_TYPES[code], [])
+
+    def assembly(self, found: _Found) -> str:
         """Read ``31/2024/QH15`` (``UBTVQH`` likewise): the issuer is the term's assembly."""
-        number, year, code, term = match.groups()
+        number, year, code, term = found.match.groups()
         name = f"{ISSUERS[code]} khóa {read_cardinal(int(term), self.dialect)}"
-        return self.compose(match, number, year, None, [(code, name)])
+        return self.compose(found, number, year, None, [(code, name)])
 
-    def party(self, match: re.Match[str]) -> str:
+    def party(self, found: _Found) -> str:
         """Read ``80-KL/TW``, ``05-NQ/TU``: Party documents put the type before the slash."""
-        number, code, chain = match.groups()
+        number, code, chain = found.match.groups()
         type_name = DOCUMENT_TYPES.get(code)
         if type_name is None:
             type_name = self.lexicon.get(code) or self.spell(code)
             type_name = type_name[:1].upper() + type_name[1:]
         issuers = [(issuer, self.issuer_name(issuer, party=True)) for issuer in chain.split("-")]
-        return self.compose(match, number, None, type_name, issuers)
+        return self.compose(found, number, None, type_name, issuers)
+
+    def year_number(self, match: re.Match[str]) -> str:
+        """Read ``Nghị định 100/2019``: a number and its year right after a type word."""
+        text = match.string
+        typed = _TYPE_BEFORE_RE.search(text, max(0, match.start() - _LOOKBACK), match.start())
+        if typed is None:
+            return match.group(0)
+        number, year = match.groups()
+        words = f"{read_cardinal(int(number), self.dialect)} năm {read_cardinal(int(year), self.dialect)}"
+        return words if typed.group(1) is not None else "số " + words
+
+
+def _replace_documents(text: str, pattern: re.Pattern[str], read: Callable[[_Found], str]) -> str:
+    """Like ``pattern.sub(read, text)``, but each replacement swallows a ``số`` before it."""
+    pieces: list[str] = []
+    position = 0
+    for match in pattern.finditer(text):
+        start = match.start()
+        word = _WRITTEN_NUMBER_WORD_RE.search(text, max(position, start - _NUMBER_WORD_WINDOW), start)
+        found = _Found(match, word.start(), word.group(1)) if word else _Found(match, start, None)
+        pieces += [text[position : found.start], read(found)]
+        position = match.end()
+    if not pieces:
+        return text
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def _starts_sentence(before: str) -> bool:
+    stripped = before.rstrip()
+    return not stripped or stripped[-1] in ".!?:\n"
 
 
 def expand_document_numbers(
@@ -262,9 +369,12 @@ def expand_document_numbers(
     if "/" not in text:
         return text
     reader = _DocumentReader(dialect, lexicon, spell, overrides or {})
-    text = _ASSEMBLY_RE.sub(reader.assembly, text)
-    text = _STATE_RE.sub(reader.state, text)
-    return _PARTY_RE.sub(reader.party, text)
+    text = _TYPE_CODE_BEFORE_RE.sub(lambda match: DOCUMENT_TYPES[match.group(1)] + match.group(2), text)
+    text = _replace_documents(text, _ASSEMBLY_RE, reader.assembly)
+    text = _replace_documents(text, _STATE_RE, reader.state)
+    text = _replace_documents(text, _PARTY_RE, reader.party)
+    text = _replace_documents(text, _UNSIGNED_RE, reader.unsigned)
+    return _YEAR_NUMBER_RE.sub(reader.year_number, text)
 
 
 def expand_article_references(text: str, dialect: Dialect = "north") -> str:

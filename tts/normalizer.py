@@ -15,14 +15,23 @@ module documents its own reading decisions:
 5. ``a x b`` -> ``a nhân b``, numeric ranges, then quantities with units, money and
    percentages (``tts.units``);
 6. capital-digit tokens and unknown capital abbreviations, spelled letter by letter;
-7. every remaining number (``tts.numbers``): ``a/b`` outside dates, and ``a:b`` that is
-   no clock time (a map scale ``1:2000``), are read ``a trên b`` (``24/7`` ->
-   ``hai mươi tư trên bảy``); ``nghìn``/``ngàn`` written after a number follows the
-   dialect; a chain such as ``1.2.3`` that is no thousands grouping is read with ``chấm``;
+7. every remaining number (``tts.numbers``): a proper fraction ``a/b`` with ``b`` at
+   most 10 is read ``a phần b`` (``2/3`` -> ``hai phần ba``, ``3/4`` -> ``ba phần tư``);
+   any other ``a/b`` outside dates, and ``a:b`` that is no clock time (a map scale
+   ``1:2000``), are read ``a trên b`` (``24/7`` -> ``hai mươi tư trên bảy``, ``24/24``);
+   ``nghìn``/``ngàn`` written after a number follows the dialect; a chain such as
+   ``1.2.3`` that is no thousands grouping is read with ``chấm``;
 8. signs: ``+`` -> ``cộng``, ``&`` -> ``và``, ``~`` -> ``khoảng``, ``%`` -> ``phần trăm``;
-9. clean-up: any digit still left is read digit by digit (a defensive net; the passes
-   above leave none), spaces are collapsed within each line and blank lines dropped;
-   punctuation, which drives the pauses, is kept.
+   a ``/`` still left joins words, not numbers: before a noun of time or measure it
+   means "per" and is read ``một`` (``3 lần/ngày`` -> ``ba lần một ngày``, ``tấn/ha``
+   -> ``tấn một héc-ta``); ``và/hoặc`` is ``và hoặc``; between other words it separates
+   alternatives and becomes a short pause (``Nam/Nữ`` -> ``Nam, Nữ``); anywhere else it
+   is dropped;
+9. lone letters (``hạng C``, ``điểm b``; ``tts.letters``), last so that letters freed
+   by the passes above (``A/B``) are spelled too;
+10. clean-up: any digit still left is read digit by digit (a defensive net; the passes
+    above leave none), spaces are collapsed within each line and blank lines dropped;
+    punctuation, which drives the pauses, is kept.
 
 Dialects: ``north`` says ``nghìn`` and ``linh``; ``south`` says ``ngàn`` and ``lẻ``.
 """
@@ -40,11 +49,13 @@ from tts.abbreviations import (
 )
 from tts.dates import expand_dates
 from tts.legal_refs import expand_article_references, expand_document_numbers
+from tts.letters import expand_single_letters
 from tts.numbers import (
     NUMBER_PATTERN,
     Dialect,
     expand_ordinals,
     read_digits,
+    read_fraction,
     read_number_literal,
     thousand_word,
 )
@@ -59,15 +70,15 @@ _DIALECTS: Final = ("north", "south")
 
 _SPACE_LIKE_RE: Final = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000\t\f\v]")
 _ZERO_WIDTH_RE: Final = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
-_ETCETERA_RE: Final = re.compile(r"(?<![\w])v\.v\.(?:\.\.|…)?")
-_SLASH_BEFORE_NUMBER_RE: Final = re.compile(r"(?<=[^\W\d_])/(?=\s?[0-9])")
-_MULTIPLY_RE: Final = re.compile(r"(?<=[0-9])\s?[x×]\s?(?=[0-9])")
+_ETCETERA_RE: Final = re.compile(r"(?=v)(?<![\w])v\.v\.(?:\.\.|…)?")
+_SLASH_BEFORE_NUMBER_RE: Final = re.compile(r"(?=/)(?<=[^\W\d_])/(?=\s?[0-9])")
+_MULTIPLY_RE: Final = re.compile(r"(?=[ x×])(?<=[0-9])\s?[x×]\s?(?=[0-9])")
 _NUMBER_SEPARATOR: Final = r"(?:\s?/\s?|:)"
 _GENERIC_NUMBER_RE: Final = re.compile(
-    rf"(?<![0-9])({NUMBER_PATTERN}(?:{_NUMBER_SEPARATOR}{NUMBER_PATTERN})*)(\s+(?:nghìn|ngàn)(?![\w]))?"
+    rf"(?=[0-9])(?<![0-9])({NUMBER_PATTERN}(?:{_NUMBER_SEPARATOR}{NUMBER_PATTERN})*)(\s+(?:nghìn|ngàn)(?![\w]))?"
 )
 _NUMBER_SEPARATOR_RE: Final = re.compile(_NUMBER_SEPARATOR)
-_DOTTED_CHAIN_RE: Final = re.compile(r"(?<![0-9.,])[0-9]{1,3}(?:\.[0-9]{1,3}){2,}(?![0-9]|[.,][0-9])")
+_DOTTED_CHAIN_RE: Final = re.compile(r"(?=[0-9])(?<![0-9.,])[0-9]{1,3}(?:\.[0-9]{1,3}){2,}(?![0-9]|[.,][0-9])")
 _THOUSANDS_RE: Final = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")
 # Signs read as words; the padding spaces are collapsed by the clean-up pass.
 _SIGN_WORDS: Final[tuple[tuple[str, str], ...]] = (
@@ -81,6 +92,12 @@ _SIGN_WORDS: Final[tuple[tuple[str, str], ...]] = (
     ("°", " độ "),
     ("℃", " độ "),
 )
+_PER_NOUN_SLASH_RE: Final = re.compile(
+    r"(?=[\s/])(?<=[^\W\d_])\s*/\s*(ngày|tuần|tháng|quý|năm|giờ|phút|người|hộ|lượt|lần|con|chiếc|ha|héc-ta|sào"
+    r"|tấn|suất|buổi|xã|thôn|ấp|khẩu|học\s+sinh|em)(?![\w-])"
+)
+_AND_OR_RE: Final = re.compile(r"(?i)(?=v)(?<![\w])(và)\s*/\s*(hoặc)(?![\w])")
+_SLASHES_RE: Final = re.compile(r"\s*/+\s*")
 _ANY_DIGITS_RE: Final = re.compile(r"\d+")
 _SPACES_RE: Final = re.compile(r" {2,}")
 _SPACE_BEFORE_PUNCT_RE: Final = re.compile(r" +([,.;:!?…)\]])")
@@ -125,7 +142,8 @@ def _expand_numbers(text: str, dialect: Dialect) -> str:
 
     def replace(match: re.Match[str]) -> str:
         numbers = _NUMBER_SEPARATOR_RE.split(match.group(1))
-        words = " trên ".join(read_number_literal(number, dialect) for number in numbers)
+        fraction = read_fraction(match.group(1), dialect) if len(numbers) == 2 else None
+        words = fraction or " trên ".join(read_number_literal(number, dialect) for number in numbers)
         if match.group(2) is not None:
             words += " " + thousand_word(dialect)
         # Keep the words apart from letters the number was glued to (``x2``, ``1e5``).
@@ -152,6 +170,25 @@ def _expand_signs(text: str) -> str:
         if sign in text:
             text = text.replace(sign, spoken)
     return text
+
+
+def _expand_slashes(text: str) -> str:
+    """Read the ``/`` that no pass claimed (see pass 8 of the module docstring)."""
+
+    def per_noun(match: re.Match[str]) -> str:
+        noun = match.group(1)
+        return " một " + ("héc-ta" if noun == "ha" else noun)
+
+    def separator(match: re.Match[str]) -> str:
+        written, start, end = match.string, match.start(), match.end()
+        between_words = start > 0 and end < len(written) and written[start - 1].isalnum() and written[end].isalnum()
+        return ", " if between_words and match.group(0).strip() == "/" else " "
+
+    if "/" not in text:
+        return text
+    text = _AND_OR_RE.sub(r"\1 \2", text)
+    text = _PER_NOUN_SLASH_RE.sub(per_noun, text)
+    return _SLASHES_RE.sub(separator, text) if "/" in text else text
 
 
 def _clean_up(text: str) -> str:
@@ -194,4 +231,6 @@ def normalize(
     text = expand_letter_tokens(text, dialect)
     text = _expand_numbers(text, dialect)
     text = _expand_signs(text)
+    text = _expand_slashes(text)
+    text = expand_single_letters(text)
     return _clean_up(text)

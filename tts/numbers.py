@@ -20,6 +20,11 @@ Decimals use ``phẩy``; the fractional part keeps its leading zeros (each read
 digit by digit otherwise: 2,5 is ``hai phẩy năm``, 0,25 ``không phẩy hai mươi lăm``,
 3,05 ``ba phẩy không năm``.
 
+A proper fraction with a denominator of at most 10, written ``a/b``, is read with
+``phần`` and the denominator 4 as ``tư``: ``1/2`` is ``một phần hai``, ``3/4`` ``ba
+phần tư``, ``1/10`` ``một phần mười``. Larger or improper ones are ratios (``24/7``) and
+are left to the caller.
+
 Written number literals follow Vietnamese conventions: ``.`` groups thousands
 (``4.000.000``) and ``,`` marks decimals (``2,5``). A ``.`` not followed by exactly
 three digits is taken as an English-style decimal point, and ``4,000,000`` (two or
@@ -59,7 +64,9 @@ _VN_THOUSANDS_RE: Final = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?")
 _EN_THOUSANDS_RE: Final = re.compile(r"[0-9]{1,3}(?:,[0-9]{3}){2,}")
 _ROMAN_RE: Final = re.compile(r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
 _ROMAN_VALUES: Final = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
-_ORDINAL_RE: Final = re.compile(r"(?<![\w])([Tt]hứ|THỨ)\s+([0-9]{1,3})(?![\w]|[.,:/][0-9])")
+_FRACTION_RE: Final = re.compile(r"([0-9]{1,2})\s?/\s?([0-9]{1,2})")
+_MAX_FRACTION_DENOMINATOR: Final = 10
+_ORDINAL_RE: Final = re.compile(r"(?=[tT])(?<![\w])([Tt]hứ|THỨ)\s+([0-9]{1,3})(?![\w]|[.,:/][0-9])")
 
 
 def thousand_word(dialect: Dialect) -> str:
@@ -192,6 +199,18 @@ def read_number_literal(literal: str, dialect: Dialect = "north") -> str:
         return read_integer_digits(integer, dialect)
     integer_words = read_cardinal(int(integer), dialect) if integer else DIGIT_WORDS[0]
     return f"{integer_words} phẩy {read_fraction_digits(fraction, dialect)}"
+
+
+def read_fraction(written: str, dialect: Dialect = "north") -> str | None:
+    """Read ``a/b`` as ``a phần b`` when it is a proper fraction with ``b`` <= 10, else None."""
+    match = _FRACTION_RE.fullmatch(written)
+    if match is None:
+        return None
+    numerator, denominator = int(match.group(1)), int(match.group(2))
+    if not 0 < numerator < denominator <= _MAX_FRACTION_DENOMINATOR:
+        return None
+    denominator_words = "tư" if denominator == 4 else read_cardinal(denominator, dialect)
+    return f"{read_cardinal(numerator, dialect)} phần {denominator_words}"
 
 
 def roman_to_int(numeral: str) -> int | None:

@@ -9,12 +9,21 @@ Rules:
   comma, which the speech engine turns into a short pause:
   ``không hai chín không, ba tám ba một, hai ba bốn``. Unseparated numbers are grouped
   4-3-3 (10 digits) or 4-4-3 (11 digits). ``+84`` is read ``cộng tám tư``.
-* Emergency numbers 111, 112, 113, 114 and 115 are read digit by digit (``một một ba``)
-  when they look like a hotline: right after a cue such as ``số``, ``gọi``,
-  ``gọi ngay``, ``đường dây nóng``, ``tổng đài``, ``hotline``, ``quay số``, ``bấm số``,
-  ``liên hệ``, ``báo``; as a list after such a cue (``gọi 113, 114 hoặc 115``); or
-  alone in parentheses (``(113)``). Otherwise they are quantities and are left to the
-  cardinal reading (``113 hộ`` -> ``một trăm mười ba hộ``). ``tổng số`` is not a cue.
+* Emergency numbers 111, 112, 113, 114 and 115 are read digit by digit (``một một ba``),
+  the way announcers say hotlines, when they look like a hotline:
+
+  - right after a cue such as ``số``, ``gọi``, ``gọi ngay``, ``đường dây nóng``,
+    ``tổng đài``, ``hotline``, ``quay số``, ``bấm số``, ``liên hệ``, ``báo``, or the
+    name of the service (``Cảnh sát 113``, ``Cứu hỏa 114``, ``Cấp cứu 115``);
+  - up to eight words after a strong cue (``gọi``, ``tổng đài``, ``đường dây nóng``,
+    ``hotline``, ``quay số``, ``bấm số``) in the same clause (``Tổng đài quốc gia bảo
+    vệ trẻ em 111``);
+  - as a list after such a cue (``gọi 113, 114 hoặc 115``);
+  - alone in parentheses (``(113)``).
+
+  A counted noun right after the number makes it a quantity even then (``tổng đài đã
+  nhận 113 cuộc gọi``), and so does no cue at all (``113 hộ`` -> ``một trăm mười ba
+  hộ``). ``tổng số``, ``kêu gọi``, ``thông báo`` and ``báo cáo`` are no cues.
 * Any other 3-5 digit number right after ``đường dây nóng``, ``tổng đài`` or
   ``hotline`` is read digit by digit as well (``tổng đài 1022``).
 """
@@ -25,24 +34,36 @@ from typing import Final
 from tts.numbers import read_digits
 
 _END: Final = r"(?![\w]|[.,-]?[0-9])"
-_GROUPED_RE: Final = re.compile(r"(?<![\w.,+])(\+84|0[0-9]{2,3})((?:[ .-][0-9]{2,4}){1,4})" + _END)
-_COMPACT_RE: Final = re.compile(r"(?<![\w.,+])(\+84|0)([0-9]{9,10})" + _END)
-_SERVICE_RE: Final = re.compile(r"(?<![\w.,])(1[89]00)((?:[ .]?[0-9]{3,4}){1,2})" + _END)
+_GROUPED_RE: Final = re.compile(r"(?=[+0])(?<![\w.,+])(\+84|0[0-9]{2,3})((?:[ .-][0-9]{2,4}){1,4})" + _END)
+_COMPACT_RE: Final = re.compile(r"(?=[+0])(?<![\w.,+])(\+84|0)([0-9]{9,10})" + _END)
+_SERVICE_RE: Final = re.compile(r"(?=1)(?<![\w.,])(1[89]00)((?:[ .]?[0-9]{3,4}){1,2})" + _END)
 _GROUP_RE: Final = re.compile(r"([ .-])([0-9]+)")
 _SEPARATORS_RE: Final = re.compile(r"[ .\-]+")
 _DIGIT_RUN_RE: Final = re.compile(r"[0-9]+")
 
 _EMERGENCY: Final = r"11[1-5]"
 _EMERGENCY_RE: Final = re.compile(
-    rf"(?<![\w.,/])({_EMERGENCY}(?:(?:\s*,\s*|\s+(?:và|hoặc|,)\s+){_EMERGENCY})*)(?![\w]|[.,/:][0-9])"
+    rf"(?=1)(?<![\w.,/])({_EMERGENCY}(?:(?:\s*,\s*|\s+(?:và|hoặc|,)\s+){_EMERGENCY})*)(?![\w]|[.,/:][0-9])"
 )
 _EMERGENCY_CUE_RE: Final = re.compile(
-    r"(?i)(?<![\w])(?:gọi(?:\s+điện(?:\s+thoại)?)?|(?<!tổng\s)số(?:\s+điện\s+thoại)?"
-    r"|đường\s+dây\s+nóng|tổng\s+đài|hotline|quay(?:\s+số)?|bấm(?:\s+số)?|liên\s+hệ|báo)"
+    r"(?i)(?<![\w])(?:(?<!kêu\s)gọi(?:\s+điện(?:\s+thoại)?)?|(?<!tổng\s)số(?:\s+điện\s+thoại)?"
+    r"|đường\s+dây\s+nóng|tổng\s+đài|hotline|quay(?:\s+số)?|bấm(?:\s+số)?|liên\s+hệ|(?<!thông\s)báo"
+    r"|cảnh\s+sát|cứu\s+hỏa|cứu\s+hoả|cấp\s+cứu|cứu\s+nạn|cứu\s+hộ|chữa\s+cháy)"
     r"(?:\s+(?:ngay|khẩn\s+cấp|đến|tới|cho|số|điện\s+thoại|là|cấp\s+cứu|cứu\s+hỏa|cứu\s+hộ"
     r"|công\s+an|cảnh\s+sát))*\s*:?\s*$"
 )
-_HOTLINE_RE: Final = re.compile(r"(?<![\w.,/])([0-9]{3,5})(?![\w]|[.,/:][0-9])")
+_FAR_CUE_RE: Final = re.compile(
+    r"(?i)(?<![\w])(?:(?<!kêu\s)gọi|đường\s+dây\s+nóng|tổng\s+đài|hotline|quay\s+số|bấm\s+số)"
+    r"(?:\s+[^\W\d_]+){1,8}\s*:?\s*$"
+)
+_FAR_LOOKBACK: Final = 80
+# Nouns that make the number before them a count, not a hotline (``113 hộ``).
+_COUNTED_NOUN_RE: Final = re.compile(
+    r"\s+(?:hộ|người|cuộc|lượt|lần|vụ|trường\s+hợp|ca|xã|thôn|ấp|em|học\s+sinh|con|chiếc|cái|nhà|tấn|triệu"
+    r"|tỷ|nghìn|ngàn|đồng|ngày|tháng|năm|giờ|phút|km|ha|mét|m|kg)(?![\w])",
+    re.IGNORECASE,
+)
+_HOTLINE_RE: Final = re.compile(r"(?=[0-9])(?<![\w.,/])([0-9]{3,5})(?![\w]|[.,/:][0-9])")
 _HOTLINE_CUE_RE: Final = re.compile(r"(?i)(?<![\w])(?:đường\s+dây\s+nóng|tổng\s+đài|hotline)(?:\s+(?:số|là))*\s*:?\s*$")
 _LOOKBACK: Final = 40
 
@@ -129,9 +150,12 @@ def expand_hotlines(text: str) -> str:
     """Read emergency and hotline numbers digit by digit when the context says so."""
 
     def emergency(match: re.Match[str]) -> str:
-        before = match.string[max(0, match.start() - _LOOKBACK) : match.start()]
-        parenthesised = _is_parenthesised(match.string, match.start(), match.end())
-        if not (_EMERGENCY_CUE_RE.search(before) or parenthesised):
+        text, start, end = match.string, match.start(), match.end()
+        if _COUNTED_NOUN_RE.match(text, end):
+            return match.group(0)
+        before = text[max(0, start - _LOOKBACK) : start]
+        cued = _EMERGENCY_CUE_RE.search(before) or _FAR_CUE_RE.search(text, max(0, start - _FAR_LOOKBACK), start)
+        if not (cued or _is_parenthesised(text, start, end)):
             return match.group(0)
         return _DIGIT_RUN_RE.sub(lambda number: read_digits(number.group(0)), match.group(0))
 

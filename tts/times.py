@@ -16,7 +16,7 @@ from typing import Final
 from tts.numbers import Dialect, read_cardinal
 
 _CLOCK: Final = r"[0-9]{1,3}[hH](?:[0-9]{2})?(?:ph|p|')?|[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?"
-_TIME_RE: Final = re.compile(rf"(?<![\w.,:/])({_CLOCK})(?:\s*[-–]\s*({_CLOCK}))?(?![\w:]|[.,][0-9])")
+_TIME_RE: Final = re.compile(rf"(?=[0-9])(?<![\w.,:/])({_CLOCK})(?:\s*[-–]\s*({_CLOCK}))?(?![\w:]|[.,][0-9])")
 _CLOCK_PARTS_RE: Final = re.compile(r"([0-9]{1,3})[hH]([0-9]{2})?(?:ph|p|')?|([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
 _MAX_HOUR: Final = 24
 _MAX_MINUTE: Final = 59

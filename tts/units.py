@@ -118,18 +118,18 @@ def _alternation(keys: Iterable[str]) -> str:
 
 
 _UNIT_RE: Final = re.compile(
-    rf"(?<![0-9.,])({NUMBER_PATTERN})\s?({_alternation(UNIT_WORDS)})"
+    rf"(?=[0-9])(?<![0-9.,])(?<![0-9]/)({NUMBER_PATTERN})\s?({_alternation(UNIT_WORDS)})"
     rf"(?:/({_alternation(DENOMINATOR_WORDS)})(?![\w]))?(?![\w])"
 )
-_BARE_UNIT_RE: Final = re.compile(rf"(?<![\w])({_alternation(_BARE_UNITS)})(?![\w])")
-_DEGREE_C_RE: Final = re.compile(r"(?<![\w])độ\s+C(?![\w])")
-_NEGATIVE_TEMPERATURE_RE: Final = re.compile(r"(?<![\w.,])[-−–]\s?(?=[0-9][0-9.,]*\s?(?:°|℃|độ(?![\w])))")
+_BARE_UNIT_RE: Final = re.compile(rf"(?=[kmc°℃])(?<![\w])({_alternation(_BARE_UNITS)})(?![\w])")
+_DEGREE_C_RE: Final = re.compile(r"(?=đ)(?<![\w])độ\s+C(?![\w])")
+_NEGATIVE_TEMPERATURE_RE: Final = re.compile(r"(?=[-−–])(?<![\w.,])[-−–]\s?(?=[0-9][0-9.,]*\s?(?:°|℃|độ(?![\w])))")
 _PER_WORD_RE: Final = re.compile(
     rf"(?<![\w])(đồng|phần trăm|{_alternation(set(UNIT_WORDS.values()))})"
     r"((?:/[^\W\d_]+)+)"
 )
-_LATIN_UNIT_RE: Final = re.compile(rf"(?i)(?<![\w])({_alternation(LATIN_UNIT_WORDS)})(?![\w])")
-_RANGE_RE: Final = re.compile(rf"(?<![\w.,/-])({NUMBER_PATTERN})\s?[-–—]\s?(?=[0-9])")
+_LATIN_UNIT_RE: Final = re.compile(rf"(?i)(?=[kmxch])(?<![\w])({_alternation(LATIN_UNIT_WORDS)})(?![\w])")
+_RANGE_RE: Final = re.compile(rf"(?=[0-9])(?<![\w.,/-])({NUMBER_PATTERN})\s?[-–—]\s?(?=[0-9])")
 
 
 def read_quantity(number: str, unit: str, dialect: Dialect = "north") -> str:

@@ -141,9 +141,59 @@ def test_spell_letters(letters: str, expected: str) -> None:
         ("ca F0", "ca ép không"),
         ("cúm H5N1", "cúm hát năm en-nờ một"),
         ("bụi PM2.5", "bụi pê em-mờ hai phẩy năm"),
-        ("TIN VẮN", "tin VẮN"),
-        ("Tôi là A", "Tôi là A"),
+        ("TIN VẮN", "tin vắn"),
+        ("Tôi là A", "Tôi là a"),
     ],
 )
 def test_letter_tokens(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("UBND, HĐND, MTTQ", "Ủy ban nhân dân, Hội đồng nhân dân, Mặt trận Tổ quốc"),
+        ("ATGT và PCCC", "an toàn giao thông và phòng cháy, chữa cháy"),
+        ("TP Cần Thơ", "thành phố Cần Thơ"),
+        ("BCH quân sự xã", "Ban Chỉ huy quân sự xã"),
+        ("CP đã ban hành", "Chính phủ đã ban hành"),
+        ("Công ty CP Sông Đà", "Công ty cổ phần Sông Đà"),
+        ("CTCP Mía đường", "công ty cổ phần Mía đường"),
+        ("V/v triển khai", "về việc triển khai"),
+        ("theo NĐ mới", "theo nghị định mới"),
+        ("QĐ và NQ", "quyết định và nghị quyết"),
+        ("OK", "ô kê"),
+        ("LLVT, DQTV", "lực lượng vũ trang, dân quân tự vệ"),
+        ("đồng bào DTTS", "đồng bào dân tộc thiểu số"),
+        ("THÔNG BÁO KHẨN", "thông báo khẩn"),
+        ("I. MỤC ĐÍCH", "Một. mục đích"),
+    ],
+)
+def test_more_abbreviations(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+def test_caller_lexicon_reaches_document_issuers() -> None:
+    extra = {"UBND": "Ủy ban nhân dân tỉnh Hậu Giang"}
+    assert normalize("Số: 45/TB-UBND", lexicon=extra) == "Thông báo số bốn mươi lăm của Ủy ban nhân dân tỉnh Hậu Giang"
+
+
+def test_caller_lexicon_may_add_new_codes() -> None:
+    extra = {"BQLDA": "Ban Quản lý dự án", "KV": "khu vực"}
+    assert normalize("BQLDA KV", lexicon=extra) == "Ban Quản lý dự án khu vực"
+    assert normalize("BQLDA KV") == "bê quy e-lờ dê a ca vê"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("lúa IR 50404", "lúa i e-rờ năm không bốn không bốn"),
+        ("lúa IR50404", "lúa i e-rờ năm không bốn không bốn"),
+        ("giống OM 5451", "giống o em-mờ năm bốn năm một"),
+        ("gạo ST25", "gạo ét-xì tê hai mươi lăm"),
+        ("APEC 2017", "a pê e xê hai nghìn không trăm mười bảy"),
+        ("trên BĐ2 0,25 m", "trên báo động hai không phẩy hai mươi lăm mét"),
+    ],
+)
+def test_codes_with_serial_numbers(text: str, expected: str) -> None:
     assert normalize(text) == expected

@@ -65,7 +65,7 @@ def test_dates(text: str, expected: str) -> None:
     [
         ("hoạt động 24/7", "hoạt động hai mươi tư trên bảy"),
         ("trực 24/24 giờ", "trực hai mươi tư trên hai mươi tư giờ"),
-        ("1/2 số hộ", "một trên hai số hộ"),
+        ("1/2 số hộ", "một phần hai số hộ"),
     ],
 )
 def test_slashes_outside_date_context_are_not_dates(text: str, expected: str) -> None:
@@ -128,3 +128,105 @@ def test_read_helpers() -> None:
     assert is_valid_date(29, 2)
     assert not is_valid_date(29, 2, 2025)
     assert not is_valid_date(1, 13)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("dịp lễ 30/4", "dịp lễ ngày ba mươi tháng tư"),
+        ("Lễ 2/9", "Lễ ngày mồng hai tháng chín"),
+        ("dịp 1/5", "dịp ngày mồng một tháng năm"),
+        ("từ 1/5 đến 3/5", "từ ngày mồng một tháng năm đến ngày mồng ba tháng năm"),
+        ("trước 15/6", "trước ngày mười lăm tháng sáu"),
+        ("sau 2/9", "sau ngày mồng hai tháng chín"),
+        ("(30/4)", "(ngày ba mươi tháng tư)"),
+        ("(30/4 - 1/5)", "(ngày ba mươi tháng tư đến ngày mồng một tháng năm)"),
+        ("30/4 năm 1975", "ngày ba mươi tháng tư năm một nghìn chín trăm bảy mươi lăm"),
+        ("Tết 1/1", "Tết ngày mồng một tháng một"),
+        ("kỷ niệm 2/9", "kỷ niệm ngày mồng hai tháng chín"),
+        ("nghỉ 30/4, 1/5", "nghỉ ngày ba mươi tháng tư, ngày mồng một tháng năm"),
+        ("ngày 30/4 và 1/5", "ngày ba mươi tháng tư và ngày mồng một tháng năm"),
+        (
+            "nghỉ lễ 30/4, 1/5 và 2/9",
+            "nghỉ lễ ngày ba mươi tháng tư, ngày mồng một tháng năm và ngày mồng hai tháng chín",
+        ),
+        (
+            "ngày 1/5/2025 và 2/5",
+            f"ngày mồng một tháng năm năm {YEAR_2025} và ngày mồng hai tháng năm",
+        ),
+        ("ngày 30-4", "ngày ba mươi tháng tư"),
+        ("dịp 30-4 và 1-5", "dịp ngày ba mươi tháng tư và ngày mồng một tháng năm"),
+        ("ngày 1-5 tháng 6", "ngày mồng một đến ngày mồng năm tháng sáu"),
+        ("từ 24/7", "từ ngày hai mươi tư tháng bảy"),
+    ],
+)
+def test_bare_day_month_in_date_context(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hoạt động 24/7", "hoạt động hai mươi tư trên bảy"),
+        ("phục vụ 24/7.", "phục vụ hai mươi tư trên bảy."),
+        ("tỷ lệ 1/3", "tỷ lệ một phần ba"),
+        ("3/4 dân số", "ba phần tư dân số"),
+        ("tỉ lệ 1/3 và 2/3", "tỉ lệ một phần ba và hai phần ba"),
+        ("nhà 12/3 đường Lê Lợi", "nhà mười hai trên ba đường Lê Lợi"),
+        ("từ 2-3 ngày", "từ hai đến ba ngày"),
+        ("giảm 2-3 ngày", "giảm hai đến ba ngày"),
+        ("30/2", "ba mươi trên hai"),
+    ],
+)
+def test_fractions_and_ratios_stay_numbers(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ngày 01/8/2022", f"ngày mồng một tháng tám năm {YEAR_2022}"),
+        ("Ngày 01-8-2022", f"Ngày mồng một tháng tám năm {YEAR_2022}"),
+        ("ngày 5 tháng 01 năm 2025", f"ngày mồng năm tháng một năm {YEAR_2025}"),
+        ("Hà Nội, ngày 02 tháng 9 năm 2025", f"Hà Nội, ngày mồng hai tháng chín năm {YEAR_2025}"),
+        ("Từ 01/01/2025", f"Từ ngày mồng một tháng một năm {YEAR_2025}"),
+        ("30.4.2025", f"ngày ba mươi tháng tư năm {YEAR_2025}"),
+        ("10h30 ngày 2/9", "mười giờ ba mươi phút ngày mồng hai tháng chín"),
+        ("thứ 7, 8/3", "thứ bảy, ngày mồng tám tháng ba"),
+        ("CN, 9/3", "chủ nhật, ngày mồng chín tháng ba"),
+        ("trong tháng 4", "trong tháng tư"),
+        ("tháng 4, tháng 5", "tháng tư, tháng năm"),
+    ],
+)
+def test_date_audit(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+    assert "ngày ngày" not in normalize(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("7h sáng", "bảy giờ sáng"),
+        ("19h30'", "mười chín giờ ba mươi phút"),
+        ("22h00", "hai mươi hai giờ"),
+        ("6:00 sáng", "sáu giờ sáng"),
+        ("từ 7h00 - 11h30", "từ bảy giờ đến mười một giờ ba mươi phút"),
+        ("7 giờ 5 phút", "bảy giờ năm phút"),
+    ],
+)
+def test_time_audit(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ngày Quốc tế Lao động 1/5", "Ngày Quốc tế Lao động mồng một tháng năm"),
+        ("Quốc khánh 2/9", "Quốc khánh mồng hai tháng chín"),
+        ("Tết Dương lịch 1/1", "Tết Dương lịch mồng một tháng một"),
+        ("Ngày Nhà giáo Việt Nam 20/11", "Ngày Nhà giáo Việt Nam hai mươi tháng mười một"),
+        ("Ngày hội có 1/3 số hộ", "Ngày hội có một phần ba số hộ"),
+    ],
+)
+def test_named_days(text: str, expected: str) -> None:
+    assert normalize(text) == expected

@@ -115,7 +115,7 @@ def test_unknown_issuer_uses_caller_lexicon_then_spelling() -> None:
         ("Điều 174", "điều một trăm bảy mươi tư"),
         ("Điều 174 Bộ luật Hình sự", "điều một trăm bảy mươi tư Bộ luật Hình sự"),
         ("khoản 1 Điều 6", "khoản một điều sáu"),
-        ("Điểm b khoản 3 Điều 5", "điểm b khoản ba điều năm"),
+        ("Điểm b khoản 3 Điều 5", "điểm bê khoản ba điều năm"),
         (
             "khoản 1 Điều 6 Nghị định 100/2019/NĐ-CP",
             f"khoản một điều sáu Nghị định số một trăm năm {Y2019} của Chính phủ",
@@ -150,7 +150,7 @@ def test_article_references(text: str, expected: str) -> None:
         ("thứ IV", "thứ tư"),
         ("vùng II", "vùng hai"),
         ("Phụ lục III", "Phụ lục ba"),
-        ("bằng lái hạng C", "bằng lái hạng C"),
+        ("bằng lái hạng C", "bằng lái hạng xê"),
     ],
 )
 def test_roman_numerals_after_triggers(text: str, expected: str) -> None:
@@ -160,10 +160,108 @@ def test_roman_numerals_after_triggers(text: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Vua Louis XIV", "Vua Louis ích-xì i vê"),
-        ("I love", "I love"),
+        ("Vua Louis XIV", "Vua Louis mười bốn"),
+        ("Y tế", "Y tế"),
         ("ông Tư", "ông Tư"),
     ],
 )
-def test_roman_numerals_without_trigger_are_not_numbers(text: str, expected: str) -> None:
+def test_roman_numerals_without_trigger(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Số: 45/TB-UBND", "Thông báo số bốn mươi lăm của Ủy ban nhân dân"),
+        ("Số 45/TB-UBND", "Thông báo số bốn mươi lăm của Ủy ban nhân dân"),
+        ("SỐ: 45/TB-UBND", "Thông báo số bốn mươi lăm của Ủy ban nhân dân"),
+        ("số 12/KH-UBND", "Kế hoạch số mười hai của Ủy ban nhân dân"),
+        ("theo số 12/KH-UBND", "theo Kế hoạch số mười hai của Ủy ban nhân dân"),
+        ("Thông báo số 45/TB-UBND", "Thông báo số bốn mươi lăm của Ủy ban nhân dân"),
+        ("Thông báo Số: 45/TB-UBND", "Thông báo số bốn mươi lăm của Ủy ban nhân dân"),
+        ("Số: 123/UBND-VX", "Công văn số một trăm hai mươi ba của Ủy ban nhân dân"),
+        ("số 05/CT-TTg", "Chỉ thị số năm của Thủ tướng Chính phủ"),
+        ("số 80-KL/TW", "Kết luận số tám mươi của Trung ương"),
+        ("Số: 15/2024/QĐ-UBND", f"Quyết định số mười lăm năm {Y2024} của Ủy ban nhân dân"),
+        ("Số 31/2024/QH15", f"Số ba mươi mốt năm {Y2024} của Quốc hội khóa mười lăm"),
+        ("theo số 31/2024/QH15", f"theo số ba mươi mốt năm {Y2024} của Quốc hội khóa mười lăm"),
+    ],
+)
+def test_document_header_number_keeps_its_type(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("123/QĐ", "Quyết định số một trăm hai mươi ba"),
+        ("Số 12/KH", "Kế hoạch số mười hai"),
+        ("01/2024/TT", f"Thông tư số một năm {Y2024}"),
+        ("theo NĐ 100/2019/NĐ-CP", f"theo Nghị định số một trăm năm {Y2019} của Chính phủ"),
+        ("NQ 57-NQ/TW", "Nghị quyết số năm mươi bảy của Trung ương"),
+        ("Nghị định 100/2019", f"Nghị định số một trăm năm {Y2019}"),
+        ("Nghị định số 100/2019", f"Nghị định số một trăm năm {Y2019}"),
+        ("văn bản 456/STTTT-BCVT", "văn bản số bốn trăm năm mươi sáu của Sở Thông tin và Truyền thông"),
+        ("Kế hoạch 7/KH-SYT", "Kế hoạch số bảy của Sở Y tế"),
+        ("Quyết định 9/QĐ-BNNMT", "Quyết định số chín của Bộ Nông nghiệp và Môi trường"),
+        ("Hướng dẫn 12-HD/BTGTW", "Hướng dẫn số mười hai của Ban Tuyên giáo Trung ương"),
+        ("Quy định 08-QĐi/TW", "Quy định số tám của Trung ương"),
+        ("Công điện 1239/CĐ-TTg", "Công điện số một nghìn hai trăm ba mươi chín của Thủ tướng Chính phủ"),
+        (
+            "Nghị quyết số 18-NQ/TW ngày 25/10/2017",
+            "Nghị quyết số mười tám của Trung ương ngày hai mươi lăm tháng mười năm hai nghìn không trăm mười bảy",
+        ),
+        (
+            "Nghị định 100/2019/NĐ-CP và 123/2021/NĐ-CP",
+            (
+                f"Nghị định số một trăm năm {Y2019} của Chính phủ và Nghị định số một trăm hai mươi ba"
+                " năm hai nghìn không trăm hai mươi mốt của Chính phủ"
+            ),
+        ),
+    ],
+)
+def test_more_document_shapes(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "100/2019/NĐ-CP",
+        "Nghị định 100/2019/NĐ-CP",
+        "39/2020/TT-BTTTT",
+        "80-KL/TW",
+        "1929/QĐ-UBND",
+        "05-NQ/TU",
+        "31/2024/QH15",
+        "Số: 45/TB-UBND",
+        "01/2024/TTLT-BTC-BTP",
+    ],
+)
+@pytest.mark.parametrize("dialect", ["north", "south"])
+def test_document_numbers_leave_no_codes(text: str, dialect: str) -> None:
+    spoken = normalize(text, "south" if dialect == "south" else "north")
+    assert "/" not in spoken
+    assert "xê pê" not in spoken
+    assert "nđ" not in spoken.lower().split()
+    assert not any(char.isdigit() for char in spoken)
+    assert not any(len(token) >= 2 and token.isupper() for token in spoken.split())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Đại hội XIII của Đảng", "Đại hội mười ba của Đảng"),
+        ("Nghị quyết Đại hội Đảng XIII", "Nghị quyết Đại hội Đảng mười ba"),
+        ("khu vực II", "khu vực hai"),
+        ("nhóm I", "nhóm một"),
+        ("II. NỘI DUNG", "Hai. nội dung"),
+        ("I. MỤC ĐÍCH, YÊU CẦU", "Một. mục đích, yêu cầu"),
+        ("Dòng đầu\nIV) Tổ chức thực hiện", "Dòng đầu\nBốn) Tổ chức thực hiện"),
+        ("Chương II, Mục IV", "chương hai, mục bốn"),
+        ("lần thứ 14", "lần thứ mười bốn"),
+        ("khóa XIII", "khóa mười ba"),
+    ],
+)
+def test_roman_numerals_in_headings_and_terms(text: str, expected: str) -> None:
     assert normalize(text) == expected

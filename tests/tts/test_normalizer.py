@@ -214,3 +214,133 @@ def test_bad_lexicon_is_rejected() -> None:
 
 def test_normalization_error_is_a_value_error() -> None:
     assert issubclass(NormalizationError, ValueError)
+
+
+@pytest.mark.parametrize("dialect", ["north", "south"])
+@pytest.mark.parametrize("bulletin", BULLETINS)
+def test_bulletins_normalize_to_a_fixed_point(bulletin: str, dialect: str) -> None:
+    spoken = normalize(bulletin, "south" if dialect == "south" else "north")
+    assert normalize(spoken, "south" if dialect == "south" else "north") == spoken
+    assert "/" not in spoken
+
+
+# One line per bullet of the issue: what a trained announcer says.
+ISSUE_AUDIT = [
+    ("4.000.000 đồng", "bốn triệu đồng"),
+    ("1.250 hộ", "một nghìn hai trăm năm mươi hộ"),
+    ("2,5 ha", "hai phẩy năm héc-ta"),
+    ("tăng 15%", "tăng mười lăm phần trăm"),
+    ("500.000đ", "năm trăm nghìn đồng"),
+    ("hỗ trợ 1,5 triệu đồng", "hỗ trợ một phẩy năm triệu đồng"),
+    ("từ 2.000.000 đồng đến 4.000.000 đồng", "từ hai triệu đồng đến bốn triệu đồng"),
+    ("3 tỷ đồng", "ba tỷ đồng"),
+    ("14/7/2022", "ngày mười bốn tháng bảy năm hai nghìn không trăm hai mươi hai"),
+    ("ngày 01/8/2022", "ngày mồng một tháng tám năm hai nghìn không trăm hai mươi hai"),
+    ("tháng 10/2025", "tháng mười năm hai nghìn không trăm hai mươi lăm"),
+    ("năm 2026", "năm hai nghìn không trăm hai mươi sáu"),
+    ("tháng 4", "tháng tư"),
+    ("thứ 2", "thứ hai"),
+    ("thứ 4", "thứ tư"),
+    ("14h30", "mười bốn giờ ba mươi phút"),
+    ("7 giờ 05 phút", "bảy giờ năm phút"),
+    ("13:04", "mười ba giờ bốn phút"),
+    ("100/2019/NĐ-CP", "Nghị định số một trăm năm hai nghìn không trăm mười chín của Chính phủ"),
+    (
+        "39/2020/TT-BTTTT",
+        "Thông tư số ba mươi chín năm hai nghìn không trăm hai mươi của Bộ Thông tin và Truyền thông",
+    ),
+    ("80-KL/TW", "Kết luận số tám mươi của Trung ương"),
+    ("1929/QĐ-UBND", "Quyết định số một nghìn chín trăm hai mươi chín của Ủy ban nhân dân"),
+    ("05-NQ/TU", "Nghị quyết số năm của Tỉnh ủy"),
+    ("31/2024/QH15", "số ba mươi mốt năm hai nghìn không trăm hai mươi tư của Quốc hội khóa mười lăm"),
+    ("Số: 45/TB-UBND", "Thông báo số bốn mươi lăm của Ủy ban nhân dân"),
+    ("Điều 5, khoản 2, điểm a", "điều năm, khoản hai, điểm a"),
+    ("Chương II", "chương hai"),
+    ("Mục IV", "mục bốn"),
+    ("khóa XIII", "khóa mười ba"),
+    ("lần thứ 14", "lần thứ mười bốn"),
+    ("0912.345.678", "không chín một hai, ba bốn năm, sáu bảy tám"),
+    ("60 km/h", "sáu mươi ki-lô-mét trên giờ"),
+    ("20 kg", "hai mươi ki-lô-gam"),
+    ("3 ha", "ba héc-ta"),
+    ("100 m2", "một trăm mét vuông"),
+    ("36°C", "ba mươi sáu độ xê"),
+    ("mạng 4G/5G", "mạng bốn gờ, năm gờ"),
+    ("gạo, muối, v.v.", "gạo, muối, vân vân."),
+    ("hoạt động 24/7", "hoạt động hai mươi tư trên bảy"),
+    ("gọi 113", "gọi một một ba"),
+    ("gọi 114", "gọi một một bốn"),
+    ("gọi 115", "gọi một một năm"),
+    ("gọi 111", "gọi một một một"),
+    ("dịp 30/4", "dịp ngày ba mươi tháng tư"),
+    ("hạng C", "hạng xê"),
+    ("UBND xã", "Ủy ban nhân dân xã"),
+    ("Sở TT&TT", "Sở Thông tin và Truyền thông"),
+    ("công tác PBGDPL", "công tác phổ biến, giáo dục pháp luật"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ISSUE_AUDIT)
+def test_issue_audit(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "south"),
+    [
+        ("1.250 hộ", "một ngàn hai trăm năm mươi hộ"),
+        ("105 hộ", "một trăm lẻ năm hộ"),
+        ("14/7/2022", "ngày mười bốn tháng bảy năm hai ngàn không trăm hai mươi hai"),
+        ("500.000đ", "năm trăm ngàn đồng"),
+    ],
+)
+def test_issue_audit_south(text: str, south: str) -> None:
+    assert normalize(text, "south") == south
+
+
+ROBUSTNESS_INPUTS = [
+    "😀🇻🇳 chúc mừng năm mới 😀",
+    "/" * 500,
+    "." * 500,
+    "0" * 500,
+    "1/" * 300,
+    "1." * 300,
+    "1," * 300,
+    "1-" * 300,
+    "1:" * 300,
+    "9" * 40 + "," + "9" * 40,
+    "12/34/56/78/90/2025/NĐ-CP/QH15-KL/TW",
+    "//NĐ-CP -KL/TW /2019/ 45/ /TB",
+    "Số: Số: Số: 45/TB-UBND/",
+    "ngày ngày 1/1/1 tháng tháng 13/2025 thứ 99 lần thứ 1000",
+    "(((((30/4)))))",
+    "\x00\x01\u200b\ufeff\r\n\t",
+    "Ⅻ ½ ¾ ² ³ ٣ ๓ ௩",
+    "A B C Đ Y Z điểm điểm điểm a b",
+    "𝟏𝟐𝟑 ＡＢＣ ｱｲｳ",
+]
+
+
+@pytest.mark.parametrize("text", ROBUSTNESS_INPUTS)
+@pytest.mark.parametrize("dialect", ["north", "south"])
+def test_any_text_yields_output_without_digits(text: str, dialect: str) -> None:
+    spoken = normalize(text, "south" if dialect == "south" else "north")
+    assert isinstance(spoken, str)
+    assert not re.search(r"[0-9]", spoken)
+
+
+def test_very_long_text_is_normalized_in_full() -> None:
+    sentence = (
+        "Theo Nghị định 100/2019/NĐ-CP, từ ngày 1/1/2025, phạt 2.000.000 đồng; gọi 113; "
+        "UBND xã họp lúc 14h30 thứ 2 (14/7), 60 km/h, 15%, 4G/5G, hạng C, điểm b. "
+    )
+    text = (sentence * (20_000 // len(sentence) + 1))[:20_000]
+    spoken = normalize(text)
+    assert not re.search(r"[0-9]", spoken)
+    assert spoken.count("Nghị định số một trăm") >= 100
+
+
+def test_long_runs_of_digits_and_separators_do_not_blow_up() -> None:
+    for text in ("1" * 20_000, "1/" * 10_000, "1." * 10_000, "1 " * 10_000, "A" * 20_000, "/" * 20_000):
+        spoken = normalize(text)
+        assert not re.search(r"[0-9]", spoken)

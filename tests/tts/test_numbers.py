@@ -8,6 +8,7 @@ from tts.normalizer import normalize
 from tts.numbers import (
     read_cardinal,
     read_digits,
+    read_fraction,
     read_number_literal,
     read_ordinal,
     roman_to_int,
@@ -251,3 +252,53 @@ def test_cardinal_forms_never_wrong() -> None:
         spoken = read_cardinal(value)
         for wrong in ("mươi một", "mươi năm", "mươi bốn", "mười năm", "mười mốt", "mười tư"):
             assert wrong not in spoken, (value, spoken)
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("1/2", "một phần hai"),
+        ("1/3", "một phần ba"),
+        ("2/3", "hai phần ba"),
+        ("3/4", "ba phần tư"),
+        ("1/10", "một phần mười"),
+        ("24/7", None),
+        ("5/5", None),
+        ("0/3", None),
+        ("1/12", None),
+        ("1.5/2", None),
+    ],
+)
+def test_read_fraction(written: str, expected: str | None) -> None:
+    assert read_fraction(written) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "north", "south"),
+    [
+        ("21", "hai mươi mốt", "hai mươi mốt"),
+        ("25", "hai mươi lăm", "hai mươi lăm"),
+        ("24", "hai mươi tư", "hai mươi tư"),
+        ("15", "mười lăm", "mười lăm"),
+        ("14", "mười bốn", "mười bốn"),
+        ("11", "mười một", "mười một"),
+        ("105", "một trăm linh năm", "một trăm lẻ năm"),
+        ("101", "một trăm linh một", "một trăm lẻ một"),
+        ("1.001", "một nghìn không trăm linh một", "một ngàn không trăm lẻ một"),
+        ("1.005.000", "một triệu không trăm linh năm nghìn", "một triệu không trăm lẻ năm ngàn"),
+        ("1.000.010", "một triệu không trăm mười", "một triệu không trăm mười"),
+        ("4.000.000", "bốn triệu", "bốn triệu"),
+        ("1.250", "một nghìn hai trăm năm mươi", "một ngàn hai trăm năm mươi"),
+        ("15.000.000.000", "mười lăm tỷ", "mười lăm tỷ"),
+        ("2 tỷ 300 triệu", "hai tỷ ba trăm triệu", "hai tỷ ba trăm triệu"),
+        ("5 nghìn", "năm nghìn", "năm ngàn"),
+        ("12 ngàn", "mười hai nghìn", "mười hai ngàn"),
+        ("0,25", "không phẩy hai mươi lăm", "không phẩy hai mươi lăm"),
+        ("2,5", "hai phẩy năm", "hai phẩy năm"),
+        ("0,5%", "không phẩy năm phần trăm", "không phẩy năm phần trăm"),
+        ("2/3 số hộ", "hai phần ba số hộ", "hai phần ba số hộ"),
+    ],
+)
+def test_number_audit_both_dialects(text: str, north: str, south: str) -> None:
+    assert normalize(text) == north
+    assert normalize(text, "south") == south

@@ -130,3 +130,46 @@ def test_unit_helpers() -> None:
     assert read_quantity("60", "km/h") == "sáu mươi ki-lô-mét trên giờ"
     assert expand_ranges("2-3 ngày") == "2 đến 3 ngày"
     assert expand_ranges("COVID-19") == "COVID-19"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("60km/h", "sáu mươi ki-lô-mét trên giờ"),
+        ("tốc độ 50 km/h", "tốc độ năm mươi ki-lô-mét trên giờ"),
+        ("100 m2", "một trăm mét vuông"),
+        ("100 m²", "một trăm mét vuông"),
+        ("1.000 m²", "một nghìn mét vuông"),
+        ("37°C", "ba mươi bảy độ xê"),
+        ("35 độ C", "ba mươi lăm độ xê"),
+        ("150 ha", "một trăm năm mươi héc-ta"),
+        ("20 kg", "hai mươi ki-lô-gam"),
+        ("10 m/s", "mười mét trên giây"),
+        ("500.000đ", "năm trăm nghìn đồng"),
+        ("2.000.000 VNĐ", "hai triệu đồng"),
+        ("1,5 triệu đồng", "một phẩy năm triệu đồng"),
+        ("15%", "mười lăm phần trăm"),
+        ("15,5%", "mười lăm phẩy năm phần trăm"),
+        ("500.000 đồng/người/tháng", "năm trăm nghìn đồng một người một tháng"),
+        ("từ 2.000.000 đồng đến 4.000.000 đồng", "từ hai triệu đồng đến bốn triệu đồng"),
+        ("24/7 km/h", "hai mươi tư trên bảy ki-lô-mét trên giờ"),
+        ("3/4 °C", "ba phần tư độ xê"),
+    ],
+)
+def test_units_audit(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("uống 3 lần/ngày", "uống ba lần một ngày"),
+        ("năng suất 5 tấn/ha", "năng suất năm tấn một héc-ta"),
+        ("2 buổi/tuần", "hai buổi một tuần"),
+        ("Nam/Nữ", "Nam, Nữ"),
+        ("cá nhân và/hoặc tổ chức", "cá nhân và hoặc tổ chức"),
+        ("a // b", "a b"),
+    ],
+)
+def test_slashes_between_words(text: str, expected: str) -> None:
+    assert normalize(text) == expected
