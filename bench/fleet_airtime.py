@@ -109,6 +109,8 @@ def controller_env(settings: Settings) -> dict[str, str]:
         "LOAXA_MQTT__PASSWORD_FILE": str(mqtt.password_file),
         "LOAXA_MQTT__ACL_FILE": str(mqtt.acl_file),
         "LOAXA_MQTT__BROKER_PID_FILE": str(mqtt.broker_pid_file),
+        # Offline: espeak-ng speaks (this machine cannot reach the edge-tts service).
+        "LOAXA_TTS__ENGINE": "espeak",
     }
 
 

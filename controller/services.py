@@ -79,7 +79,10 @@ def build_services(
         sessions=sessions,
         store=store,
         speech=SpeechRenderer(
-            build_engines(settings.tts, edge_transport=edge_transport), settings.audio, SpeechCache(sessions, store)
+            build_engines(settings.tts, edge_transport=edge_transport),
+            settings.audio,
+            SpeechCache(sessions, store),
+            cooldown_s=settings.tts.engine_cooldown_s,
         ),
         session_slots=asyncio.Semaphore(settings.database.max_sessions),
     )

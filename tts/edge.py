@@ -186,7 +186,8 @@ class EdgeSynthesizer:
 
     def voice_key(self, *, dialect: Dialect, language: Language) -> VoiceKey:
         voice = self._settings.edge_voice_km if language == "km" else self._settings.edge_voice_vi
-        return VoiceKey(engine=self.name, voice=voice, rate=self._settings.edge_rate)
+        options = f"chunk{self._settings.edge_max_chunk_chars}:seam{SEAM_FADE_MS}/{SEAM_PAUSE_MS}"
+        return VoiceKey(engine=self.name, voice=voice, rate=self._settings.edge_rate, options=options)
 
     async def synthesize(self, spoken_text: str, *, dialect: Dialect, language: Language = "vi") -> Speech:
         text = spoken_text.strip()
@@ -199,7 +200,7 @@ class EdgeSynthesizer:
         # One chunk at a time: one connection is kinder to a slow link than several competing ones.
         chunks = [await self._fetch_decoded(piece, key, f"{n}/{len(pieces)}") for n, piece in enumerate(pieces, 1)]
         joined = await asyncio.to_thread(join_chunks, chunks)
-        return Speech(audio=wav_bytes(joined), engine=key.engine, voice=key.voice, rate=key.rate)
+        return Speech(audio=wav_bytes(joined), engine=key.engine, voice=key.voice, rate=key.rate, options=key.options)
 
     async def _fetch_decoded(self, chunk: str, key: VoiceKey, label: str) -> AudioSegment:
         """One chunk as PCM, under the hard timeout, retried with exponential backoff."""

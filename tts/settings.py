@@ -49,3 +49,7 @@ class TtsSettings(BaseModel):
     # bulletin's, and a per-chunk timeout can be tight. At most 2,500: edge-tts itself cuts requests at
     # 4,096 UTF-8 bytes wherever it must, and escaped Vietnamese takes up to ~1.6 bytes per character.
     edge_max_chunk_chars: int = Field(default=1000, ge=100, le=2500)
+    # After edge-tts fails for want of a service, it is passed over for this long (espeak-ng speaks instead),
+    # so an offline commune does not wait out the timeouts above on every preview. 5 minutes: a 4G link
+    # that dropped is usually back by then, and one bulletin's worth of offline speech is a fair price.
+    engine_cooldown_s: float = Field(default=300.0, ge=0)

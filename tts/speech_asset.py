@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from audio_library import AudioSettings, BroadcastAudio, chain_signature, produce_broadcast
-from tts.errors import LanguageUnsupported, NoSpeechEngine, SynthesisFailed
+from tts.errors import EngineUnavailable, LanguageUnsupported, NoSpeechEngine, SynthesisFailed
 from tts.normalizer import normalize
 from tts.speech_cache import SpeechCache, SpeechKey
 from tts.synthesizer import Dialect, Language, Speech, Synthesizer
@@ -79,19 +80,44 @@ async def synthesize_first(
 
 
 class SpeechRenderer:
-    """Renders speech requests into stored broadcast assets, through the cache."""
+    """Renders speech requests into stored broadcast assets, through the cache.
 
-    def __init__(self, engines: Sequence[Synthesizer], audio: AudioSettings, cache: SpeechCache) -> None:
+    An engine that just failed for want of a service (`EngineUnavailable`: no network, a timeout) is
+    passed over for `cooldown_s` while a later engine can stand in, so that an offline commune does not
+    wait for edge-tts's timeouts on every preview. The last engine in the list is always tried.
+    """
+
+    def __init__(
+        self,
+        engines: Sequence[Synthesizer],
+        audio: AudioSettings,
+        cache: SpeechCache,
+        *,
+        cooldown_s: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if not engines:
             raise ValueError("at least one speech engine is needed")
         self.engines = tuple(engines)
         self._audio = audio
         self._cache = cache
+        self._cooldown_s = cooldown_s
+        self._clock = clock
+        self._down_since: dict[str, float] = {}
+
+    def _resting(self, engine: Synthesizer, index: int) -> bool:
+        failed_at = self._down_since.get(engine.name)
+        if failed_at is None or index == len(self.engines) - 1:
+            return False
+        return self._clock() - failed_at < self._cooldown_s
 
     async def render(self, request: SpeechRequest) -> RenderedSpeech:
         spoken = spoken_form(request)
         skipped: list[str] = []
-        for engine in self.engines:
+        for index, engine in enumerate(self.engines):
+            if self._resting(engine, index):
+                skipped.append(f"{engine.name}: failed less than {self._cooldown_s:.0f} s ago, not tried")
+                continue
             try:
                 voice = engine.voice_key(dialect=request.dialect, language=request.language)
             except LanguageUnsupported as exc:
@@ -123,7 +149,10 @@ class SpeechRenderer:
             except (SynthesisFailed, LanguageUnsupported) as exc:
                 log.warning("speech engine %s skipped: %s", engine.name, exc)
                 skipped.append(f"{engine.name}: {exc}")
+                if isinstance(exc, EngineUnavailable):
+                    self._down_since[engine.name] = self._clock()
                 continue
+            self._down_since.pop(engine.name, None)
             audio = await asyncio.to_thread(self._chain, speech, request)
             asset = await asyncio.to_thread(
                 self._cache.remember, key, audio, source="tts", engine=speech.engine, voice=speech.voice

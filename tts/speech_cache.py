@@ -48,6 +48,7 @@ class SpeechKey:
             self.voice.engine,
             self.voice.voice,
             self.voice.rate,
+            self.voice.options,
             self.chain,
             self.intro_sha256,
             self.outro_sha256,

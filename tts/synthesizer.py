@@ -13,12 +13,14 @@ Language = Literal["vi", "km"]  # Vietnamese; Khmer for the Khmer-speaking commu
 class VoiceKey:
     """Everything about an engine's output that a synthesis cache key needs besides the spoken text.
 
-    `rate` is the engine's own speed tag ("140wpm" for espeak-ng, "-10%" for edge-tts).
+    `rate` is the engine's own speed tag ("140wpm" for espeak-ng, "-10%" for edge-tts); `options` names
+    anything else of the engine's that changes the audio (edge-tts: chunk size and the shape of the seams).
     """
 
     engine: str
     voice: str
     rate: str
+    options: str = ""
 
 
 @dataclass(frozen=True)
@@ -32,10 +34,11 @@ class Speech:
     engine: str
     voice: str
     rate: str
+    options: str = ""
 
     @property
     def voice_key(self) -> VoiceKey:
-        return VoiceKey(engine=self.engine, voice=self.voice, rate=self.rate)
+        return VoiceKey(engine=self.engine, voice=self.voice, rate=self.rate, options=self.options)
 
 
 @runtime_checkable
