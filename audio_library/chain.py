@@ -1,14 +1,14 @@
 """The broadcast chain: any speech or recording in, horn-ready Opus and MP3 out.
 
-Three ffmpeg runs over temporary files (never the whole audio in Python memory):
+Four ffmpeg runs (two of them side by side) over temporary files (never the whole audio in Python memory):
 
 1. analyse: decode to mono 48 kHz; high-pass for horn speakers; a gentle speech compressor; find the
    leading and trailing silence (silencedetect) and measure the integrated loudness (EBU R128);
 2. render: trim the silence (short fades at the cuts, so no click), apply the gain that brings the
    speech to the target loudness, limit peaks under the ceiling, put the commune's chimes around it
-   (they went through this chain when uploaded, so they are at the target already), and encode Opus
-   (primary) and MP3 (legacy nodes), both bit-exact so the same input gives the same sha256;
-3. verify: measure both encoded files (integrated loudness, true peak). Lossy encoders overshoot peaks,
+   (they went through this chain when uploaded, so they are at the target already);
+3. encode Opus (primary) and MP3 (legacy nodes) side by side, both bit-exact so the same input gives the
+   same sha256, and measure both files (integrated loudness, true peak). Lossy encoders overshoot peaks,
    so if a file is over the true-peak ceiling, or off the loudness target, step 2 runs again with the
    gain and ceiling corrected by what was measured (at most `_CORRECTIONS` times).
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import tempfile
 import wave
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,7 +157,7 @@ def _speech_bounds(duration: float, starts: list[float], ends: list[float]) -> t
 
 
 def _render_graph(trim: tuple[float, float], gain_db: float, ceiling_db: float, chimes: list[str], gap_s: float) -> str:
-    """Trimmed, gained, limited speech between the chimes (inputs 1.. in `chimes` order), split for two encoders."""
+    """Trimmed, gained, limited speech between the chimes (inputs 1.. in `chimes` order)."""
     start, end = trim
     length = end - start
     fmt = f"aformat=sample_fmts=s16:sample_rates={SAMPLE_RATE}:channel_layouts=mono"
@@ -172,49 +173,32 @@ def _render_graph(trim: tuple[float, float], gain_db: float, ceiling_db: float, 
         parts.append(f"aevalsrc=0:d={gap_s}:s={SAMPLE_RATE},{fmt}[{name}gap]")
         order = [name, f"{name}gap", *order] if name == "intro" else [*order, f"{name}gap", name]
     inputs = "".join(f"[{label}]" for label in order)
-    parts.append(f"{inputs}concat=n={len(order)}:v=0:a=1,asplit=2[opus][mp3]")
+    parts.append(f"{inputs}concat=n={len(order)}:v=0:a=1[out]")
     return ";".join(parts)
 
 
-def _render(inputs: list[str], graph: str, opus: Path, mp3: Path, settings: AudioSettings, minutes: float) -> None:
+def _render(inputs: list[str], graph: str, final: Path, settings: AudioSettings, minutes: float) -> None:
+    _ffmpeg(settings, minutes, "-v", "error", "-y", *inputs, "-filter_complex", graph, "-map", "[out]",
+            "-c:a", "pcm_s16le", str(final))  # fmt: skip
+
+
+def _encode_and_measure(final: Path, target: Path, codec: str, settings: AudioSettings, minutes: float) -> Loudness:
     # Reproducible bytes: the same speech must hash to the same asset.
     exact = ["-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact"]
-    _ffmpeg(
-        settings,
-        minutes,
-        *["-v", "error", "-y", *inputs, "-filter_complex", graph],
-        *["-map", "[opus]", "-c:a", "libopus", "-b:a", f"{settings.opus_bitrate_kbps}k", "-application", "voip"],
-        *[*exact, "-f", "ogg", str(opus)],
-        *["-map", "[mp3]", "-ar", str(MP3_SAMPLE_RATE), "-c:a", "libmp3lame", "-b:a", f"{settings.mp3_bitrate_kbps}k"],
-        *[*exact, "-id3v2_version", "0", "-write_xing", "0", "-f", "mp3", str(mp3)],
-    )
+    if codec == "opus":
+        # Complexity 5 encodes twice as fast as the default 10; at 24 kbps speech the files differ by ~2%.
+        encoder = ["-c:a", "libopus", "-b:a", f"{settings.opus_bitrate_kbps}k", "-application", "voip"]
+        encoder += ["-compression_level", "5", "-f", "ogg"]
+    else:
+        encoder = ["-ar", str(MP3_SAMPLE_RATE), "-c:a", "libmp3lame", "-b:a", f"{settings.mp3_bitrate_kbps}k"]
+        encoder += ["-id3v2_version", "0", "-write_xing", "0", "-f", "mp3"]
+    _ffmpeg(settings, minutes, "-v", "error", "-y", "-i", str(final), *encoder, *exact, str(target))
+    return measure_loudness(target, settings, minutes)
 
 
-def _measure_pair(opus: Path, mp3: Path, settings: AudioSettings, minutes: float) -> tuple[Loudness, Loudness]:
-    log = _ffmpeg(
-        settings,
-        minutes,
-        *["-i", str(opus), "-i", str(mp3)],
-        *["-filter_complex", f"[0:a]{_EBUR128}[a];[1:a]{_EBUR128}[b]"],
-        *["-map", "[a]", "-f", "null", "-", "-map", "[b]", "-f", "null", "-"],
-    )
-    results = []
-    # Each filter instance prints its summary after a line tagged with its name.
-    chunks = log.split("[Parsed_ebur128_")
-    for index in (0, 1):
-        summary = next((c for c in reversed(chunks) if c.startswith(f"{index} ") and "Summary:" in c), "")
-        results.append(
-            Loudness(
-                integrated_lufs=_summary_value(_SUMMARY_I_RE, summary),
-                true_peak_dbtp=_summary_value(_SUMMARY_PEAK_RE, summary),
-            )
-        )
-    return results[0], results[1]
-
-
-def measure_loudness(path: Path, settings: AudioSettings) -> Loudness:
+def measure_loudness(path: Path, settings: AudioSettings, minutes: float = 0.0) -> Loudness:
     """Integrated loudness and true peak as ffmpeg's ebur128 filter measures them."""
-    log = _ffmpeg(settings, 0, "-i", str(path), "-af", _EBUR128, "-f", "null", "-")
+    log = _ffmpeg(settings, minutes, "-i", str(path), "-af", _EBUR128, "-f", "null", "-")
     summary = log[log.rfind("Summary:") :]
     return Loudness(
         integrated_lufs=_summary_value(_SUMMARY_I_RE, summary), true_peak_dbtp=_summary_value(_SUMMARY_PEAK_RE, summary)
@@ -254,17 +238,26 @@ def produce_broadcast(
                 inputs += ["-i", str(path)]
         gain = settings.target_lufs - analysis.loudness_lufs + _OPUS_LOUDNESS_LOSS_LU
         ceiling = settings.true_peak_dbtp - _CODEC_HEADROOM_DB
-        opus, mp3 = work / "out.opus", work / "out.mp3"
-        for _correction in range(_CORRECTIONS + 1):
+        final = work / "final.wav"
+        attempts: list[tuple[tuple[float, float], Path, Path, Loudness]] = []
+        for attempt in range(_CORRECTIONS + 1):
             graph = _render_graph(trim, gain, ceiling, chimes, settings.chime_gap_ms / 1000)
-            _render(inputs, graph, opus, mp3, settings, minutes)
-            primary, legacy = _measure_pair(opus, mp3, settings, minutes)
+            _render(inputs, graph, final, settings, minutes)
+            opus, mp3 = work / f"out{attempt}.opus", work / f"out{attempt}.mp3"
+            # The two encoders are independent single-threaded processes: run them side by side.
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                pending = pool.submit(_encode_and_measure, final, mp3, "mp3", settings, minutes)
+                primary = _encode_and_measure(final, opus, "opus", settings, minutes)
+                legacy = pending.result()
             excess = max(primary.true_peak_dbtp, legacy.true_peak_dbtp) - settings.true_peak_dbtp
             miss = settings.target_lufs - primary.integrated_lufs
+            # Ranked by: over the ceiling at all, then how far off the loudness target.
+            attempts.append(((max(excess, 0.0), abs(miss)), opus, mp3, primary))
             if excess <= 0 and abs(miss) <= _LOUDNESS_TOLERANCE_LU:
                 break
             ceiling -= max(excess, 0) + 0.2 * (excess > 0)
             gain += miss
+        _rank, opus, mp3, primary = min(attempts, key=lambda a: a[0])
         opus_info, mp3_info = probe_file(opus, settings), probe_file(mp3, settings)
         kept = trim[1] - trim[0]
         return BroadcastAudio(

@@ -1,0 +1,255 @@
+"""Benchmark: Vietnamese speech, from bulletin text to broadcast audio, on this machine.
+
+Measures:
+- normaliser throughput (words per second) over the sample bulletins, both dialects;
+- offline synthesis real-time factor: espeak-ng time / duration of the speech it produced;
+- broadcast chain real-time factor: trim, high-pass, loudness, Opus + MP3 encode, verify;
+- approve-to-audio-ready: `POST /bulletins/{id}/approve` of a 500-word bulletin on the real controller
+  (its own process, SQLite, offline engine), until the response says approved with its audio stored;
+- cache-hit latency: approving a second bulletin with the same text (and the renderer's own lookup);
+- bytes per minute of speech for each codec, and the loudness measured on the files.
+
+Usage: .venv/bin/python bench/speech.py [--write docs/benchmarks.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from collections.abc import Callable
+from datetime import date
+from io import BytesIO
+from pathlib import Path
+
+import httpx
+from sqlmodel import Session
+
+from audio_library import AssetStore, AudioAsset, AudioSettings, produce_broadcast
+from controller.accounts import Role, UserCreate
+from controller.api.users import create_user_from
+from controller.db import make_engine, session_factory
+from controller.migrate import upgrade
+from controller.settings import DatabaseSettings, Settings
+from devices.mosquitto import MosquittoProcess, free_port
+from devices.registry import add_commune, add_province
+from devices.settings import MqttSettings
+from tts.espeak import EspeakSynthesizer
+from tts.normalizer import normalize
+from tts.settings import TtsSettings
+from tts.speech_asset import SpeechRenderer, SpeechRequest
+from tts.speech_cache import SpeechCache
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "tts" / "data" / "corpus_bulletins.json"
+COMMUNE = "XA-SPEECH"
+PASSWORD = "bench-password"
+
+
+def bulletins() -> list[str]:
+    return [f"{b['title']}.\n{b['body']}" for b in json.loads(CORPUS.read_text(encoding="utf-8"))]
+
+
+def five_hundred_words() -> str:
+    words = " ".join(bulletins()).split()
+    while len(words) < 500:
+        words += words
+    return " ".join(words[:500])
+
+
+def normaliser_words_per_s(texts: list[str], seconds: float = 3.0) -> float:
+    words = sum(len(t.split()) for t in texts) * 2
+    done, began = 0, time.perf_counter()
+    while time.perf_counter() - began < seconds:
+        for text in texts:
+            normalize(text, dialect="north")
+            normalize(text, dialect="south")
+        done += words
+    return done / (time.perf_counter() - began)
+
+
+def wav_seconds(data: bytes) -> float:
+    """Duration from the byte count: a WAV streamed on stdout leaves its length field at the maximum."""
+    with wave.open(BytesIO(data)) as speech:
+        bytes_per_second: int = speech.getframerate() * speech.getsampwidth() * speech.getnchannels()
+    return (len(data) - 44) / bytes_per_second
+
+
+def synthesis_and_chain(texts: list[str], audio: AudioSettings) -> dict[str, float]:
+    engine = EspeakSynthesizer(TtsSettings())
+    synth_s = chain_s = speech_s = 0.0
+    opus_bytes = mp3_bytes = 0
+    opus_ms = 0
+    lufs: list[float] = []
+    for text in texts:
+        began = time.perf_counter()
+        speech = asyncio.run(engine.synthesize(normalize(text), dialect="north"))
+        synth_s += time.perf_counter() - began
+        speech_s += wav_seconds(speech.audio)
+        began = time.perf_counter()
+        produced = produce_broadcast(speech.audio, audio)
+        chain_s += time.perf_counter() - began
+        opus_bytes += len(produced.opus.data)
+        mp3_bytes += len(produced.mp3.data)
+        opus_ms += produced.opus.duration_ms
+        lufs.append(produced.loudness.integrated_lufs)
+    minutes = opus_ms / 60_000
+    return {
+        "speech_min": speech_s / 60,
+        "synthesis_rtf": synth_s / speech_s,
+        "chain_rtf": chain_s / speech_s,
+        "opus_kb_per_min": opus_bytes / 1024 / minutes,
+        "mp3_kb_per_min": mp3_bytes / 1024 / minutes,
+        "lufs_min": min(lufs),
+        "lufs_max": max(lufs),
+    }
+
+
+def renderer_cache_hit_ms(root: Path, audio: AudioSettings, text: str) -> tuple[float, float]:
+    """Render once (cold), then the renderer's cache lookup for the same request, median of 20."""
+    url = f"sqlite:///{root / 'renderer.db'}"
+    upgrade(url)
+    engine = make_engine(DatabaseSettings(url=url))
+    sessions = session_factory(engine)
+    renderer = SpeechRenderer(
+        [EspeakSynthesizer(TtsSettings())], audio, SpeechCache(sessions, AssetStore(audio.storage_dir))
+    )
+    request = SpeechRequest(text=text)
+    began = time.perf_counter()
+    asyncio.run(renderer.render(request))
+    cold_s = time.perf_counter() - began
+    hits = []
+    for _ in range(20):
+        began = time.perf_counter()
+        assert asyncio.run(renderer.render(request)).cached
+        hits.append((time.perf_counter() - began) * 1000)
+    engine.dispose()
+    return cold_s, statistics.median(hits)
+
+
+def controller_env(settings: Settings) -> dict[str, str]:
+    mqtt = settings.mqtt
+    return {
+        "LOAXA_ENV": "test",
+        "LOAXA_LOG_LEVEL": "WARNING",
+        "LOAXA_DATABASE__URL": settings.database.url,
+        "LOAXA_AUDIO__STORAGE_DIR": str(settings.audio.storage_dir),
+        "LOAXA_MQTT__PORT": str(mqtt.port),
+        "LOAXA_MQTT__PASSWORD": mqtt.password.get_secret_value(),
+        "LOAXA_MQTT__PASSWORD_FILE": str(mqtt.password_file),
+        "LOAXA_MQTT__ACL_FILE": str(mqtt.acl_file),
+        "LOAXA_MQTT__BROKER_PID_FILE": str(mqtt.broker_pid_file),
+        "LOAXA_TTS__ENGINE": "espeak",
+    }
+
+
+def approve_timings(root: Path, text: str) -> dict[str, float]:
+    """Approve a 500-word bulletin on the real controller, then a second one with the same text."""
+    mqtt = MosquittoProcess.settings_for(root / "broker", MqttSettings(password="bench-mqtt"))
+    settings = Settings(
+        env="test",
+        database=DatabaseSettings(url=f"sqlite:///{root / 'loaxa.db'}"),
+        mqtt=mqtt,
+        audio=AudioSettings(storage_dir=root / "audio"),
+    )
+    upgrade(settings.database.url)
+    engine = make_engine(settings.database)
+    with Session(engine) as session:
+        add_commune(session, add_province(session, "P", "Tỉnh"), COMMUNE, "Xã")
+        for name, role in (("officer", Role.OFFICER), ("approver", Role.APPROVER)):
+            create_user_from(session, UserCreate(username=name, role=role, password=PASSWORD, commune_codes=[COMMUNE]))
+        session.commit()
+    broker = MosquittoProcess(root / "broker", mqtt)
+    broker.start()
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "controller", "serve", "--port", str(port)],
+        env={**os.environ, **controller_env(settings)},
+    )
+    results: dict[str, float] = {}
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as client:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if client.get("/api/v1/health").json().get("mqtt"):
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("controller did not start")
+                time.sleep(0.1)
+            tokens = {}
+            for name in ("officer", "approver"):
+                token = client.post("/api/v1/auth/token", json={"username": name, "password": PASSWORD})
+                tokens[name] = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            for label in ("approve_500_words_s", "approve_cached_s"):
+                bulletin = client.post(
+                    "/api/v1/bulletins",
+                    headers=tokens["officer"],
+                    json={"commune_code": COMMUNE, "title": "Bản tin pháp luật", "body": text},
+                ).json()
+                client.post(f"/api/v1/bulletins/{bulletin['id']}/submit", headers=tokens["officer"]).raise_for_status()
+                began = time.perf_counter()
+                approved = client.post(f"/api/v1/bulletins/{bulletin['id']}/approve", headers=tokens["approver"])
+                results[label] = time.perf_counter() - began
+                approved.raise_for_status()
+                sha = approved.json()["audio_sha256"]
+            with Session(engine) as session:
+                asset = session.get(AudioAsset, sha)
+                assert asset is not None
+                results["approved_audio_min"] = asset.duration_ms / 60_000
+    finally:
+        server.terminate()
+        server.wait(10)
+        broker.stop()
+        engine.dispose()
+    return results
+
+
+def timed(label: str, action: Callable[[], object]) -> object:
+    print(f"{label}...", file=sys.stderr, flush=True)
+    return action()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--write", type=Path, help="append a results row to this markdown file")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="loaxa-bench-speech-"))
+    audio = AudioSettings(storage_dir=root / "chain")
+    texts = bulletins()
+    text = five_hundred_words()
+    results: dict[str, float] = {"normaliser_words_per_s": normaliser_words_per_s(texts)}
+    print(f"normaliser: {results['normaliser_words_per_s']:,.0f} words/s", file=sys.stderr, flush=True)
+    results.update(synthesis_and_chain(texts, audio))
+    print(f"synthesis and chain: {results}", file=sys.stderr, flush=True)
+    cold_s, hit_ms = renderer_cache_hit_ms(root, AudioSettings(storage_dir=root / "renderer"), text)
+    results["render_500_words_s"] = cold_s
+    results["renderer_cache_hit_ms"] = hit_ms
+    results.update(approve_timings(root, text))
+    print(json.dumps(results, indent=2))
+    if args.write:
+        row = (
+            f"| {date.today().isoformat()} | {results['normaliser_words_per_s']:,.0f} | "
+            f"{results['synthesis_rtf']:.3f} | {results['chain_rtf']:.3f} | "
+            f"{results['approve_500_words_s']:.1f} ({results['approved_audio_min']:.1f} min of speech) | "
+            f"{results['approve_cached_s'] * 1000:.0f} / {results['renderer_cache_hit_ms']:.1f} | "
+            f"{results['opus_kb_per_min']:.0f} / {results['mp3_kb_per_min']:.0f} | "
+            f"{results['lufs_min']:.1f} to {results['lufs_max']:.1f} |\n"
+        )
+        with args.write.open("a", encoding="utf-8") as out:
+            out.write(row)
+        print(f"appended to {args.write} ({platform.node()})", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
