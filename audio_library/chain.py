@@ -5,8 +5,8 @@ Four ffmpeg runs (two of them side by side) over temporary files (never the whol
 1. analyse: decode to mono 48 kHz; high-pass for horn speakers; a gentle speech compressor; find the
    leading and trailing silence (silencedetect) and measure the integrated loudness (EBU R128);
 2. render: trim the silence (short fades at the cuts, so no click), apply the gain that brings the
-   speech to the target loudness, limit peaks under the ceiling, put the commune's chimes around it
-   (they went through this chain when uploaded, so they are at the target already);
+   speech to the target loudness, limit peaks under the ceiling, and put the commune's chimes around it
+   (each brought to the target loudness the same way);
 3. encode Opus (primary) and MP3 (legacy nodes) side by side, both bit-exact so the same input gives the
    same sha256, and measure both files (integrated loudness, true peak). Lossy encoders overshoot peaks,
    so if a file is over the true-peak ceiling, or off the loudness target, step 2 runs again with the
@@ -17,6 +17,7 @@ Silence is trimmed before gain, and R128's gate ignores silence, so trimming nev
 
 from __future__ import annotations
 
+import math
 import re
 import tempfile
 import wave
@@ -156,8 +157,10 @@ def _speech_bounds(duration: float, starts: list[float], ends: list[float]) -> t
     return speech_start, speech_end
 
 
-def _render_graph(trim: tuple[float, float], gain_db: float, ceiling_db: float, chimes: list[str], gap_s: float) -> str:
-    """Trimmed, gained, limited speech between the chimes (inputs 1.. in `chimes` order)."""
+def _render_graph(
+    trim: tuple[float, float], gain_db: float, ceiling_db: float, chimes: dict[str, float], gap_s: float
+) -> str:
+    """Trimmed, gained, limited speech between the chimes (inputs 1.. in `chimes` order, each with its gain)."""
     start, end = trim
     length = end - start
     fmt = f"aformat=sample_fmts=s16:sample_rates={SAMPLE_RATE}:channel_layouts=mono"
@@ -168,8 +171,8 @@ def _render_graph(trim: tuple[float, float], gain_db: float, ceiling_db: float, 
         f"volume={gain_db:.3f}dB,{_LIMITER.format(limit=limit)},{fmt}[speech]"
     ]
     order = ["speech"]
-    for index, name in enumerate(chimes, start=1):
-        parts.append(f"[{index}:a]{fmt}[{name}]")
+    for index, (name, chime_gain_db) in enumerate(chimes.items(), start=1):
+        parts.append(f"[{index}:a]volume={chime_gain_db:.3f}dB,{_LIMITER.format(limit=limit)},{fmt}[{name}]")
         parts.append(f"aevalsrc=0:d={gap_s}:s={SAMPLE_RATE},{fmt}[{name}gap]")
         order = [name, f"{name}gap", *order] if name == "intro" else [*order, f"{name}gap", name]
     inputs = "".join(f"[{label}]" for label in order)
@@ -228,20 +231,24 @@ def produce_broadcast(
             min(analysis.speech_end_s + settings.tail_ms / 1000, analysis.duration_s),
         )
         inputs = ["-i", str(clean)]
-        chimes: list[str] = []
+        gain = settings.target_lufs - analysis.loudness_lufs + _OPUS_LOUDNESS_LOSS_LU
+        # Each chime gets its own gain to the target (it may be a raw jingle); corrections move all gains.
+        chime_gains: dict[str, float] = {}
         for name, chime in (("intro", intro), ("outro", outro)):
             if chime is not None:
                 path = work / name
                 path.write_bytes(chime)
                 minutes += _check_input(path, settings, None) / 60
-                chimes.append(name)
+                chime_lufs = measure_loudness(path, settings).integrated_lufs
+                if math.isinf(chime_lufs):
+                    raise SilentAudio(f"the {name} chime is silent")
+                chime_gains[name] = settings.target_lufs - chime_lufs + _OPUS_LOUDNESS_LOSS_LU
                 inputs += ["-i", str(path)]
-        gain = settings.target_lufs - analysis.loudness_lufs + _OPUS_LOUDNESS_LOSS_LU
         ceiling = settings.true_peak_dbtp - _CODEC_HEADROOM_DB
         final = work / "final.wav"
         attempts: list[tuple[tuple[float, float], Path, Path, Loudness]] = []
         for attempt in range(_CORRECTIONS + 1):
-            graph = _render_graph(trim, gain, ceiling, chimes, settings.chime_gap_ms / 1000)
+            graph = _render_graph(trim, gain, ceiling, chime_gains, settings.chime_gap_ms / 1000)
             _render(inputs, graph, final, settings, minutes)
             opus, mp3 = work / f"out{attempt}.opus", work / f"out{attempt}.mp3"
             # The two encoders are independent single-threaded processes: run them side by side.
@@ -257,6 +264,7 @@ def produce_broadcast(
                 break
             ceiling -= max(excess, 0) + 0.2 * (excess > 0)
             gain += miss
+            chime_gains = {name: value + miss for name, value in chime_gains.items()}
         _rank, opus, mp3, primary = min(attempts, key=lambda a: a[0])
         opus_info, mp3_info = probe_file(opus, settings), probe_file(mp3, settings)
         kept = trim[1] - trim[0]
