@@ -6,7 +6,7 @@ Measures, for one commune of N clusters:
 - proof-of-play ingest: time from airtime until all N reports are stored;
 - playlist pulls per second on the unchanged (304) path, from 50 concurrent clients.
 
-Usage: .venv/bin/python bench/fleet_airtime.py --nodes 200 [--write docs/benchmarks.md]
+Usage: .venv/bin/python -m bench.fleet_airtime --nodes 200 [--write docs/benchmarks.md]
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import os
 import platform
 import re
 import shutil
@@ -30,13 +29,14 @@ import httpx
 from sqlmodel import col, func, select
 
 from audio_library import AudioSettings
+from bench.controller_process import start_controller
 from controller.accounts import Role, UserCreate
 from controller.api.users import create_user_from
 from controller.db import make_engine, session_factory
 from controller.fleet_provisioning import ensure_fleet_identities
 from controller.migrate import upgrade
 from controller.settings import DatabaseSettings, Settings
-from devices.mosquitto import MosquittoProcess, free_port
+from devices.mosquitto import MosquittoProcess
 from devices.proof_of_play import PlayRecord
 from devices.registry import Device, add_commune, add_province
 from devices.settings import MqttSettings
@@ -97,35 +97,6 @@ def wrk_pulls_per_second(base_url: str, code: str, password: str, seconds: float
     return float(match.group(1))
 
 
-def controller_env(settings: Settings) -> dict[str, str]:
-    mqtt = settings.mqtt
-    return {
-        "LOAXA_ENV": "test",
-        "LOAXA_LOG_LEVEL": "WARNING",
-        "LOAXA_DATABASE__URL": settings.database.url,
-        "LOAXA_AUDIO__STORAGE_DIR": str(settings.audio.storage_dir),
-        "LOAXA_MQTT__PORT": str(mqtt.port),
-        "LOAXA_MQTT__PASSWORD": mqtt.password.get_secret_value(),
-        "LOAXA_MQTT__PASSWORD_FILE": str(mqtt.password_file),
-        "LOAXA_MQTT__ACL_FILE": str(mqtt.acl_file),
-        "LOAXA_MQTT__BROKER_PID_FILE": str(mqtt.broker_pid_file),
-        # Offline: espeak-ng speaks (this machine cannot reach the edge-tts service).
-        "LOAXA_TTS__ENGINE": "espeak",
-    }
-
-
-def wait_healthy(base_url: str, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base_url}/api/v1/health", timeout=1).json().get("mqtt"):
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("controller did not become healthy")
-
-
 def schedule_one(base_url: str, lead_s: float) -> str:
     """Write, approve and schedule one bulletin `lead_s` ahead, through the API."""
     with httpx.Client(base_url=base_url, timeout=120) as client:
@@ -165,13 +136,7 @@ def run(nodes: int) -> dict[str, float]:
     broker = MosquittoProcess(root / "broker", mqtt)
     broker.start()
     # The controller in its own process, as deployed: in this one it would fight the fleet for the GIL.
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "controller", "serve", "--port", str(port)],
-        env={**os.environ, **controller_env(settings)},
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    wait_healthy(base_url)
+    server, base_url = start_controller(settings)
     identities = ensure_fleet_identities(settings, root / "ids.json", nodes, [COMMUNE], prefix="B")
     fleet = Fleet(settings.node.model_copy(update={"controller_url": base_url}), identities, root / "fleet")
     results: dict[str, float] = {"nodes": nodes}

@@ -9,7 +9,7 @@ Measures:
 - cache-hit latency: approving a second bulletin with the same text (and the renderer's own lookup);
 - bytes per minute of speech for each codec, and the loudness measured on the files.
 
-Usage: .venv/bin/python bench/speech.py [--write docs/benchmarks.md]
+Usage: .venv/bin/python -m bench.speech [--write docs/benchmarks.md]
 """
 
 from __future__ import annotations
@@ -17,10 +17,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,12 +32,13 @@ import httpx
 from sqlmodel import Session
 
 from audio_library import AssetStore, AudioAsset, AudioSettings, produce_broadcast
+from bench.controller_process import start_controller
 from controller.accounts import Role, UserCreate
 from controller.api.users import create_user_from
 from controller.db import make_engine, session_factory
 from controller.migrate import upgrade
 from controller.settings import DatabaseSettings, Settings
-from devices.mosquitto import MosquittoProcess, free_port
+from devices.mosquitto import MosquittoProcess
 from devices.registry import add_commune, add_province
 from devices.settings import MqttSettings
 from tts.espeak import EspeakSynthesizer
@@ -135,22 +134,6 @@ def renderer_cache_hit_ms(root: Path, audio: AudioSettings, text: str) -> tuple[
     return cold_s, statistics.median(hits)
 
 
-def controller_env(settings: Settings) -> dict[str, str]:
-    mqtt = settings.mqtt
-    return {
-        "LOAXA_ENV": "test",
-        "LOAXA_LOG_LEVEL": "WARNING",
-        "LOAXA_DATABASE__URL": settings.database.url,
-        "LOAXA_AUDIO__STORAGE_DIR": str(settings.audio.storage_dir),
-        "LOAXA_MQTT__PORT": str(mqtt.port),
-        "LOAXA_MQTT__PASSWORD": mqtt.password.get_secret_value(),
-        "LOAXA_MQTT__PASSWORD_FILE": str(mqtt.password_file),
-        "LOAXA_MQTT__ACL_FILE": str(mqtt.acl_file),
-        "LOAXA_MQTT__BROKER_PID_FILE": str(mqtt.broker_pid_file),
-        "LOAXA_TTS__ENGINE": "espeak",
-    }
-
-
 def approve_timings(root: Path, text: str) -> dict[str, float]:
     """Approve a 500-word bulletin on the real controller, then a second one with the same text."""
     mqtt = MosquittoProcess.settings_for(root / "broker", MqttSettings(password="bench-mqtt"))
@@ -169,24 +152,10 @@ def approve_timings(root: Path, text: str) -> dict[str, float]:
         session.commit()
     broker = MosquittoProcess(root / "broker", mqtt)
     broker.start()
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "controller", "serve", "--port", str(port)],
-        env={**os.environ, **controller_env(settings)},
-    )
+    server, base_url = start_controller(settings)
     results: dict[str, float] = {}
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as client:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if client.get("/api/v1/health").json().get("mqtt"):
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("controller did not start")
-                time.sleep(0.1)
+        with httpx.Client(base_url=base_url, timeout=600) as client:
             tokens = {}
             for name in ("officer", "approver"):
                 token = client.post("/api/v1/auth/token", json={"username": name, "password": PASSWORD})

@@ -22,9 +22,9 @@ from edge_tts.exceptions import EdgeTTSException
 from pydub import AudioSegment
 from pydub.exceptions import CouldntDecodeError
 
-from tts.errors import EngineUnavailable, TextRejected
+from tts.errors import EngineUnavailable
 from tts.settings import TtsSettings
-from tts.synthesizer import Dialect, Language, Speech, VoiceKey
+from tts.synthesizer import Dialect, Language, Speech, VoiceKey, speakable
 
 # One PCM format for every chunk so that joining them is a plain concatenation: 24 kHz mono 16-bit is what the
 # service sends (audio-24khz-48kbitrate-mono-mp3), so its chunks are never resampled.
@@ -190,11 +190,7 @@ class EdgeSynthesizer:
         return VoiceKey(engine=self.name, voice=voice, rate=self._settings.edge_rate, options=options)
 
     async def synthesize(self, spoken_text: str, *, dialect: Dialect, language: Language = "vi") -> Speech:
-        text = spoken_text.strip()
-        if not text:
-            raise TextRejected("nothing to say")
-        if len(text) > self._settings.max_text_chars:
-            raise TextRejected(f"text of {len(text)} characters exceeds {self._settings.max_text_chars}")
+        text = speakable(spoken_text, self._settings.max_text_chars)
         key = self.voice_key(dialect=dialect, language=language)
         pieces = split_into_chunks(text, self._settings.edge_max_chunk_chars)
         # One chunk at a time: one connection is kinder to a slow link than several competing ones.

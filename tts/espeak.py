@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import shutil
 
-from tts.errors import EngineUnavailable, LanguageUnsupported, TextRejected
+from tts.errors import EngineUnavailable, LanguageUnsupported
 from tts.settings import TtsSettings
-from tts.synthesizer import Dialect, Language, Speech, VoiceKey
+from tts.synthesizer import Dialect, Language, Speech, VoiceKey, speakable
 
 
 class EspeakSynthesizer:
@@ -28,11 +28,7 @@ class EspeakSynthesizer:
         return VoiceKey(engine=self.name, voice=self.voice_for(dialect), rate=f"{self._settings.espeak_rate_wpm}wpm")
 
     async def synthesize(self, spoken_text: str, *, dialect: Dialect, language: Language = "vi") -> Speech:
-        text = spoken_text.strip()
-        if not text:
-            raise TextRejected("nothing to say")
-        if len(text) > self._settings.max_text_chars:
-            raise TextRejected(f"text of {len(text)} characters exceeds {self._settings.max_text_chars}")
+        text = speakable(spoken_text, self._settings.max_text_chars)
         key = self.voice_key(dialect=dialect, language=language)
         exe = shutil.which(self._settings.espeak_path)
         if exe is None:

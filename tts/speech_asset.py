@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from audio_library import AudioSettings, BroadcastAudio, chain_signature, produce_broadcast
+from audio_library import AudioAsset, AudioSettings, BroadcastAudio, chain_signature, produce_broadcast
 from tts.errors import EngineUnavailable, LanguageUnsupported, NoSpeechEngine, SynthesisFailed
 from tts.normalizer import normalize
 from tts.speech_cache import SpeechCache, SpeechKey
@@ -54,6 +54,20 @@ class RenderedSpeech:
     cached: bool
     # Engines that were skipped before the one that spoke, each with the reason.
     skipped: tuple[str, ...] = field(default=())
+
+
+def _rendered(asset: AudioAsset, spoken: str, *, cached: bool, skipped: list[str]) -> RenderedSpeech:
+    return RenderedSpeech(
+        asset_sha256=asset.sha256,
+        codec=asset.codec,
+        duration_ms=asset.duration_ms,
+        spoken_text=spoken,
+        engine=asset.engine,
+        voice=asset.voice,
+        loudness_lufs=asset.loudness_lufs,
+        cached=cached,
+        skipped=tuple(skipped),
+    )
 
 
 def spoken_form(request: SpeechRequest) -> str:
@@ -133,17 +147,7 @@ class SpeechRenderer:
             )
             hit = await asyncio.to_thread(self._cache.lookup, key)
             if hit is not None:
-                return RenderedSpeech(
-                    asset_sha256=hit.sha256,
-                    codec=hit.codec,
-                    duration_ms=hit.duration_ms,
-                    spoken_text=spoken,
-                    engine=hit.engine,
-                    voice=hit.voice,
-                    loudness_lufs=hit.loudness_lufs,
-                    cached=True,
-                    skipped=tuple(skipped),
-                )
+                return _rendered(hit, spoken, cached=True, skipped=skipped)
             try:
                 speech = await engine.synthesize(spoken, dialect=request.dialect, language=request.language)
             except (SynthesisFailed, LanguageUnsupported) as exc:
@@ -157,17 +161,7 @@ class SpeechRenderer:
             asset = await asyncio.to_thread(
                 self._cache.remember, key, audio, source="tts", engine=speech.engine, voice=speech.voice
             )
-            return RenderedSpeech(
-                asset_sha256=asset.sha256,
-                codec=asset.codec,
-                duration_ms=asset.duration_ms,
-                spoken_text=spoken,
-                engine=asset.engine,
-                voice=asset.voice,
-                loudness_lufs=asset.loudness_lufs,
-                cached=False,
-                skipped=tuple(skipped),
-            )
+            return _rendered(asset, spoken, cached=False, skipped=skipped)
         raise NoSpeechEngine("; ".join(skipped) or "no speech engine configured")
 
     def _chain(self, speech: Speech, request: SpeechRequest) -> BroadcastAudio:

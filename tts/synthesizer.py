@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
+from tts.errors import TextRejected
+
 Dialect = Literal["north", "south"]
 Language = Literal["vi", "km"]  # Vietnamese; Khmer for the Khmer-speaking communes of the Mekong provinces
 
@@ -59,3 +61,13 @@ class Synthesizer(Protocol):
         (this engine cannot do it now: try the next one). See tts/errors.py.
         """
         ...
+
+
+def speakable(spoken_text: str, max_chars: int) -> str:
+    """The text an engine will speak, stripped; TextRejected if it is empty or longer than `max_chars`."""
+    text = spoken_text.strip()
+    if not text:
+        raise TextRejected("nothing to say")
+    if len(text) > max_chars:
+        raise TextRejected(f"text of {len(text)} characters exceeds {max_chars}")
+    return text

@@ -1,0 +1,54 @@
+"""The controller as its own `loaxa serve` process, as deployed, for benchmarks that measure it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+
+from controller.settings import Settings
+from devices.mosquitto import free_port
+
+
+def controller_env(settings: Settings) -> dict[str, str]:
+    mqtt = settings.mqtt
+    return {
+        "LOAXA_ENV": "test",
+        "LOAXA_LOG_LEVEL": "WARNING",
+        "LOAXA_DATABASE__URL": settings.database.url,
+        "LOAXA_AUDIO__STORAGE_DIR": str(settings.audio.storage_dir),
+        "LOAXA_MQTT__PORT": str(mqtt.port),
+        "LOAXA_MQTT__PASSWORD": mqtt.password.get_secret_value(),
+        "LOAXA_MQTT__PASSWORD_FILE": str(mqtt.password_file),
+        "LOAXA_MQTT__ACL_FILE": str(mqtt.acl_file),
+        "LOAXA_MQTT__BROKER_PID_FILE": str(mqtt.broker_pid_file),
+        # Offline: espeak-ng speaks (this machine cannot reach the edge-tts service).
+        "LOAXA_TTS__ENGINE": "espeak",
+    }
+
+
+def wait_healthy(base_url: str, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base_url}/api/v1/health", timeout=1).json().get("mqtt"):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("controller did not become healthy")
+
+
+def start_controller(settings: Settings) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `loaxa serve` on a free port with `settings`; return the process and its base URL once healthy."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "controller", "serve", "--port", str(port)],
+        env={**os.environ, **controller_env(settings)},
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    wait_healthy(base_url)
+    return server, base_url
