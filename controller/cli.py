@@ -90,10 +90,37 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return run_demo(settings, duration_s=args.duration, port=args.port)
 
 
+def _database_lexicon(settings: Settings, province_code: str | None) -> dict[str, str]:
+    """The database's abbreviations for a province (or the nationwide ones); none if there is no database."""
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlmodel import select
+
+    import controller.models  # noqa: F401  (every table, so foreign keys resolve)
+    from controller.db import make_engine, session_factory
+    from devices.registry import Province
+    from tts.lexicon import lexicon_for
+
+    engine = make_engine(settings.database)
+    try:
+        with session_factory(engine)() as session:
+            province_id = None
+            if province_code:
+                province = session.exec(select(Province).where(Province.code == province_code)).first()
+                province_id = province.id if province else None
+            return lexicon_for(session, province_id)
+    except SQLAlchemyError as exc:
+        logging.getLogger(__name__).warning("database lexicon not read (%s); built-in list only", str(exc)[:200])
+        return {}
+    finally:
+        engine.dispose()
+
+
 def cmd_tts_normalize(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the spoken form, and nothing else on stdout (warnings go to stderr)."""
     from tts.normalizer import normalize
 
-    print(normalize(args.text, dialect=args.dialect or settings.tts.dialect))
+    lexicon = _database_lexicon(settings, args.province)
+    print(normalize(args.text, dialect=args.dialect or settings.tts.dialect, lexicon=lexicon))
     return 0
 
 
@@ -129,24 +156,26 @@ def cmd_tts_say(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_lexicon_add(args: argparse.Namespace, settings: Settings) -> int:
     from sqlmodel import select
 
+    import controller.models  # noqa: F401  (every table, so foreign keys resolve)
     from controller.db import make_engine, session_factory
     from devices.registry import Province
-    from tts.lexicon import LexiconEntry, check_entry
+    from tts.lexicon import add_entry
 
-    abbreviation, expansion = check_entry(args.abbreviation, args.expansion)
     engine = make_engine(settings.database)
-    with session_factory(engine)() as session:
-        province_id = None
-        if args.province:
-            province = session.exec(select(Province).where(Province.code == args.province)).first()
-            if province is None:
-                print(f"no province {args.province}", file=sys.stderr)
-                return 2
-            province_id = province.id
-        session.add(LexiconEntry(abbreviation=abbreviation, expansion=expansion, province_id=province_id))
-        session.commit()
-    engine.dispose()
-    print(f"{abbreviation} -> {expansion}")
+    try:
+        with session_factory(engine)() as session:
+            province_id = None
+            if args.province:
+                province = session.exec(select(Province).where(Province.code == args.province)).first()
+                if province is None:
+                    print(f"loaxa: không có tỉnh {args.province}", file=sys.stderr)
+                    return 2
+                province_id = province.id
+            entry = add_entry(session, args.abbreviation, args.expansion, province_id=province_id)
+            session.commit()
+            print(f"{entry.abbreviation} -> {entry.expansion}")
+    finally:
+        engine.dispose()
     return 0
 
 
@@ -261,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     norm = tts.add_parser("normalize", help="print the spoken form of TEXT")
     norm.add_argument("text")
     norm.add_argument("--dialect", choices=["north", "south"])
+    norm.add_argument("--province", help="also the province's own abbreviations from the database")
     norm.set_defaults(func=cmd_tts_normalize)
     say = tts.add_parser("say", help="write TEXT as a finished broadcast file")
     say.add_argument("text")

@@ -66,3 +66,9 @@ class InvalidLexiconEntry(TtsError):
     code = "invalid_lexicon_entry"
     http_status = 422
     message_vi = "Mục từ viết tắt không hợp lệ."
+
+
+class DuplicateLexiconEntry(TtsError):
+    code = "duplicate_lexicon_entry"
+    http_status = 409
+    message_vi = "Chữ viết tắt này đã có trong từ điển."

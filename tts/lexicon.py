@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from audio_library.timestamps import UtcDateTime, utc_now
-from tts.errors import InvalidLexiconEntry
+from tts.errors import DuplicateLexiconEntry, InvalidLexiconEntry
 
 # An abbreviation is one token: letters (any script case), digits, and the joiners seen in the wild
 # (TT&TT, GD-ĐT, TP.); it must hold at least one capital letter, otherwise it would rewrite ordinary words.
@@ -28,7 +28,17 @@ class LexiconEntryBase(SQLModel):
 
 class LexiconEntry(LexiconEntryBase, table=True):
     __tablename__ = "lexicon_entry"
-    __table_args__ = (UniqueConstraint("abbreviation", "province_id"),)
+    __table_args__ = (
+        UniqueConstraint("abbreviation", "province_id"),
+        # SQL never finds two NULL province ids equal, so nationwide entries need their own unique index.
+        Index(
+            "uq_lexicon_nationwide",
+            "abbreviation",
+            unique=True,
+            sqlite_where=text("province_id IS NULL"),
+            postgresql_where=text("province_id IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     province_id: int | None = Field(default=None, foreign_key="province.id", index=True)
@@ -71,3 +81,24 @@ def lexicon_for(session: Session, province_id: int | None) -> dict[str, str]:
     )
     entries = sorted(session.exec(query), key=lambda e: e.province_id is not None)
     return {entry.abbreviation: entry.expansion for entry in entries}
+
+
+def add_entry(
+    session: Session, abbreviation: str, expansion: str, *, province_id: int | None, created_by: int | None = None
+) -> LexiconEntry:
+    """Check and add an entry (the caller commits); DuplicateLexiconEntry if the scope already has it.
+
+    Checked here, not only by the unique constraint: NULL province ids never collide in SQL, so the
+    constraint alone would let a nationwide abbreviation be added twice.
+    """
+    abbreviation, expansion = check_entry(abbreviation, expansion)
+    scope = col(LexiconEntry.province_id).is_(None) if province_id is None else LexiconEntry.province_id == province_id
+    if session.exec(select(LexiconEntry).where(LexiconEntry.abbreviation == abbreviation, scope)).first() is not None:
+        raise DuplicateLexiconEntry(
+            f"{abbreviation} is already in the lexicon for this scope",
+            message_vi=f"Chữ viết tắt {abbreviation} đã có trong từ điển.",
+        )
+    entry = LexiconEntry(abbreviation=abbreviation, expansion=expansion, province_id=province_id, created_by=created_by)
+    session.add(entry)
+    session.flush()
+    return entry

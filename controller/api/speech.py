@@ -14,10 +14,11 @@ from sqlmodel import col, select
 from audio_library import AssetNotFound, AudioAsset
 from controller.accounts import Role
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
-from controller.errors import Conflict, NotFound
+from controller.errors import NotFound
 from controller.speech import speech_request
 from devices.registry import Province, get_commune
-from tts.lexicon import LexiconEntry, LexiconEntryPublic, check_entry
+from tts.errors import DuplicateLexiconEntry
+from tts.lexicon import LexiconEntry, LexiconEntryPublic, add_entry
 from tts.speech_asset import RenderedSpeech, spoken_form
 
 router = APIRouter(tags=["speech"])
@@ -121,23 +122,19 @@ def list_lexicon(session: SessionDep, user: CurrentUser) -> list[LexiconEntryPub
 @router.post("/lexicon", status_code=201)
 def add_lexicon_entry(data: LexiconEntryCreate, session: SessionDep, user: CurrentUser) -> LexiconEntryPublic:
     require_role(user, Role.ADMIN)
-    abbreviation, expansion = check_entry(data.abbreviation, data.expansion)
     province_id = None
     if data.province_code is not None:
         province = session.exec(select(Province).where(Province.code == data.province_code)).first()
         if province is None:
             raise NotFound(f"no province {data.province_code[:80]!r}")
         province_id = province.id
-    entry = LexiconEntry(abbreviation=abbreviation, expansion=expansion, province_id=province_id, created_by=user.id)
-    session.add(entry)
     try:
+        entry = add_entry(session, data.abbreviation, data.expansion, province_id=province_id, created_by=user.id)
         session.commit()
     except IntegrityError as exc:
+        # A concurrent twin got in first; the unique indexes refused this one.
         session.rollback()
-        raise Conflict(
-            f"{abbreviation} is already in the lexicon for this scope",
-            message_vi=f"Chữ viết tắt {abbreviation} đã có trong từ điển.",
-        ) from exc
+        raise DuplicateLexiconEntry(f"{data.abbreviation} is already in the lexicon for this scope") from exc
     return LexiconEntryPublic.model_validate(entry)
 
 

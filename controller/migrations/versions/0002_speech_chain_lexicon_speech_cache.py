@@ -56,6 +56,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("lexicon_entry", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_lexicon_entry_province_id"), ["province_id"], unique=False)
+        batch_op.create_index(
+            "uq_lexicon_nationwide",
+            ["abbreviation"],
+            unique=True,
+            sqlite_where=sa.text("province_id IS NULL"),
+            postgresql_where=sa.text("province_id IS NULL"),
+        )
 
     with op.batch_alter_table("audio_asset", schema=None) as batch_op:
         batch_op.add_column(sa.Column("loudness_lufs", sa.Float(), nullable=True))
@@ -95,6 +102,7 @@ def downgrade() -> None:
         batch_op.drop_column("loudness_lufs")
 
     with op.batch_alter_table("lexicon_entry", schema=None) as batch_op:
+        batch_op.drop_index("uq_lexicon_nationwide")
         batch_op.drop_index(batch_op.f("ix_lexicon_entry_province_id"))
 
     op.drop_table("lexicon_entry")
