@@ -92,6 +92,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def _database_lexicon(settings: Settings, province_code: str | None) -> dict[str, str]:
     """The database's abbreviations for a province (or the nationwide ones); none if there is no database."""
+    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
     from sqlmodel import select
 
@@ -100,6 +101,9 @@ def _database_lexicon(settings: Settings, province_code: str | None) -> dict[str
     from devices.registry import Province
     from tts.lexicon import lexicon_for
 
+    database = make_url(settings.database.url)
+    if database.get_backend_name() == "sqlite" and not Path(database.database or "").is_file():
+        return {}  # no database here: do not create one just to read it
     engine = make_engine(settings.database)
     try:
         with session_factory(engine)() as session:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from controller.settings import Settings
 from devices.mosquitto import MosquittoProcess, free_port
@@ -86,17 +87,41 @@ def test_tts_normalize_prints_only_the_spoken_text() -> None:
     assert "bốn triệu đồng" in done.stdout
 
 
-def test_tts_say_writes_a_broadcast_file(tmp_path: Path) -> None:
-    out = tmp_path / "tin.opus"
+@pytest.mark.parametrize(("suffix", "magic"), [(".opus", b"OggS"), (".mp3", b"\xff")])
+def test_tts_say_writes_a_file_at_the_target_loudness(tmp_path: Path, suffix: str, magic: bytes) -> None:
+    out = tmp_path / f"tin{suffix}"
+    text = "Kính thưa bà con, theo Nghị định 100/2019/NĐ-CP, người điều khiển xe máy phải đội mũ bảo hiểm."
     done = subprocess.run(
-        [*LOAXA, "tts", "say", "Kính thưa bà con", "-o", str(out)],
+        [*LOAXA, "tts", "say", "--engine", "espeak", "--dialect", "south", text, "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes()[:1] == magic[:1] and "engine espeak (vi-vn-x-south)" in done.stderr
+    # Measured independently of the chain, with ffmpeg's EBU R128 meter.
+    log = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(out), "-af", "ebur128=peak=true", "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
+    summary = log[log.rfind("Summary:") :]
+    integrated = float(re.search(r"I:\s+(-?[0-9.]+) LUFS", summary).group(1))  # type: ignore[union-attr]
+    peak = float(re.search(r"Peak:\s+(-?[0-9.]+) dBFS", summary).group(1))  # type: ignore[union-attr]
+    assert abs(integrated - (-16.0)) <= 1.0 and peak <= -1.0, summary
+
+
+def test_tts_say_without_any_usable_engine_is_a_clear_error(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*LOAXA, "tts", "say", "--engine", "espeak", "--language", "km", "សួស្តី", "-o", str(tmp_path / "x.opus")],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
-    assert done.returncode == 0, done.stderr
-    assert out.read_bytes()[:4] == b"OggS"
+    assert done.returncode == 2 and "no_speech_engine" in done.stderr and not (tmp_path / "x.opus").exists()
 
 
 def test_serve_runs_the_api(database_url: str, tmp_path: Path) -> None:
