@@ -64,6 +64,15 @@ class UserPublic(UserBase):
 _hasher = PasswordHasher()
 
 
+def use_password_policy(time_cost: int, memory_kib: int) -> None:
+    """Set the argon2 cost of new password hashes (from `web` settings, once at start-up).
+
+    Existing hashes keep verifying: each carries its own parameters.
+    """
+    global _hasher
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

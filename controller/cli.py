@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from audio_library.errors import LoaxaError
+from controller.accounts import use_password_policy
 from controller.settings import Settings
 
 
@@ -350,6 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"loaxa: invalid settings:\n{exc}", file=sys.stderr)
         return 2
     _logging(settings)
+    use_password_policy(settings.web.password_time_cost, settings.web.password_memory_kib)
     try:
         result: int = args.func(args, settings)
         return result

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, inspect
 from sqlmodel import Session
 
 from audio_library import AssetStore
+from controller.accounts import use_password_policy
 from controller.db import make_engine, session_factory, wait_for_database
 from controller.errors import DatabaseNotMigrated
 from controller.settings import Settings
@@ -68,6 +69,7 @@ def build_services(
     settings: Settings, *, connect_mqtt: bool = True, edge_transport: EdgeTransport | None = None
 ) -> Services:
     """Everything the routes share. `edge_transport` replaces the edge-tts cloud (tests use a stand-in)."""
+    use_password_policy(settings.web.password_time_cost, settings.web.password_memory_kib)
     engine = make_engine(settings.database)
     wait_for_database(engine, settings.database.wait_timeout_s)
     require_schema(engine)

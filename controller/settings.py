@@ -40,6 +40,10 @@ class WebSettings(BaseModel):
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     # How long an API login token lasts: one working day of an officer.
     token_ttl_s: int = Field(default=8 * 3600, gt=0)
+    # argon2id cost of user passwords: argon2-cffi's defaults (3 passes over 64 MiB, ~0.1-0.6 s per login
+    # on a small server), which OWASP considers strong. Tests lower them; they hash hundreds of passwords.
+    password_time_cost: int = Field(default=3, ge=1, le=20)
+    password_memory_kib: int = Field(default=64 * 1024, ge=8 * 1024, le=1024 * 1024)
 
 
 class Settings(BaseSettings):

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from audio_library import AudioSettings
-from controller.accounts import Role
-from controller.settings import DatabaseSettings, Settings
+from controller.accounts import Role, use_password_policy
+from controller.settings import DatabaseSettings, Settings, WebSettings
 from devices.mosquitto import MosquittoProcess
 from devices.settings import MqttSettings
 from firmware_sim import NodeSettings
@@ -38,6 +38,16 @@ def broker(tmp_path: Path, mqtt_settings: MqttSettings) -> Iterator[MosquittoPro
         yield process
 
 
+# argon2 at its cheapest (1 pass over 8 MiB): tests hash and check hundreds of passwords, and the
+# production cost (0.1-0.6 s each) made fixture set-up the slowest part of the suite.
+CHEAP_PASSWORDS = (1, 8 * 1024)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_passwords() -> None:
+    use_password_policy(*CHEAP_PASSWORDS)
+
+
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str, mqtt_settings: MqttSettings) -> Settings:
     return Settings(
@@ -45,6 +55,7 @@ def settings(tmp_path: Path, database_url: str, mqtt_settings: MqttSettings) -> 
         database=DatabaseSettings(url=database_url, wait_timeout_s=5),
         mqtt=mqtt_settings,
         audio=AudioSettings(storage_dir=tmp_path / "audio"),
+        web=WebSettings(password_time_cost=CHEAP_PASSWORDS[0], password_memory_kib=CHEAP_PASSWORDS[1]),
         # Offline: the edge-tts cloud is not reachable from tests (its stand-in is injected where needed).
         tts=TtsSettings(engine="espeak"),
         node=NodeSettings(

@@ -44,6 +44,8 @@ def base_env(database_url: str, mqtt: MqttSettings, tmp_path: Path) -> dict[str,
         "LOAXA_MQTT__ACL_FILE": str(mqtt.acl_file),
         "LOAXA_MQTT__BROKER_PID_FILE": str(mqtt.broker_pid_file),
         "LOAXA_AUDIO__STORAGE_DIR": str(tmp_path / "audio"),
+        "LOAXA_WEB__PASSWORD_TIME_COST": "1",
+        "LOAXA_WEB__PASSWORD_MEMORY_KIB": "8192",
     }
 
 
