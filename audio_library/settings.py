@@ -17,6 +17,9 @@ class AudioSettings(BaseModel):
     compress_speech: bool = Field(default=True, description="Gentle compression before loudness normalisation.")
     # Horn speakers reproduce little below ~200 Hz; what lies below only heats the amplifier and muddies speech.
     highpass_hz: int = Field(default=150, ge=0, le=1000, description="0 turns the high-pass filter off.")
+    # Horns roll off above ~7 kHz, and content the Opus encoder would cut anyway makes its decoded peaks
+    # overshoot the true-peak ceiling; removing it first keeps the ceiling.
+    lowpass_hz: int = Field(default=7000, ge=0, le=20000, description="0 turns the low-pass filter off.")
     # Room tone of a phone recording sits around -60 dBFS; speech pauses rarely fall under -45 dBFS.
     silence_threshold_db: float = Field(default=-50.0, ge=-90, le=-20)
     # Shorter stretches are pauses between words, not silence to trim.
