@@ -40,6 +40,12 @@ class WebSettings(BaseModel):
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     # How long an API login token lasts: one working day of an officer.
     token_ttl_s: int = Field(default=8 * 3600, gt=0)
+    # The web console: how long a login lasts, how many wrong passwords (per username and address) are
+    # allowed within the window before login is refused with 429, and how often live pages refresh.
+    session_ttl_s: int = Field(default=8 * 3600, gt=0)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_s: float = Field(default=300.0, gt=0)
+    live_refresh_s: float = Field(default=5.0, gt=0)
 
 
 class Settings(BaseSettings):
