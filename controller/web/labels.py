@@ -36,3 +36,20 @@ AUDIO_SOURCES = {"speech": "Giọng đọc tự động", "recording": "Bản gh
 def label(table: dict[str, str], code: object) -> str:
     """The Vietnamese label, or the code itself for a value this release does not know."""
     return table.get(str(code), str(code))
+
+
+AUDIT_ACTIONS = {
+    "bulletin.create": "Soạn bản tin",
+    "bulletin.submit": "Gửi duyệt",
+    "bulletin.approve": "Duyệt bản tin",
+    "bulletin.reject": "Từ chối bản tin",
+    "bulletin.recording": "Tải lên bản ghi âm",
+    "bulletin.recording_removed": "Bỏ bản ghi âm",
+    "broadcast.create": "Lên lịch phát",
+    "chime.set": "Đặt nhạc hiệu",
+    "chime.remove": "Bỏ nhạc hiệu",
+    "lexicon.add": "Thêm chữ viết tắt",
+    "lexicon.delete": "Xoá chữ viết tắt",
+    "device.add": "Thêm cụm loa",
+    "user.create": "Tạo người dùng",
+}

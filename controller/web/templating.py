@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,7 +38,13 @@ def _duration(duration_ms: int | None) -> str:
     return f"{seconds // 60} phút {seconds % 60} giây" if seconds >= 60 else f"{seconds} giây"
 
 
+@pass_context
+def _end_time(context: Context, start: datetime, duration_ms: int) -> str:
+    return str(_local_time(context, start + timedelta(milliseconds=duration_ms), "%H:%M:%S"))
+
+
 templates.env.filters["local_time"] = _local_time
+templates.env.filters["end_time"] = _end_time
 templates.env.filters["duration"] = _duration
 templates.env.globals["labels"] = labels
 templates.env.globals["label"] = labels.label
