@@ -7,11 +7,11 @@ log in the same transaction, and commits. The API routes and the console pages a
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import anyio.from_thread
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from audio_library import AudioAsset, BroadcastAudio, produce_broadcast, save_broadcast
 from audio_library.timestamps import utc_now
@@ -30,6 +30,7 @@ from schedules import (
     Bulletin,
     BulletinCreate,
     BulletinNotFound,
+    BulletinUpdate,
     InvalidValidityWindow,
     approve,
     attach_recording,
@@ -39,6 +40,7 @@ from schedules import (
     notice_for,
     publish_playlist,
     reject,
+    revise,
     schedule_broadcast,
     submit,
 )
@@ -104,6 +106,61 @@ def create_bulletin(session: Session, services: Services, user: User, data: Bull
     return bulletin
 
 
+def update_bulletin(
+    session: Session, services: Services, user: User, bulletin_id: int, data: BulletinUpdate
+) -> tuple[Bulletin, bool]:
+    """Change a bulletin; an approved one goes back for approval and leaves the playlist until then.
+
+    Returns the bulletin and whether it lost its approval.
+    """
+    require_role(user, Role.OFFICER, Role.ADMIN)
+    bulletin = load_bulletin(session, user, bulletin_id)
+    changes: dict[str, object] = data.model_dump(exclude_unset=True)
+    zone = services.settings.scheduler.timezone
+    for name in ("valid_from", "valid_until"):
+        moment = changes.get(name)
+        if isinstance(moment, datetime):
+            changes[name] = in_zone(moment, zone)
+    valid_from = changes.get("valid_from", bulletin.valid_from)
+    valid_until = changes.get("valid_until", bulletin.valid_until)
+    if isinstance(valid_from, datetime) and isinstance(valid_until, datetime) and valid_until <= valid_from:
+        raise InvalidValidityWindow(f"valid_until {valid_until} is not after valid_from {valid_from}")
+    lost_approval = revise(bulletin, changes)
+    audit.record(
+        session,
+        user,
+        "bulletin.edit",
+        _target(bulletin),
+        ("sent back for approval; " if lost_approval else "") + ", ".join(sorted(changes)),
+    )
+    if lost_approval:
+        _republish(session, services, bulletin)
+    else:
+        session.commit()
+    return bulletin, lost_approval
+
+
+def _republish(session: Session, services: Services, bulletin: Bulletin) -> None:
+    """Commit, with the bulletin's commune's playlist recompiled; tell its nodes if it changed."""
+    commune = session.get(Commune, bulletin.commune_id)
+    assert commune is not None
+    sched = services.settings.scheduler
+    stored, changed = publish_playlist(
+        session,
+        commune,
+        now=utc_now(),
+        horizon=timedelta(hours=sched.playlist_horizon_h),
+        lookback=timedelta(minutes=sched.max_item_duration_min),
+    )
+    try:
+        session.commit()
+    except IntegrityError as exc:  # another request published this commune's first playlist meanwhile
+        session.rollback()
+        raise Conflict("concurrent playlist change", message_vi="Lịch phát vừa thay đổi, vui lòng thử lại.") from exc
+    if changed:
+        services.notify(notice_for(commune, stored))
+
+
 def submit_bulletin(session: Session, user: User, bulletin_id: int) -> Bulletin:
     require_role(user, Role.OFFICER, Role.ADMIN)
     bulletin = load_bulletin(session, user, bulletin_id)
@@ -131,7 +188,14 @@ def approve_bulletin(session: Session, services: Services, user: User, bulletin_
         audio_sha256 = rendered.asset_sha256
     approve(bulletin, user.id, audio_sha256)
     audit.record(session, user, "bulletin.approve", _target(bulletin), f"audio {audio_sha256}")
-    session.commit()
+    scheduled = session.exec(
+        select(Broadcast.id).where(Broadcast.bulletin_id == bulletin.id, col(Broadcast.cancelled_at).is_(None))
+    ).first()
+    if scheduled is not None:
+        # Approved again after an edit: its broadcasts return to the playlist now, not at the next republish.
+        _republish(session, services, bulletin)
+    else:
+        session.commit()
     return bulletin
 
 

@@ -24,10 +24,11 @@ from controller.bulletin_workflow import (
     process_recording,
     reject_bulletin,
     submit_bulletin,
+    update_bulletin,
 )
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_role
 from controller.uploads import read_upload
-from schedules import Bulletin, BulletinCreate, BulletinPublic, detach_recording
+from schedules import Bulletin, BulletinCreate, BulletinPublic, BulletinUpdate, detach_recording
 
 router = APIRouter(prefix="/bulletins", tags=["bulletins"])
 
@@ -55,6 +56,15 @@ def list_bulletins(session: SessionDep, user: CurrentUser, status: str | None = 
 @router.get("/{bulletin_id}")
 def get_bulletin(bulletin_id: int, session: SessionDep, user: CurrentUser) -> BulletinPublic:
     return BulletinPublic.model_validate(load_bulletin(session, user, bulletin_id))
+
+
+@router.patch("/{bulletin_id}")
+def update_route(
+    bulletin_id: int, data: BulletinUpdate, session: SessionDep, user: CurrentUser, services: ServicesDep
+) -> BulletinPublic:
+    """Change a bulletin. An approved one goes back for approval (pending) and stops airing until then."""
+    bulletin, _ = update_bulletin(session, services, user, bulletin_id, data)
+    return BulletinPublic.model_validate(bulletin)
 
 
 @router.post("/{bulletin_id}/submit")

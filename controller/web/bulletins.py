@@ -20,16 +20,17 @@ from controller.bulletin_workflow import (
     preview_bulletin,
     process_recording,
     submit_bulletin,
+    update_bulletin,
 )
 from controller.deps import ServicesDep, SessionDep, require_role
 from controller.services import Services
 from controller.web.audio import audio_url
-from controller.web.forms import lines, messages_vi, optional_datetime
+from controller.web.forms import lines, messages_vi, optional_datetime, to_local_input
 from controller.web.notices import notices
 from controller.web.session import PageUser
 from controller.web.templating import render
 from devices.registry import Commune
-from schedules import Bulletin, BulletinCreate
+from schedules import Bulletin, BulletinCreate, BulletinStatus, BulletinUpdate
 
 router = APIRouter()
 
@@ -130,6 +131,94 @@ def new_bulletin(
         return render(request, "bulletin_new.html", context, user=user, status_code=422)
     bulletin = create_bulletin(session, services, user, data)
     return RedirectResponse(f"/ban-tin/{bulletin.id}?tb=da-tao", status_code=303)
+
+
+def _edit_context(bulletin: Bulletin, form: dict[str, Any], errors: list[str]) -> dict[str, Any]:
+    warning = None
+    if bulletin.status == BulletinStatus.APPROVED:
+        warning = (
+            "Bản tin này đã được duyệt. Sau khi sửa, bản tin phải được duyệt lại và tạm ngừng phát cho đến lúc đó."
+        )
+    return {
+        "form": form,
+        "communes": [],
+        "errors": errors,
+        "heading": "Sửa bản tin",
+        "form_action": f"/ban-tin/{bulletin.id}/sua",
+        "submit_label": "Lưu thay đổi",
+        "warning": warning,
+    }
+
+
+@router.get("/ban-tin/{bulletin_id}/sua")
+def edit_bulletin_page(
+    bulletin_id: int, request: Request, session: SessionDep, services: ServicesDep, user: PageUser
+) -> HTMLResponse:
+    require_role(user, Role.OFFICER, Role.ADMIN)
+    bulletin = load_bulletin(session, user, bulletin_id)
+    zone = services.settings.scheduler.timezone
+    form = {
+        "title": bulletin.title,
+        "body": bulletin.body,
+        "topic": bulletin.topic,
+        "legal_refs": "\n".join(bulletin.legal_refs),
+        "priority": bulletin.priority,
+        "dialect": bulletin.dialect,
+        "language": bulletin.language,
+        "valid_from": to_local_input(bulletin.valid_from, zone),
+        "valid_until": to_local_input(bulletin.valid_until, zone),
+    }
+    return render(request, "bulletin_new.html", _edit_context(bulletin, form, []), user=user)
+
+
+@router.post("/ban-tin/{bulletin_id}/sua")
+def edit_bulletin(
+    bulletin_id: int,
+    request: Request,
+    session: SessionDep,
+    services: ServicesDep,
+    user: PageUser,
+    title: Annotated[str, Form()] = "",
+    body: Annotated[str, Form()] = "",
+    topic: Annotated[str, Form()] = "",
+    legal_refs: Annotated[str, Form()] = "",
+    priority: Annotated[str, Form()] = "normal",
+    dialect: Annotated[str, Form()] = "north",
+    language: Annotated[str, Form()] = "vi",
+    valid_from: Annotated[str, Form()] = "",
+    valid_until: Annotated[str, Form()] = "",
+) -> Response:
+    require_role(user, Role.OFFICER, Role.ADMIN)
+    bulletin = load_bulletin(session, user, bulletin_id)
+    form = {
+        "title": title,
+        "body": body,
+        "topic": topic,
+        "legal_refs": legal_refs,
+        "priority": priority,
+        "dialect": dialect,
+        "language": language,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+    }
+    try:
+        data = BulletinUpdate.model_validate(
+            {
+                **form,
+                "title": title.strip(),
+                "body": body.strip(),
+                "topic": topic.strip(),
+                "legal_refs": lines(legal_refs),
+                "valid_from": optional_datetime(valid_from),
+                "valid_until": optional_datetime(valid_until),
+            }
+        )
+    except ValidationError as exc:
+        return render(
+            request, "bulletin_new.html", _edit_context(bulletin, form, messages_vi(exc)), user=user, status_code=422
+        )
+    _, lost_approval = update_bulletin(session, services, user, bulletin_id, data)
+    return RedirectResponse(f"/ban-tin/{bulletin_id}?tb={'duyet-lai' if lost_approval else 'da-sua'}", status_code=303)
 
 
 def _audio_links(session: Session, services: Services, user: User, sha256: str | None) -> dict[str, str] | None:

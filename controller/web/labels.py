@@ -41,6 +41,7 @@ def label(table: dict[str, str], code: object) -> str:
 AUDIT_ACTIONS = {
     "bulletin.create": "Soạn bản tin",
     "bulletin.submit": "Gửi duyệt",
+    "bulletin.edit": "Sửa bản tin",
     "bulletin.approve": "Duyệt bản tin",
     "bulletin.reject": "Từ chối bản tin",
     "bulletin.recording": "Tải lên bản ghi âm",

@@ -8,6 +8,8 @@ from fastapi import Request
 NOTICES = {
     "da-tao": "Đã lưu bản nháp. Hãy nghe thử rồi gửi duyệt.",
     "da-gui": "Đã gửi bản tin đi duyệt.",
+    "da-sua": "Đã lưu thay đổi.",
+    "duyet-lai": "Đã lưu thay đổi. Bản tin đã được gửi duyệt lại và tạm ngừng phát cho đến khi được duyệt.",
     "da-tai-len": "Đã tải lên bản ghi âm; bản tin sẽ phát bản ghi này.",
     "da-duyet": "Đã duyệt bản tin. Âm thanh đã sẵn sàng để lên lịch phát.",
     "da-tu-choi": "Đã từ chối bản tin và gửi lý do cho người soạn.",

@@ -22,7 +22,7 @@ from controller.audit import AuditEntry
 from controller.db import make_engine, session_factory
 from controller.settings import Settings
 from tests.console import ConsoleClient
-from tests.harness import Api, ControllerServer, add_user_directly, setup_commune
+from tests.harness import Api, ControllerServer, add_user_directly, login, setup_commune
 
 HTMX = {"HX-Request": "true"}
 
@@ -195,3 +195,44 @@ def test_officer_of_a_cannot_see_or_change_b(people: dict[str, ConsoleClient], a
     for path in ("/giam-sat", "/giam-sat/truc-tiep"):
         dashboard = officer_a.get(path)
         assert dashboard.status_code == 200 and "Xã XA-A" in dashboard.text and "Xã XA-B" not in dashboard.text
+
+
+def test_an_edit_after_approval_sends_it_back_and_off_the_air(
+    people: dict[str, ConsoleClient], settings: Settings, controller: ControllerServer
+) -> None:
+    officer, approver = people["officer.a"], people["approver.a"]
+    bulletin_id = write_bulletin(officer)
+    officer.post(f"/ban-tin/{bulletin_id}/gui-duyet")
+    approver.get(f"/ban-tin/{bulletin_id}")
+    approver.post(f"/ban-tin/{bulletin_id}/duyet")
+    starts = datetime.now(ZoneInfo(settings.scheduler.timezone)) + timedelta(minutes=30)
+    officer.get(f"/ban-tin/{bulletin_id}")
+    officer.post(f"/ban-tin/{bulletin_id}/lich-phat", {"starts_at": starts.strftime("%Y-%m-%dT%H:%M:%S")})
+    assert "Thông báo tiêm chủng" in officer.get("/xa/XA-A/lich-phat").text
+
+    form = officer.get(f"/ban-tin/{bulletin_id}/sua")
+    assert "phải được duyệt lại" in form.text and "Nghị định 13/2024/NĐ-CP" in form.text
+    edited = officer.post(
+        f"/ban-tin/{bulletin_id}/sua",
+        {"title": "Thông báo tiêm chủng (sửa)", "body": "Đổi sang ngày 6/6/2026.", "priority": "normal"},
+    )
+    assert edited.headers["location"] == f"/ban-tin/{bulletin_id}?tb=duyet-lai"
+    page = officer.get(f"/ban-tin/{bulletin_id}")
+    assert "Chờ duyệt" in page.text and "Thông báo tiêm chủng (sửa)" in page.text
+    assert "Chưa có mục nào trong lịch phát." in officer.get("/xa/XA-A/lich-phat").text, "off the air until approved"
+    assert f"/ban-tin/{bulletin_id}" in approver.get("/duyet").text
+    approver.get(f"/ban-tin/{bulletin_id}")
+    assert approver.post(f"/ban-tin/{bulletin_id}/duyet").status_code == 303
+    assert "Thông báo tiêm chủng (sửa)" in officer.get("/xa/XA-A/lich-phat").text, "back on once approved again"
+    assert ("officer.a", "bulletin.edit") in audit_actions(settings)
+
+    # The API does the same: PATCH an approved bulletin and it is pending again.
+    api = login(controller.base_url, "officer.a", "officer.a-password")
+    try:
+        response = api.client.patch(f"/api/v1/bulletins/{bulletin_id}", json={"topic": "tiêm chủng"})
+        assert response.status_code == 200 and response.json()["status"] == "pending"
+        assert response.json()["audio_sha256"] is None and response.json()["title"] == "Thông báo tiêm chủng (sửa)"
+        refused = api.client.patch(f"/api/v1/bulletins/{bulletin_id}", json={"title": ""})
+        assert refused.status_code == 422
+    finally:
+        api.client.close()

@@ -26,6 +26,7 @@ def test_login_page_is_vietnamese_and_offline(console: ConsoleClient) -> None:
     page = console.get("/dang-nhap")
     assert page.status_code == 200 and '<html lang="vi"' in page.text
     assert "Đăng nhập" in page.text and "Mật khẩu" in page.text and 'name="viewport"' in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"] and page.headers["x-frame-options"] == "DENY"
     # Every script and stylesheet is served by the controller itself: no CDN.
     assert "http" not in "".join(line for line in page.text.splitlines() if "<script" in line or "<link" in line)
     assert console.client.get("/tinh/htmx.min.js").status_code == 200

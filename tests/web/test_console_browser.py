@@ -49,10 +49,14 @@ def world(settings: Settings, controller: ControllerServer, admin: Api, tmp_path
         fleet.stop()
 
 
-def _page(browser: Any, base_url: str, **options: Any) -> Any:
-    context = browser.new_context(base_url=base_url, viewport=PHONE, locale="vi-VN", **options)
+def _page(browser: Any, base_url: str, errors: list[str] | None = None) -> Any:
+    """A phone-sized page; console errors (a script that failed, a blocked resource) go to `errors`."""
+    context = browser.new_context(base_url=base_url, viewport=PHONE, locale="vi-VN")
     context.set_default_timeout(20_000)
-    return context.new_page()
+    page = context.new_page()
+    if errors is not None:
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    return page
 
 
 def _login(page: Any, username: str) -> None:
@@ -74,7 +78,8 @@ def test_officer_to_approver_to_speakers(browser: Any, world: dict[str, Any], ar
     from playwright.sync_api import expect
 
     base_url = world["base_url"]
-    officer = _page(browser, base_url)
+    errors: list[str] = []
+    officer = _page(browser, base_url, errors)
     officer.goto("/dang-nhap")
     _fits_phone(officer, artifacts, "00-dang-nhap")
     _login(officer, "canbo.a")
@@ -119,7 +124,7 @@ def test_officer_to_approver_to_speakers(browser: Any, world: dict[str, Any], ar
     expect(officer.locator("#lich-phat")).to_contain_text(starts.strftime("%H:%M:%S %d/%m/%Y"))
     _fits_phone(officer, artifacts, "06-lich-phat")
 
-    monitor = _page(browser, base_url)
+    monitor = _page(browser, base_url, errors)
     _login(monitor, "giamsat")
     expect(monitor.locator("#so-cum")).to_have_text("3")
     expect(monitor.locator("#so-hoat-dong")).to_have_text("2")
@@ -137,6 +142,7 @@ def test_officer_to_approver_to_speakers(browser: Any, world: dict[str, Any], ar
     _fits_phone(large, artifacts, "08-giam-sat-chu-lon")
     for page in (officer, approver, monitor, large):
         page.context.close()
+    assert errors == [], "no script error and nothing the content security policy blocked"
 
 
 def test_officer_of_a_cannot_see_b_on_pages_or_api(
