@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
+from sqlmodel import col, select
 
 from controller.bulletin_workflow import load_bulletin, schedule_once
 from controller.deps import ServicesDep, SessionDep, require_commune
@@ -18,7 +19,7 @@ from controller.web.notices import notices
 from controller.web.session import PageUser
 from controller.web.templating import render
 from devices.protocol import Playlist
-from devices.registry import Commune, get_commune
+from devices.registry import Commune, Device, get_commune
 from schedules import BroadcastCreate, current_playlist
 
 router = APIRouter()
@@ -57,7 +58,13 @@ def commune_playlist_page(commune_code: str, request: Request, session: SessionD
         playlist = Playlist.model_validate(json.loads(stored.content))
         version, generated_at = playlist.version, playlist.generated_at
         items = [item.model_dump() for item in playlist.items]
+    devices = session.exec(
+        select(Device)
+        .where(Device.commune_id == commune.id, col(Device.revoked_at).is_(None))
+        .order_by(col(Device.code))
+    ).all()
     context = {
+        "devices": devices,
         "commune": commune,
         "items": items,
         "version": version,

@@ -182,7 +182,9 @@ def test_recording_upload_and_rejection(people: dict[str, ConsoleClient], settin
 def test_officer_of_a_cannot_see_or_change_b(people: dict[str, ConsoleClient], admin: Api) -> None:
     officer_a, officer_b = people["officer.a"], people["officer.b"]
     b_id = write_bulletin(officer_b, "Tin của xã B", commune="XA-B")
-    for path in (f"/ban-tin/{b_id}", "/xa/XA-B/lich-phat"):
+    assert "/cum-loa/A1" in officer_a.get("/xa/XA-A/lich-phat").text
+    assert officer_a.get("/cum-loa/A1").status_code == 200
+    for path in (f"/ban-tin/{b_id}", "/xa/XA-B/lich-phat", "/cum-loa/B1"):
         page = officer_a.get(path)
         assert page.status_code == 403 and "Bạn không phụ trách địa bàn này." in page.text
     assert officer_a.post(f"/ban-tin/{b_id}/gui-duyet").status_code == 403

@@ -134,6 +134,9 @@ def test_officer_to_approver_to_speakers(browser: Any, world: dict[str, Any], ar
     expect(plays).to_have_count(2, timeout=45_000)
     assert monitor.evaluate("window.loaxaNoReload === true"), "the dashboard updated without a reload"
     _fits_phone(monitor, artifacts, "07-giam-sat")
+    monitor.locator("#phat-gan-day").get_by_role("link").first.click()
+    expect(monitor.locator("#nhat-ky-phat")).to_contain_text("Đã phát")
+    _fits_phone(monitor, artifacts, "07b-cum-loa")
 
     large = _page(browser, base_url)
     _login(large, "giamsat")
