@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from controller.settings import Settings
+from tests.harness import fresh_database
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
@@ -47,6 +48,13 @@ def browser(chromium_path: str) -> Iterator[Any]:
         instance = playwright.chromium.launch(executable_path=chromium_path, args=["--no-sandbox"])
         yield instance
         instance.close()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """Pages, not databases, are under test here: SQLite only (tests/controller runs the pages on both)."""
+    with fresh_database("sqlite", tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
