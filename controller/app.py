@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from audio_library.timestamps import utc_now
 from controller.api import UPLOAD_PATHS, api_router
@@ -17,6 +18,7 @@ from controller.body_limit import BodyLimit
 from controller.errors import install_error_handlers
 from controller.services import Services, build_services
 from controller.settings import Settings
+from controller.web import STATIC_DIR, WEB_UPLOAD_PATHS, LoginThrottle, page_error, web_router
 from schedules import republish_all
 
 log = logging.getLogger(__name__)
@@ -69,8 +71,11 @@ def create_app(settings: Settings, *, services_factory: Callable[[Settings], Ser
         BodyLimit,
         max_bytes=settings.web.max_body_bytes,
         upload_max_bytes=settings.audio.upload_max_bytes,
-        upload_paths=UPLOAD_PATHS,
+        upload_paths=f"{UPLOAD_PATHS}|{WEB_UPLOAD_PATHS}",
     )
-    install_error_handlers(app)
+    install_error_handlers(app, page_errors=page_error)
+    app.state.login_throttle = LoginThrottle(settings.web.login_max_failures, settings.web.login_window_s)
     app.include_router(api_router)
+    app.include_router(web_router)
+    app.mount("/tinh", StaticFiles(directory=STATIC_DIR), name="static")
     return app

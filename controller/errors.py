@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from audio_library.errors import LoaxaError
 
@@ -58,11 +59,29 @@ class Conflict(ControllerError):
     message_vi = "Dữ liệu đã tồn tại."
 
 
-def install_error_handlers(app: FastAPI) -> None:
+class InvalidInput(ControllerError):
+    code = "invalid_request"
+    http_status = 422
+    message_vi = "Dữ liệu gửi lên không hợp lệ."
+
+
+PageErrors = Callable[[Request, LoaxaError], Response]
+
+
+def _is_page(request: Request) -> bool:
+    """Console pages, as opposed to the JSON API (and the node endpoints under it)."""
+    return not request.url.path.startswith("/api/")
+
+
+def install_error_handlers(app: FastAPI, page_errors: PageErrors | None = None) -> None:
+    """JSON for the API; console pages (when `page_errors` is given) get what it renders."""
+
     @app.exception_handler(LoaxaError)
-    async def _loaxa_error(request: Request, exc: LoaxaError) -> JSONResponse:
+    async def _loaxa_error(request: Request, exc: LoaxaError) -> Response:
         if exc.http_status >= 500:
             log.error("%s %s failed: %s: %s", request.method, request.url.path, exc.code, exc.detail)
+        if page_errors is not None and _is_page(request):
+            return page_errors(request, exc)
         headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
         return JSONResponse(
             status_code=exc.http_status,
@@ -71,7 +90,9 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if page_errors is not None and _is_page(request):
+            return page_errors(request, InvalidInput(str(exc.errors())[:500]))
         return JSONResponse(
             status_code=422,
             content={

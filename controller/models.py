@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from audio_library.asset import AudioAsset
 from controller.accounts import User, UserCommune
+from controller.audit import AuditEntry
 from devices.proof_of_play import PlayRecord
 from devices.registry import Commune, Device, Province
 from schedules.broadcast import Broadcast
@@ -16,6 +17,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AudioAsset",
+    "AuditEntry",
     "Broadcast",
     "Bulletin",
     "Commune",

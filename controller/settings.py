@@ -44,6 +44,12 @@ class WebSettings(BaseModel):
     # on a small server), which OWASP considers strong. Tests lower them; they hash hundreds of passwords.
     password_time_cost: int = Field(default=3, ge=1, le=20)
     password_memory_kib: int = Field(default=64 * 1024, ge=8 * 1024, le=1024 * 1024)
+    # The web console: how long a login lasts, how many wrong passwords (per username and address) are
+    # allowed within the window before login is refused with 429, and how often live pages refresh.
+    session_ttl_s: int = Field(default=8 * 3600, gt=0)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_s: float = Field(default=300.0, gt=0)
+    live_refresh_s: float = Field(default=5.0, gt=0)
 
 
 class Settings(BaseSettings):

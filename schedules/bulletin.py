@@ -145,3 +145,37 @@ def _check_review(bulletin: Bulletin, reviewer_id: int) -> None:
         raise InvalidTransition(f"bulletin {bulletin.id} is {bulletin.status}, not pending review")
     if bulletin.author_id == reviewer_id:
         raise SelfApproval(f"user {reviewer_id} wrote bulletin {bulletin.id}")
+
+
+class BulletinUpdate(SQLModel):
+    """A change to a bulletin's text or details; fields left out stay as they are."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    body: str | None = Field(default=None, min_length=1, max_length=20_000)
+    topic: str | None = Field(default=None, max_length=100)
+    priority: Priority | None = None
+    dialect: Literal["north", "south"] | None = None
+    language: Literal["vi", "km"] | None = None
+    legal_refs: list[str] | None = Field(default=None, max_length=20)
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+
+def revise(bulletin: Bulletin, changes: dict[str, object]) -> bool:
+    """Apply changes to the text or details. Returns True when this took an approval away.
+
+    An approved bulletin goes back for approval (pending): it no longer airs until approved again, and
+    speech rendered from the old text is dropped (an uploaded recording stays its audio).
+    """
+    for name, value in changes.items():
+        setattr(bulletin, name, value)
+    bulletin.updated_at = utc_now()
+    if bulletin.status != BulletinStatus.APPROVED:
+        return False
+    bulletin.status = BulletinStatus.PENDING
+    bulletin.reviewer_id = None
+    bulletin.reviewed_at = None
+    bulletin.spoken_text = ""
+    if bulletin.audio_source != AudioSource.RECORDING:
+        bulletin.audio_sha256 = None
+    return True

@@ -10,6 +10,7 @@ declare -A NEEDED=(
   [ffmpeg]=ffmpeg
   [ffprobe]=ffmpeg
   [espeak-ng]=espeak-ng
+  [chromium]=chromium  # the web console's browser tests (Playwright drives it headless)
 )
 missing=()
 for cmd in "${!NEEDED[@]}"; do

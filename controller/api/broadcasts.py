@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy.exc import IntegrityError
 
-from audio_library.timestamps import utc_now
-from controller.accounts import Role
-from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
-from controller.errors import Conflict, Forbidden
+from controller.bulletin_workflow import schedule_once
+from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune
 from devices.registry import Commune, get_commune
 from schedules import (
     Broadcast,
     BroadcastCreate,
     BroadcastPublic,
-    Bulletin,
     BulletinNotFound,
     current_playlist,
-    in_zone,
-    notice_for,
-    publish_playlist,
-    schedule_broadcast,
 )
 
 router = APIRouter(tags=["broadcasts"])
@@ -35,37 +26,7 @@ def create_broadcast(
     data: BroadcastCreate, session: SessionDep, user: CurrentUser, services: ServicesDep
 ) -> BroadcastPublic:
     """Schedule an approved bulletin; a time without offset is read in the scheduler's time zone."""
-    require_role(user, Role.OFFICER, Role.ADMIN)
-    sched = services.settings.scheduler
-    commune = get_commune(session, data.commune_code)
-    require_commune(session, user, commune)
-    bulletin = session.get(Bulletin, data.bulletin_id)
-    if bulletin is None:
-        raise BulletinNotFound(f"no bulletin {data.bulletin_id}")
-    if bulletin.commune_id != commune.id:
-        # The approver approved it for its own commune; airing it elsewhere needs its own approval.
-        raise Forbidden(
-            f"bulletin {bulletin.id} belongs to another commune",
-            message_vi="Bản tin được duyệt cho xã khác, không được phát ở xã này.",
-        )
-    assert user.id is not None
-    starts_at = in_zone(data.starts_at, sched.timezone)
-    now = utc_now()
-    lookback = timedelta(minutes=sched.max_item_duration_min)
-    broadcast = schedule_broadcast(
-        session, bulletin, commune, starts_at, created_by=user.id, now=now, lookback=lookback
-    )
-    stored, changed = publish_playlist(
-        session, commune, now=now, horizon=timedelta(hours=sched.playlist_horizon_h), lookback=lookback
-    )
-    try:
-        session.commit()
-    except IntegrityError as exc:  # another request published this commune's first playlist meanwhile
-        session.rollback()
-        raise Conflict("concurrent playlist change", message_vi="Lịch phát vừa thay đổi, vui lòng thử lại.") from exc
-    if changed:
-        services.notify(notice_for(commune, stored))
-    return BroadcastPublic.model_validate(broadcast)
+    return BroadcastPublic.model_validate(schedule_once(session, services, user, data))
 
 
 @router.get("/broadcasts/{broadcast_id}")

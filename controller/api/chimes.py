@@ -8,6 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Request
 
 from audio_library import BroadcastAudio, produce_broadcast, save_broadcast
+from controller import audit
 from controller.accounts import Role, User
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
 from controller.services import Services
@@ -32,6 +33,7 @@ def _store(
         require_commune(session, user, commune)
         asset = save_broadcast(session, services.store, audio, source="chime")
         setattr(commune, f"{position}_chime_sha256", asset.sha256)
+        audit.record(session, user, "chime.set", f"commune:{commune.code}", f"{position} {asset.sha256}")
         session.commit()
         return CommunePublic.model_validate(commune)
 
@@ -59,5 +61,6 @@ def remove_chime(commune_code: str, position: Position, session: SessionDep, use
     commune = get_commune(session, commune_code)
     require_commune(session, user, commune)
     setattr(commune, f"{position}_chime_sha256", None)
+    audit.record(session, user, "chime.remove", f"commune:{commune.code}", position)
     session.commit()
     return CommunePublic.model_validate(commune)

@@ -72,7 +72,7 @@ def create_device(
 ) -> ProvisionedDevice:
     """Register a cluster. The response carries its MQTT password: the only time it is shown."""
     require_role(user, Role.ADMIN)
-    device, creds = provision_device(session, services.settings, commune_code, data.code, data.name)
+    device, creds = provision_device(session, services.settings, commune_code, data.code, data.name, by=user)
     mqtt = services.settings.mqtt
     return ProvisionedDevice(
         device=DevicePublic.model_validate(device),

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from audio_library import AssetNotFound, AudioAsset
+from controller import audit
 from controller.accounts import Role
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
 from controller.errors import NotFound
@@ -130,6 +131,7 @@ def add_lexicon_entry(data: LexiconEntryCreate, session: SessionDep, user: Curre
         province_id = province.id
     try:
         entry = add_entry(session, data.abbreviation, data.expansion, province_id=province_id, created_by=user.id)
+        audit.record(session, user, "lexicon.add", f"lexicon:{entry.abbreviation}", entry.expansion)
         session.commit()
     except IntegrityError as exc:
         # A concurrent twin got in first; the unique indexes refused this one.
@@ -145,5 +147,6 @@ def delete_lexicon_entry(entry_id: int, session: SessionDep, user: CurrentUser) 
     if entry is None:
         raise NotFound(f"no lexicon entry {entry_id}")
     session.delete(entry)
+    audit.record(session, user, "lexicon.delete", f"lexicon:{entry.abbreviation}", entry.expansion)
     session.commit()
     return Response(status_code=204)

@@ -1,0 +1,306 @@
+"""The bulletin workflow as both the API and the console run it: write, submit, review, record, schedule.
+
+Each step checks role and commune scope, changes the bulletin through `schedules`, writes the audit
+log in the same transaction, and commits. The API routes and the console pages are thin around these.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import anyio.from_thread
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from audio_library import AudioAsset, BroadcastAudio, produce_broadcast, save_broadcast
+from audio_library.timestamps import utc_now
+from controller import audit
+from controller.accounts import Role, User
+from controller.deps import require_commune, require_role
+from controller.errors import Conflict, Forbidden
+from controller.services import Services
+from controller.speech import speech_request
+from controller.uploads import RECORDING_FORMATS
+from devices.registry import Commune, get_commune
+from schedules import (
+    AudioSource,
+    Broadcast,
+    BroadcastCreate,
+    Bulletin,
+    BulletinCreate,
+    BulletinNotFound,
+    BulletinUpdate,
+    InvalidValidityWindow,
+    approve,
+    attach_recording,
+    check_audio_editable,
+    check_reviewable,
+    in_zone,
+    notice_for,
+    publish_playlist,
+    reject,
+    revise,
+    schedule_broadcast,
+    submit,
+)
+from tts.speech_asset import RenderedSpeech
+
+
+def spoken_text(bulletin: Bulletin) -> str:
+    """What the speakers read: the title, a pause, then the body."""
+    return f"{bulletin.title.rstrip('.!')}.\n{bulletin.body}"
+
+
+def load_bulletin(session: Session, user: User, bulletin_id: int) -> Bulletin:
+    """The bulletin, if the user answers for its commune (OutOfScope otherwise)."""
+    bulletin = session.get(Bulletin, bulletin_id)
+    if bulletin is None:
+        raise BulletinNotFound(f"no bulletin {bulletin_id}")
+    commune = session.get(Commune, bulletin.commune_id)
+    assert commune is not None
+    require_commune(session, user, commune)
+    return bulletin
+
+
+def _target(bulletin: Bulletin) -> str:
+    return f"bulletin:{bulletin.id} «{bulletin.title[:120]}»"
+
+
+def render_speech(session: Session, services: Services, bulletin: Bulletin) -> RenderedSpeech:
+    """Speak the bulletin as its commune airs it (from a worker thread: the async renderer runs on the loop)."""
+    commune = session.get(Commune, bulletin.commune_id)
+    request = speech_request(
+        session,
+        services.store,
+        spoken_text(bulletin),
+        dialect="south" if bulletin.dialect == "south" else "north",
+        language="km" if bulletin.language == "km" else "vi",
+        commune=commune,
+    )
+    return anyio.from_thread.run(services.speech.render, request)
+
+
+def create_bulletin(session: Session, services: Services, user: User, data: BulletinCreate) -> Bulletin:
+    require_role(user, Role.OFFICER, Role.ADMIN)
+    commune = get_commune(session, data.commune_code)
+    require_commune(session, user, commune)
+    assert commune.id is not None and user.id is not None
+    zone = services.settings.scheduler.timezone
+    window = {
+        name: in_zone(moment, zone) if moment else None
+        for name, moment in (("valid_from", data.valid_from), ("valid_until", data.valid_until))
+    }
+    if window["valid_from"] and window["valid_until"] and window["valid_until"] <= window["valid_from"]:
+        raise InvalidValidityWindow(
+            f"valid_until {window['valid_until']} is not after valid_from {window['valid_from']}"
+        )
+    bulletin = Bulletin.model_validate(
+        data.model_dump(exclude={"commune_code"}),
+        update={"commune_id": commune.id, "author_id": user.id, **window},
+    )
+    session.add(bulletin)
+    session.flush()
+    audit.record(session, user, "bulletin.create", _target(bulletin), f"commune {commune.code}")
+    session.commit()
+    return bulletin
+
+
+def update_bulletin(
+    session: Session, services: Services, user: User, bulletin_id: int, data: BulletinUpdate
+) -> tuple[Bulletin, bool]:
+    """Change a bulletin; an approved one goes back for approval and leaves the playlist until then.
+
+    Returns the bulletin and whether it lost its approval.
+    """
+    require_role(user, Role.OFFICER, Role.ADMIN)
+    bulletin = load_bulletin(session, user, bulletin_id)
+    changes: dict[str, object] = data.model_dump(exclude_unset=True)
+    zone = services.settings.scheduler.timezone
+    for name in ("valid_from", "valid_until"):
+        moment = changes.get(name)
+        if isinstance(moment, datetime):
+            changes[name] = in_zone(moment, zone)
+    valid_from = changes.get("valid_from", bulletin.valid_from)
+    valid_until = changes.get("valid_until", bulletin.valid_until)
+    if isinstance(valid_from, datetime) and isinstance(valid_until, datetime) and valid_until <= valid_from:
+        raise InvalidValidityWindow(f"valid_until {valid_until} is not after valid_from {valid_from}")
+    lost_approval = revise(bulletin, changes)
+    audit.record(
+        session,
+        user,
+        "bulletin.edit",
+        _target(bulletin),
+        ("sent back for approval; " if lost_approval else "") + ", ".join(sorted(changes)),
+    )
+    if lost_approval:
+        _republish(session, services, bulletin)
+    else:
+        session.commit()
+    return bulletin, lost_approval
+
+
+def _republish(session: Session, services: Services, bulletin: Bulletin) -> None:
+    """Commit, with the bulletin's commune's playlist recompiled; tell its nodes if it changed."""
+    commune = session.get(Commune, bulletin.commune_id)
+    assert commune is not None
+    sched = services.settings.scheduler
+    stored, changed = publish_playlist(
+        session,
+        commune,
+        now=utc_now(),
+        horizon=timedelta(hours=sched.playlist_horizon_h),
+        lookback=timedelta(minutes=sched.max_item_duration_min),
+    )
+    try:
+        session.commit()
+    except IntegrityError as exc:  # another request published this commune's first playlist meanwhile
+        session.rollback()
+        raise Conflict("concurrent playlist change", message_vi="Lịch phát vừa thay đổi, vui lòng thử lại.") from exc
+    if changed:
+        services.notify(notice_for(commune, stored))
+
+
+def submit_bulletin(session: Session, user: User, bulletin_id: int) -> Bulletin:
+    require_role(user, Role.OFFICER, Role.ADMIN)
+    bulletin = load_bulletin(session, user, bulletin_id)
+    submit(bulletin)
+    audit.record(session, user, "bulletin.submit", _target(bulletin))
+    session.commit()
+    return bulletin
+
+
+def approve_bulletin(session: Session, services: Services, user: User, bulletin_id: int) -> Bulletin:
+    """Approve and render the audio; the bulletin is approved only once its audio exists.
+
+    Call from a worker thread (a plain route): the async speech engine is driven from it.
+    An uploaded recording is approved as it is.
+    """
+    require_role(user, Role.APPROVER)
+    bulletin = load_bulletin(session, user, bulletin_id)
+    assert user.id is not None
+    check_reviewable(bulletin, user.id)
+    if bulletin.audio_source == AudioSource.RECORDING and bulletin.audio_sha256 is not None:
+        audio_sha256 = bulletin.audio_sha256
+    else:
+        rendered = render_speech(session, services, bulletin)
+        bulletin.spoken_text = rendered.spoken_text
+        audio_sha256 = rendered.asset_sha256
+    approve(bulletin, user.id, audio_sha256)
+    audit.record(session, user, "bulletin.approve", _target(bulletin), f"audio {audio_sha256}")
+    scheduled = session.exec(
+        select(Broadcast.id).where(Broadcast.bulletin_id == bulletin.id, col(Broadcast.cancelled_at).is_(None))
+    ).first()
+    if scheduled is not None:
+        # Approved again after an edit: its broadcasts return to the playlist now, not at the next republish.
+        _republish(session, services, bulletin)
+    else:
+        session.commit()
+    return bulletin
+
+
+def reject_bulletin(session: Session, user: User, bulletin_id: int, reason: str) -> Bulletin:
+    require_role(user, Role.APPROVER)
+    bulletin = load_bulletin(session, user, bulletin_id)
+    assert user.id is not None
+    reject(bulletin, user.id, reason)
+    bulletin.updated_at = utc_now()
+    audit.record(session, user, "bulletin.reject", _target(bulletin), reason)
+    session.commit()
+    return bulletin
+
+
+def preview_bulletin(
+    session: Session, services: Services, user: User, bulletin_id: int
+) -> tuple[RenderedSpeech, str | None]:
+    """The audio approval would air (title and body, the commune's lexicon and chimes), or the recording;
+    with the sha256 of its MP3 rendition when there is one."""
+    require_role(user, Role.OFFICER, Role.APPROVER, Role.ADMIN)
+    bulletin = load_bulletin(session, user, bulletin_id)
+    if bulletin.audio_source == AudioSource.RECORDING and bulletin.audio_sha256 is not None:
+        asset = session.get(AudioAsset, bulletin.audio_sha256)
+        assert asset is not None
+        rendered = RenderedSpeech(
+            asset_sha256=asset.sha256,
+            codec=asset.codec,
+            duration_ms=asset.duration_ms,
+            spoken_text="",
+            engine="",
+            voice="",
+            loudness_lufs=asset.loudness_lufs,
+            cached=True,
+        )
+        return rendered, asset.mp3_sha256
+    rendered = render_speech(session, services, bulletin)
+    stored = session.get(AudioAsset, rendered.asset_sha256)
+    return rendered, stored.mp3_sha256 if stored else None
+
+
+def check_recording_target(services: Services, user: User, bulletin_id: int) -> None:
+    """Refuse early (role, commune, status) before reading megabytes and running the chain."""
+    require_role(user, Role.OFFICER, Role.ADMIN)
+    with services.sessions() as session:
+        check_audio_editable(load_bulletin(session, user, bulletin_id))
+
+
+def process_recording(services: Services, audio: bytes) -> BroadcastAudio:
+    """An upload through the broadcast chain: silence trimmed, high-pass, loudness to the target."""
+    return produce_broadcast(audio, services.settings.audio, allowed_formats=RECORDING_FORMATS)
+
+
+def attach_processed_recording(services: Services, user: User, bulletin_id: int, processed: BroadcastAudio) -> Bulletin:
+    """Store the processed recording and make it the bulletin's audio (checks repeated: it may have changed)."""
+    with services.sessions() as session:
+        bulletin = load_bulletin(session, user, bulletin_id)
+        asset = save_broadcast(session, services.store, processed, source="upload")
+        attach_recording(bulletin, asset.sha256)
+        audit.record(session, user, "bulletin.recording", _target(bulletin), f"audio {asset.sha256}")
+        session.commit()
+        session.refresh(bulletin)
+        session.expunge(bulletin)
+        return bulletin
+
+
+def schedule_once(session: Session, services: Services, user: User, data: BroadcastCreate) -> Broadcast:
+    """Schedule an approved bulletin once; a time without offset is read in the scheduler's time zone.
+
+    Recompiles the commune's playlist and tells its nodes.
+    """
+    require_role(user, Role.OFFICER, Role.ADMIN)
+    sched = services.settings.scheduler
+    commune = get_commune(session, data.commune_code)
+    require_commune(session, user, commune)
+    bulletin = session.get(Bulletin, data.bulletin_id)
+    if bulletin is None:
+        raise BulletinNotFound(f"no bulletin {data.bulletin_id}")
+    if bulletin.commune_id != commune.id:
+        # The approver approved it for its own commune; airing it elsewhere needs its own approval.
+        raise Forbidden(
+            f"bulletin {bulletin.id} belongs to another commune",
+            message_vi="Bản tin được duyệt cho xã khác, không được phát ở xã này.",
+        )
+    assert user.id is not None
+    starts_at = in_zone(data.starts_at, sched.timezone)
+    now = utc_now()
+    lookback = timedelta(minutes=sched.max_item_duration_min)
+    broadcast = schedule_broadcast(
+        session, bulletin, commune, starts_at, created_by=user.id, now=now, lookback=lookback
+    )
+    stored, changed = publish_playlist(
+        session, commune, now=now, horizon=timedelta(hours=sched.playlist_horizon_h), lookback=lookback
+    )
+    audit.record(
+        session,
+        user,
+        "broadcast.create",
+        _target(bulletin),
+        json.dumps({"commune": commune.code, "starts_at": starts_at.isoformat()}, ensure_ascii=False),
+    )
+    try:
+        session.commit()
+    except IntegrityError as exc:  # another request published this commune's first playlist meanwhile
+        session.rollback()
+        raise Conflict("concurrent playlist change", message_vi="Lịch phát vừa thay đổi, vui lòng thử lại.") from exc
+    if changed:
+        services.notify(notice_for(commune, stored))
+    return broadcast

@@ -1,0 +1,21 @@
+"""The web console: server-rendered pages in Vietnamese (Jinja2, a touch of htmx), cookie sessions."""
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends
+
+from controller.web import admin, audio, bulletins, cluster, dashboard, login, playlist, review
+from controller.web.errors import page_error
+from controller.web.login_throttle import LoginThrottle
+from controller.web.session import check_csrf
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+web_router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
+for module in (login, bulletins, review, playlist, dashboard, cluster, admin, audio):
+    web_router.include_router(module.router)
+
+# Console routes that take audio uploads (multipart); they get `audio.upload_max_bytes`.
+WEB_UPLOAD_PATHS = r"/ban-tin/[0-9]+/ghi-am"
+
+__all__ = ["STATIC_DIR", "WEB_UPLOAD_PATHS", "LoginThrottle", "page_error", "web_router"]

@@ -1,0 +1,289 @@
+"""Officer pages: the bulletins of the user's communes, writing one, previewing, recording, submitting."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from audio_library import AudioAsset, AudioTooLarge, InvalidAudio
+from controller.accounts import Role, User, commune_scope
+from controller.bulletin_workflow import (
+    attach_processed_recording,
+    check_recording_target,
+    create_bulletin,
+    load_bulletin,
+    preview_bulletin,
+    process_recording,
+    submit_bulletin,
+    update_bulletin,
+)
+from controller.deps import ServicesDep, SessionDep, require_role
+from controller.services import Services
+from controller.web.audio import audio_url
+from controller.web.forms import lines, messages_vi, optional_datetime, to_local_input
+from controller.web.notices import notices
+from controller.web.session import PageUser
+from controller.web.templating import render
+from devices.registry import Commune
+from schedules import Bulletin, BulletinCreate, BulletinStatus, BulletinUpdate
+
+router = APIRouter()
+
+
+def communes_of(session: Session, user: User) -> list[Commune]:
+    query = select(Commune).order_by(col(Commune.name))
+    scope = commune_scope(session, user)
+    if scope is not None:
+        query = query.where(col(Commune.id).in_(scope))
+    return list(session.exec(query))
+
+
+@router.get("/ban-tin")
+def bulletin_list(request: Request, session: SessionDep, user: PageUser) -> HTMLResponse:
+    query = (
+        select(Bulletin, Commune)
+        .join(Commune, col(Commune.id) == col(Bulletin.commune_id))
+        .order_by(col(Bulletin.id).desc())
+        .limit(200)
+    )
+    scope = commune_scope(session, user)
+    if scope is not None:
+        query = query.where(col(Bulletin.commune_id).in_(scope))
+    rows = session.exec(query).all()
+    return render(request, "bulletins.html", {"rows": rows, "flashes": notices(request)}, user=user)
+
+
+def _blank_form() -> dict[str, Any]:
+    return {
+        "commune_code": "",
+        "title": "",
+        "body": "",
+        "topic": "",
+        "legal_refs": "",
+        "priority": "normal",
+        "dialect": "north",
+        "language": "vi",
+        "valid_from": "",
+        "valid_until": "",
+    }
+
+
+@router.get("/ban-tin/moi")
+def new_bulletin_page(request: Request, session: SessionDep, user: PageUser) -> HTMLResponse:
+    require_role(user, Role.OFFICER, Role.ADMIN)
+    communes = communes_of(session, user)
+    form = _blank_form()
+    if len(communes) == 1:
+        form["commune_code"] = communes[0].code
+    return render(request, "bulletin_new.html", {"form": form, "communes": communes, "errors": []}, user=user)
+
+
+@router.post("/ban-tin/moi")
+def new_bulletin(
+    request: Request,
+    session: SessionDep,
+    services: ServicesDep,
+    user: PageUser,
+    commune_code: Annotated[str, Form()] = "",
+    title: Annotated[str, Form()] = "",
+    body: Annotated[str, Form()] = "",
+    topic: Annotated[str, Form()] = "",
+    legal_refs: Annotated[str, Form()] = "",
+    priority: Annotated[str, Form()] = "normal",
+    dialect: Annotated[str, Form()] = "north",
+    language: Annotated[str, Form()] = "vi",
+    valid_from: Annotated[str, Form()] = "",
+    valid_until: Annotated[str, Form()] = "",
+) -> Response:
+    require_role(user, Role.OFFICER, Role.ADMIN)
+    form = {
+        "commune_code": commune_code,
+        "title": title,
+        "body": body,
+        "topic": topic,
+        "legal_refs": legal_refs,
+        "priority": priority,
+        "dialect": dialect,
+        "language": language,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+    }
+    try:
+        data = BulletinCreate.model_validate(
+            {
+                **form,
+                "title": title.strip(),
+                "body": body.strip(),
+                "topic": topic.strip(),
+                "legal_refs": lines(legal_refs),
+                "valid_from": optional_datetime(valid_from),
+                "valid_until": optional_datetime(valid_until),
+            }
+        )
+    except ValidationError as exc:
+        # Nothing is lost: the form comes back with what was typed and what to fix.
+        context = {"form": form, "communes": communes_of(session, user), "errors": messages_vi(exc)}
+        return render(request, "bulletin_new.html", context, user=user, status_code=422)
+    bulletin = create_bulletin(session, services, user, data)
+    return RedirectResponse(f"/ban-tin/{bulletin.id}?tb=da-tao", status_code=303)
+
+
+def _edit_context(bulletin: Bulletin, form: dict[str, Any], errors: list[str]) -> dict[str, Any]:
+    warning = None
+    if bulletin.status == BulletinStatus.APPROVED:
+        warning = (
+            "Bản tin này đã được duyệt. Sau khi sửa, bản tin phải được duyệt lại và tạm ngừng phát cho đến lúc đó."
+        )
+    return {
+        "form": form,
+        "communes": [],
+        "errors": errors,
+        "heading": "Sửa bản tin",
+        "form_action": f"/ban-tin/{bulletin.id}/sua",
+        "submit_label": "Lưu thay đổi",
+        "warning": warning,
+    }
+
+
+@router.get("/ban-tin/{bulletin_id}/sua")
+def edit_bulletin_page(
+    bulletin_id: int, request: Request, session: SessionDep, services: ServicesDep, user: PageUser
+) -> HTMLResponse:
+    require_role(user, Role.OFFICER, Role.ADMIN)
+    bulletin = load_bulletin(session, user, bulletin_id)
+    zone = services.settings.scheduler.timezone
+    form = {
+        "title": bulletin.title,
+        "body": bulletin.body,
+        "topic": bulletin.topic,
+        "legal_refs": "\n".join(bulletin.legal_refs),
+        "priority": bulletin.priority,
+        "dialect": bulletin.dialect,
+        "language": bulletin.language,
+        "valid_from": to_local_input(bulletin.valid_from, zone),
+        "valid_until": to_local_input(bulletin.valid_until, zone),
+    }
+    return render(request, "bulletin_new.html", _edit_context(bulletin, form, []), user=user)
+
+
+@router.post("/ban-tin/{bulletin_id}/sua")
+def edit_bulletin(
+    bulletin_id: int,
+    request: Request,
+    session: SessionDep,
+    services: ServicesDep,
+    user: PageUser,
+    title: Annotated[str, Form()] = "",
+    body: Annotated[str, Form()] = "",
+    topic: Annotated[str, Form()] = "",
+    legal_refs: Annotated[str, Form()] = "",
+    priority: Annotated[str, Form()] = "normal",
+    dialect: Annotated[str, Form()] = "north",
+    language: Annotated[str, Form()] = "vi",
+    valid_from: Annotated[str, Form()] = "",
+    valid_until: Annotated[str, Form()] = "",
+) -> Response:
+    require_role(user, Role.OFFICER, Role.ADMIN)
+    bulletin = load_bulletin(session, user, bulletin_id)
+    form = {
+        "title": title,
+        "body": body,
+        "topic": topic,
+        "legal_refs": legal_refs,
+        "priority": priority,
+        "dialect": dialect,
+        "language": language,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+    }
+    try:
+        data = BulletinUpdate.model_validate(
+            {
+                **form,
+                "title": title.strip(),
+                "body": body.strip(),
+                "topic": topic.strip(),
+                "legal_refs": lines(legal_refs),
+                "valid_from": optional_datetime(valid_from),
+                "valid_until": optional_datetime(valid_until),
+            }
+        )
+    except ValidationError as exc:
+        return render(
+            request, "bulletin_new.html", _edit_context(bulletin, form, messages_vi(exc)), user=user, status_code=422
+        )
+    _, lost_approval = update_bulletin(session, services, user, bulletin_id, data)
+    return RedirectResponse(f"/ban-tin/{bulletin_id}?tb={'duyet-lai' if lost_approval else 'da-sua'}", status_code=303)
+
+
+def _audio_links(session: Session, services: Services, user: User, sha256: str | None) -> dict[str, str] | None:
+    if sha256 is None:
+        return None
+    asset = session.get(AudioAsset, sha256)
+    if asset is None:
+        return None
+    links = {"src": audio_url(services, user, asset.sha256, asset.codec), "type": "audio/ogg"}
+    if asset.mp3_sha256:
+        links["mp3"] = audio_url(services, user, asset.mp3_sha256, "mp3")
+    return links
+
+
+@router.get("/ban-tin/{bulletin_id}")
+def bulletin_page(
+    bulletin_id: int, request: Request, session: SessionDep, services: ServicesDep, user: PageUser
+) -> HTMLResponse:
+    bulletin = load_bulletin(session, user, bulletin_id)
+    commune = session.get(Commune, bulletin.commune_id)
+    author = session.get(User, bulletin.author_id)
+    context = {
+        "bulletin": bulletin,
+        "commune": commune,
+        "author": author,
+        "audio": _audio_links(session, services, user, bulletin.audio_sha256),
+        "flashes": notices(request),
+        "may_edit": user.role in (Role.OFFICER, Role.ADMIN) and bulletin.status in ("draft", "rejected"),
+        "may_review": user.role == Role.APPROVER and bulletin.status == "pending" and bulletin.author_id != user.id,
+        "own_bulletin": bulletin.author_id == user.id,
+        "may_schedule": user.role in (Role.OFFICER, Role.ADMIN) and bulletin.status == "approved",
+    }
+    return render(request, "bulletin.html", context, user=user)
+
+
+@router.post("/ban-tin/{bulletin_id}/xem-truoc")
+def preview(
+    bulletin_id: int, request: Request, session: SessionDep, services: ServicesDep, user: PageUser
+) -> HTMLResponse:
+    """An htmx fragment: how the text is read, and the audio as it would air."""
+    rendered, mp3_sha256 = preview_bulletin(session, services, user, bulletin_id)
+    links = {"src": audio_url(services, user, rendered.asset_sha256, rendered.codec), "type": "audio/ogg"}
+    if mp3_sha256:
+        links["mp3"] = audio_url(services, user, mp3_sha256, "mp3")
+    return render(request, "_preview.html", {"rendered": rendered, "audio": links}, user=user)
+
+
+@router.post("/ban-tin/{bulletin_id}/gui-duyet")
+def submit_page(bulletin_id: int, session: SessionDep, user: PageUser) -> RedirectResponse:
+    submit_bulletin(session, user, bulletin_id)
+    return RedirectResponse(f"/ban-tin/{bulletin_id}?tb=da-gui", status_code=303)
+
+
+@router.post("/ban-tin/{bulletin_id}/ghi-am")
+async def upload_recording_page(
+    bulletin_id: int, services: ServicesDep, user: PageUser, recording: UploadFile | None = None
+) -> RedirectResponse:
+    """The same chain as `PUT /api/v1/bulletins/{id}/recording`, from a file field."""
+    await asyncio.to_thread(check_recording_target, services, user, bulletin_id)
+    limit = services.settings.audio.upload_max_bytes
+    audio = await recording.read(limit + 1) if recording is not None else b""
+    if len(audio) > limit:
+        raise AudioTooLarge(f"upload exceeds {limit} bytes")
+    if not audio:
+        raise InvalidAudio("empty upload", message_vi="Chưa chọn tệp ghi âm nào.")
+    processed = await asyncio.to_thread(process_recording, services, audio)
+    await asyncio.to_thread(attach_processed_recording, services, user, bulletin_id, processed)
+    return RedirectResponse(f"/ban-tin/{bulletin_id}?tb=da-tai-len", status_code=303)

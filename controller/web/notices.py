@@ -1,0 +1,22 @@
+"""Short notices shown after a redirect ("saved", "sent for approval")."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+# Short notices after a redirect, chosen by a code in the URL (never text from the URL itself).
+NOTICES = {
+    "da-tao": "Đã lưu bản nháp. Hãy nghe thử rồi gửi duyệt.",
+    "da-gui": "Đã gửi bản tin đi duyệt.",
+    "da-sua": "Đã lưu thay đổi.",
+    "duyet-lai": "Đã lưu thay đổi. Bản tin đã được gửi duyệt lại và tạm ngừng phát cho đến khi được duyệt.",
+    "da-tai-len": "Đã tải lên bản ghi âm; bản tin sẽ phát bản ghi này.",
+    "da-duyet": "Đã duyệt bản tin. Âm thanh đã sẵn sàng để lên lịch phát.",
+    "da-tu-choi": "Đã từ chối bản tin và gửi lý do cho người soạn.",
+    "da-len-lich": "Đã lên lịch phát. Các cụm loa sẽ nhận lịch mới trong giây lát.",
+}
+
+
+def notices(request: Request) -> list[str]:
+    code = request.query_params.get("tb", "")
+    return [NOTICES[code]] if code in NOTICES else []

@@ -1,0 +1,61 @@
+"""Approver pages: the queue of bulletins waiting in the user's communes, approve, reject with a reason."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, Field, ValidationError
+from sqlmodel import col, select
+
+from controller.accounts import Role, User, commune_scope
+from controller.bulletin_workflow import approve_bulletin, reject_bulletin
+from controller.deps import ServicesDep, SessionDep, require_role
+from controller.errors import InvalidInput
+from controller.web.forms import messages_vi
+from controller.web.session import PageUser
+from controller.web.templating import render
+from devices.registry import Commune
+from schedules import Bulletin, BulletinStatus
+
+router = APIRouter()
+
+
+class RejectionForm(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+@router.get("/duyet")
+def review_queue(request: Request, session: SessionDep, user: PageUser) -> HTMLResponse:
+    require_role(user, Role.APPROVER, Role.ADMIN)
+    query = (
+        select(Bulletin, Commune, User)
+        .join(Commune, col(Commune.id) == col(Bulletin.commune_id))
+        .join(User, col(User.id) == col(Bulletin.author_id))
+        .where(Bulletin.status == BulletinStatus.PENDING)
+        .order_by(col(Bulletin.updated_at))
+        .limit(500)
+    )
+    scope = commune_scope(session, user)
+    if scope is not None:
+        query = query.where(col(Bulletin.commune_id).in_(scope))
+    return render(request, "review_queue.html", {"rows": session.exec(query).all()}, user=user)
+
+
+@router.post("/ban-tin/{bulletin_id}/duyet")
+def approve_page(bulletin_id: int, session: SessionDep, services: ServicesDep, user: PageUser) -> RedirectResponse:
+    approve_bulletin(session, services, user, bulletin_id)
+    return RedirectResponse(f"/ban-tin/{bulletin_id}?tb=da-duyet", status_code=303)
+
+
+@router.post("/ban-tin/{bulletin_id}/tu-choi")
+def reject_page(
+    bulletin_id: int, session: SessionDep, user: PageUser, reason: Annotated[str, Form()] = ""
+) -> RedirectResponse:
+    try:
+        data = RejectionForm(reason=reason.strip())
+    except ValidationError as exc:
+        raise InvalidInput("rejection without reason", message_vi=" ".join(messages_vi(exc))) from exc
+    reject_bulletin(session, user, bulletin_id, data.reason)
+    return RedirectResponse(f"/ban-tin/{bulletin_id}?tb=da-tu-choi", status_code=303)
