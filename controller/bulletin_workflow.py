@@ -125,6 +125,10 @@ def update_bulletin(
     valid_until = changes.get("valid_until", bulletin.valid_until)
     if isinstance(valid_from, datetime) and isinstance(valid_until, datetime) and valid_until <= valid_from:
         raise InvalidValidityWindow(f"valid_until {valid_until} is not after valid_from {valid_from}")
+    # Only what really changes counts: saving an unchanged form must not take a bulletin off the air.
+    changes = {name: value for name, value in changes.items() if getattr(bulletin, name) != value}
+    if not changes:
+        return bulletin, False
     lost_approval = revise(bulletin, changes)
     audit.record(
         session,

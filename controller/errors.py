@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
@@ -98,6 +99,7 @@ def install_error_handlers(app: FastAPI, page_errors: PageErrors | None = None) 
             content={
                 "error": "invalid_request",
                 "message": "Dữ liệu gửi lên không hợp lệ.",
-                "detail": exc.errors(),
+                # A validator's error carries the exception object itself in "ctx": render it as text.
+                "detail": jsonable_encoder(exc.errors(), custom_encoder={Exception: str}),
             },
         )

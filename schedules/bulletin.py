@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
+from pydantic import model_validator
 from sqlalchemy import JSON, Column, String, Text
 from sqlmodel import Field, SQLModel
 
@@ -159,6 +160,17 @@ class BulletinUpdate(SQLModel):
     legal_refs: list[str] | None = Field(default=None, max_length=20)
     valid_from: datetime | None = None
     valid_until: datetime | None = None
+
+    @model_validator(mode="after")
+    def _no_null_for_required_fields(self) -> BulletinUpdate:
+        """`null` may clear the validity window, but never a field every bulletin must have."""
+        cleared = sorted(name for name in self.model_fields_set & _REQUIRED_FIELDS if getattr(self, name) is None)
+        if cleared:
+            raise ValueError(f"these fields cannot be empty: {', '.join(cleared)}")
+        return self
+
+
+_REQUIRED_FIELDS = frozenset({"title", "body", "topic", "priority", "dialect", "language", "legal_refs"})
 
 
 def revise(bulletin: Bulletin, changes: dict[str, object]) -> bool:

@@ -64,7 +64,9 @@ def end_session(response: Response, settings: Settings) -> None:
 
 
 def set_csrf_nonce(response: Response, settings: Settings, nonce: str) -> None:
-    response.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="strict", secure=secure_cookies(settings), path="/")
+    # Lax, not Strict: opening the console from a link (Zalo, e-mail) must not void the forms of open tabs;
+    # the form token is an HMAC of this nonce, not a credential, and the session cookie is Lax too.
+    response.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="lax", secure=secure_cookies(settings), path="/")
 
 
 def csrf_nonce(request: Request) -> str:

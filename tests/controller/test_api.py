@@ -248,3 +248,19 @@ def test_oversized_bodies_are_refused_with_413_and_store_nothing(world: dict[str
     assert streamed.status_code == 413
     assert officer.get("/api/v1/bulletins").json() == []
     assert bulletin(officer).status_code == 201, "a normal request right after is handled"
+
+
+def test_edits_refuse_null_and_an_unchanged_save_keeps_the_approval(world: dict[str, Any]) -> None:
+    officer = world["officer.a"]
+    bulletin_id = approved_bulletin(world)
+    before = officer.get(f"/api/v1/bulletins/{bulletin_id}").json()
+    refused = officer.client.patch(f"/api/v1/bulletins/{bulletin_id}", json={"title": None})
+    assert refused.status_code == 422, refused.text
+    unchanged = officer.client.patch(
+        f"/api/v1/bulletins/{bulletin_id}", json={"title": before["title"], "body": before["body"]}
+    )
+    assert unchanged.status_code == 200, unchanged.text
+    after = officer.get(f"/api/v1/bulletins/{bulletin_id}").json()
+    assert after["status"] == "approved" and after["audio_sha256"] == before["audio_sha256"]
+    edited = officer.client.patch(f"/api/v1/bulletins/{bulletin_id}", json={"body": "Bà con lưu ý giờ phát mới."})
+    assert edited.status_code == 200 and edited.json()["status"] == "pending"
