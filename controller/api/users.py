@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlmodel import Session, select
 
+from controller import audit
 from controller.accounts import Role, User, UserCreate, UserPublic, create_user
 from controller.deps import CurrentUser, SessionDep, require_role
 from controller.errors import NotFound
@@ -29,5 +30,6 @@ def create_user_from(session: Session, data: UserCreate) -> User:
 def add_user(data: UserCreate, session: SessionDep, user: CurrentUser) -> UserPublic:
     require_role(user, Role.ADMIN)
     created = create_user_from(session, data)
+    audit.record(session, user, "user.create", f"user:{created.username}", f"role {created.role}")
     session.commit()
     return UserPublic.model_validate(created)

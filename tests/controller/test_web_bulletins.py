@@ -187,12 +187,16 @@ def test_officer_of_a_cannot_see_or_change_b(people: dict[str, ConsoleClient], a
     for path in (f"/ban-tin/{b_id}", "/xa/XA-B/lich-phat", "/cum-loa/B1"):
         page = officer_a.get(path)
         assert page.status_code == 403 and "Bạn không phụ trách địa bàn này." in page.text
-    assert officer_a.post(f"/ban-tin/{b_id}/gui-duyet").status_code == 403
-    assert officer_a.post(f"/ban-tin/{b_id}/xem-truoc").status_code == 403
+    # The refusal is about scope (not a missing form token), and nothing of B changed.
+    for action in ("gui-duyet", "xem-truoc"):
+        refused = officer_a.post(f"/ban-tin/{b_id}/{action}")
+        assert refused.status_code == 403 and "Bạn không phụ trách địa bàn này." in refused.text
+    assert admin.get(f"/api/v1/bulletins/{b_id}").json()["status"] == "draft"
     assert "Tin của xã B" not in officer_a.get("/ban-tin").text
     assert "XA-B" not in officer_a.get("/ban-tin/moi").text
     smuggled = officer_a.post("/ban-tin/moi", {"commune_code": "XA-B", "title": "t", "body": "b"})
-    assert smuggled.status_code == 403
+    assert smuggled.status_code == 403 and "Bạn không phụ trách địa bàn này." in smuggled.text
+    assert all(b["title"] != "t" for b in admin.get("/api/v1/bulletins").json())
     assert "Tin của xã B" in officer_b.get("/ban-tin").text
     for path in ("/giam-sat", "/giam-sat/truc-tiep"):
         dashboard = officer_a.get(path)
