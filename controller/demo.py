@@ -17,9 +17,11 @@ import signal
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from datetime import time as wall_time
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import uvicorn
@@ -53,6 +55,15 @@ FIRST_AIR_DELAY_S = 15
 GAP_S = 3
 
 
+def _quiet_hours_elsewhere(zone: str) -> dict[str, wall_time]:
+    """The demo airs its bulletins seconds after start at any hour: its quiet hours are 6 to 8 hours away."""
+    local_now = datetime.now(ZoneInfo(zone))
+    return {
+        "quiet_start": (local_now + timedelta(hours=6)).time().replace(second=0, microsecond=0),
+        "quiet_end": (local_now + timedelta(hours=8)).time().replace(second=0, microsecond=0),
+    }
+
+
 def demo_settings(base: Settings, port: int) -> Settings:
     root = DEMO_DIR.resolve()
     mqtt = MosquittoProcess.settings_for(root / "broker", base.mqtt)
@@ -65,6 +76,7 @@ def demo_settings(base: Settings, port: int) -> Settings:
             "tts": base.tts.model_copy(update={"engine": "espeak"}),
             "mqtt": mqtt,
             "web": base.web.model_copy(update={"port": port}),
+            "scheduler": base.scheduler.model_copy(update=_quiet_hours_elsewhere(base.scheduler.timezone)),
             "node": base.node.model_copy(
                 update={
                     "broker_host": mqtt.host,

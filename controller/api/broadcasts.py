@@ -7,12 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy.exc import IntegrityError
 
-from audio_library.timestamps import utc_now
 from controller.accounts import Role
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
-from controller.errors import Conflict, Forbidden
+from controller.errors import Forbidden
 from devices.registry import Commune, get_commune
 from schedules import (
     Broadcast,
@@ -22,10 +20,9 @@ from schedules import (
     BulletinNotFound,
     current_playlist,
     in_zone,
-    notice_for,
-    publish_playlist,
     schedule_broadcast,
 )
+from schedules.commune_hours import commune_quiet_hours
 
 router = APIRouter(tags=["broadcasts"])
 
@@ -50,22 +47,19 @@ def create_broadcast(
         )
     assert user.id is not None
     starts_at = in_zone(data.starts_at, sched.timezone)
-    now = utc_now()
-    lookback = timedelta(minutes=sched.max_item_duration_min)
     broadcast = schedule_broadcast(
-        session, bulletin, commune, starts_at, created_by=user.id, now=now, lookback=lookback
+        session,
+        bulletin,
+        commune,
+        starts_at,
+        created_by=user.id,
+        now=services.clock(),
+        lookback=timedelta(minutes=sched.max_item_duration_min),
+        quiet=commune_quiet_hours(session, commune, sched.planning().quiet),
     )
-    stored, changed = publish_playlist(
-        session, commune, now=now, horizon=timedelta(hours=sched.playlist_horizon_h), lookback=lookback
-    )
-    try:
-        session.commit()
-    except IntegrityError as exc:  # another request published this commune's first playlist meanwhile
-        session.rollback()
-        raise Conflict("concurrent playlist change", message_vi="Lịch phát vừa thay đổi, vui lòng thử lại.") from exc
-    if changed:
-        services.notify(notice_for(commune, stored))
-    return BroadcastPublic.model_validate(broadcast)
+    public = BroadcastPublic.model_validate(broadcast)
+    services.publish(session, commune)
+    return public
 
 
 @router.get("/broadcasts/{broadcast_id}")
