@@ -88,6 +88,11 @@ class NodeAgent:
         self.connected = asyncio.Event()
         self.plays = 0
 
+    @property
+    def on_air(self) -> list[str]:
+        """Ids of the items playing now."""
+        return [key[0] for key in self._on_air]
+
     # -- lifecycle ---------------------------------------------------------------------------------
 
     async def run(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import String
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from audio_library import AudioAsset
@@ -13,11 +14,14 @@ from devices.registry import Commune
 from schedules.bulletin import Bulletin, BulletinStatus
 from schedules.errors import NotApproved, NotInValidity, PlaylistConflict, StartInPast
 from schedules.playlist import PlaylistEntry
+from schedules.program import InterruptPolicy
 from schedules.quiet_hours import QuietHours
 
 
 class BroadcastBase(SQLModel):
     starts_at: datetime = Field(sa_type=UtcDateTime, index=True)
+    # What happens to it when an emergency interrupts it; None: restart (a bulletin is heard whole).
+    on_interrupt: InterruptPolicy | None = Field(default=None, sa_type=String(8))
 
 
 class Broadcast(BroadcastBase, table=True):
@@ -99,6 +103,7 @@ def schedule_broadcast(
     now: datetime,
     lookback: timedelta,
     quiet: QuietHours | None = None,
+    on_interrupt: InterruptPolicy | None = None,
 ) -> Broadcast:
     """Add an airing; refuse unapproved content, the past, quiet hours (unless an emergency bulletin),
     and overlaps with the commune's other airings.
@@ -131,7 +136,13 @@ def schedule_broadcast(
                 f"overlaps item {other.item_id} ({other.title!r}) "
                 f"{other.starts_at.isoformat()}-{other.ends_at.isoformat()}"
             )
-    broadcast = Broadcast(bulletin_id=bulletin.id, commune_id=commune.id, starts_at=starts_at, created_by=created_by)
+    broadcast = Broadcast(
+        bulletin_id=bulletin.id,
+        commune_id=commune.id,
+        starts_at=starts_at,
+        created_by=created_by,
+        on_interrupt=on_interrupt,
+    )
     session.add(broadcast)
     session.flush()
     return broadcast

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from audio_library import AudioAsset
 from devices.registry import Commune
-from schedules.broadcast import commune_entries
+from schedules.broadcast import Broadcast, commune_entries
 from schedules.bulletin import Bulletin, BulletinStatus
 from schedules.commune_hours import commune_quiet_hours, commune_slots
 from schedules.conflict import Airing, ProgramAirings, check_no_conflict
@@ -233,7 +233,13 @@ def commune_timetable(
     for entry in commune_entries(session, commune, since=start):
         if entry.starts_at >= end:
             continue
-        build.items.append(TimelineItem(entry.item_id, entry.title, entry.priority, entry.duration_ms, entry.starts_at))
+        broadcast = session.get(Broadcast, int(entry.item_id.removeprefix("b")))
+        policy = _POLICIES.get((broadcast.on_interrupt if broadcast else None) or "restart", "restart")
+        build.items.append(
+            TimelineItem(
+                entry.item_id, entry.title, entry.priority, entry.duration_ms, entry.starts_at, on_interrupt=policy
+            )
+        )
         build.content[entry.item_id] = Content(entry.asset_sha256, entry.codec, entry.approved, group=entry.item_id)
         build.group_titles[entry.item_id] = entry.title
     _drop_quiet(build, quiet)

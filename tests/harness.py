@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import threading
 import time
@@ -194,6 +195,28 @@ def setup_commune(admin: Api, province: str, commune: str, clusters: list[str]) 
         assert creds["username"] == creds["client_id"] == code and len(creds["password"]) >= 24
         identities.append(NodeIdentity(code, commune, creds["password"]))
     return identities
+
+
+def approved_bulletin(
+    officer: Api, approver: Api, commune: str, title: str, body: str, *, priority: str = "normal"
+) -> tuple[int, str]:
+    """Write, submit and approve a bulletin through the API; return its id and audio sha256."""
+    response = officer.post(
+        "/api/v1/bulletins", {"commune_code": commune, "title": title, "body": body, "priority": priority}
+    )
+    assert response.status_code == 201, response.text
+    bulletin_id = int(response.json()["id"])
+    assert officer.post(f"/api/v1/bulletins/{bulletin_id}/submit").status_code == 200
+    response = approver.post(f"/api/v1/bulletins/{bulletin_id}/approve")
+    assert response.status_code == 200, response.text
+    return bulletin_id, str(response.json()["audio_sha256"])
+
+
+def read_playlog(path: Path) -> list[dict[str, Any]]:
+    """The file sink's playlog of one node (empty before anything played)."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 class Probe:

@@ -56,6 +56,7 @@ def create_broadcast(
         now=services.clock(),
         lookback=timedelta(minutes=sched.max_item_duration_min),
         quiet=commune_quiet_hours(session, commune, sched.planning().quiet),
+        on_interrupt=data.on_interrupt,
     )
     public = BroadcastPublic.model_validate(broadcast)
     services.publish(session, commune)
