@@ -6,6 +6,9 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -31,6 +34,7 @@ from controller.db import make_engine, session_factory
 from controller.migrate import upgrade
 from controller.services import Services
 from controller.settings import Settings
+from devices.mosquitto import free_port
 from devices.settings import MqttSettings
 from firmware_sim import Fleet, NodeIdentity, NodeSettings
 
@@ -110,6 +114,75 @@ class ControllerServer:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(15)
+
+
+class ControllerProcess:
+    """`python -m controller serve` as a real process on a fixed port, so a test can kill -9 and restart it.
+
+    `env` holds the LOAXA_* variables; the process logs to `<log_dir>/controller-<n>.log`.
+    """
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.env = {**os.environ, **env}
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_dir = log_dir
+        self.starts = 0
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout_s: float = 30.0) -> None:
+        self.starts += 1
+        log = (self.log_dir / f"controller-{self.starts}.log").open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "controller", "serve", "--port", str(self.port)],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        if not wait_until(self._ready, timeout_s, interval_s=0.1):
+            raise RuntimeError(f"controller did not start; see {self.log_dir}")
+
+    def _ready(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise RuntimeError(f"controller exited with {self.process.returncode}; see {self.log_dir}")
+        try:
+            return bool(httpx.get(self.base_url + "/api/v1/health", timeout=1).json().get("mqtt"))
+        except httpx.HTTPError:
+            return False
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook runs, as on a power cut."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(15)
+
+
+def controller_env(settings: Settings) -> dict[str, str]:
+    """The LOAXA_* variables that make a controller process match `settings` (database, broker, audio)."""
+    mqtt = settings.mqtt
+    assert mqtt.password_file and mqtt.acl_file and mqtt.broker_pid_file
+    sched = settings.scheduler
+    return {
+        "LOAXA_ENV": "test",
+        "LOAXA_LOG_LEVEL": "INFO",
+        "LOAXA_DATABASE__URL": settings.database.url,
+        "LOAXA_MQTT__PORT": str(mqtt.port),
+        "LOAXA_MQTT__PASSWORD": mqtt.password.get_secret_value(),
+        "LOAXA_MQTT__PASSWORD_FILE": str(mqtt.password_file),
+        "LOAXA_MQTT__ACL_FILE": str(mqtt.acl_file),
+        "LOAXA_MQTT__BROKER_PID_FILE": str(mqtt.broker_pid_file),
+        "LOAXA_AUDIO__STORAGE_DIR": str(settings.audio.storage_dir),
+        "LOAXA_TTS__ENGINE": "espeak",
+        "LOAXA_SCHEDULER__QUIET_START": sched.quiet_start.isoformat(),
+        "LOAXA_SCHEDULER__QUIET_END": sched.quiet_end.isoformat(),
+    }
 
 
 class FleetRunner:
