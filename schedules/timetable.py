@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
@@ -28,6 +28,7 @@ from schedules.conflict import Airing, ProgramAirings, check_no_conflict
 from schedules.emergency import TimelineItem, plan_emergency
 from schedules.emergency_order import EmergencyOrder, commune_emergencies
 from schedules.hamlet import load_registry
+from schedules.local_time import at_wall_clock, hhmm, local
 from schedules.planning import Planning
 from schedules.playlist import PlaylistEntry
 from schedules.program import InterruptPolicy, ItemKind, Program, ProgramItem, ScheduledItem, airing_id, place_program
@@ -180,6 +181,7 @@ def commune_timetable(
     end: datetime,
     planning: Planning = DEFAULT_PLANNING,
     check_conflicts: bool = False,
+    changed: str | None = None,
 ) -> Timetable:
     """The commune's items starting in [start, end) (see the module docstring); raises the core's errors."""
     assert commune.id is not None
@@ -244,10 +246,17 @@ def commune_timetable(
         build.group_titles[entry.item_id] = entry.title
     _drop_quiet(build, quiet)
     if check_conflicts:
-        _check_conflicts(build)
+        _check_conflicts(build, changed)
     _apply_emergencies(build, quiet, since=start)
     items = tuple(sorted(build.items, key=lambda i: (i.starts_at, i.item_id)))
     return Timetable(commune.code, items, dict(build.content), tuple(build.dropped), dict(build.group_titles))
+
+
+def day_timetable(session: Session, commune: Commune, day: date, planning: Planning = DEFAULT_PLANNING) -> Timetable:
+    """What plays on the commune on local day `day` ("what will play on commune X tomorrow")."""
+    start = at_wall_clock(day, time(0), planning.zone)
+    end = at_wall_clock(day + timedelta(days=1), time(0), planning.zone)
+    return commune_timetable(session, commune, start=start, end=end, planning=planning)
 
 
 def _drop_quiet(build: _Builder, quiet: QuietHours) -> None:
@@ -259,7 +268,8 @@ def _drop_quiet(build: _Builder, quiet: QuietHours) -> None:
                     item.item_id,
                     item.title,
                     "quiet_hours",
-                    f"“{item.title}” không được phát: nằm trong giờ yên lặng {quiet.label}.",
+                    f"“{item.title}” không thể phát lúc {hhmm(local(item.starts_at, quiet.zone))}: nằm trong giờ "
+                    f"yên lặng {quiet.label}, chỉ tin khẩn cấp được phát.",
                 )
             )
         else:
@@ -267,8 +277,12 @@ def _drop_quiet(build: _Builder, quiet: QuietHours) -> None:
     build.items = kept
 
 
-def _check_conflicts(build: _Builder) -> None:
-    """Refuse two groups (programs, broadcasts) airing at once on a shared cluster, naming both items."""
+def _check_conflicts(build: _Builder, changed: str | None) -> None:
+    """Refuse two groups (programs, broadcasts) airing at once on a shared cluster, naming both items.
+
+    The `changed` group (the program or broadcast being edited) is checked first, so the error names it
+    as the one that clashes.
+    """
     registry = load_registry(build.session)
     code = build.commune.code
     # The whole commune: its clusters (a placeholder when it has none yet, so two such programs still clash).
@@ -283,7 +297,7 @@ def _check_conflicts(build: _Builder) -> None:
         reach[content.group] = content.clusters if content.clusters is not None else everyone
     airings = [
         ProgramAirings(group, build.group_titles.get(group, group), {code: reach[group]}, groups[group])
-        for group in sorted(groups)
+        for group in sorted(groups, key=lambda g: (g != changed, g))
     ]
     for index, candidate in enumerate(airings):
         check_no_conflict(candidate, airings[index + 1 :])

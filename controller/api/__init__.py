@@ -10,6 +10,7 @@ from controller.api import (
     emergencies,
     health,
     node,
+    programs,
     registry,
     slots,
     speech,
@@ -17,7 +18,20 @@ from controller.api import (
 )
 
 api_router = APIRouter(prefix="/api/v1")
-for module in (health, auth, users, registry, chimes, bulletins, broadcasts, slots, emergencies, node, speech):
+for module in (
+    health,
+    auth,
+    users,
+    registry,
+    chimes,
+    bulletins,
+    broadcasts,
+    slots,
+    programs,
+    emergencies,
+    node,
+    speech,
+):
     api_router.include_router(module.router)
 
 # Routes that take audio uploads; they get `audio.upload_max_bytes` instead of the JSON body limit.

@@ -23,6 +23,7 @@ from schedules import (
     schedule_broadcast,
 )
 from schedules.commune_hours import commune_quiet_hours
+from schedules.timetable import commune_timetable
 
 router = APIRouter(tags=["broadcasts"])
 
@@ -57,6 +58,17 @@ def create_broadcast(
         lookback=timedelta(minutes=sched.max_item_duration_min),
         quiet=commune_quiet_hours(session, commune, sched.planning().quiet),
         on_interrupt=data.on_interrupt,
+    )
+    # Programs air too: refuse an overlap with one of their items on a shared cluster, naming it.
+    lookback = timedelta(minutes=sched.max_item_duration_min)
+    commune_timetable(
+        session,
+        commune,
+        start=starts_at - lookback,
+        end=starts_at + lookback,
+        planning=sched.planning(),
+        check_conflicts=True,
+        changed=f"b{broadcast.id}",
     )
     public = BroadcastPublic.model_validate(broadcast)
     services.publish(session, commune)
