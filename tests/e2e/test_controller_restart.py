@@ -36,9 +36,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 COMMUNE = "XA-BEN"
 CLUSTERS = ["BEN-1", "BEN-2", "BEN-3"]
-HORIZON_S = 14.0  # nodes see 14 s ahead: nothing scheduled later reaches them when it is created
-LEAD_S = 10.0  # each item is published 10 s before it airs, by its commune's publication job
-FIRST_S, SPACING_S, ITEMS = 28.0, 10.0, 5
+HORIZON_S = 16.0  # nodes see 16 s ahead: nothing scheduled later reaches them when it is created
+LEAD_S = 12.0  # each item is published 12 s before it airs, by its commune's publication job
+# A restart takes about 5 s on 2 busy cores; the lead leaves room for that and for the audio download.
+FIRST_S, SPACING_S, ITEMS = 30.0, 12.0, 5
 
 
 def reached(moment: datetime) -> Callable[[], bool]:
@@ -105,10 +106,16 @@ def test_kill_and_restart_loses_and_duplicates_nothing(settings: Settings, broke
             lambda: all(last in [e["item_id"] for e in read_playlog(p)] for p in playlogs), 60, interval_s=0.25
         ), [read_playlog(p) for p in playlogs]
         engine = make_engine(settings.database)
-        with session_factory(engine)() as session:
-            expected = ITEMS * len(CLUSTERS)
-            assert wait_until(lambda: len(session.exec(select(PlayRecord)).all()) >= expected, 20)
-            records = session.exec(select(PlayRecord, Device).where(PlayRecord.device_id == Device.id)).all()
+        sessions = session_factory(engine)
+
+        def play_records() -> list[tuple[PlayRecord, Device]]:
+            # A fresh session each time: one long read transaction would keep seeing the same snapshot.
+            with sessions() as session:
+                rows = session.exec(select(PlayRecord, Device).where(PlayRecord.device_id == Device.id)).all()
+                return [(record, device) for record, device in rows]
+
+        assert wait_until(lambda: len(play_records()) >= ITEMS * len(CLUSTERS), 20, interval_s=0.25)
+        records = play_records()
         engine.dispose()
     finally:
         if fleet is not None:
