@@ -88,6 +88,10 @@ class ProgramCreate(SQLModel):
     items: list[ProgramItemCreate] = Field(min_length=1, max_length=100)
 
 
+class ProgramReorder(SQLModel):
+    position: int | None = Field(description="Place among the programs of a slot, lower first; null: by approval.")
+
+
 class ProgramItemPublic(ProgramItemCreate):
     id: int
     seq: int

@@ -33,6 +33,7 @@ from schedules.program_record import (
     ProgramItemRecord,
     ProgramPublic,
     ProgramRecord,
+    ProgramReorder,
     RuleCreate,
     RulePublic,
     ScheduleRule,
@@ -140,12 +141,12 @@ def list_programs(commune_code: str, session: SessionDep, user: CurrentUser) -> 
 
 @router.patch("/programs/{program_id}")
 def reorder_program(
-    program_id: int, data: dict[str, int | None], session: SessionDep, user: CurrentUser, services: ServicesDep
+    program_id: int, data: ProgramReorder, session: SessionDep, user: CurrentUser, services: ServicesDep
 ) -> ProgramPublic:
     """Set the program's `position` among the programs of its slots (lower first; null: by approval time)."""
     program = _program(session, program_id)
     commune = _commune_for_write(session, user, program.commune_id)
-    program.position = data.get("position")
+    program.position = data.position
     session.add(program)
     _validate(session, commune, services.settings.scheduler, services.clock(), program)
     public = program_public(session, program)
