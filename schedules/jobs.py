@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from audio_library.errors import LoaxaError
@@ -179,7 +180,8 @@ class PlaylistScheduler:
         try:
             with self.context.sessions() as session:
                 due = next_publication(self.context, session, get_commune(session, commune_code))
-        except LoaxaError as exc:
+        except (LoaxaError, SQLAlchemyError) as exc:
+            # The change itself is stored and published; the next periodic pass plans again.
             log.warning("cannot plan the next publication of %s: %s", commune_code, exc)
             due = None
         if due is None:

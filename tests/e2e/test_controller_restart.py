@@ -39,7 +39,7 @@ CLUSTERS = ["BEN-1", "BEN-2", "BEN-3"]
 HORIZON_S = 16.0  # nodes see 16 s ahead: nothing scheduled later reaches them when it is created
 LEAD_S = 12.0  # each item is published 12 s before it airs, by its commune's publication job
 # A restart takes about 5 s on 2 busy cores; the lead leaves room for that and for the audio download.
-FIRST_S, SPACING_S, ITEMS = 30.0, 12.0, 5
+FIRST_S, SPACING_S, ITEMS = 30.0, 12.0, 4
 
 
 def reached(moment: datetime) -> Callable[[], bool]:
