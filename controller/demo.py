@@ -144,7 +144,8 @@ def publish_bulletins(base_url: str) -> int:
             client.post(f"/api/v1/bulletins/{bulletin_id}/submit", headers=officer).raise_for_status()
             approved = client.post(f"/api/v1/bulletins/{bulletin_id}/approve", headers=approver)
             approved.raise_for_status()
-            starts_at = next_start[commune]
+            # Rendering takes a few seconds per bulletin (more on a busy machine): never schedule in the past.
+            starts_at = max(next_start[commune], datetime.now(UTC) + timedelta(seconds=FIRST_AIR_DELAY_S))
             client.post(
                 "/api/v1/broadcasts",
                 headers=officer,
