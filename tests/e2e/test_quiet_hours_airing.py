@@ -1,5 +1,5 @@
 """Quiet hours: normal content placed in them is refused (in Vietnamese) and never reaches a node; an
-emergency issued in them plays.
+emergency issued in them plays, on the clusters it targets only.
 
 The commune's own quiet hours are set around the present moment, so the test runs at any hour.
 """
@@ -34,7 +34,7 @@ COMMUNE = "XA-YEN"
 def test_quiet_hours_refuse_normal_content_but_not_emergencies(
     settings: Settings, controller: ControllerServer, admin: Api, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    identities = setup_commune(admin, "HA-TINH", COMMUNE, ["YEN-1"])
+    identities = setup_commune(admin, "HA-TINH", COMMUNE, ["YEN-1", "YEN-2"])
     add_user_directly(settings, "canbo", Role.OFFICER, "officer-pass-1", commune_codes=[COMMUNE])
     add_user_directly(settings, "duyet", Role.APPROVER, "approver-pass-1", commune_codes=[COMMUNE])
     officer = login(controller.base_url, "canbo", "officer-pass-1")
@@ -81,9 +81,10 @@ def test_quiet_hours_refuse_normal_content_but_not_emergencies(
         assert refused.json()["error"] == "quiet_hours"
         assert "giờ yên lặng" in refused.json()["message"] and "chỉ tin khẩn cấp" in refused.json()["message"]
 
-        # An emergency plays regardless.
-        response = officer.post("/api/v1/emergencies", {"bulletin_id": alert_id, "commune_code": COMMUNE})
+        # An emergency plays regardless, here on one cluster of the two.
+        response = officer.post("/api/v1/emergencies", {"bulletin_id": alert_id, "clusters": ["YEN-1"]})
         assert response.status_code == 201, response.text
+        assert response.json()[0]["clusters"] == ["YEN-1"]
         emergency = f"e{response.json()[0]['id']}"
         playlog = tmp_path / "nodes" / "YEN-1" / "recordings" / "playlog.jsonl"
         assert wait_until(lambda: len(read_playlog(playlog)) >= 1, 20), "the emergency did not play"
@@ -93,3 +94,6 @@ def test_quiet_hours_refuse_normal_content_but_not_emergencies(
         fleet.stop()
     log = read_playlog(playlog)
     assert [(e["item_id"], e["sha256"]) for e in log] == [(emergency, alert_sha)]
+    other = tmp_path / "nodes" / "YEN-2"
+    assert read_playlog(other / "recordings" / "playlog.jsonl") == [], "a cluster outside the target played"
+    assert not any((other / "cache").glob(f"{alert_sha}.*")), "a cluster outside the target fetched the audio"
