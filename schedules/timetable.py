@@ -233,7 +233,7 @@ def commune_timetable(
             build.add_plan(SlotPlan(plan.starts_at, plan.ends_at, (planned,)), program, clusters, assets)
         build.dropped.extend(plan.dropped)
     for entry in commune_entries(session, commune, since=start):
-        if entry.starts_at >= end:
+        if entry.starts_at >= end or not entry.approved:  # approval lost, or not valid at its airtime
             continue
         broadcast = session.get(Broadcast, int(entry.item_id.removeprefix("b")))
         policy = _POLICIES.get((broadcast.on_interrupt if broadcast else None) or "restart", "restart")
