@@ -3,43 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from audio_library.timestamps import utc_now
 from controller.api import UPLOAD_PATHS, api_router
 from controller.body_limit import BodyLimit
 from controller.errors import install_error_handlers
 from controller.services import Services, build_services
 from controller.settings import Settings
 from controller.web import STATIC_DIR, WEB_UPLOAD_PATHS, LoginThrottle, page_error, web_router
-from schedules import republish_all
 
 log = logging.getLogger(__name__)
-
-
-async def republish_periodically(services: Services) -> None:
-    """Keep every commune's playlist current as time moves its horizon (one pass at start-up too)."""
-    sched = services.settings.scheduler
-    while True:
-        try:
-            await asyncio.to_thread(
-                republish_all,
-                services.sessions,
-                services.notify,
-                now=utc_now(),
-                horizon=timedelta(hours=sched.playlist_horizon_h),
-                lookback=timedelta(minutes=sched.max_item_duration_min),
-            )
-        except Exception:
-            log.exception("periodic playlist republication failed")
-        await asyncio.sleep(sched.republish_interval_s)
 
 
 def create_app(settings: Settings, *, services_factory: Callable[[Settings], Services] | None = None) -> FastAPI:
@@ -50,13 +28,11 @@ def create_app(settings: Settings, *, services_factory: Callable[[Settings], Ser
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = factory(settings)
         app.state.services = services
-        republisher = asyncio.create_task(republish_periodically(services), name="republish")
+        # Publication jobs (periodic republication, each commune's next airtime) persist in the database.
+        await asyncio.to_thread(services.start_scheduler)
         try:
             yield
         finally:
-            republisher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await republisher
             services.close()
 
     app = FastAPI(

@@ -10,7 +10,6 @@ import json
 from datetime import datetime, timedelta
 
 import anyio.from_thread
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from audio_library import AudioAsset, BroadcastAudio, produce_broadcast, save_broadcast
@@ -18,7 +17,7 @@ from audio_library.timestamps import utc_now
 from controller import audit
 from controller.accounts import Role, User
 from controller.deps import require_commune, require_role
-from controller.errors import Conflict, Forbidden
+from controller.errors import Forbidden
 from controller.services import Services
 from controller.speech import speech_request
 from controller.uploads import RECORDING_FORMATS
@@ -37,13 +36,13 @@ from schedules import (
     check_audio_editable,
     check_reviewable,
     in_zone,
-    notice_for,
-    publish_playlist,
     reject,
     revise,
     schedule_broadcast,
     submit,
 )
+from schedules.commune_hours import commune_quiet_hours
+from schedules.timetable import commune_timetable
 from tts.speech_asset import RenderedSpeech
 
 
@@ -148,21 +147,7 @@ def _republish(session: Session, services: Services, bulletin: Bulletin) -> None
     """Commit, with the bulletin's commune's playlist recompiled; tell its nodes if it changed."""
     commune = session.get(Commune, bulletin.commune_id)
     assert commune is not None
-    sched = services.settings.scheduler
-    stored, changed = publish_playlist(
-        session,
-        commune,
-        now=utc_now(),
-        horizon=timedelta(hours=sched.playlist_horizon_h),
-        lookback=timedelta(minutes=sched.max_item_duration_min),
-    )
-    try:
-        session.commit()
-    except IntegrityError as exc:  # another request published this commune's first playlist meanwhile
-        session.rollback()
-        raise Conflict("concurrent playlist change", message_vi="Lịch phát vừa thay đổi, vui lòng thử lại.") from exc
-    if changed:
-        services.notify(notice_for(commune, stored))
+    services.publish(session, commune)
 
 
 def submit_bulletin(session: Session, user: User, bulletin_id: int) -> Bulletin:
@@ -285,13 +270,27 @@ def schedule_once(session: Session, services: Services, user: User, data: Broadc
         )
     assert user.id is not None
     starts_at = in_zone(data.starts_at, sched.timezone)
-    now = utc_now()
     lookback = timedelta(minutes=sched.max_item_duration_min)
     broadcast = schedule_broadcast(
-        session, bulletin, commune, starts_at, created_by=user.id, now=now, lookback=lookback
+        session,
+        bulletin,
+        commune,
+        starts_at,
+        created_by=user.id,
+        now=services.clock(),
+        lookback=lookback,
+        quiet=commune_quiet_hours(session, commune, sched.planning().quiet),
+        on_interrupt=data.on_interrupt,
     )
-    stored, changed = publish_playlist(
-        session, commune, now=now, horizon=timedelta(hours=sched.playlist_horizon_h), lookback=lookback
+    # Programs air too: refuse an overlap with one of their items on a shared cluster, naming it.
+    commune_timetable(
+        session,
+        commune,
+        start=starts_at - lookback,
+        end=starts_at + lookback,
+        planning=sched.planning(),
+        check_conflicts=True,
+        changed=f"b{broadcast.id}",
     )
     audit.record(
         session,
@@ -300,11 +299,5 @@ def schedule_once(session: Session, services: Services, user: User, data: Broadc
         _target(bulletin),
         json.dumps({"commune": commune.code, "starts_at": starts_at.isoformat()}, ensure_ascii=False),
     )
-    try:
-        session.commit()
-    except IntegrityError as exc:  # another request published this commune's first playlist meanwhile
-        session.rollback()
-        raise Conflict("concurrent playlist change", message_vi="Lịch phát vừa thay đổi, vui lòng thử lại.") from exc
-    if changed:
-        services.notify(notice_for(commune, stored))
+    services.publish(session, commune)
     return broadcast

@@ -199,6 +199,38 @@ def cmd_lexicon_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_schedule_show(args: argparse.Namespace, settings: Settings) -> int:
+    """Print what will play on a commune on a local day, and what will not, and why."""
+    from datetime import date
+
+    from controller.db import make_engine, session_factory
+    from devices.registry import get_commune
+    from schedules.local_time import local
+    from schedules.timetable import day_timetable
+
+    try:
+        day = date.fromisoformat(args.date)
+    except ValueError:
+        print(f"loaxa: ngày không hợp lệ: {args.date!r} (cần YYYY-MM-DD)", file=sys.stderr)
+        return 2
+    planning = settings.scheduler.planning()
+    engine = make_engine(settings.database)
+    try:
+        with session_factory(engine)() as session:
+            timetable = day_timetable(session, get_commune(session, args.commune), day, planning)
+    finally:
+        engine.dispose()
+    print(f"{args.commune} {day:%d/%m/%Y}: {len(timetable.items)} mục")
+    for item in timetable.items:
+        content = timetable.content_of(item.item_id)
+        where = ", ".join(sorted(content.clusters)) if content.clusters is not None else "cả xã"
+        start, end = local(item.starts_at, planning.zone), local(item.ends_at, planning.zone)
+        print(f"{start:%H:%M:%S}–{end:%H:%M:%S}  {item.title}  [{item.priority}]  ({where})  {item.item_id}")
+    for dropped in timetable.dropped:
+        print(f"không phát: {dropped.message_vi} ({dropped.item_id})")
+    return 0
+
+
 def cmd_device_add(args: argparse.Namespace, settings: Settings) -> int:
     from controller.db import make_engine, session_factory
     from controller.provisioning import provision_device
@@ -330,6 +362,12 @@ def build_parser() -> argparse.ArgumentParser:
         if kind == "commune":
             padd.add_argument("--province", required=True)
         padd.set_defaults(func=cmd_place_add, kind=kind)
+
+    schedule = sub.add_parser("schedule", help="schedules").add_subparsers(dest="schedule_command", required=True)
+    show = schedule.add_parser("show", help="what will play on a commune on a day")
+    show.add_argument("--commune", required=True)
+    show.add_argument("--date", required=True, help="local day, YYYY-MM-DD")
+    show.set_defaults(func=cmd_schedule_show)
 
     user = sub.add_parser("user", help="users").add_subparsers(dest="user_command", required=True)
     uadd = user.add_parser("add")

@@ -17,9 +17,11 @@ import signal
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from datetime import time as wall_time
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import uvicorn
@@ -53,6 +55,15 @@ FIRST_AIR_DELAY_S = 15
 GAP_S = 3
 
 
+def _quiet_hours_elsewhere(zone: str) -> dict[str, wall_time]:
+    """The demo airs its bulletins seconds after start at any hour: its quiet hours are 6 to 8 hours away."""
+    local_now = datetime.now(ZoneInfo(zone))
+    return {
+        "quiet_start": (local_now + timedelta(hours=6)).time().replace(second=0, microsecond=0),
+        "quiet_end": (local_now + timedelta(hours=8)).time().replace(second=0, microsecond=0),
+    }
+
+
 def demo_settings(base: Settings, port: int) -> Settings:
     root = DEMO_DIR.resolve()
     mqtt = MosquittoProcess.settings_for(root / "broker", base.mqtt)
@@ -65,6 +76,7 @@ def demo_settings(base: Settings, port: int) -> Settings:
             "tts": base.tts.model_copy(update={"engine": "espeak"}),
             "mqtt": mqtt,
             "web": base.web.model_copy(update={"port": port}),
+            "scheduler": base.scheduler.model_copy(update=_quiet_hours_elsewhere(base.scheduler.timezone)),
             "node": base.node.model_copy(
                 update={
                     "broker_host": mqtt.host,
@@ -132,7 +144,8 @@ def publish_bulletins(base_url: str) -> int:
             client.post(f"/api/v1/bulletins/{bulletin_id}/submit", headers=officer).raise_for_status()
             approved = client.post(f"/api/v1/bulletins/{bulletin_id}/approve", headers=approver)
             approved.raise_for_status()
-            starts_at = next_start[commune]
+            # Rendering takes a few seconds per bulletin (more on a busy machine): never schedule in the past.
+            starts_at = max(next_start[commune], datetime.now(UTC) + timedelta(seconds=FIRST_AIR_DELAY_S))
             client.post(
                 "/api/v1/broadcasts",
                 headers=officer,

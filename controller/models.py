@@ -9,6 +9,10 @@ from devices.proof_of_play import PlayRecord
 from devices.registry import Commune, Device, Province
 from schedules.broadcast import Broadcast
 from schedules.bulletin import Bulletin
+from schedules.commune_hours import BroadcastSlot, CommuneQuietHours
+from schedules.emergency_order import EmergencyOrder
+from schedules.hamlet import HamletGroup
+from schedules.program_record import ProgramItemRecord, ProgramRecord, ScheduleRule
 from schedules.publication import CommunePlaylist
 from tts.lexicon import LexiconEntry
 from tts.speech_cache import SpeechCacheEntry
@@ -19,13 +23,20 @@ __all__ = [
     "AudioAsset",
     "AuditEntry",
     "Broadcast",
+    "BroadcastSlot",
     "Bulletin",
     "Commune",
     "CommunePlaylist",
+    "CommuneQuietHours",
     "Device",
+    "EmergencyOrder",
+    "HamletGroup",
     "LexiconEntry",
     "PlayRecord",
+    "ProgramItemRecord",
+    "ProgramRecord",
     "Province",
+    "ScheduleRule",
     "SpeechCacheEntry",
     "User",
     "UserCommune",

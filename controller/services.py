@@ -6,21 +6,27 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from audio_library import AssetStore
 from controller.accounts import use_password_policy
 from controller.db import make_engine, session_factory, wait_for_database
-from controller.errors import DatabaseNotMigrated
+from controller.errors import Conflict, DatabaseNotMigrated
 from controller.settings import Settings
 from devices.broker import sync_broker_auth
 from devices.credentials import VerifiedLogins
 from devices.errors import BrokerUnavailable
 from devices.link import MqttLink
 from devices.protocol import PlaylistNotice, commune_playlist_topic, encode
+from devices.registry import Commune
 from devices.uplink import UplinkHandler
+from schedules import CommunePlaylist, notice_for, publish_playlist
+from schedules.clock import Clock, system_clock
+from schedules.jobs import JobContext, PlaylistScheduler
 from tts.edge import EdgeTransport
 from tts.engines import build_engines
 from tts.speech_asset import SpeechRenderer
@@ -40,6 +46,43 @@ class Services:
     device_logins: VerifiedLogins = field(default_factory=VerifiedLogins)
     # Bounds request sessions to the pool, so waiting for a connection never ties up a worker thread.
     session_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
+    # "Now" for scheduling; tests inject a shifted or fixed clock instead of patching time.
+    clock: Clock = field(default=system_clock)
+    scheduler: PlaylistScheduler | None = field(default=None)
+
+    def start_scheduler(self) -> None:
+        """Start the persistent publication jobs (missed ones run now); see schedules.jobs."""
+        context = JobContext(self.sessions, self.notify, self.clock, self.settings.scheduler)
+        self.scheduler = PlaylistScheduler(self.engine, self.settings.database.url, context)
+        self.scheduler.start()
+
+    def publish(self, session: Session, commune: Commune, *, urgent: bool = False) -> CommunePlaylist:
+        """Recompile the commune's playlist within `session`'s transaction, commit, announce it, plan ahead.
+
+        `urgent` (an emergency) makes nodes pull at once. Raises Conflict if a concurrent request
+        published the commune's first playlist meanwhile; nothing of this request is then kept.
+        """
+        sched = self.settings.scheduler
+        stored, changed = publish_playlist(
+            session,
+            commune,
+            now=self.clock(),
+            horizon=timedelta(hours=sched.playlist_horizon_h),
+            lookback=timedelta(minutes=sched.max_item_duration_min),
+            planning=sched.planning(),
+        )
+        try:
+            session.commit()
+        except IntegrityError as exc:
+            session.rollback()
+            raise Conflict(
+                "concurrent playlist change", message_vi="Lịch phát vừa thay đổi, vui lòng thử lại."
+            ) from exc
+        if changed or urgent:
+            self.notify(notice_for(commune, stored, urgent=urgent))
+        if self.scheduler is not None:
+            self.scheduler.plan(commune.code)
+        return stored
 
     def notify(self, notice: PlaylistNotice) -> None:
         """Tell the commune's nodes a new playlist is ready. Retained, so a node that connects later sees it.
@@ -54,6 +97,8 @@ class Services:
             log.warning("playlist notice for %s not sent, nodes will poll: %s", notice.commune, exc)
 
     def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
         if self.link is not None:
             self.link.stop()
         self.engine.dispose()

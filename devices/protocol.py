@@ -106,6 +106,9 @@ class PlaylistNotice(Message):
     version: int = Field(ge=0)
     etag: str = Field(max_length=128)
     issued_at: AwareDatetime
+    urgent: bool = Field(
+        default=False, description="An emergency is in this version: pull at once, without the notice jitter."
+    )
 
 
 class NodeState(Message):
@@ -133,7 +136,8 @@ class PlayReport(Message):
     scheduled_start: AwareDatetime
     started_at: AwareDatetime
     ended_at: AwareDatetime
-    outcome: Literal["played", "failed"] = "played"
+    # interrupted: an emergency cut the item short (it started on time; what follows is in the playlist).
+    outcome: Literal["played", "failed", "interrupted"] = "played"
     detail: str = Field(default="", max_length=500)
 
 
@@ -148,8 +152,15 @@ class PlaylistItem(BaseModel):
     asset_sha256: Sha256Hex
     asset_url: str = Field(max_length=300, description="Path on the controller, relative to its base URL.")
     codec: Literal["opus", "mp3"] = "opus"
-    duration_ms: int = Field(gt=0)
+    duration_ms: int = Field(gt=0, description="How long it plays from `offset_ms` on.")
     starts_at: AwareDatetime
+    offset_ms: int = Field(default=0, ge=0, description="Where in the audio to start: a resumed item skips this.")
+    clusters: tuple[Code, ...] | None = Field(
+        default=None, max_length=500, description="Device codes it is for; None means every cluster of the commune."
+    )
+
+    def is_for(self, device_code: str) -> bool:
+        return self.clusters is None or device_code in self.clusters
 
 
 class Playlist(BaseModel):

@@ -81,10 +81,17 @@ class NodeAgent:
         self.playlist: Playlist | None = None
         self._etag = ""
         self._timers: dict[ItemKey, asyncio.Task[None]] = {}
+        # Items playing now, with the event that stops them and the instant they are due to end.
+        self._on_air: dict[ItemKey, tuple[asyncio.Event, datetime]] = {}
         self._sync_wanted = asyncio.Event()
         self._reports_waiting = asyncio.Event()
         self.connected = asyncio.Event()
         self.plays = 0
+
+    @property
+    def on_air(self) -> list[str]:
+        """Ids of the items playing now."""
+        return [key[0] for key in self._on_air]
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -192,6 +199,9 @@ class NodeAgent:
             log.warning("%s: ignoring invalid message on %s: %s", self.code, topic[:200], str(exc)[:200])
             return
         if self.playlist is None or notice.version != self.playlist.version:
+            if notice.urgent:  # an emergency: every second counts more than sparing the controller a burst
+                self._sync_wanted.set()
+                return
             delay = random.uniform(0, self.settings.notice_jitter_s)
             asyncio.get_running_loop().call_later(delay, self._sync_wanted.set)
 
@@ -251,7 +261,7 @@ class NodeAgent:
         now = datetime.now(UTC)
         missing = 0
         for item in playlist.items:
-            if item.starts_at + timedelta(milliseconds=item.duration_ms) > now:
+            if item.is_for(self.code) and item.starts_at + timedelta(milliseconds=item.duration_ms) > now:
                 missing += await self._ensure_audio(item) is None
         # Keep the ETag only once all audio is here; otherwise the next pull fetches the playlist again
         # (not a 304) and retries the downloads.
@@ -280,16 +290,31 @@ class NodeAgent:
     # -- playing -----------------------------------------------------------------------------------
 
     def _apply(self, playlist: Playlist) -> None:
-        """Make the timers match the playlist: new items get one, removed items lose theirs."""
+        """Make the timers match the playlist: new items get one, removed items lose theirs.
+
+        An item on air is never restarted by a new version. If the new version ends it sooner (an
+        emergency pre-empts it) it is cut at its new end; if the new version drops it, it stops now.
+        Items addressed to other clusters of the commune are skipped.
+        """
         self.playlist = playlist
         now = datetime.now(UTC)
         wanted: dict[ItemKey, PlaylistItem] = {
             (item.item_id, item.starts_at, item.asset_sha256): item
             for item in playlist.items
-            if item.starts_at + timedelta(milliseconds=item.duration_ms) > now
+            if item.is_for(self.code) and item.starts_at + timedelta(milliseconds=item.duration_ms) > now
         }
-        for key in list(self._timers):
+        loop = asyncio.get_running_loop()
+        for key, (stop, ends_at) in list(self._on_air.items()):
             if key not in wanted:
+                stop.set()
+                continue
+            new = wanted[key]
+            new_end = new.starts_at + timedelta(milliseconds=new.duration_ms)
+            if new_end < ends_at:
+                self._on_air[key] = (stop, new_end)
+                loop.call_later(max(0.0, (new_end - now).total_seconds()), stop.set)
+        for key in list(self._timers):
+            if key not in wanted and key not in self._on_air:
                 self._timers.pop(key).cancel()
         for key, item in wanted.items():
             if key not in self._timers:
@@ -328,13 +353,23 @@ class NodeAgent:
             await self._report(item, version, None, "thiếu tệp âm thanh hợp lệ")
             return
         log.info("%s: playing %s %r (v%d)", self.code, item.item_id, item.title, version)
+        key: ItemKey = (item.item_id, item.starts_at, item.asset_sha256)
+        stop = asyncio.Event()
+        self._on_air[key] = (stop, item.starts_at + timedelta(milliseconds=item.duration_ms))
         try:
-            played = await self.sink.play(item, audio)
+            played = await self.sink.play(item, audio, stop)
         except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
             log.error("%s: audio output failed for %s: %s", self.code, item.item_id, exc)
             await self._report(item, version, None, f"lỗi phát âm thanh: {str(exc)[:200]}")
             return
+        finally:
+            self._on_air.pop(key, None)
         self.plays += 1
+        if played.interrupted:
+            seconds = (played.ended_at - played.started_at).total_seconds()
+            log.info("%s: %s interrupted after %.1f s", self.code, item.item_id, seconds)
+            await self._report(item, version, played, f"bị ngắt sau {seconds:.1f} giây để phát tin khác")
+            return
         await self._report(item, version, played, "")
 
     async def _report(self, item: PlaylistItem, version: int, played: PlayedAudio | None, detail: str) -> None:
@@ -349,7 +384,7 @@ class NodeAgent:
             scheduled_start=item.starts_at,
             started_at=played.started_at if played else now,
             ended_at=played.ended_at if played else now,
-            outcome="played" if played else "failed",
+            outcome=("interrupted" if played.interrupted else "played") if played else "failed",
             detail=detail,
         )
         await asyncio.to_thread(self.outbox.put, report)

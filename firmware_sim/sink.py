@@ -11,6 +11,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +26,8 @@ class PlayedAudio:
     started_at: datetime
     ended_at: datetime
     played_sha256: str
+    # True when `stop` cut it before its end (an emergency pre-empted it).
+    interrupted: bool = False
 
 
 class AudioSink(Protocol):
@@ -32,7 +35,18 @@ class AudioSink(Protocol):
         """Do any slow work (decoding) before airtime; called a moment before `play`."""
         ...
 
-    async def play(self, item: PlaylistItem, audio: bytes) -> PlayedAudio: ...
+    async def play(self, item: PlaylistItem, audio: bytes, stop: asyncio.Event) -> PlayedAudio:
+        """Play `item.duration_ms` of `audio` from `item.offset_ms`; return early once `stop` is set."""
+        ...
+
+
+async def _until_stopped(stop: asyncio.Event, duration_s: float) -> bool:
+    """Wait `duration_s` or until `stop` is set; True when stopped early."""
+    try:
+        await asyncio.wait_for(stop.wait(), duration_s)
+    except TimeoutError:
+        return False
+    return True
 
 
 class FileSink:
@@ -45,15 +59,16 @@ class FileSink:
     async def prepare(self, item: PlaylistItem, audio: bytes) -> None:
         return None
 
-    async def play(self, item: PlaylistItem, audio: bytes) -> PlayedAudio:
+    async def play(self, item: PlaylistItem, audio: bytes, stop: asyncio.Event) -> PlayedAudio:
         started = datetime.now(UTC)
         digest = hashlib.sha256(audio).hexdigest()
         stamp = started.strftime("%Y%m%dT%H%M%S.%f")
         path = self.directory / f"{stamp}_{item.item_id}.{item.codec}"
+        interrupted = False
         try:
             # Recording runs beside the "playback", as a sound card would, never delaying it.
-            await asyncio.gather(
-                asyncio.to_thread(write_atomically, path, audio), asyncio.sleep(item.duration_ms / 1000)
+            _, interrupted = await asyncio.gather(
+                asyncio.to_thread(write_atomically, path, audio), _until_stopped(stop, item.duration_ms / 1000)
             )
         finally:
             ended = datetime.now(UTC)
@@ -63,10 +78,12 @@ class FileSink:
                 "scheduled_start": item.starts_at.isoformat(),
                 "started_at": started.isoformat(),
                 "ended_at": ended.isoformat(),
+                "offset_ms": item.offset_ms,
+                "interrupted": interrupted,
             }
             with (self.directory / "playlog.jsonl").open("a", encoding="utf-8") as log:
                 log.write(json.dumps(line) + "\n")
-        return PlayedAudio(started_at=started, ended_at=ended, played_sha256=digest)
+        return PlayedAudio(started_at=started, ended_at=ended, played_sha256=digest, interrupted=interrupted)
 
 
 class PyAudioSink:
@@ -96,16 +113,27 @@ class PyAudioSink:
         )
         return done.stdout
 
-    async def play(self, item: PlaylistItem, audio: bytes) -> PlayedAudio:
+    async def play(self, item: PlaylistItem, audio: bytes, stop: asyncio.Event) -> PlayedAudio:
         digest = hashlib.sha256(audio).hexdigest()
         pcm = self._decoded.pop(item.asset_sha256, None)
         if pcm is None:
             pcm = await asyncio.to_thread(self._decode, audio)
+        bytes_per_ms = self.RATE_HZ * 2 // 1000  # 16-bit mono
+        first = item.offset_ms * bytes_per_ms
+        pcm = pcm[first : first + item.duration_ms * bytes_per_ms]
+        halt = threading.Event()  # the writer thread checks this between 100 ms chunks
+        relay = asyncio.create_task(stop.wait())
+        relay.add_done_callback(lambda _: halt.set())
         started = datetime.now(UTC)
-        await asyncio.to_thread(self._write, pcm)
-        return PlayedAudio(started_at=started, ended_at=datetime.now(UTC), played_sha256=digest)
+        try:
+            await asyncio.to_thread(self._write, pcm, halt)
+        finally:
+            relay.cancel()
+        return PlayedAudio(
+            started_at=started, ended_at=datetime.now(UTC), played_sha256=digest, interrupted=stop.is_set()
+        )
 
-    def _write(self, pcm: bytes) -> None:
+    def _write(self, pcm: bytes, halt: threading.Event) -> None:
         import pyaudio  # imported here: nodes with a file sink need no sound card library
 
         audio = pyaudio.PyAudio()
@@ -113,6 +141,8 @@ class PyAudioSink:
             stream = audio.open(format=pyaudio.paInt16, channels=1, rate=self.RATE_HZ, output=True)
             step = self.FRAMES_PER_CHUNK * 2
             for offset in range(0, len(pcm), step):
+                if halt.is_set():
+                    break
                 stream.write(pcm[offset : offset + step])
             stream.stop_stream()
             stream.close()

@@ -17,8 +17,11 @@ from schedules.bulletin import (
     revise,
     submit,
 )
+from schedules.clock import Clock, ShiftedClock, system_clock
 from schedules.conflict import Airing, Conflict, ProgramAirings, airings_of, check_no_conflict, find_conflict
 from schedules.emergency import EmergencyPlan, TimelineItem, plan_emergency
+from schedules.emergency_dispatch import issue_emergency
+from schedules.emergency_order import EmergencyOrder
 from schedules.errors import (
     AudioMissing,
     BulletinNotFound,
@@ -27,6 +30,7 @@ from schedules.errors import (
     InvalidTransition,
     InvalidValidityWindow,
     NotApproved,
+    NotEmergency,
     NotInValidity,
     PlaylistConflict,
     ProgramOverlap,
@@ -39,7 +43,9 @@ from schedules.errors import (
     StartInPast,
     UnknownTarget,
 )
+from schedules.jobs import JobContext, PlaylistScheduler
 from schedules.local_time import COMMUNE_ZONE
+from schedules.planning import Planning
 from schedules.playlist import PlaylistEntry, compile_playlist
 from schedules.program import (
     InterruptPolicy,
@@ -72,6 +78,7 @@ from schedules.target import (
     Target,
     resolve_target,
 )
+from schedules.timetable import Timetable, commune_timetable, day_timetable
 
 __all__ = [
     "COMMUNE_ZONE",
@@ -87,12 +94,14 @@ __all__ = [
     "BulletinPublic",
     "BulletinStatus",
     "BulletinUpdate",
+    "Clock",
     "ClusterTarget",
     "CommunePlaylist",
     "CommuneTarget",
     "Conflict",
     "Daily",
     "DroppedItem",
+    "EmergencyOrder",
     "EmergencyPlan",
     "HamletGroupTarget",
     "InterruptPolicy",
@@ -102,13 +111,17 @@ __all__ = [
     "InvalidValidityWindow",
     "ItemAsset",
     "ItemKind",
+    "JobContext",
     "NotApproved",
+    "NotEmergency",
     "NotInValidity",
     "Occurrence",
     "Once",
     "PlannedItem",
+    "Planning",
     "PlaylistConflict",
     "PlaylistEntry",
+    "PlaylistScheduler",
     "Program",
     "ProgramAirings",
     "ProgramItem",
@@ -124,6 +137,7 @@ __all__ = [
     "ScheduledItem",
     "SchedulerSettings",
     "SelfApproval",
+    "ShiftedClock",
     "Slot",
     "SlotOccurrence",
     "SlotOverfull",
@@ -132,6 +146,7 @@ __all__ = [
     "StartInPast",
     "Target",
     "TimelineItem",
+    "Timetable",
     "UnknownTarget",
     "Weekdays",
     "airings_of",
@@ -140,14 +155,17 @@ __all__ = [
     "check_audio_editable",
     "check_no_conflict",
     "check_reviewable",
+    "commune_timetable",
     "compile_airing",
     "compile_playlist",
     "compile_slot",
     "current_playlist",
+    "day_timetable",
     "detach_recording",
     "expand_rule",
     "find_conflict",
     "in_zone",
+    "issue_emergency",
     "next_slot_occurrence",
     "notice_for",
     "place_program",
@@ -160,6 +178,7 @@ __all__ = [
     "schedule_broadcast",
     "slot_occurrences",
     "submit",
+    "system_clock",
     "to_playlist_entries",
     "validate_slots",
 ]

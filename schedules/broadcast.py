@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import String
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from audio_library import AudioAsset
 from audio_library.timestamps import UtcDateTime, utc_now
+from devices.protocol import Priority
 from devices.registry import Commune
 from schedules.bulletin import Bulletin, BulletinStatus
 from schedules.errors import NotApproved, NotInValidity, PlaylistConflict, StartInPast
 from schedules.playlist import PlaylistEntry
+from schedules.program import InterruptPolicy
+from schedules.quiet_hours import QuietHours
 
 
 class BroadcastBase(SQLModel):
     starts_at: datetime = Field(sa_type=UtcDateTime, index=True)
+    # What happens to it when an emergency interrupts it; None: restart (a bulletin is heard whole).
+    on_interrupt: InterruptPolicy | None = Field(default=None, sa_type=String(8))
 
 
 class Broadcast(BroadcastBase, table=True):
@@ -64,11 +70,7 @@ def commune_entries(session: Session, commune: Commune, since: datetime) -> list
         PlaylistEntry(
             item_id=item_id(broadcast),
             title=bulletin.title,
-            priority="emergency"
-            if bulletin.priority == "emergency"
-            else "priority"
-            if bulletin.priority == "priority"
-            else "normal",
+            priority=_priority(bulletin),
             approved=bulletin.status == BulletinStatus.APPROVED and _valid_at(bulletin, broadcast.starts_at),
             asset_sha256=asset.sha256,
             codec=asset.codec,
@@ -77,6 +79,12 @@ def commune_entries(session: Session, commune: Commune, since: datetime) -> list
         )
         for broadcast, bulletin, asset in rows
     ]
+
+
+def _priority(bulletin: Bulletin) -> Priority:
+    return (
+        "emergency" if bulletin.priority == "emergency" else "priority" if bulletin.priority == "priority" else "normal"
+    )
 
 
 def _valid_at(bulletin: Bulletin, moment: datetime) -> bool:
@@ -94,8 +102,11 @@ def schedule_broadcast(
     created_by: int,
     now: datetime,
     lookback: timedelta,
+    quiet: QuietHours | None = None,
+    on_interrupt: InterruptPolicy | None = None,
 ) -> Broadcast:
-    """Add an airing; refuse unapproved content, the past, and overlaps with the commune's other airings.
+    """Add an airing; refuse unapproved content, the past, quiet hours (unless an emergency bulletin),
+    and overlaps with the commune's other airings.
 
     `lookback` bounds how far back an earlier, still-playing item is searched for (the longest item).
     """
@@ -107,6 +118,8 @@ def schedule_broadcast(
         raise NotInValidity(f"bulletin {bulletin.id} is not valid at {starts_at.isoformat()}")
     asset = session.get(AudioAsset, bulletin.audio_sha256)
     assert asset is not None and bulletin.id is not None and commune.id is not None
+    if quiet is not None:
+        quiet.check_airing(starts_at, asset.duration_ms, _priority(bulletin))
     new = PlaylistEntry(
         item_id="new",
         title=bulletin.title,
@@ -123,7 +136,13 @@ def schedule_broadcast(
                 f"overlaps item {other.item_id} ({other.title!r}) "
                 f"{other.starts_at.isoformat()}-{other.ends_at.isoformat()}"
             )
-    broadcast = Broadcast(bulletin_id=bulletin.id, commune_id=commune.id, starts_at=starts_at, created_by=created_by)
+    broadcast = Broadcast(
+        bulletin_id=bulletin.id,
+        commune_id=commune.id,
+        starts_at=starts_at,
+        created_by=created_by,
+        on_interrupt=on_interrupt,
+    )
     session.add(broadcast)
     session.flush()
     return broadcast

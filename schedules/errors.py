@@ -113,3 +113,9 @@ class UnknownTarget(ScheduleError):
 class ProgramOverlap(PlaylistConflict):
     code = "program_overlap"
     message_vi = "Chương trình bị trùng giờ với một chương trình khác trên cùng cụm loa."
+
+
+class NotEmergency(ScheduleError):
+    code = "not_emergency"
+    http_status = 422
+    message_vi = "Chỉ bản tin mức khẩn cấp mới được phát khẩn cấp."

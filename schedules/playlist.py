@@ -10,7 +10,6 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import pairwise
 
 from devices.protocol import Playlist, PlaylistItem, Priority
 from schedules.errors import PlaylistConflict
@@ -28,10 +27,16 @@ class PlaylistEntry:
     codec: str
     duration_ms: int
     starts_at: datetime
+    offset_ms: int = 0
+    # The clusters it is for; None: every cluster of the commune.
+    clusters: frozenset[str] | None = None
 
     @property
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(milliseconds=self.duration_ms)
+
+    def shares_clusters(self, other: PlaylistEntry) -> bool:
+        return self.clusters is None or other.clusters is None or bool(self.clusters & other.clusters)
 
 
 def asset_url(sha256: str, codec: str) -> str:
@@ -46,13 +51,21 @@ def compile_playlist(
     now: datetime,
     horizon: timedelta,
 ) -> Playlist:
-    """Build the playlist of items still to finish by `now + horizon`; unapproved entries never appear."""
+    """Build the playlist of items still to finish by `now + horizon`; unapproved entries never appear.
+
+    Two items may overlap in time only when they are for different clusters.
+    """
     upcoming = sorted(
         (e for e in entries if e.approved and e.ends_at > now and e.starts_at <= now + horizon),
         key=lambda e: (e.starts_at, e.item_id),
     )
-    for before, after in pairwise(upcoming):
-        if after.starts_at < before.ends_at:
+    for index, after in enumerate(upcoming):
+        clash = next(
+            (b for b in upcoming[:index] if after.starts_at < b.ends_at and after.shares_clusters(b)),
+            None,
+        )
+        if clash is not None:
+            before = clash
             raise PlaylistConflict(
                 f"item {after.item_id} ({after.title!r}) starts at {after.starts_at.isoformat()}, "
                 f"before item {before.item_id} ({before.title!r}) ends at {before.ends_at.isoformat()}"
@@ -67,6 +80,8 @@ def compile_playlist(
             codec="mp3" if e.codec == "mp3" else "opus",
             duration_ms=e.duration_ms,
             starts_at=e.starts_at,
+            offset_ms=e.offset_ms,
+            clusters=tuple(sorted(e.clusters)) if e.clusters is not None else None,
         )
         for e in upcoming
     )

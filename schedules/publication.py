@@ -12,8 +12,9 @@ from sqlmodel import Field, Session, SQLModel, select
 from audio_library.timestamps import UtcDateTime
 from devices.protocol import Playlist, PlaylistNotice
 from devices.registry import Commune
-from schedules.broadcast import commune_entries
+from schedules.planning import Planning
 from schedules.playlist import compile_playlist, content_digest, etag
+from schedules.timetable import DEFAULT_PLANNING, commune_timetable
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +45,21 @@ def publish_playlist(
     now: datetime,
     horizon: timedelta,
     lookback: timedelta,
+    planning: Planning = DEFAULT_PLANNING,
 ) -> tuple[CommunePlaylist, bool]:
     """Recompile the commune's playlist; store it as version+1 only if what nodes will play changed.
 
-    Returns the stored playlist and whether it changed. The caller commits, then notifies.
+    Idempotent: the same content keeps its version and ETag however often this runs (a scheduler job
+    run twice after a crash publishes nothing new). Returns the stored playlist and whether it changed.
+    The caller commits, then notifies.
     """
     assert commune.id is not None
     stored = session.get(CommunePlaylist, commune.id, with_for_update=True)
     version = stored.version + 1 if stored is not None else 1
+    timetable = commune_timetable(session, commune, start=now - lookback, end=now + horizon, planning=planning)
     playlist: Playlist = compile_playlist(
         commune.code,
-        commune_entries(session, commune, since=now - lookback),
+        timetable.entries(),
         version=version,
         now=now,
         horizon=horizon,
@@ -76,8 +81,11 @@ def publish_playlist(
     return stored, True
 
 
-def notice_for(commune: Commune, stored: CommunePlaylist) -> PlaylistNotice:
-    return PlaylistNotice(commune=commune.code, version=stored.version, etag=stored.etag, issued_at=stored.generated_at)
+def notice_for(commune: Commune, stored: CommunePlaylist, *, urgent: bool = False) -> PlaylistNotice:
+    """The notice of the stored version; `urgent` (an emergency) tells nodes to pull without waiting."""
+    return PlaylistNotice(
+        commune=commune.code, version=stored.version, etag=stored.etag, issued_at=stored.generated_at, urgent=urgent
+    )
 
 
 def republish_all(
@@ -87,6 +95,7 @@ def republish_all(
     now: datetime,
     horizon: timedelta,
     lookback: timedelta,
+    planning: Planning = DEFAULT_PLANNING,
 ) -> int:
     """Recompile every commune's playlist, so items entering the horizon (or leaving it) reach the nodes.
 
@@ -98,7 +107,9 @@ def republish_all(
     for commune in communes:
         try:
             with sessions() as session:
-                stored, changed = publish_playlist(session, commune, now=now, horizon=horizon, lookback=lookback)
+                stored, changed = publish_playlist(
+                    session, commune, now=now, horizon=horizon, lookback=lookback, planning=planning
+                )
                 session.commit()
         except Exception:
             log.exception("republishing the playlist of %s failed", commune.code)
@@ -107,3 +118,15 @@ def republish_all(
             changed_count += 1
             notify(notice_for(commune, stored))
     return changed_count
+
+
+def announce_all(sessions: Callable[[], Session], notify: Notifier) -> int:
+    """Send the notice of every commune's current version again (retained; nodes with it ignore it).
+
+    Run at start-up: a controller killed between storing a version and announcing it announces it now.
+    """
+    with sessions() as session:
+        rows = list(session.exec(select(Commune, CommunePlaylist).where(Commune.id == CommunePlaylist.commune_id)))
+    for commune, stored in rows:
+        notify(notice_for(commune, stored))
+    return len(rows)

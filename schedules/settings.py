@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from schedules.planning import Planning
+from schedules.quiet_hours import DEFAULT_QUIET_END, DEFAULT_QUIET_START, QuietHours
 
 
 class SchedulerSettings(BaseModel):
@@ -27,6 +30,37 @@ class SchedulerSettings(BaseModel):
     republish_interval_s: float = Field(default=300.0, gt=0)
     # The longest item we expect; bounds how far back a still-playing item is looked for.
     max_item_duration_min: float = Field(default=120.0, gt=0)
+    # Every airing is in its commune's published playlist at least this long before it starts, so nodes
+    # have downloaded its audio in time even over a slow 4G link (a scheduler job per commune sees to it).
+    publish_lead_min: float = Field(default=30.0, gt=0)
+    # A publication job the controller missed (it was down) still runs on restart if at most this late.
+    # Half an hour: the job's whole purpose is the lead time before airtime; later, the start-up pass
+    # has already republished everything anyway.
+    misfire_grace_s: int = Field(default=1800, ge=1)
+    # Silence between consecutive items of a slot, so listeners hear where one bulletin ends.
+    item_gap_s: float = Field(default=1.0, ge=0)
+    # An emergency starts this long after it is issued: the time for the notice and the nodes' pull of
+    # playlist and audio to cross the network. One second suffices on a LAN; raise it for 4G nodes.
+    emergency_dispatch_lead_s: float = Field(default=1.0, ge=0)
+
+    # Default quiet hours (commune wall clock) for communes that set none: rural communes sleep early.
+    quiet_start: time = DEFAULT_QUIET_START
+    quiet_end: time = DEFAULT_QUIET_END
+
+    @model_validator(mode="after")
+    def _lead_within_horizon(self) -> SchedulerSettings:
+        if self.publish_lead_min * 60 > self.playlist_horizon_h * 3600:
+            raise ValueError(
+                "LOAXA_SCHEDULER__PUBLISH_LEAD_MIN must not exceed LOAXA_SCHEDULER__PLAYLIST_HORIZON_H: "
+                "an airing cannot be published before it enters the playlist's horizon"
+            )
+        if self.quiet_start == self.quiet_end:
+            raise ValueError("LOAXA_SCHEDULER__QUIET_START and __QUIET_END must differ")
+        return self
+
+    def planning(self) -> Planning:
+        zone = ZoneInfo(self.timezone)
+        return Planning(zone, timedelta(seconds=self.item_gap_s), QuietHours(self.quiet_start, self.quiet_end, zone))
 
 
 def in_zone(moment: datetime, timezone: str) -> datetime:

@@ -13,7 +13,16 @@ from controller.settings import DatabaseSettings, Settings, WebSettings
 from devices.mosquitto import MosquittoProcess
 from devices.settings import MqttSettings
 from firmware_sim import NodeSettings
-from tests.harness import Api, ControllerServer, add_user_directly, database_backends, fresh_database, login
+from schedules import SchedulerSettings
+from tests.harness import (
+    Api,
+    ControllerServer,
+    add_user_directly,
+    database_backends,
+    fresh_database,
+    login,
+    quiet_hours_elsewhere,
+)
 from tts.settings import TtsSettings
 
 ADMIN_PASSWORD = "admin-password-1"
@@ -58,6 +67,7 @@ def settings(tmp_path: Path, database_url: str, mqtt_settings: MqttSettings) -> 
         web=WebSettings(password_time_cost=CHEAP_PASSWORDS[0], password_memory_kib=CHEAP_PASSWORDS[1]),
         # Offline: the edge-tts cloud is not reachable from tests (its stand-in is injected where needed).
         tts=TtsSettings(engine="espeak"),
+        scheduler=SchedulerSettings(**quiet_hours_elsewhere()),
         node=NodeSettings(
             broker_host=mqtt_settings.host,
             broker_port=mqtt_settings.port,

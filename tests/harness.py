@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from datetime import time as wall_time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import paho.mqtt.client as paho
@@ -27,10 +34,22 @@ from controller.db import make_engine, session_factory
 from controller.migrate import upgrade
 from controller.services import Services
 from controller.settings import Settings
+from devices.mosquitto import free_port
 from devices.settings import MqttSettings
 from firmware_sim import Fleet, NodeIdentity, NodeSettings
 
 POSTGRES_ENV = "LOAXA_TEST_POSTGRES_URL"
+
+
+def quiet_hours_elsewhere(zone: str = "Asia/Ho_Chi_Minh") -> dict[str, wall_time]:
+    """Scheduler quiet hours 6 to 8 hours from now (local), so tests airing "in a few seconds" pass at any hour.
+
+    Tests of quiet hours set a commune's own window around now instead.
+    """
+    local_now = datetime.now(ZoneInfo(zone))
+    start = (local_now + timedelta(hours=6)).time().replace(second=0, microsecond=0)
+    end = (local_now + timedelta(hours=8)).time().replace(second=0, microsecond=0)
+    return {"quiet_start": start, "quiet_end": end}
 
 
 def database_backends() -> list[str]:
@@ -95,6 +114,75 @@ class ControllerServer:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(15)
+
+
+class ControllerProcess:
+    """`python -m controller serve` as a real process on a fixed port, so a test can kill -9 and restart it.
+
+    `env` holds the LOAXA_* variables; the process logs to `<log_dir>/controller-<n>.log`.
+    """
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.env = {**os.environ, **env}
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_dir = log_dir
+        self.starts = 0
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout_s: float = 30.0) -> None:
+        self.starts += 1
+        log = (self.log_dir / f"controller-{self.starts}.log").open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "controller", "serve", "--port", str(self.port)],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        if not wait_until(self._ready, timeout_s, interval_s=0.1):
+            raise RuntimeError(f"controller did not start; see {self.log_dir}")
+
+    def _ready(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise RuntimeError(f"controller exited with {self.process.returncode}; see {self.log_dir}")
+        try:
+            return bool(httpx.get(self.base_url + "/api/v1/health", timeout=1).json().get("mqtt"))
+        except httpx.HTTPError:
+            return False
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook runs, as on a power cut."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(15)
+
+
+def controller_env(settings: Settings) -> dict[str, str]:
+    """The LOAXA_* variables that make a controller process match `settings` (database, broker, audio)."""
+    mqtt = settings.mqtt
+    assert mqtt.password_file and mqtt.acl_file and mqtt.broker_pid_file
+    sched = settings.scheduler
+    return {
+        "LOAXA_ENV": "test",
+        "LOAXA_LOG_LEVEL": "INFO",
+        "LOAXA_DATABASE__URL": settings.database.url,
+        "LOAXA_MQTT__PORT": str(mqtt.port),
+        "LOAXA_MQTT__PASSWORD": mqtt.password.get_secret_value(),
+        "LOAXA_MQTT__PASSWORD_FILE": str(mqtt.password_file),
+        "LOAXA_MQTT__ACL_FILE": str(mqtt.acl_file),
+        "LOAXA_MQTT__BROKER_PID_FILE": str(mqtt.broker_pid_file),
+        "LOAXA_AUDIO__STORAGE_DIR": str(settings.audio.storage_dir),
+        "LOAXA_TTS__ENGINE": "espeak",
+        "LOAXA_SCHEDULER__QUIET_START": sched.quiet_start.isoformat(),
+        "LOAXA_SCHEDULER__QUIET_END": sched.quiet_end.isoformat(),
+    }
 
 
 class FleetRunner:
@@ -180,6 +268,28 @@ def setup_commune(admin: Api, province: str, commune: str, clusters: list[str]) 
         assert creds["username"] == creds["client_id"] == code and len(creds["password"]) >= 24
         identities.append(NodeIdentity(code, commune, creds["password"]))
     return identities
+
+
+def approved_bulletin(
+    officer: Api, approver: Api, commune: str, title: str, body: str, *, priority: str = "normal"
+) -> tuple[int, str]:
+    """Write, submit and approve a bulletin through the API; return its id and audio sha256."""
+    response = officer.post(
+        "/api/v1/bulletins", {"commune_code": commune, "title": title, "body": body, "priority": priority}
+    )
+    assert response.status_code == 201, response.text
+    bulletin_id = int(response.json()["id"])
+    assert officer.post(f"/api/v1/bulletins/{bulletin_id}/submit").status_code == 200
+    response = approver.post(f"/api/v1/bulletins/{bulletin_id}/approve")
+    assert response.status_code == 200, response.text
+    return bulletin_id, str(response.json()["audio_sha256"])
+
+
+def read_playlog(path: Path) -> list[dict[str, Any]]:
+    """The file sink's playlog of one node (empty before anything played)."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 class Probe:

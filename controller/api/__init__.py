@@ -2,10 +2,36 @@
 
 from fastapi import APIRouter
 
-from controller.api import auth, broadcasts, bulletins, chimes, health, node, registry, speech, users
+from controller.api import (
+    auth,
+    broadcasts,
+    bulletins,
+    chimes,
+    emergencies,
+    health,
+    node,
+    programs,
+    registry,
+    slots,
+    speech,
+    users,
+)
 
 api_router = APIRouter(prefix="/api/v1")
-for module in (health, auth, users, registry, chimes, bulletins, broadcasts, node, speech):
+for module in (
+    health,
+    auth,
+    users,
+    registry,
+    chimes,
+    bulletins,
+    broadcasts,
+    slots,
+    programs,
+    emergencies,
+    node,
+    speech,
+):
     api_router.include_router(module.router)
 
 # Routes that take audio uploads; they get `audio.upload_max_bytes` instead of the JSON body limit.

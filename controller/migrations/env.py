@@ -20,6 +20,16 @@ def _render_item(kind: str, obj: Any, autogen_context: Any) -> str | Literal[Fal
     return False
 
 
+# Tables Alembic creates but no SQLModel describes: APScheduler's job store defines its own (migration 0003).
+_FOREIGN_TABLES = {"apscheduler_jobs"}
+
+
+def _include_object(obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
+    """Keep autogenerate from proposing to drop APScheduler's table."""
+    table = name if kind == "table" else getattr(getattr(obj, "table", None), "name", None)
+    return table not in _FOREIGN_TABLES
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -27,6 +37,7 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER most things
         compare_type=True,
         render_item=_render_item,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -39,3 +39,17 @@ def test_invalid_value_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("LOAXA_MQTT__PORT", "not-a-port")
     with pytest.raises(ValidationError, match="port"):
         Settings()
+
+
+def test_publication_lead_may_not_exceed_the_horizon(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOAXA_SCHEDULER__PLAYLIST_HORIZON_H", "0.25")
+    monkeypatch.setenv("LOAXA_SCHEDULER__PUBLISH_LEAD_MIN", "30")
+    with pytest.raises(ValidationError, match="LOAXA_SCHEDULER__PUBLISH_LEAD_MIN"):
+        Settings()
+
+
+def test_quiet_hours_are_read_as_wall_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOAXA_SCHEDULER__QUIET_START", "22:00")
+    monkeypatch.setenv("LOAXA_SCHEDULER__QUIET_END", "05:00")
+    quiet = Settings().scheduler.planning().quiet
+    assert quiet.label == "22:00–05:00" and str(quiet.zone) == "Asia/Ho_Chi_Minh"

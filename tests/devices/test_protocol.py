@@ -8,6 +8,7 @@ import pytest
 from devices.protocol import (
     MAX_PAYLOAD_BYTES,
     NodeState,
+    PlaylistItem,
     PlaylistNotice,
     PlayReport,
     ProtocolError,
@@ -97,3 +98,14 @@ def test_play_report_needs_aware_times_and_hex_digests() -> None:
         decode(PlayReport, json.dumps({**base, "started_at": "2026-11-22T10:00:00"}).encode())
     with pytest.raises(ProtocolError):
         decode(PlayReport, json.dumps({**base, "asset_sha256": "Z" * 64}).encode())
+
+
+def test_playlist_item_fields_added_before_deployment_default_to_the_old_meaning() -> None:
+    item = PlaylistItem(
+        item_id="b1", title="Tin", asset_sha256="a" * 64, asset_url="/x", duration_ms=1000, starts_at=datetime.now(UTC)
+    )
+    assert item.offset_ms == 0 and item.clusters is None and item.is_for("ANY-NODE")
+    narrow = item.model_copy(update={"clusters": ("CL-1",)})
+    assert narrow.is_for("CL-1") and not narrow.is_for("CL-2")
+    notice = PlaylistNotice(commune="XA", version=1, etag='"1-x"', issued_at=datetime.now(UTC))
+    assert notice.urgent is False

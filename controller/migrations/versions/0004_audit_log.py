@@ -1,7 +1,7 @@
 """audit log
 
-Revision ID: 0100_audit
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-22 18:00:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import audio_library.timestamps
 
-revision: str = "0100_audit"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,59 @@
+"""Emergency orders as stored: one row per commune an emergency reaches, with the instant it starts there.
+
+The start is fixed when the order is issued (`issued_at` + the dispatch lead, later if another emergency
+is on air), so every later compilation of the commune's playlist replays the same pre-emption
+(`schedules.emergency.plan_emergency`) and nodes see the same timeline each time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from audio_library.timestamps import UtcDateTime
+
+
+class EmergencyOrder(SQLModel, table=True):
+    __tablename__ = "emergency_order"
+
+    id: int | None = Field(default=None, primary_key=True)
+    bulletin_id: int = Field(foreign_key="bulletin.id", index=True)
+    commune_id: int = Field(foreign_key="commune.id", index=True)
+    # The clusters of the commune it is for; None: all of them.
+    clusters: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    issued_by: int = Field(foreign_key="app_user.id")
+    issued_at: datetime = Field(sa_type=UtcDateTime)
+    starts_at: datetime = Field(sa_type=UtcDateTime, index=True)
+
+
+class EmergencyCreate(SQLModel):
+    """An approved emergency bulletin and where it plays: a commune, a hamlet group, clusters or a province."""
+
+    bulletin_id: int
+    commune_code: str | None = None
+    hamlet_group: str | None = Field(default=None, description="With commune_code: one of its hamlet groups.")
+    clusters: list[str] | None = Field(default=None, max_length=500)
+    province_code: str | None = None
+
+
+class EmergencyPublic(SQLModel):
+    id: int
+    bulletin_id: int
+    commune_code: str
+    clusters: list[str] | None
+    issued_at: datetime
+    starts_at: datetime
+    playlist_version: int
+
+
+def commune_emergencies(session: Session, commune_id: int, since: datetime) -> list[EmergencyOrder]:
+    """The commune's emergencies starting at or after `since`, in order of start (then of issue)."""
+    return list(
+        session.exec(
+            select(EmergencyOrder)
+            .where(EmergencyOrder.commune_id == commune_id, col(EmergencyOrder.starts_at) >= since)
+            .order_by(col(EmergencyOrder.starts_at), col(EmergencyOrder.id))
+        )
+    )

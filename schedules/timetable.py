@@ -1,0 +1,336 @@
+"""A commune's timetable compiled from the database: rules expanded, slots compiled, quiet hours and
+emergencies applied, ready to become the nodes' playlist.
+
+The steps, all pure functions of `schedules` fed with stored data:
+1. every program's rules are expanded over the window (`expand_rule`); items due in one slot occurrence
+   are ordered and timed together (`compile_slot`, which refuses an overfull slot), items at an exact
+   time are laid back to back (`compile_airing`); one-off broadcasts join as they are;
+2. unapproved content never enters (a bulletin must be approved now and valid at its start);
+3. non-emergency items touching quiet hours are dropped, with a reason;
+4. emergencies are replayed in order of start (`plan_emergency`) with the start fixed when issued.
+With `check_conflicts`, two items of different programs airing at once on a shared cluster are refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlmodel import Session, select
+
+from audio_library import AudioAsset
+from devices.registry import Commune
+from schedules.broadcast import Broadcast, commune_entries
+from schedules.bulletin import Bulletin, BulletinStatus
+from schedules.commune_hours import commune_quiet_hours, commune_slots
+from schedules.conflict import Airing, ProgramAirings, check_no_conflict
+from schedules.emergency import TimelineItem, plan_emergency
+from schedules.emergency_order import EmergencyOrder, commune_emergencies
+from schedules.hamlet import load_registry
+from schedules.local_time import at_wall_clock, hhmm, local
+from schedules.planning import Planning
+from schedules.playlist import PlaylistEntry
+from schedules.program import InterruptPolicy, ItemKind, Program, ProgramItem, ScheduledItem, airing_id, place_program
+from schedules.program_record import ProgramItemRecord, ProgramRecord, program_items, program_rules, to_rule
+from schedules.quiet_hours import QuietHours
+from schedules.recurrence import expand_rule
+from schedules.slot import Slot, SlotOccurrence
+from schedules.slot_plan import DroppedItem, SlotPlan, compile_airing, compile_slot
+from schedules.target import ClusterTarget, HamletGroupTarget, resolve_target
+
+DEFAULT_PLANNING = Planning()
+
+
+@dataclass(frozen=True)
+class Content:
+    """What an item plays and for whom: its audio, whether it may air, and its clusters (None: all)."""
+
+    sha256: str
+    codec: str
+    approved: bool
+    clusters: frozenset[str] | None = None
+    group: str = ""  # the program (or broadcast) it comes from, for conflict messages
+
+
+@dataclass(frozen=True)
+class Timetable:
+    """A commune's items in a window, by start; `content` is keyed by item id without continuation suffix."""
+
+    commune: str
+    items: tuple[TimelineItem, ...]
+    content: Mapping[str, Content]
+    dropped: tuple[DroppedItem, ...] = ()
+    group_titles: Mapping[str, str] = field(default_factory=dict)
+
+    def content_of(self, item_id: str) -> Content:
+        return self.content[item_id.split("~", 1)[0]]
+
+    def entries(self) -> list[PlaylistEntry]:
+        """The items as playlist entries (see `schedules.playlist.compile_playlist`)."""
+        result = []
+        for item in self.items:
+            content = self.content_of(item.item_id)
+            result.append(
+                PlaylistEntry(
+                    item_id=item.item_id,
+                    title=item.title,
+                    priority=item.priority,
+                    approved=content.approved,
+                    asset_sha256=content.sha256,
+                    codec=content.codec,
+                    duration_ms=item.duration_ms,
+                    starts_at=item.starts_at,
+                    offset_ms=item.offset_ms,
+                    clusters=content.clusters,
+                )
+            )
+        return result
+
+
+@dataclass
+class _Builder:
+    session: Session
+    commune: Commune
+    planning: Planning
+    items: list[TimelineItem] = field(default_factory=list)
+    content: dict[str, Content] = field(default_factory=dict)
+    dropped: list[DroppedItem] = field(default_factory=list)
+    group_titles: dict[str, str] = field(default_factory=dict)
+
+    def add_plan(
+        self, plan: SlotPlan, program: Program, clusters: frozenset[str] | None, assets: Mapping[str, Content]
+    ) -> None:
+        self.dropped.extend(plan.dropped)
+        for planned in plan.items:
+            item = planned.scheduled.item
+            self.items.append(
+                TimelineItem(
+                    planned.item_id,
+                    item.title,
+                    item.priority,
+                    item.duration_ms,
+                    planned.starts_at,
+                    on_interrupt=item.interrupt_policy,
+                    slot_ends_at=plan.ends_at,
+                )
+            )
+            asset = assets[item.ref_id]
+            self.content[planned.item_id] = Content(
+                asset.sha256, asset.codec, asset.approved, clusters, group=program.program_id
+            )
+
+
+_KINDS: dict[str, ItemKind] = {"jingle": "jingle", "bulletin": "bulletin", "recording": "recording", "music": "music"}
+_POLICIES: dict[str, InterruptPolicy] = {"resume": "resume", "restart": "restart", "drop": "drop"}
+
+
+def _program_item(session: Session, record: ProgramItemRecord) -> tuple[ProgramItem, Content] | None:
+    """The pure item and its audio, or None when it cannot air (unapproved bulletin, audio gone)."""
+    kind = _KINDS.get(record.kind, "music")
+    policy = _POLICIES.get(record.on_interrupt or "")
+    if record.bulletin_id is not None:
+        bulletin = session.get(Bulletin, record.bulletin_id)
+        if bulletin is None or bulletin.status != BulletinStatus.APPROVED or bulletin.audio_sha256 is None:
+            return None
+        asset = session.get(AudioAsset, bulletin.audio_sha256)
+        if asset is None:
+            return None
+        priority = record.priority or bulletin.priority
+        item = ProgramItem(
+            kind,
+            f"bulletin:{bulletin.id}",
+            record.title or bulletin.title,
+            asset.duration_ms,
+            priority="emergency" if priority == "emergency" else "priority" if priority == "priority" else "normal",
+            valid_from=bulletin.valid_from,
+            valid_until=bulletin.valid_until,
+            on_interrupt=policy,
+        )
+    else:
+        asset = session.get(AudioAsset, record.audio_sha256) if record.audio_sha256 else None
+        if asset is None:
+            return None
+        item = ProgramItem(
+            kind,
+            f"asset:{asset.sha256}",
+            record.title or asset.sha256[:12],
+            asset.duration_ms,
+            priority="priority" if record.priority == "priority" else "normal",
+            on_interrupt=policy,
+        )
+    return item, Content(asset.sha256, asset.codec, True)
+
+
+def _clusters_of(session: Session, commune: Commune, program: ProgramRecord) -> frozenset[str] | None:
+    if program.target_group:
+        return resolve_target(HamletGroupTarget(commune.code, program.target_group), load_registry(session))[
+            commune.code
+        ]
+    if program.target_clusters:
+        resolved = resolve_target(ClusterTarget(frozenset(program.target_clusters)), load_registry(session))
+        return resolved.get(commune.code, frozenset())
+    return None
+
+
+def commune_timetable(
+    session: Session,
+    commune: Commune,
+    *,
+    start: datetime,
+    end: datetime,
+    planning: Planning = DEFAULT_PLANNING,
+    check_conflicts: bool = False,
+    changed: str | None = None,
+) -> Timetable:
+    """The commune's items starting in [start, end) (see the module docstring); raises the core's errors."""
+    assert commune.id is not None
+    records = commune_slots(session, commune)
+    slots: dict[int, Slot] = {r.id: r.to_slot() for r in records if r.id is not None}
+    zone, gap = planning.zone, planning.gap
+    quiet = commune_quiet_hours(session, commune, planning.quiet)
+    build = _Builder(session, commune, planning)
+    by_slot: dict[tuple[str, datetime], tuple[SlotOccurrence, list[ScheduledItem]]] = {}
+    programs: dict[str, tuple[Program, frozenset[str] | None, dict[str, Content]]] = {}
+    for record in session.exec(select(ProgramRecord).where(ProgramRecord.commune_id == commune.id)):
+        parts = [_program_item(session, item) for item in program_items(session, record)]
+        usable = [p for p in parts if p is not None]
+        if not usable:
+            continue
+        program = Program(
+            f"p{record.id}", record.title, tuple(i for i, _ in usable), record.created_at, record.position
+        )
+        assets = {item.ref_id: content for item, content in usable}
+        clusters = _clusters_of(session, commune, record)
+        programs[program.program_id] = (program, clusters, assets)
+        build.group_titles[program.program_id] = program.title
+        for rule_record in program_rules(session, record):
+            slot_key = slots[rule_record.slot_id].key if rule_record.slot_id in slots else None
+            rule = to_rule(rule_record, slot_key)
+            for occurrence in expand_rule(rule, start, end, slots=list(slots.values()), zone=zone):
+                if occurrence.slot is not None:
+                    key = (occurrence.slot.key, occurrence.slot.starts_at)
+                    due = by_slot.setdefault(key, (occurrence.slot, []))[1]
+                    due.extend(place_program(program, occurrence))
+                else:
+                    scheduled = [
+                        ScheduledItem(
+                            airing_id(program.program_id, i, occurrence),
+                            item,
+                            program.created_at,
+                            program.position,
+                            f"{program.program_id}/{occurrence.repeat_index}",
+                            i,
+                            occurrence.starts_at,
+                        )
+                        for i, item in enumerate(program.items)
+                    ]
+                    build.add_plan(compile_airing(occurrence.starts_at, scheduled, gap=gap), program, clusters, assets)
+    for slot_occurrence, due in by_slot.values():
+        plan = compile_slot(slot_occurrence, due, gap=gap)
+        for planned in plan.items:
+            program, clusters, assets = programs[planned.scheduled.group.split("/", 1)[0]]
+            build.add_plan(SlotPlan(plan.starts_at, plan.ends_at, (planned,)), program, clusters, assets)
+        build.dropped.extend(plan.dropped)
+    for entry in commune_entries(session, commune, since=start):
+        if entry.starts_at >= end or not entry.approved:  # approval lost, or not valid at its airtime
+            continue
+        broadcast = session.get(Broadcast, int(entry.item_id.removeprefix("b")))
+        policy = _POLICIES.get((broadcast.on_interrupt if broadcast else None) or "restart", "restart")
+        build.items.append(
+            TimelineItem(
+                entry.item_id, entry.title, entry.priority, entry.duration_ms, entry.starts_at, on_interrupt=policy
+            )
+        )
+        build.content[entry.item_id] = Content(entry.asset_sha256, entry.codec, entry.approved, group=entry.item_id)
+        build.group_titles[entry.item_id] = entry.title
+    _drop_quiet(build, quiet)
+    if check_conflicts:
+        _check_conflicts(build, changed)
+    _apply_emergencies(build, quiet, since=start)
+    items = tuple(sorted(build.items, key=lambda i: (i.starts_at, i.item_id)))
+    return Timetable(commune.code, items, dict(build.content), tuple(build.dropped), dict(build.group_titles))
+
+
+def day_timetable(session: Session, commune: Commune, day: date, planning: Planning = DEFAULT_PLANNING) -> Timetable:
+    """What plays on the commune on local day `day` ("what will play on commune X tomorrow")."""
+    start = at_wall_clock(day, time(0), planning.zone)
+    end = at_wall_clock(day + timedelta(days=1), time(0), planning.zone)
+    return commune_timetable(session, commune, start=start, end=end, planning=planning)
+
+
+def _drop_quiet(build: _Builder, quiet: QuietHours) -> None:
+    kept = []
+    for item in build.items:
+        if item.priority != "emergency" and quiet.overlaps(item.starts_at, item.ends_at):
+            build.dropped.append(
+                DroppedItem(
+                    item.item_id,
+                    item.title,
+                    "quiet_hours",
+                    f"“{item.title}” không thể phát lúc {hhmm(local(item.starts_at, quiet.zone))}: nằm trong giờ "
+                    f"yên lặng {quiet.label}, chỉ tin khẩn cấp được phát.",
+                )
+            )
+        else:
+            kept.append(item)
+    build.items = kept
+
+
+def _check_conflicts(build: _Builder, changed: str | None) -> None:
+    """Refuse two groups (programs, broadcasts) airing at once on a shared cluster, naming both items.
+
+    The `changed` group (the program or broadcast being edited) is checked first, so the error names it
+    as the one that clashes.
+    """
+    registry = load_registry(build.session)
+    code = build.commune.code
+    # The whole commune: its clusters (a placeholder when it has none yet, so two such programs still clash).
+    everyone = frozenset(registry.communes.get(code, ())) or frozenset([code])
+    groups: dict[str, list[Airing]] = {}
+    reach: dict[str, frozenset[str]] = {}
+    for item in build.items:
+        content = build.content[item.item_id]
+        groups.setdefault(content.group, []).append(
+            Airing(item.item_id, item.title, item.starts_at, item.ends_at, item.priority)
+        )
+        reach[content.group] = content.clusters if content.clusters is not None else everyone
+    airings = [
+        ProgramAirings(group, build.group_titles.get(group, group), {code: reach[group]}, groups[group])
+        for group in sorted(groups, key=lambda g: (g != changed, g))
+    ]
+    for index, candidate in enumerate(airings):
+        check_no_conflict(candidate, airings[index + 1 :])
+
+
+def _apply_emergencies(build: _Builder, quiet: QuietHours, since: datetime) -> None:
+    assert build.commune.id is not None
+    for order in commune_emergencies(build.session, build.commune.id, since):
+        emergency = emergency_content(build.session, order)
+        if emergency is None:
+            continue
+        title, duration_ms, content = emergency
+        item_id = f"e{order.id}"
+        plan = plan_emergency(
+            build.items,
+            item_id,
+            title,
+            duration_ms,
+            now=order.issued_at,
+            dispatch_lead=order.starts_at - order.issued_at,
+            quiet=quiet,
+        )
+        build.items = list(plan.items)
+        build.dropped.extend(plan.dropped)
+        build.content[item_id] = content
+
+
+def emergency_content(session: Session, order: EmergencyOrder) -> tuple[str, int, Content] | None:
+    bulletin = session.get(Bulletin, order.bulletin_id)
+    if bulletin is None or bulletin.status != BulletinStatus.APPROVED or bulletin.audio_sha256 is None:
+        return None
+    asset = session.get(AudioAsset, bulletin.audio_sha256)
+    if asset is None:
+        return None
+    clusters = frozenset(order.clusters) if order.clusters is not None else None
+    return bulletin.title, asset.duration_ms, Content(asset.sha256, asset.codec, True, clusters, group=f"e{order.id}")

@@ -1,0 +1,134 @@
+"""The timetable compiled from stored slots, programs, rules and emergencies (real database, no clock)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from audio_library import AssetStore, EncodedAudio, save_asset
+from controller.accounts import Role, UserCreate, create_user
+from controller.db import make_engine, session_factory
+from controller.settings import DatabaseSettings
+from devices.registry import Commune, add_commune, add_province
+from schedules import Bulletin, BulletinStatus, EmergencyOrder, day_timetable
+from schedules.commune_hours import BroadcastSlot
+from schedules.local_time import COMMUNE_ZONE, at_wall_clock
+from schedules.program_record import ProgramItemRecord, ProgramRecord, ScheduleRule
+
+DAY = date(2026, 12, 1)
+
+
+@pytest.fixture
+def session(database_url: str) -> Iterator[Session]:
+    engine = make_engine(DatabaseSettings(url=database_url))
+    with session_factory(engine)() as session:
+        yield session
+    engine.dispose()
+
+
+def _bulletin(
+    session: Session,
+    commune: Commune,
+    tmp: Path,
+    title: str,
+    duration_ms: int,
+    *,
+    priority: str = "normal",
+    valid_until: datetime | None = None,
+) -> int:
+    author = create_user(
+        session,
+        UserCreate(username=f"author{duration_ms}", role=Role.OFFICER, password="password-1"),
+        province_id=None,
+        communes=[],
+    )
+    asset = save_asset(
+        session,
+        AssetStore(tmp),
+        EncodedAudio(data=title.encode(), codec="opus", duration_ms=duration_ms),
+        source="tts",
+    )
+    assert commune.id is not None and author.id is not None
+    bulletin = Bulletin(
+        commune_id=commune.id,
+        title=title,
+        body="…",
+        author_id=author.id,
+        status=BulletinStatus.APPROVED,
+        audio_sha256=asset.sha256,
+        priority=priority,
+        valid_until=valid_until,
+    )
+    session.add(bulletin)
+    session.flush()
+    assert bulletin.id is not None
+    return bulletin.id
+
+
+def _morning_program(session: Session, commune: Commune, bulletin_id: int) -> None:
+    assert commune.id is not None
+    slot = BroadcastSlot(commune_id=commune.id, name="Sáng", start_time=time(6), end_time=time(6, 30))
+    author = session.get(Bulletin, bulletin_id)
+    assert author is not None
+    program = ProgramRecord(
+        commune_id=commune.id,
+        title="Bản tin sáng",
+        created_by=author.author_id,
+        created_at=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+    session.add_all([slot, program])
+    session.flush()
+    assert program.id is not None and slot.id is not None
+    session.add(ProgramItemRecord(program_id=program.id, seq=0, kind="bulletin", bulletin_id=bulletin_id))
+    session.add(ScheduleRule(program_id=program.id, pattern="daily", slot_id=slot.id))
+    session.flush()
+
+
+def test_expiry_removes_content_from_later_days(session: Session, tmp_path: Path) -> None:
+    commune = add_commune(session, add_province(session, "P", "Tỉnh"), "XA", "Xã")
+    expires = at_wall_clock(DAY + timedelta(days=1), time(0), COMMUNE_ZONE)
+    bulletin = _bulletin(session, commune, tmp_path, "Tin có hạn", 60_000, valid_until=expires)
+    _morning_program(session, commune, bulletin)
+
+    today = day_timetable(session, commune, DAY)
+    assert [(i.title, i.starts_at) for i in today.items] == [("Tin có hạn", at_wall_clock(DAY, time(6)))]
+    tomorrow = day_timetable(session, commune, DAY + timedelta(days=1))
+    assert tomorrow.items == ()
+    assert [d.reason for d in tomorrow.dropped] == ["expired"]
+    assert "hết hiệu lực" in tomorrow.dropped[0].message_vi
+
+
+def test_a_stored_emergency_is_replayed_the_same_way_every_time(session: Session, tmp_path: Path) -> None:
+    commune = add_commune(session, add_province(session, "P", "Tỉnh"), "XA", "Xã")
+    normal = _bulletin(session, commune, tmp_path, "Tin thường", 60_000)
+    _morning_program(session, commune, normal)
+    alert = _bulletin(session, commune, tmp_path, "Bão", 20_000, priority="emergency")
+    issued = at_wall_clock(DAY, time(6, 0, 10))
+    assert commune.id is not None
+    author = session.get(Bulletin, alert)
+    assert author is not None
+    session.add(
+        EmergencyOrder(
+            bulletin_id=alert,
+            commune_id=commune.id,
+            issued_by=author.author_id,
+            issued_at=issued,
+            starts_at=issued + timedelta(seconds=1),
+        )
+    )
+    session.flush()
+
+    first = day_timetable(session, commune, DAY)
+    assert first == day_timetable(session, commune, DAY)
+    rows = [
+        (i.item_id.split("-")[-1], i.title, i.starts_at.astimezone(COMMUNE_ZONE).time(), i.duration_ms)
+        for i in first.items
+    ]
+    cut, emergency, again = rows
+    assert cut[1:] == ("Tin thường", time(6, 0), 11_000)  # stopped when the emergency began
+    assert emergency[1:] == ("Bão", time(6, 0, 11), 20_000)
+    assert again[0].endswith("~again") and again[1:] == ("Tin thường", time(6, 0, 31), 60_000)  # a bulletin restarts
