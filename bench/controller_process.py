@@ -9,12 +9,14 @@ import time
 
 import httpx
 
+from controller.demo import quiet_hours_elsewhere
 from controller.settings import Settings
 from devices.mosquitto import free_port
 
 
 def controller_env(settings: Settings) -> dict[str, str]:
     mqtt = settings.mqtt
+    quiet = quiet_hours_elsewhere(settings.scheduler.timezone)
     return {
         "LOAXA_ENV": "test",
         "LOAXA_LOG_LEVEL": "WARNING",
@@ -27,6 +29,8 @@ def controller_env(settings: Settings) -> dict[str, str]:
         "LOAXA_MQTT__BROKER_PID_FILE": str(mqtt.broker_pid_file),
         # Offline: espeak-ng speaks (this machine cannot reach the edge-tts service).
         "LOAXA_TTS__ENGINE": "espeak",
+        # A benchmark airs bulletins seconds after it starts, at any hour: keep quiet hours away from now.
+        **{f"LOAXA_SCHEDULER__{name.upper()}": value.strftime("%H:%M") for name, value in quiet.items()},
     }
 
 

@@ -55,8 +55,9 @@ FIRST_AIR_DELAY_S = 15
 GAP_S = 3
 
 
-def _quiet_hours_elsewhere(zone: str) -> dict[str, wall_time]:
-    """The demo airs its bulletins seconds after start at any hour: its quiet hours are 6 to 8 hours away."""
+def quiet_hours_elsewhere(zone: str = "Asia/Ho_Chi_Minh") -> dict[str, wall_time]:
+    """Quiet hours 6 to 8 hours from now, for the demo, benchmarks and tests, which air bulletins "in a few
+    seconds" at any hour (tests of quiet hours set a commune's own window around now instead)."""
     local_now = datetime.now(ZoneInfo(zone))
     return {
         "quiet_start": (local_now + timedelta(hours=6)).time().replace(second=0, microsecond=0),
@@ -76,7 +77,7 @@ def demo_settings(base: Settings, port: int) -> Settings:
             "tts": base.tts.model_copy(update={"engine": "espeak"}),
             "mqtt": mqtt,
             "web": base.web.model_copy(update={"port": port}),
-            "scheduler": base.scheduler.model_copy(update=_quiet_hours_elsewhere(base.scheduler.timezone)),
+            "scheduler": base.scheduler.model_copy(update=quiet_hours_elsewhere(base.scheduler.timezone)),
             "node": base.node.model_copy(
                 update={
                     "broker_host": mqtt.host,

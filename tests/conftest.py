@@ -9,6 +9,7 @@ import pytest
 
 from audio_library import AudioSettings
 from controller.accounts import Role, use_password_policy
+from controller.demo import quiet_hours_elsewhere
 from controller.settings import DatabaseSettings, Settings, WebSettings
 from devices.mosquitto import MosquittoProcess
 from devices.settings import MqttSettings
@@ -21,7 +22,6 @@ from tests.harness import (
     database_backends,
     fresh_database,
     login,
-    quiet_hours_elsewhere,
 )
 from tts.settings import TtsSettings
 

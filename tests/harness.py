@@ -14,11 +14,8 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from datetime import time as wall_time
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import paho.mqtt.client as paho
@@ -39,17 +36,6 @@ from devices.settings import MqttSettings
 from firmware_sim import Fleet, NodeIdentity, NodeSettings
 
 POSTGRES_ENV = "LOAXA_TEST_POSTGRES_URL"
-
-
-def quiet_hours_elsewhere(zone: str = "Asia/Ho_Chi_Minh") -> dict[str, wall_time]:
-    """Scheduler quiet hours 6 to 8 hours from now (local), so tests airing "in a few seconds" pass at any hour.
-
-    Tests of quiet hours set a commune's own window around now instead.
-    """
-    local_now = datetime.now(ZoneInfo(zone))
-    start = (local_now + timedelta(hours=6)).time().replace(second=0, microsecond=0)
-    end = (local_now + timedelta(hours=8)).time().replace(second=0, microsecond=0)
-    return {"quiet_start": start, "quiet_end": end}
 
 
 def database_backends() -> list[str]:
