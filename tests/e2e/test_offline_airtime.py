@@ -11,7 +11,16 @@ import pytest
 from controller.accounts import Role
 from controller.settings import Settings
 from devices.mosquitto import MosquittoProcess
-from tests.harness import Api, ControllerServer, FleetRunner, add_user_directly, login, setup_commune, wait_until
+from tests.harness import (
+    Api,
+    ControllerServer,
+    FleetRunner,
+    add_user_directly,
+    login,
+    run_once_on,
+    setup_commune,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -19,6 +28,9 @@ pytestmark = pytest.mark.e2e
 def test_airtime_without_broker_then_reports_after_reconnect(
     settings: Settings, controller: ControllerServer, broker: MosquittoProcess, admin: Api, tmp_path: Path
 ) -> None:
+    run_once_on(
+        settings, "sqlite", "a broker outage is the nodes' and the broker's business; the database plays no part"
+    )
     identities = setup_commune(admin, "P", "XA-OFF", ["OFF-1"])
     add_user_directly(settings, "officer", Role.OFFICER, "password-o", commune_codes=["XA-OFF"])
     add_user_directly(settings, "approver", Role.APPROVER, "password-a", commune_codes=["XA-OFF"])

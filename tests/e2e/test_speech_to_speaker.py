@@ -15,7 +15,16 @@ import pytest
 
 from controller.accounts import Role
 from controller.settings import Settings
-from tests.harness import Api, ControllerServer, FleetRunner, add_user_directly, login, setup_commune, wait_until
+from tests.harness import (
+    Api,
+    ControllerServer,
+    FleetRunner,
+    add_user_directly,
+    login,
+    run_once_on,
+    setup_commune,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -26,6 +35,7 @@ START_TOLERANCE_MS = 500
 def test_a_legacy_node_plays_the_mp3_rendition_of_the_previewed_speech(
     settings: Settings, controller: ControllerServer, admin: Api, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
+    run_once_on(settings, "sqlite", "which rendition a node plays does not depend on the database")
     current, legacy = setup_commune(admin, "P", COMMUNE, ["CL-OPUS", "CL-MP3"])
     add_user_directly(settings, "canbo", Role.OFFICER, "officer-pass-1", commune_codes=[COMMUNE])
     add_user_directly(settings, "duyet", Role.APPROVER, "approver-pass-1", commune_codes=[COMMUNE])
