@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from audio_library import AudioSettings
-from devices.settings import DEFAULT_CONTROLLER_PASSWORD, MqttSettings
+from devices.settings import DEFAULT_CONTROLLER_PASSWORD, FleetSettings, MqttSettings
 from firmware_sim.config import NodeSettings
 from schedules import SchedulerSettings
 from tts.settings import TtsSettings
@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     web: WebSettings = WebSettings()
     mqtt: MqttSettings = MqttSettings()
+    fleet: FleetSettings = FleetSettings()
     audio: AudioSettings = AudioSettings()
     tts: TtsSettings = TtsSettings()
     scheduler: SchedulerSettings = SchedulerSettings()

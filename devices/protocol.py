@@ -10,6 +10,14 @@ Topic layout (every topic starts with `loaxa/v1/`):
 - `communes/{commune}/playlist`  controller -> nodes, retained: the commune's newest playlist version.
 - `devices/{device}/state`       node -> controller, retained: birth ("online") and last will ("offline").
 - `devices/{device}/play`        node -> controller, QoS 1: proof of play.
+- `devices/{device}/heartbeat`   node -> controller, QoS 0: health every `heartbeat_interval_s`.
+- `devices/{device}/cmd`         controller -> one node, QoS 1: a signed command.
+- `communes/{commune}/cmd`       controller -> every node of a commune, QoS 1: a signed command.
+- `devices/{device}/ack`         node -> controller, QoS 1: command accepted or refused.
+- `devices/{device}/result`      node -> controller, QoS 1: how an accepted command ended.
+
+Commands are signed with the controller's Ed25519 key. The signature covers the exact bytes of the
+command body (sent as a string inside the envelope), so neither side ever re-serialises what is signed.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Final, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 PROTOCOL_VERSION: Final = 1
 TOPIC_ROOT = f"loaxa/v{PROTOCOL_VERSION}"
@@ -62,17 +70,35 @@ def device_play_topic(device_code: str) -> str:
     return f"{TOPIC_ROOT}/devices/{device_code}/play"
 
 
+def device_heartbeat_topic(device_code: str) -> str:
+    return f"{TOPIC_ROOT}/devices/{device_code}/heartbeat"
+
+
+def device_ack_topic(device_code: str) -> str:
+    return f"{TOPIC_ROOT}/devices/{device_code}/ack"
+
+
+def device_result_topic(device_code: str) -> str:
+    return f"{TOPIC_ROOT}/devices/{device_code}/result"
+
+
+def device_command_topic(device_code: str) -> str:
+    return f"{TOPIC_ROOT}/devices/{device_code}/cmd"
+
+
+def commune_command_topic(commune_code: str) -> str:
+    return f"{TOPIC_ROOT}/communes/{commune_code}/cmd"
+
+
 def device_topics_filter(device_code: str) -> str:
     return f"{TOPIC_ROOT}/devices/{device_code}/#"
 
 
-# What the controller subscribes to: every device's uplink.
-CONTROLLER_SUBSCRIPTIONS = (
-    f"{TOPIC_ROOT}/devices/+/state",
-    f"{TOPIC_ROOT}/devices/+/play",
-)
+DeviceChannel = Literal["state", "play", "heartbeat", "ack", "result"]
+DEVICE_CHANNELS: tuple[DeviceChannel, ...] = ("state", "play", "heartbeat", "ack", "result")
 
-DeviceChannel = Literal["state", "play"]
+# What the controller subscribes to: every device's uplink.
+CONTROLLER_SUBSCRIPTIONS = tuple(f"{TOPIC_ROOT}/devices/+/{channel}" for channel in DEVICE_CHANNELS)
 
 
 def parse_device_topic(topic: str) -> tuple[str, DeviceChannel]:
@@ -83,10 +109,9 @@ def parse_device_topic(topic: str) -> tuple[str, DeviceChannel]:
     code, channel = parts[3], parts[4]
     if not is_valid_code(code):
         raise ProtocolError(f"invalid device code in topic: {code[:80]!r}")
-    if channel == "state":
-        return code, "state"
-    if channel == "play":
-        return code, "play"
+    for known in DEVICE_CHANNELS:
+        if channel == known:
+            return code, known
     raise ProtocolError(f"unknown device channel: {channel[:80]!r}")
 
 
@@ -173,6 +198,98 @@ class Playlist(BaseModel):
     version: int = Field(ge=0)
     generated_at: AwareDatetime
     items: tuple[PlaylistItem, ...] = ()
+
+
+AmplifierState = Literal["ok", "fault", "off"]
+SpeakerLineState = Literal["ok", "open", "short", "unknown"]
+NetworkType = Literal["4g", "3g", "wifi", "ethernet", "unknown"]
+
+
+class Heartbeat(Message):
+    """Every `heartbeat_interval_s` while connected: how the node and its horns are."""
+
+    type: Literal["heartbeat"] = "heartbeat"
+    session_seq: int = Field(ge=0)
+    sent_at: AwareDatetime
+    uptime_s: int = Field(ge=0, description="Seconds since the agent started.")
+    firmware: str = Field(max_length=64)
+    volume: int = Field(ge=0, le=100)
+    amplifier: AmplifierState = "ok"
+    speaker_line: SpeakerLineState = "unknown"
+    temperature_c: float | None = Field(default=None, ge=-50, le=150)
+    network: NetworkType = "unknown"
+    signal_dbm: int | None = Field(default=None, ge=-150, le=0)
+    storage_free_mb: int = Field(ge=0)
+    clock_offset_ms: int | None = Field(
+        default=None, description="Node clock minus controller clock, measured on the last HTTP pull."
+    )
+    current_item: str | None = Field(default=None, max_length=64, description="Item on air now, if any.")
+    playlist_version: int | None = Field(default=None, ge=0)
+
+
+CommandName = Literal["play_now", "stop", "set_volume", "resync", "reboot", "self_test"]
+
+
+class CommandBody(Message):
+    """What the controller orders; signed as the exact JSON text carried in `SignedCommand.body`.
+
+    `target` names who may execute it: a device code (sent on that device's `cmd` topic) or a commune
+    code (on the commune's `cmd` topic, for every cluster of it). A node executes a command only if the
+    signature verifies, `issued_at` is within its freshness window, and it has not seen the nonce.
+    """
+
+    type: Literal["command"] = "command"
+    command_id: str = Field(min_length=8, max_length=64)
+    name: CommandName
+    scope: Literal["device", "commune"]
+    target: Code
+    issued_at: AwareDatetime
+    nonce: str = Field(pattern=r"^[0-9a-f]{32}$")
+    volume: int | None = Field(default=None, ge=0, le=100, description="For set_volume.")
+    item: PlaylistItem | None = Field(default=None, description="For play_now: what to play (starts_at ignored).")
+
+    @model_validator(mode="after")
+    def _parameters_match_the_name(self) -> CommandBody:
+        if (self.name == "set_volume") != (self.volume is not None):
+            raise ValueError("set_volume needs `volume`, and only set_volume has it")
+        if (self.name == "play_now") != (self.item is not None):
+            raise ValueError("play_now needs `item`, and only play_now has it")
+        return self
+
+
+class SignedCommand(Message):
+    """The envelope on a `cmd` topic: the body as a JSON string and its Ed25519 signature."""
+
+    type: Literal["signed_command"] = "signed_command"
+    body: str = Field(max_length=8 * 1024)
+    key_id: str = Field(max_length=64, description="Which controller key signed: first 16 hex of its sha256.")
+    signature: str = Field(pattern=r"^[A-Za-z0-9+/]{86}==$", description="Ed25519 signature of body, base64.")
+
+    def body_bytes(self) -> bytes:
+        return self.body.encode()
+
+
+RefusalReason = Literal["bad_signature", "unknown_key", "stale", "replayed", "malformed", "not_for_me"]
+
+
+class CommandAck(Message):
+    """The node received a command: accepted (it will run it) or refused, with why."""
+
+    type: Literal["ack"] = "ack"
+    command_id: str = Field(min_length=1, max_length=64)
+    accepted: bool
+    reason: RefusalReason | None = None
+    at: AwareDatetime
+
+
+class CommandResult(Message):
+    """How an accepted command ended; `detail` is Vietnamese text for the operator."""
+
+    type: Literal["result"] = "result"
+    command_id: str = Field(min_length=8, max_length=64)
+    ok: bool
+    detail: str = Field(default="", max_length=500)
+    at: AwareDatetime
 
 
 M = TypeVar("M", bound=BaseModel)

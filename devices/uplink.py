@@ -11,10 +11,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from devices.proof_of_play import PlayRecord
-from devices.protocol import NodeState, PlayReport, ProtocolError, decode, parse_device_topic
+from devices.protocol import DeviceChannel, NodeState, PlayReport, ProtocolError, decode, parse_device_topic
 from devices.registry import Commune, Device
 
 log = logging.getLogger(__name__)
+
+# Handles one decoded-topic message from a known, active device, inside an open database session.
+ChannelHandler = Callable[[Session, Device, bytes], None]
 
 
 class UplinkHandler:
@@ -26,6 +29,14 @@ class UplinkHandler:
     def __init__(self, session_factory: Callable[[], Session], *, retry_max_s: float = 5.0) -> None:
         self._session_factory = session_factory
         self._retry_max_s = retry_max_s
+        self._channels: dict[DeviceChannel, ChannelHandler] = {
+            "state": lambda session, device, payload: self._state(session, device, decode(NodeState, payload)),
+            "play": lambda session, device, payload: self._play(session, device, decode(PlayReport, payload)),
+        }
+
+    def register(self, channel: DeviceChannel, handler: ChannelHandler) -> None:
+        """Route a device channel (heartbeat, ack, result...) to `handler`; it may raise ProtocolError."""
+        self._channels[channel] = handler
 
     def __call__(self, topic: str, payload: bytes) -> None:
         """Handle one message; while the database is unreachable, keep retrying instead of dropping it.
@@ -51,10 +62,11 @@ class UplinkHandler:
                 if device is None or device.revoked_at is not None:
                     log.warning("message from unknown or revoked device %r dropped", code)
                     return
-                if channel == "state":
-                    self._state(session, device, decode(NodeState, payload))
-                else:
-                    self._play(session, device, decode(PlayReport, payload))
+                handler = self._channels.get(channel)
+                if handler is None:
+                    log.debug("no handler for %s messages; %r dropped", channel, code)
+                    return
+                handler(session, device, payload)
         except ProtocolError as exc:
             log.warning("invalid message on %s dropped: %s", topic[:200], str(exc)[:300])
 

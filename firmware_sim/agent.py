@@ -38,6 +38,7 @@ from devices.protocol import (
 )
 from firmware_sim.audio_cache import AudioCache, ChecksumMismatch
 from firmware_sim.config import NodeSettings
+from firmware_sim.faults import Faults
 from firmware_sim.outbox import Outbox
 from firmware_sim.sink import AudioSink, FileSink, PlayedAudio, PyAudioSink
 from firmware_sim.state import NodeState as LocalState
@@ -87,6 +88,11 @@ class NodeAgent:
         self._reports_waiting = asyncio.Event()
         self.connected = asyncio.Event()
         self.plays = 0
+        self.faults = Faults()
+
+    def now(self) -> datetime:
+        """The node's clock: the system clock plus any injected skew."""
+        return datetime.now(UTC) + timedelta(seconds=self.faults.clock_skew_s)
 
     @property
     def on_air(self) -> list[str]:
@@ -132,7 +138,7 @@ class NodeAgent:
                 state="online" if state == "online" else "offline",
                 session_seq=seq,
                 firmware=self.settings.firmware,
-                at=datetime.now(UTC),
+                at=self.now(),
             )
         )
 
@@ -145,7 +151,7 @@ class NodeAgent:
             except OSError as exc:
                 # A full or failing disk must not stop the node; the counter is only a tiebreaker.
                 log.error("%s: cannot store the session counter: %s", self.code, exc)
-                seq = int(datetime.now(UTC).timestamp())
+                seq = int(self.now().timestamp())
             will = aiomqtt.Will(device_state_topic(self.code), self._state("offline", seq), qos=1, retain=True)
             try:
                 async with aiomqtt.Client(
@@ -258,7 +264,7 @@ class NodeAgent:
         playlist = Playlist.model_validate_json(response.content)
         if playlist.commune != self.settings.commune:
             raise ProtocolError(f"playlist is for commune {playlist.commune}, not {self.settings.commune}")
-        now = datetime.now(UTC)
+        now = self.now()
         missing = 0
         for item in playlist.items:
             if item.is_for(self.code) and item.starts_at + timedelta(milliseconds=item.duration_ms) > now:
@@ -297,7 +303,7 @@ class NodeAgent:
         Items addressed to other clusters of the commune are skipped.
         """
         self.playlist = playlist
-        now = datetime.now(UTC)
+        now = self.now()
         wanted: dict[ItemKey, PlaylistItem] = {
             (item.item_id, item.starts_at, item.asset_sha256): item
             for item in playlist.items
@@ -331,7 +337,7 @@ class NodeAgent:
 
     async def _sleep_until(self, moment: datetime) -> None:
         # Sleeping in slices (not one long sleep) is the point: see _MAX_SLEEP_SLICE_S.
-        while (remaining := (moment - datetime.now(UTC)).total_seconds()) > 0:  # noqa: ASYNC110
+        while (remaining := (moment - self.now()).total_seconds()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(min(remaining, _MAX_SLEEP_SLICE_S))
 
     async def _play_at(self, item: PlaylistItem, version: int) -> None:
@@ -345,7 +351,7 @@ class NodeAgent:
             except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
                 log.error("%s: could not prepare %s: %s", self.code, item.item_id, exc)
         await self._sleep_until(item.starts_at)
-        late_s = (datetime.now(UTC) - item.starts_at).total_seconds()
+        late_s = (self.now() - item.starts_at).total_seconds()
         if late_s > self.settings.late_start_tolerance_s:
             await self._report(item, version, None, f"bắt đầu trễ {late_s:.1f} giây, không phát")
             return
@@ -373,7 +379,7 @@ class NodeAgent:
         await self._report(item, version, played, "")
 
     async def _report(self, item: PlaylistItem, version: int, played: PlayedAudio | None, detail: str) -> None:
-        now = datetime.now(UTC)
+        now = self.now()
         report = PlayReport(
             report_id=uuid.uuid4().hex,
             commune=self.settings.commune,

@@ -40,3 +40,12 @@ class NodeSettings(BaseModel):
     prepare_ahead_s: float = Field(default=2.0, ge=0)
     # How long a QoS 1 publish may wait for its PUBACK before the report stays queued for later.
     publish_timeout_s: float = Field(default=10.0, gt=0)
+    # Health report period; must match the controller's `fleet.heartbeat_interval_s`.
+    heartbeat_interval_s: float = Field(default=30.0, gt=0)
+    # The controller's Ed25519 public key (raw 32 bytes, base64), given at provisioning. Empty: the node
+    # refuses every command, since it cannot tell a real one from a forged one.
+    command_public_key: str = ""
+    # A command older (or further in the future) than this by the node's clock is refused as stale.
+    # Long enough for a slow 4G link and a few seconds of clock error, short enough to make a captured
+    # command useless soon after; nonces seen within the window are remembered to refuse replays.
+    command_max_age_s: float = Field(default=120.0, gt=0)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from devices.protocol import (
+    DEVICE_CHANNELS,
     MAX_PAYLOAD_BYTES,
     NodeState,
     PlaylistItem,
@@ -28,12 +29,15 @@ def test_topics_are_versioned_and_parse_back() -> None:
     assert commune_playlist_topic("XA-1") == "loaxa/v1/communes/XA-1/playlist"
     assert parse_device_topic(device_state_topic("CL-01")) == ("CL-01", "state")
     assert parse_device_topic(device_play_topic("CL-01")) == ("CL-01", "play")
+    for channel in DEVICE_CHANNELS:
+        assert parse_device_topic(f"loaxa/v1/devices/CL-01/{channel}") == ("CL-01", channel)
 
 
 @pytest.mark.parametrize(
     "topic",
     [
-        "loaxa/v1/devices/CL-01/heartbeat",
+        "loaxa/v1/devices/CL-01/cmd",
+        "loaxa/v1/devices/CL-01/status",
         "loaxa/v2/devices/CL-01/state",
         "loaxa/v1/devices/CL-01/state/extra",
         "loaxa/v1/communes/X/playlist",
