@@ -15,6 +15,7 @@ import contextlib
 import logging
 import random
 import subprocess
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -89,6 +90,9 @@ class NodeAgent:
         self.connected = asyncio.Event()
         self.plays = 0
         self.faults = Faults()
+        # Output volume 0-100 (set by the set_volume command; reported in heartbeats).
+        self.volume = 100
+        self.started_monotonic = time.monotonic()
 
     def now(self) -> datetime:
         """The node's clock: the system clock plus any injected skew."""
