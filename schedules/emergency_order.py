@@ -26,6 +26,15 @@ class EmergencyOrder(SQLModel, table=True):
     issued_by: int = Field(foreign_key="app_user.id")
     issued_at: datetime = Field(sa_type=UtcDateTime)
     starts_at: datetime = Field(sa_type=UtcDateTime, index=True)
+    # Ended early by an officer (a false alarm, or the danger has passed): it airs only until then.
+    cancelled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    cancelled_by: int | None = Field(default=None, foreign_key="app_user.id")
+
+    def aired_ms(self, duration_ms: int) -> int:
+        """How much of its `duration_ms` of audio airs: all of it, or what fits before the cancellation."""
+        if self.cancelled_at is None:
+            return duration_ms
+        return max(0, min(duration_ms, round((self.cancelled_at - self.starts_at).total_seconds() * 1000)))
 
 
 class EmergencyCreate(SQLModel):
@@ -46,6 +55,7 @@ class EmergencyPublic(SQLModel):
     issued_at: datetime
     starts_at: datetime
     playlist_version: int
+    cancelled_at: datetime | None = None
 
 
 def commune_emergencies(session: Session, commune_id: int, since: datetime) -> list[EmergencyOrder]:

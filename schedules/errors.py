@@ -119,3 +119,9 @@ class NotEmergency(ScheduleError):
     code = "not_emergency"
     http_status = 422
     message_vi = "Chỉ bản tin mức khẩn cấp mới được phát khẩn cấp."
+
+
+class EmergencyNotFound(ScheduleError):
+    code = "emergency_not_found"
+    http_status = 404
+    message_vi = "Không tìm thấy lệnh phát khẩn cấp."

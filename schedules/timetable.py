@@ -310,6 +310,9 @@ def _apply_emergencies(build: _Builder, quiet: QuietHours, since: datetime) -> N
         if emergency is None:
             continue
         title, duration_ms, content = emergency
+        duration_ms = order.aired_ms(duration_ms)
+        if duration_ms == 0:
+            continue  # cancelled before it began
         item_id = f"e{order.id}"
         plan = plan_emergency(
             build.items,

@@ -7,8 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from controller import audit
+from controller.accounts import Role
 from controller.bulletin_workflow import schedule_once
-from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune
+from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
 from devices.registry import Commune, get_commune
 from schedules import (
     Broadcast,
@@ -36,6 +38,25 @@ def get_broadcast(broadcast_id: int, session: SessionDep, user: CurrentUser) -> 
     if broadcast is None or commune is None:
         raise BulletinNotFound(f"no broadcast {broadcast_id}", message_vi="Không tìm thấy lịch phát.")
     require_commune(session, user, commune)
+    return BroadcastPublic.model_validate(broadcast)
+
+
+@router.post("/broadcasts/{broadcast_id}/cancel")
+def cancel_broadcast(
+    broadcast_id: int, session: SessionDep, user: CurrentUser, services: ServicesDep
+) -> BroadcastPublic:
+    """Take a scheduled bulletin off the air: later playlists drop it, and a node playing it stops."""
+    require_role(user, Role.OFFICER, Role.ADMIN)
+    broadcast = session.get(Broadcast, broadcast_id)
+    commune = session.get(Commune, broadcast.commune_id) if broadcast else None
+    if broadcast is None or commune is None:
+        raise BulletinNotFound(f"no broadcast {broadcast_id}", message_vi="Không tìm thấy lịch phát.")
+    require_commune(session, user, commune)
+    if broadcast.cancelled_at is None:
+        broadcast.cancelled_at = services.clock()
+        session.add(broadcast)
+        audit.record(session, user, "broadcast.cancel", f"broadcast {broadcast.id}", f"commune {commune.code}")
+    services.publish(session, commune)
     return BroadcastPublic.model_validate(broadcast)
 
 

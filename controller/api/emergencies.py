@@ -3,11 +3,14 @@ pre-empting what is on air and ignoring quiet hours."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from fastapi import APIRouter
+from sqlmodel import Session, col, select
 
-from controller.accounts import Role
+from controller import audit
+from controller.accounts import Role, User
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
 from controller.errors import Forbidden
 from devices.registry import Commune, get_commune
@@ -20,10 +23,12 @@ from schedules import (
     ProvinceTarget,
     Target,
     UnknownTarget,
+    current_playlist,
     resolve_target,
 )
 from schedules.emergency_dispatch import check_emergency_bulletin, issue_emergency
-from schedules.emergency_order import EmergencyCreate, EmergencyPublic
+from schedules.emergency_order import EmergencyCreate, EmergencyOrder, EmergencyPublic
+from schedules.errors import EmergencyNotFound
 from schedules.hamlet import load_registry
 
 router = APIRouter(tags=["emergencies"])
@@ -85,20 +90,77 @@ def issue(
         )
         assert order.id is not None
         orders.append((order, commune))
+        audit.record(
+            session,
+            user,
+            "emergency.issue",
+            f"emergency {order.id}",
+            json.dumps(
+                {"bulletin": bulletin.id, "commune": commune.code, "clusters": order.clusters}, ensure_ascii=False
+            ),
+        )
     # Commit once, then announce each commune (urgently: nodes pull without their usual jitter).
     results = []
     for order, commune in orders:
         stored = services.publish(session, commune, urgent=True)
-        assert order.id is not None
-        results.append(
-            EmergencyPublic(
-                id=order.id,
-                bulletin_id=order.bulletin_id,
-                commune_code=commune.code,
-                clusters=order.clusters,
-                issued_at=order.issued_at,
-                starts_at=order.starts_at,
-                playlist_version=stored.version,
-            )
-        )
+        results.append(_public(order, commune, stored.version))
     return results
+
+
+def _public(order: EmergencyOrder, commune: Commune, playlist_version: int) -> EmergencyPublic:
+    assert order.id is not None
+    return EmergencyPublic(
+        id=order.id,
+        bulletin_id=order.bulletin_id,
+        commune_code=commune.code,
+        clusters=order.clusters,
+        issued_at=order.issued_at,
+        starts_at=order.starts_at,
+        playlist_version=playlist_version,
+        cancelled_at=order.cancelled_at,
+    )
+
+
+def _order_in_scope(session: Session, user: User, order_id: int) -> tuple[EmergencyOrder, Commune]:
+    order = session.get(EmergencyOrder, order_id)
+    commune = session.get(Commune, order.commune_id) if order is not None else None
+    if order is None or commune is None:
+        raise EmergencyNotFound(f"no emergency order {order_id}")
+    require_commune(session, user, commune)
+    return order, commune
+
+
+@router.post("/emergencies/{order_id}/cancel")
+def cancel(order_id: int, session: SessionDep, user: CurrentUser, services: ServicesDep) -> EmergencyPublic:
+    """End an emergency now (a false alarm, or the danger has passed), in one commune.
+
+    Nodes cut it at once and what it interrupted continues by its policy. Cancelling before it began
+    removes it; cancelling one that has ended, or again, changes nothing.
+    """
+    require_role(user, Role.OFFICER, Role.ADMIN)
+    order, commune = _order_in_scope(session, user, order_id)
+    if order.cancelled_at is None:
+        order.cancelled_at = services.clock()
+        order.cancelled_by = user.id
+        session.add(order)
+        audit.record(session, user, "emergency.cancel", f"emergency {order.id}", f"commune {commune.code}")
+    stored = services.publish(session, commune, urgent=True)
+    return _public(order, commune, stored.version)
+
+
+@router.get("/communes/{commune_code}/emergencies")
+def list_emergencies(
+    commune_code: str, session: SessionDep, user: CurrentUser, services: ServicesDep, days: int = 7
+) -> list[EmergencyPublic]:
+    """The commune's emergencies issued in the last `days` days, newest first."""
+    commune = get_commune(session, commune_code)
+    require_commune(session, user, commune)
+    since = services.clock() - timedelta(days=max(1, min(days, 366)))
+    orders = session.exec(
+        select(EmergencyOrder)
+        .where(EmergencyOrder.commune_id == commune.id, col(EmergencyOrder.issued_at) >= since)
+        .order_by(col(EmergencyOrder.issued_at).desc(), col(EmergencyOrder.id).desc())
+    ).all()
+    stored = current_playlist(session, commune)
+    current = stored.version if stored is not None else 0
+    return [_public(order, commune, current) for order in orders]

@@ -7,12 +7,15 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import create_engine
+from sqlmodel import Session, select
 
 from controller.accounts import Role
+from controller.audit import AuditEntry
 from controller.settings import Settings
 from tests.harness import (
     Api,
@@ -158,3 +161,53 @@ def test_programs_rules_and_tomorrows_schedule(settings: Settings, officers: dic
     assert lines[0] == f"{A} {day:%d/%m/%Y}: 6 mục"
     assert lines[1].startswith("06:00:00–") and "Tin hai" in lines[1] and "(cả xã)" in lines[1]
     assert any("Tin một" in line and "(A-1, A-2)" in line for line in lines)
+
+
+def test_cancelling_a_broadcast_and_an_emergency(settings: Settings, officers: dict[str, Api]) -> None:
+    a, approver, b = officers["a"], officers["approver"], officers["b"]
+    normal, _ = approved_bulletin(a, approver, A, "Tin thường", "Thông báo lịch tiêm phòng.")
+    alert, _ = approved_bulletin(a, approver, A, "Bão", "Bão số 3 sắp đổ bộ.", priority="emergency")
+    # Half an hour ahead, or the end of the commune's quiet hours (21:00-05:30) when that falls inside them.
+    airtime = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(minutes=30)
+    if airtime.time() >= time(21, 0) or airtime.time() < time(5, 30):
+        day = airtime.date() + timedelta(days=1 if airtime.time() >= time(21, 0) else 0)
+        airtime = datetime.combine(day, time(6, 0), tzinfo=airtime.tzinfo)
+    broadcast = a.post(
+        "/api/v1/broadcasts", {"bulletin_id": normal, "commune_code": A, "starts_at": airtime.isoformat()}
+    )
+    assert broadcast.status_code == 201, broadcast.text
+
+    def items() -> list[str]:
+        return [item["item_id"] for item in a.get(f"/api/v1/communes/{A}/playlist").json()["items"]]
+
+    assert items() == [f"b{broadcast.json()['id']}"]
+    assert b.post(f"/api/v1/broadcasts/{broadcast.json()['id']}/cancel").status_code == 403
+    cancelled = a.post(f"/api/v1/broadcasts/{broadcast.json()['id']}/cancel")
+    assert cancelled.status_code == 200 and cancelled.json()["cancelled_at"] is not None
+    assert items() == []
+
+    issued = a.post("/api/v1/emergencies", {"bulletin_id": alert, "commune_code": A})
+    assert issued.status_code == 201, issued.text
+    order = issued.json()[0]
+    assert items() == [f"e{order['id']}"]
+    assert b.post(f"/api/v1/emergencies/{order['id']}/cancel").status_code == 403
+    missing = a.post("/api/v1/emergencies/999999/cancel")
+    assert missing.status_code == 404 and missing.json()["message"] == "Không tìm thấy lệnh phát khẩn cấp."
+    ended = a.post(f"/api/v1/emergencies/{order['id']}/cancel")
+    assert ended.status_code == 200, ended.text
+    assert ended.json()["playlist_version"] > order["playlist_version"]  # announced again, urgently
+    aired_ms = (
+        datetime.fromisoformat(ended.json()["cancelled_at"]) - datetime.fromisoformat(order["starts_at"])
+    ) / timedelta(milliseconds=1)
+    playlist = a.get(f"/api/v1/communes/{A}/playlist").json()["items"]
+    if aired_ms <= 0:  # cancelled within the dispatch lead, before it began: it never airs
+        assert playlist == []
+    else:  # it had begun (a slow machine): it airs only until the cancellation
+        assert [(i["item_id"], i["duration_ms"]) for i in playlist] == [(f"e{order['id']}", round(aired_ms))]
+    assert [e["id"] for e in a.get(f"/api/v1/communes/{A}/emergencies").json()] == [order["id"]]
+
+    engine = create_engine(settings.database.url)
+    with Session(engine) as session:
+        actions = set(session.exec(select(AuditEntry.action)).all())
+    engine.dispose()
+    assert {"broadcast.cancel", "emergency.issue", "emergency.cancel"} <= actions

@@ -132,3 +132,44 @@ def test_a_stored_emergency_is_replayed_the_same_way_every_time(session: Session
     assert cut[1:] == ("Tin thường", time(6, 0), 11_000)  # stopped when the emergency began
     assert emergency[1:] == ("Bão", time(6, 0, 11), 20_000)
     assert again[0].endswith("~again") and again[1:] == ("Tin thường", time(6, 0, 31), 60_000)  # a bulletin restarts
+
+
+@pytest.mark.parametrize(
+    ("cancel_after_s", "expected"),
+    [
+        (
+            6,
+            [
+                ("Tin thường", time(6, 0), 11_000),
+                ("Bão", time(6, 0, 11), 6_000),
+                ("Tin thường", time(6, 0, 17), 60_000),
+            ],
+        ),
+        (-1, [("Tin thường", time(6, 0), 60_000)]),  # cancelled before it began: as if never issued
+    ],
+)
+def test_a_cancelled_emergency_airs_only_until_its_cancellation(
+    session: Session, tmp_path: Path, cancel_after_s: int, expected: list[tuple[str, time, int]]
+) -> None:
+    commune = add_commune(session, add_province(session, "P", "Tỉnh"), "XA", "Xã")
+    _morning_program(session, commune, _bulletin(session, commune, tmp_path, "Tin thường", 60_000))
+    alert = _bulletin(session, commune, tmp_path, "Bão", 20_000, priority="emergency")
+    author = session.get(Bulletin, alert)
+    assert commune.id is not None and author is not None
+    issued = at_wall_clock(DAY, time(6, 0, 10))
+    starts = issued + timedelta(seconds=1)
+    session.add(
+        EmergencyOrder(
+            bulletin_id=alert,
+            commune_id=commune.id,
+            issued_by=author.author_id,
+            issued_at=issued,
+            starts_at=starts,
+            cancelled_at=starts + timedelta(seconds=cancel_after_s),
+            cancelled_by=author.author_id,
+        )
+    )
+    session.flush()
+
+    items = day_timetable(session, commune, DAY).items
+    assert [(i.title, i.starts_at.astimezone(COMMUNE_ZONE).time(), i.duration_ms) for i in items] == expected
