@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal, NamedTuple
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Depends, Header, Response
 from fastapi.responses import FileResponse
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from sqlmodel import Session, col, select
 
 from audio_library import AssetNotFound, AudioAsset
 from controller.deps import CurrentDevice, ServicesDep, SessionDep
+from controller.errors import NotAuthenticated
 from devices.protocol import Playlist, PlaylistItem
-from devices.registry import Commune
+from devices.registry import Commune, Device
 from schedules import current_playlist
+from schedules.publication import CommunePlaylist
 
 router = APIRouter(prefix="/node", tags=["node protocol"])
 
@@ -52,27 +55,66 @@ def _commune_playlist(session: Session, commune: Commune, codec: str) -> Playlis
     return _as_mp3(session, playlist) if codec == "mp3" else playlist
 
 
+class _PollRow(NamedTuple):
+    commune_id: int
+    password_hash: str
+    revoked_at: datetime | None
+    etag: str | None
+
+
+def _playlist_etag_row(session: Session, username: str) -> _PollRow | None:
+    """The device's login fields and its commune's current ETag, in one query (the 304 path's only one)."""
+    row = session.exec(
+        select(
+            Device.commune_id,
+            Device.password_hash,
+            Device.revoked_at,
+            CommunePlaylist.etag,
+        )
+        .outerjoin(CommunePlaylist, col(CommunePlaylist.commune_id) == col(Device.commune_id))
+        .where(Device.mqtt_username == username)
+    ).first()
+    return _PollRow(*row) if row is not None else None
+
+
 @router.get("/playlist", response_model=Playlist)
 def node_playlist(
     session: SessionDep,
-    device: CurrentDevice,
+    services: ServicesDep,
+    credentials: Annotated[HTTPBasicCredentials | None, Depends(HTTPBasic(auto_error=False))],
     if_none_match: str | None = Header(default=None),
     codec: Literal["opus", "mp3"] = "opus",
 ) -> Response:
-    """The commune's playlist; `codec=mp3` (legacy nodes) lists MP3 renditions instead of Opus."""
-    commune = session.get(Commune, device.commune_id)
-    assert commune is not None
-    stored = current_playlist(session, commune)
-    etag = _variant_etag(stored.etag if stored is not None else _EMPTY_ETAG, codec)
+    """The commune's playlist; `codec=mp3` (legacy nodes) lists MP3 renditions instead of Opus.
+
+    Every node polls this about once a minute and nearly always gets 304, so that path is one query:
+    the device's login fields joined to its commune's ETag. The same checks as every node endpoint apply
+    (unknown, revoked or wrong password: 401).
+    """
+    row = _playlist_etag_row(session, credentials.username) if credentials is not None else None
+    if (
+        credentials is None
+        or row is None
+        or row.revoked_at is not None
+        or not services.device_logins.verify(credentials.username, credentials.password, row.password_hash)
+    ):
+        raise NotAuthenticated("unknown device or wrong password")
+    etag = _variant_etag(row.etag if row.etag is not None else _EMPTY_ETAG, codec)
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if if_none_match is not None and etag in {tag.strip() for tag in if_none_match.split(",")}:
         return Response(status_code=304, headers=headers)
+    commune = session.get(Commune, row.commune_id)
+    assert commune is not None
+    stored = current_playlist(session, commune)
     if stored is None:
         content = Playlist(commune=commune.code, version=0, generated_at=datetime.now(UTC)).model_dump_json()
     elif codec == "mp3":
         content = _as_mp3(session, Playlist.model_validate_json(stored.content)).model_dump_json()
     else:
         content = stored.content
+    # The ETag of what is sent: a publication between the two queries must not pair new content with an old tag.
+    if stored is not None:
+        headers["ETag"] = _variant_etag(stored.etag, codec)
     return Response(content=content, media_type="application/json", headers=headers)
 
 
