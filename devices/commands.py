@@ -88,6 +88,18 @@ def new_command_body(
     )
 
 
+def awaits_play_now(session: Session, device: Device, asset_sha256: str) -> bool:
+    """True while a play_now command for this device with this audio is still open (so it may fetch it)."""
+    row = session.exec(
+        select(DeviceCommand.id).where(
+            DeviceCommand.device_id == device.id,
+            DeviceCommand.asset_sha256 == asset_sha256,
+            col(DeviceCommand.status).in_(OPEN_STATUSES),
+        )
+    ).first()
+    return row is not None
+
+
 class CommandCenter:
     """Signs and sends commands, stores their rows, ingests acks and results, and times them out."""
 
@@ -154,6 +166,8 @@ class CommandCenter:
             return
         if row.status != "sent":
             # Typically a replay of this command, refused by the node: the original outcome stands.
+            if ack.reason == "replayed":
+                log.warning("device %s refused a replayed copy of command %s", device.code, row.command_id)
             log.info(
                 "device %s: ack %s for command %s (%s) noted only", device.code, ack.reason, row.command_id, row.status
             )
@@ -230,5 +244,6 @@ __all__ = [
     "CommandStatus",
     "DeviceCommand",
     "TimeoutSweeper",
+    "awaits_play_now",
     "new_command_body",
 ]

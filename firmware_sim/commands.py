@@ -24,7 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
-from devices.protocol import CommandBody, ProtocolError, RefusalReason, SignedCommand, decode
+from devices.protocol import MAX_PAYLOAD_BYTES, CommandBody, ProtocolError, RefusalReason, SignedCommand, decode
 from firmware_sim.state import write_atomically
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,8 @@ class NonceStore:
 
 def _command_id_in(payload: bytes) -> str | None:
     """A command id recoverable from a payload that did not verify, to address the refusal to."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return None  # oversized: not worth parsing, and nobody to answer
     try:
         data: Any = json.loads(payload)
         if isinstance(data, dict) and isinstance(data.get("body"), str):
@@ -151,3 +153,19 @@ class CommandVerifier:
         # after the nonce was forgotten cannot make the command fresh again.
         self.nonces.remember(body.nonce, body.issued_at + 2 * self.max_age, now)
         return Verdict(body.command_id, body=body)
+
+
+VOLUME_FILE = "volume"
+
+
+def load_volume(state_dir: Path, default: int = 100) -> int:
+    """The output volume last set by a command, so it survives a restart."""
+    try:
+        volume = int((state_dir / VOLUME_FILE).read_text())
+    except (OSError, ValueError):
+        return default
+    return volume if 0 <= volume <= 100 else default
+
+
+def save_volume(state_dir: Path, volume: int) -> None:
+    write_atomically(state_dir / VOLUME_FILE, str(volume).encode())
