@@ -75,9 +75,10 @@ def new_command_body(
     now: datetime,
     volume: int | None = None,
     item: PlaylistItem | None = None,
+    command_id: str | None = None,
 ) -> CommandBody:
     return CommandBody(
-        command_id=uuid.uuid4().hex,
+        command_id=command_id or uuid.uuid4().hex,
         name=name,
         scope=scope,
         target=target,

@@ -6,6 +6,7 @@ command went. Commands that change what airs (play_now, stop, set_volume, reboot
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from fastapi import APIRouter
@@ -124,11 +125,16 @@ def _issue(
     if not devices:
         raise InvalidInput(f"no active cluster in {commune.code}", message_vi="Xã chưa có cụm loa nào đang hoạt động.")
     now = datetime.now(UTC)  # the nodes judge freshness by real time, whatever the scheduling clock says
+    command_id = uuid.uuid4().hex
     body = new_command_body(
-        data.name, scope="device" if scope == "device" else "commune", target=target, now=now, volume=data.volume
+        data.name,
+        scope="device" if scope == "device" else "commune",
+        target=target,
+        now=now,
+        volume=data.volume,
+        item=_play_item(session, commune, data, command_id) if data.name == "play_now" else None,
+        command_id=command_id,
     )
-    if data.name == "play_now":
-        body = body.model_copy(update={"item": _play_item(session, commune, data, body.command_id)})
     if data.name in AUDITED:
         detail = body.model_dump_json(include={"command_id", "volume"}, exclude_none=True)
         if body.item is not None:
