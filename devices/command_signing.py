@@ -59,12 +59,12 @@ class CommandSigner:
     @classmethod
     def load_or_create(cls, path: Path) -> CommandSigner:
         """The key in `path`, created there on first use."""
-        if not path.exists():
-            pem = Ed25519PrivateKey.generate().private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-            _create_atomically(path, pem)
         try:
+            if not path.exists():
+                pem = Ed25519PrivateKey.generate().private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                )
+                _create_atomically(path, pem)
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         except (OSError, ValueError, TypeError) as exc:
             raise SigningKeyUnusable(f"cannot read the command-signing key {path}: {exc}") from exc

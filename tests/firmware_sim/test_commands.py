@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from devices.command_signing import CommandSigner
+from devices.command_signing import CommandSigner, SigningKeyUnusable
 from devices.protocol import CommandBody, SignedCommand, encode
 from firmware_sim.commands import CommandVerifier, NonceStore
 
@@ -137,3 +137,9 @@ def test_an_unreadable_nonce_file_starts_empty(signer: CommandSigner, tmp_path: 
 def test_signed_envelope_carries_the_exact_body_text(signer: CommandSigner) -> None:
     envelope = signer.sign(body())
     assert SignedCommand.model_validate_json(encode(envelope)).body == envelope.body
+
+
+def test_an_unusable_key_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "key.pem").write_text("not a key")
+    with pytest.raises(SigningKeyUnusable, match=r"key\.pem"):
+        CommandSigner.load_or_create(tmp_path / "key.pem")
