@@ -220,7 +220,7 @@ def test_signed_commands_round_trip_and_forgeries_or_replays_are_refused(
     seq = int(seq_file.read_text())
     reboot_id = send(officer, f"/api/v1/devices/{ONLINE[1]}/commands", {"name": "reboot"})
     assert finished(officer, reboot_id)[ONLINE[1]]["status"] == "succeeded"
-    assert wait_until(lambda: int(seq_file.read_text()) == seq + 1 and node[ONLINE[1]].connected.is_set(), 10)
+    assert wait_until(lambda: int(seq_file.read_text()) > seq and node[ONLINE[1]].connected.is_set(), 10)
 
     # The CLI goes through the same API, in the officer's name; `device key` prints the public key.
     monkeypatch.setenv("LOAXA_FLEET__COMMAND_KEY_FILE", str(settings.fleet.command_key_file))
