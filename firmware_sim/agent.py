@@ -396,7 +396,8 @@ class NodeAgent:
         if played.interrupted:
             seconds = (played.ended_at - played.started_at).total_seconds()
             log.info("%s: %s interrupted after %.1f s", self.code, item.item_id, seconds)
-            await self._report(item, version, played, f"bị ngắt sau {seconds:.1f} giây để phát tin khác")
+            why = "theo lệnh dừng" if key in self._stopped else "để phát tin khác"
+            await self._report(item, version, played, f"bị ngắt sau {seconds:.1f} giây {why}")
             return
         await self._report(item, version, played, "")
 

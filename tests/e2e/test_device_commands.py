@@ -189,7 +189,9 @@ def test_signed_commands_round_trip_and_forgeries_or_replays_are_refused(
         assert entry["volume_pct"] == (40 if code == ONLINE[0] else 100)
     plays_path = f"/api/v1/communes/{COMMUNE}/plays"
     assert wait_until(lambda: len(officer.get(plays_path).json()) == 2, 5)
-    assert {p["outcome"] for p in officer.get(plays_path).json()} == {"interrupted"}
+    assert {(p["outcome"], "lệnh dừng" in p["detail"]) for p in officer.get(plays_path).json()} == {
+        ("interrupted", True)
+    }
 
     # A replayed command is refused: the eavesdropper captured the signed play_now, and whoever can
     # publish on the broker (here: the controller's own account) sends the same bytes again.
