@@ -239,14 +239,86 @@ def cmd_device_add(args: argparse.Namespace, settings: Settings) -> int:
     with session_factory(engine)() as session:
         device, creds = provision_device(session, settings, args.commune, args.code, args.name)
     engine.dispose()
+    public_key = _command_public_key(settings)
     if args.json:
-        print(json.dumps({"client_id": creds.client_id, "username": creds.username, "password": creds.password}))
+        print(
+            json.dumps(
+                {
+                    "client_id": creds.client_id,
+                    "username": creds.username,
+                    "password": creds.password,
+                    "command_public_key": public_key,
+                }
+            )
+        )
     else:
         print(
             f"Đã thêm cụm loa {device.code}.\nclient_id: {creds.client_id}\nusername:  {creds.username}\n"
-            f"password:  {creds.password}\n(Mật khẩu chỉ hiển thị một lần.)"
+            f"password:  {creds.password}\n(Mật khẩu chỉ hiển thị một lần.)\n"
+            f"khóa lệnh: {public_key}"
         )
     return 0
+
+
+def _command_public_key(settings: Settings) -> str:
+    from devices.command_signing import CommandSigner
+
+    return CommandSigner.load_or_create(settings.fleet.command_key_file).public_key_b64
+
+
+def cmd_device_key(args: argparse.Namespace, settings: Settings) -> int:
+    """The public half of the command-signing key: a node's LOAXA_NODE__COMMAND_PUBLIC_KEY."""
+    print(_command_public_key(settings))
+    return 0
+
+
+_FINAL_STATUSES = {"refused", "succeeded", "failed", "timed_out"}
+_STATUS_VI = {
+    "sent": "đã gửi",
+    "acked": "đã nhận",
+    "refused": "từ chối",
+    "succeeded": "thành công",
+    "failed": "thất bại",
+    "timed_out": "quá thời gian",
+}
+
+
+def cmd_device_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Send a command through the controller's API (so it is scoped, signed and audited) and wait for it."""
+    import time
+
+    import httpx
+
+    base_url = args.url or f"http://{settings.web.host}:{settings.web.port}"
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Mật khẩu: ")
+    body: dict[str, object] = {"name": args.name}
+    if args.volume is not None:
+        body["volume"] = args.volume
+    if args.bulletin is not None:
+        body["bulletin_id"] = args.bulletin
+    path = f"/api/v1/communes/{args.code}/commands" if args.commune else f"/api/v1/devices/{args.code}/commands"
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        token = client.post("/api/v1/auth/token", json={"username": args.user, "password": password})
+        if token.status_code != 200:
+            print(f"loaxa: đăng nhập thất bại ({token.status_code})", file=sys.stderr)
+            return 2
+        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        sent = client.post(path, json=body)
+        if sent.status_code != 202:
+            print(f"loaxa: {sent.json().get('message', sent.text)} ({sent.status_code})", file=sys.stderr)
+            return 2
+        command_id = sent.json()["command_id"]
+        print(f"Đã gửi lệnh {args.name} ({command_id}).")
+        deadline = time.monotonic() + settings.fleet.command_timeout_s + 2 * settings.fleet.command_sweep_interval_s
+        while True:
+            status = client.get(f"/api/v1/commands/{command_id}").json()
+            done = all(row["status"] in _FINAL_STATUSES for row in status["devices"])
+            if done or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+    for row in status["devices"]:
+        print(f"{row['device_code']}: {_STATUS_VI.get(row['status'], row['status'])}  {row['detail']}")
+    return 0 if all(row["status"] == "succeeded" for row in status["devices"]) else 1
 
 
 def cmd_place_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -353,6 +425,17 @@ def build_parser() -> argparse.ArgumentParser:
     dadd.add_argument("--name", default="")
     dadd.add_argument("--json", action="store_true")
     dadd.set_defaults(func=cmd_device_add)
+    device.add_parser("key", help="print the public key nodes verify commands with").set_defaults(func=cmd_device_key)
+    dcmd = device.add_parser("command", help="send a signed command and wait for its result")
+    dcmd.add_argument("code", help="device code (or commune code with --commune)")
+    dcmd.add_argument("name", choices=["play_now", "stop", "set_volume", "resync", "reboot", "self_test"])
+    dcmd.add_argument("--volume", type=int, help="set_volume: 0-100")
+    dcmd.add_argument("--bulletin", type=int, help="play_now: id of an approved bulletin")
+    dcmd.add_argument("--commune", action="store_true", help="CODE is a commune: every cluster of it")
+    dcmd.add_argument("--user", required=True, help="your loaxa username (the command is sent in your name)")
+    dcmd.add_argument("--password-stdin", action="store_true")
+    dcmd.add_argument("--url", help="the controller's base URL; default: web.host and web.port")
+    dcmd.set_defaults(func=cmd_device_command)
 
     for kind in ("province", "commune"):
         place = sub.add_parser(kind, help=f"{kind}s").add_subparsers(dest=f"{kind}_command", required=True)

@@ -34,6 +34,7 @@ from controller.db import make_engine, session_factory
 from controller.fleet_provisioning import ensure_fleet_identities
 from controller.migrate import upgrade
 from controller.settings import DatabaseSettings, Settings
+from devices.command_signing import CommandSigner
 from devices.mosquitto import MosquittoProcess
 from devices.registry import add_commune, add_province
 from firmware_sim import Fleet
@@ -76,6 +77,7 @@ def demo_settings(base: Settings, port: int) -> Settings:
             # The demo runs offline: espeak-ng speaks, edge-tts is not tried.
             "tts": base.tts.model_copy(update={"engine": "espeak"}),
             "mqtt": mqtt,
+            "fleet": base.fleet.model_copy(update={"command_key_file": root / "command-signing-key.pem"}),
             "web": base.web.model_copy(update={"port": port}),
             "scheduler": base.scheduler.model_copy(update=quiet_hours_elsewhere(base.scheduler.timezone)),
             "node": base.node.model_copy(
@@ -208,7 +210,10 @@ def run_demo(base: Settings, *, duration_s: float, port: int) -> int:
     identities = ensure_fleet_identities(
         settings, DEMO_DIR / "fleet" / "identities.json", NODES, list(COMMUNES), prefix="LOA"
     )
-    fleet = Fleet(settings.node, identities, DEMO_DIR.resolve() / "fleet")
+    # The simulated nodes trust the controller's command key, as provisioned nodes would.
+    signer = CommandSigner.load_or_create(settings.fleet.command_key_file)
+    node = settings.node.model_copy(update={"command_public_key": signer.public_key_b64})
+    fleet = Fleet(node, identities, DEMO_DIR.resolve() / "fleet")
     base_url = f"http://{settings.web.host}:{port}"
     print(f"\nLoaxa demo sẵn sàng sau {time.monotonic() - began:.1f} s", flush=True)
     print(f"  Bảng điều khiển: {base_url}/", flush=True)

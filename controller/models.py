@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from audio_library.asset import AudioAsset
 from controller.accounts import User, UserCommune
 from controller.audit import AuditEntry
+from devices.commands import DeviceCommand
 from devices.proof_of_play import PlayRecord
 from devices.registry import Commune, Device, Province
 from schedules.broadcast import Broadcast
@@ -29,6 +30,7 @@ __all__ = [
     "CommunePlaylist",
     "CommuneQuietHours",
     "Device",
+    "DeviceCommand",
     "EmergencyOrder",
     "HamletGroup",
     "LexiconEntry",

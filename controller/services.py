@@ -18,6 +18,8 @@ from controller.db import make_engine, session_factory, wait_for_database
 from controller.errors import Conflict, DatabaseNotMigrated
 from controller.settings import Settings
 from devices.broker import sync_broker_auth
+from devices.command_signing import CommandSigner
+from devices.commands import CommandCenter, TimeoutSweeper
 from devices.credentials import VerifiedLogins
 from devices.errors import BrokerUnavailable
 from devices.link import MqttLink
@@ -49,6 +51,8 @@ class Services:
     # "Now" for scheduling; tests inject a shifted or fixed clock instead of patching time.
     clock: Clock = field(default=system_clock)
     scheduler: PlaylistScheduler | None = field(default=None)
+    commands: CommandCenter | None = field(default=None)
+    command_sweeper: TimeoutSweeper | None = field(default=None)
 
     def start_scheduler(self) -> None:
         """Start the persistent publication jobs (missed ones run now); see schedules.jobs."""
@@ -96,7 +100,15 @@ class Services:
         except BrokerUnavailable as exc:
             log.warning("playlist notice for %s not sent, nodes will poll: %s", notice.commune, exc)
 
+    def command_public_key(self) -> str:
+        """The key nodes verify commands with (raw Ed25519, base64), for provisioning a node."""
+        if self.commands is not None:
+            return self.commands.signer.public_key_b64
+        return CommandSigner.load_or_create(self.settings.fleet.command_key_file).public_key_b64
+
     def close(self) -> None:
+        if self.command_sweeper is not None:
+            self.command_sweeper.stop()
         if self.scheduler is not None:
             self.scheduler.shutdown()
         if self.link is not None:
@@ -136,6 +148,24 @@ def build_services(
     if connect_mqtt:
         with sessions() as session:
             sync_broker_auth(session, settings.mqtt)
-        services.link = MqttLink(settings.mqtt, UplinkHandler(sessions, retry_max_s=settings.mqtt.ingest_retry_max_s))
+        uplink = UplinkHandler(sessions, retry_max_s=settings.mqtt.ingest_retry_max_s)
+        services.link = MqttLink(settings.mqtt, uplink)
+        _wire_commands(services, uplink)
         services.link.start()
     return services
+
+
+def _wire_commands(services: Services, uplink: UplinkHandler) -> None:
+    """Signed commands: the signer, ack/result ingest, and the timeout sweep."""
+    fleet = services.settings.fleet
+    assert services.link is not None
+    services.commands = CommandCenter(
+        services.sessions,
+        CommandSigner.load_or_create(fleet.command_key_file),
+        services.link.publish,
+        timeout_s=fleet.command_timeout_s,
+    )
+    uplink.register("ack", services.commands.on_ack)
+    uplink.register("result", services.commands.on_result)
+    services.command_sweeper = TimeoutSweeper(services.commands, fleet.command_sweep_interval_s)
+    services.command_sweeper.start()

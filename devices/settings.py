@@ -52,3 +52,6 @@ class FleetSettings(BaseModel):
     command_timeout_s: float = Field(default=30.0, gt=0)
     # The controller's Ed25519 command-signing key (PEM, created on first use, mode 0600).
     command_key_file: Path = Path("var/command-signing-key.pem")
+    # How often commands past their timeout are marked timed out: a failure shows at most this late,
+    # and one indexed query every 5 s costs the database nothing.
+    command_sweep_interval_s: float = Field(default=5.0, gt=0)

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import shutil
 import subprocess
 import time
 import uuid
@@ -25,6 +26,9 @@ import httpx
 from pydantic import ValidationError
 
 from devices.protocol import (
+    CommandAck,
+    CommandBody,
+    CommandResult,
     NodeState,
     Playlist,
     PlaylistItem,
@@ -33,11 +37,15 @@ from devices.protocol import (
     ProtocolError,
     commune_topics_filter,
     decode,
+    device_ack_topic,
+    device_command_topic,
     device_play_topic,
+    device_result_topic,
     device_state_topic,
     encode,
 )
 from firmware_sim.audio_cache import AudioCache, ChecksumMismatch
+from firmware_sim.commands import CommandVerifier, NonceStore, load_volume, save_volume
 from firmware_sim.config import NodeSettings
 from firmware_sim.faults import Faults
 from firmware_sim.outbox import Outbox
@@ -45,6 +53,9 @@ from firmware_sim.sink import AudioSink, FileSink, PlayedAudio, PyAudioSink
 from firmware_sim.state import NodeState as LocalState
 
 log = logging.getLogger(__name__)
+
+# A silent self-test fails below this much free storage: about a day of new bulletins.
+_MIN_FREE_STORAGE_MB = 50
 
 # Long waits are slept in slices so that a wall-clock correction (NTP) is noticed before airtime.
 _MAX_SLEEP_SLICE_S = 30.0
@@ -93,6 +104,7 @@ class NodeAgent:
         # Output volume 0-100 (set by the set_volume command; reported in heartbeats).
         self.volume = 100
         self.started_monotonic = time.monotonic()
+        self._init_commands()
 
     def now(self) -> datetime:
         """The node's clock: the system clock plus any injected skew."""
@@ -180,6 +192,8 @@ class NodeAgent:
     async def _session(self, client: aiomqtt.Client, seq: int) -> None:
         await client.publish(device_state_topic(self.code), self._state("online", seq), qos=1, retain=True)
         await client.subscribe(commune_topics_filter(self.settings.commune), qos=1)
+        await client.subscribe(device_command_topic(self.code), qos=1)
+        self._mqtt, self._mqtt_seq = client, seq
         self.connected.set()
         self._sync_wanted.set()  # whatever changed while we were away
         sender = asyncio.create_task(self._send_reports(client), name=f"{self.code}-reports")
@@ -202,6 +216,9 @@ class NodeAgent:
 
     def _on_message(self, topic: str, payload: object) -> None:
         if not isinstance(payload, bytes | bytearray):
+            return
+        if topic.endswith("/cmd"):  # this device's or its commune's command topic
+            self._on_command(bytes(payload))
             return
         try:
             notice = decode(PlaylistNotice, bytes(payload))
@@ -313,6 +330,7 @@ class NodeAgent:
             for item in playlist.items
             if item.is_for(self.code) and item.starts_at + timedelta(milliseconds=item.duration_ms) > now
         }
+        self._keep_commanded(wanted)
         loop = asyncio.get_running_loop()
         for key, (stop, ends_at) in list(self._on_air.items()):
             if key not in wanted:
@@ -378,7 +396,8 @@ class NodeAgent:
         if played.interrupted:
             seconds = (played.ended_at - played.started_at).total_seconds()
             log.info("%s: %s interrupted after %.1f s", self.code, item.item_id, seconds)
-            await self._report(item, version, played, f"bị ngắt sau {seconds:.1f} giây để phát tin khác")
+            why = "theo lệnh dừng" if key in self._stopped else "để phát tin khác"
+            await self._report(item, version, played, f"bị ngắt sau {seconds:.1f} giây {why}")
             return
         await self._report(item, version, played, "")
 
@@ -399,3 +418,165 @@ class NodeAgent:
         )
         await asyncio.to_thread(self.outbox.put, report)
         self._reports_waiting.set()
+
+    # -- signed commands ---------------------------------------------------------------------------
+
+    # The live broker session and its number, for answering commands (set by _session).
+    _mqtt: aiomqtt.Client | None
+    _mqtt_seq: int
+
+    def _init_commands(self) -> None:
+        s = self.settings
+        self.volume = load_volume(s.state_dir, self.volume)
+        if isinstance(self.sink, FileSink):
+            self.sink.volume_pct = self.volume
+        self.commands = CommandVerifier(
+            s.command_public_key,
+            device_code=self.code,
+            commune=s.commune,
+            max_age_s=s.command_max_age_s,
+            nonces=NonceStore(s.state_dir / "command_nonces.json"),
+        )
+        self._mqtt = None
+        self._mqtt_seq = 0
+        self._command_lock = asyncio.Lock()
+        self._command_tasks: set[asyncio.Task[None]] = set()
+        # play_now items on air or about to be (kept by _apply), and items a stop command ended (not re-aired).
+        self._commanded: dict[ItemKey, PlaylistItem] = {}
+        self._stopped: set[ItemKey] = set()
+        # Every ack this node sent, newest last (the simulator's record, like `plays`).
+        self.command_acks: list[CommandAck] = []
+
+    def _keep_commanded(self, wanted: dict[ItemKey, PlaylistItem]) -> None:
+        """Called by _apply: a play_now item survives a new playlist; an item stopped by command stays stopped."""
+        self._stopped = {key for key in self._stopped if key in wanted}  # forget items that are over
+        for key in self._stopped:
+            wanted.pop(key, None)
+        wanted.update(self._commanded)
+
+    def _on_command(self, payload: bytes) -> None:
+        task = asyncio.create_task(self._handle_command(payload), name=f"{self.code}-command")
+        self._command_tasks.add(task)
+        task.add_done_callback(self._command_tasks.discard)
+
+    async def _handle_command(self, payload: bytes) -> None:
+        client = self._mqtt
+        if client is None:
+            return
+        async with self._command_lock:  # one verdict at a time, so a duplicate cannot slip past the nonce check
+            verdict = await asyncio.to_thread(self.commands.check, payload, self.now())
+        if verdict.command_id is None:
+            log.warning("%s: unreadable command dropped: %r", self.code, payload[:120])
+            return
+        if verdict.body is None:
+            log.warning("%s: command %s refused: %s", self.code, verdict.command_id, verdict.reason)
+        ack = CommandAck(
+            command_id=verdict.command_id, accepted=verdict.body is not None, reason=verdict.reason, at=self.now()
+        )
+        self.command_acks.append(ack)
+        timeout_s = self.settings.publish_timeout_s
+        try:
+            await client.publish(device_ack_topic(self.code), encode(ack), qos=1, timeout=timeout_s)
+            if verdict.body is None:
+                return
+            log.info("%s: running command %s %s", self.code, verdict.body.name, verdict.body.command_id)
+            ok, detail = await self._execute(verdict.body)
+            result = CommandResult(command_id=verdict.body.command_id, ok=ok, detail=detail[:500], at=self.now())
+            await client.publish(device_result_topic(self.code), encode(result), qos=1, timeout=timeout_s)
+        except aiomqtt.MqttError as exc:
+            log.warning("%s: answer to command %s not sent: %s", self.code, verdict.command_id, exc)
+            return
+        if verdict.body.name == "reboot":
+            await self._restart_session(client)
+
+    async def _execute(self, body: CommandBody) -> tuple[bool, str]:
+        """Run an accepted command; (ok, Vietnamese detail for the operator)."""
+        if body.name == "set_volume":
+            assert body.volume is not None
+            self.volume = body.volume
+            if isinstance(self.sink, FileSink):
+                self.sink.volume_pct = body.volume
+            try:
+                await asyncio.to_thread(save_volume, self.settings.state_dir, body.volume)
+            except OSError as exc:
+                return True, f"Đã đặt âm lượng {body.volume}%, nhưng chưa lưu được: {str(exc)[:200]}"
+            return True, f"Đã đặt âm lượng {body.volume}%."
+        if body.name == "stop":
+            stopped = self._stop_on_air()
+            return True, f"Đã dừng {stopped} mục đang phát." if stopped else "Không có gì đang phát."
+        if body.name == "play_now":
+            assert body.item is not None
+            return await self._play_now(body.item)
+        if body.name == "resync":
+            self._etag = ""  # pull the whole playlist again, even if the controller's ETag has not changed
+            try:
+                await self.sync_playlist()
+            except (httpx.HTTPError, ValidationError, ProtocolError, MissingAudio, OSError) as exc:
+                self._sync_wanted.set()  # the sync loop keeps trying
+                return False, f"Đồng bộ lịch phát chưa xong: {str(exc)[:200]}"
+            version = self.playlist.version if self.playlist is not None else 0
+            return True, f"Đã đồng bộ lịch phát phiên bản {version}."
+        if body.name == "reboot":
+            return True, "Cụm loa kết nối lại với phiên mới."
+        return await asyncio.to_thread(self._self_test)
+
+    def _stop_on_air(self) -> int:
+        """Cut everything on air; it is reported as interrupted, and not aired again by the next playlist sync."""
+        for key, (stop, _) in self._on_air.items():
+            self._stopped.add(key)
+            self._commanded.pop(key, None)
+            stop.set()
+        return len(self._on_air)
+
+    async def _play_now(self, command_item: PlaylistItem) -> tuple[bool, str]:
+        """Pre-empt what is on air and play `command_item` now, through the same path as a playlist item."""
+        item = command_item.model_copy(update={"starts_at": self.now(), "clusters": None})
+        if await self._ensure_audio(item) is None:
+            return False, "Không tải được tệp âm thanh để phát."
+        self._stop_on_air()
+        item = item.model_copy(update={"starts_at": self.now()})
+        key: ItemKey = (item.item_id, item.starts_at, item.asset_sha256)
+        self._commanded[key] = item
+        version = self.playlist.version if self.playlist is not None else 0
+        task = asyncio.create_task(self._play_at(item, version), name=f"{self.code}-{item.item_id}")
+        self._timers[key] = task
+        task.add_done_callback(self._forget_timer(key))
+        task.add_done_callback(lambda _: self._commanded.pop(key, None))
+        # The result says whether it went on air; the proof of play follows when it ends.
+        while not task.done() and key not in self._on_air:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+        if key in self._on_air:
+            return True, f"Đang phát: {item.title[:200]}"
+        return False, "Không phát được (xem báo cáo phát)."
+
+    def _self_test(self) -> tuple[bool, str]:
+        """Silent: the current playlist's audio in the cache, the amplifier, free storage."""
+        now = self.now()
+        items = {
+            (item.asset_sha256, item.codec)
+            for item in (self.playlist.items if self.playlist is not None else ())
+            if item.is_for(self.code) and item.starts_at + timedelta(milliseconds=item.duration_ms) > now
+        }
+        intact = sum(self.cache.read_verified(sha, codec) is not None for sha, codec in items)
+        free_mb = shutil.disk_usage(self.settings.state_dir).free // (1024 * 1024)
+        problems = []
+        if intact < len(items):
+            problems.append(f"thiếu hoặc hỏng {len(items) - intact}/{len(items)} tệp âm thanh")
+        if self.faults.amplifier_failed:
+            problems.append("bộ khuếch đại báo lỗi")
+        if free_mb < _MIN_FREE_STORAGE_MB:
+            problems.append(f"bộ nhớ chỉ còn {free_mb} MB")
+        summary = f"âm thanh {intact}/{len(items)} tệp nguyên vẹn, bộ nhớ trống {free_mb} MB"
+        if problems:
+            return False, f"Tự kiểm tra có lỗi: {'; '.join(problems)} ({summary})."
+        return True, f"Tự kiểm tra đạt: {summary}, bộ khuếch đại bình thường."
+
+    async def _restart_session(self, client: aiomqtt.Client) -> None:
+        """The reboot command: say offline, then drop the session; the MQTT loop reconnects with a new one."""
+        seq = self._mqtt_seq
+        with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+            await client.publish(
+                device_state_topic(self.code), self._state("offline", seq), qos=1, retain=True, timeout=1.0
+            )
+        log.info("%s: restarting its broker session on command", self.code)
+        client._client.disconnect()

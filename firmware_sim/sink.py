@@ -55,6 +55,8 @@ class FileSink:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
+        # Recorded with each play (a file has no loudness knob); the node sets it from set_volume.
+        self.volume_pct = 100
 
     async def prepare(self, item: PlaylistItem, audio: bytes) -> None:
         return None
@@ -80,6 +82,7 @@ class FileSink:
                 "ended_at": ended.isoformat(),
                 "offset_ms": item.offset_ms,
                 "interrupted": interrupted,
+                "volume_pct": self.volume_pct,
             }
             with (self.directory / "playlog.jsonl").open("a", encoding="utf-8") as log:
                 log.write(json.dumps(line) + "\n")

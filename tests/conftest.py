@@ -12,7 +12,7 @@ from controller.accounts import Role, use_password_policy
 from controller.demo import quiet_hours_elsewhere
 from controller.settings import DatabaseSettings, Settings, WebSettings
 from devices.mosquitto import MosquittoProcess
-from devices.settings import MqttSettings
+from devices.settings import FleetSettings, MqttSettings
 from firmware_sim import NodeSettings
 from schedules import SchedulerSettings
 from tests.harness import (
@@ -68,6 +68,7 @@ def settings(tmp_path: Path, database_url: str, mqtt_settings: MqttSettings) -> 
         # Offline: the edge-tts cloud is not reachable from tests (its stand-in is injected where needed).
         tts=TtsSettings(engine="espeak"),
         scheduler=SchedulerSettings(**quiet_hours_elsewhere()),
+        fleet=FleetSettings(command_key_file=tmp_path / "command-signing-key.pem"),
         node=NodeSettings(
             broker_host=mqtt_settings.host,
             broker_port=mqtt_settings.port,

@@ -7,6 +7,7 @@ from controller.api import (
     broadcasts,
     bulletins,
     chimes,
+    commands,
     emergencies,
     health,
     node,
@@ -31,6 +32,7 @@ for module in (
     emergencies,
     node,
     speech,
+    commands,
 ):
     api_router.include_router(module.router)
 

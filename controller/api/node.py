@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from audio_library import AssetNotFound, AudioAsset
 from controller.deps import CurrentDevice, ServicesDep, SessionDep
 from controller.errors import NotAuthenticated
+from devices.commands import awaits_play_now
 from devices.protocol import Playlist, PlaylistItem
 from devices.registry import Commune, Device
 from schedules import current_playlist
@@ -122,13 +123,16 @@ def node_playlist(
 def node_audio(filename: str, session: SessionDep, device: CurrentDevice, services: ServicesDep) -> FileResponse:
     """Audio by content address; immutable, so nodes and proxies may cache it forever. Supports Range.
 
-    A node gets only audio that its own commune's current playlist uses.
+    A node gets only audio that its own commune's current playlist uses, or that a play_now command
+    it has not finished yet asks it to play.
     """
     sha256, _, codec = filename.partition(".")
     asset = session.get(AudioAsset, sha256)
     commune = session.get(Commune, device.commune_id)
     playlist = _commune_playlist(session, commune, codec) if commune is not None and codec in _MEDIA_TYPES else None
     in_playlist = playlist is not None and any(item.asset_sha256 == sha256 for item in playlist.items)
+    if not in_playlist:
+        in_playlist = awaits_play_now(session, device, sha256)
     if asset is None or asset.codec != codec or not in_playlist:
         raise AssetNotFound(f"no asset {filename[:100]!r} for this device")
     path = services.store.open_path(sha256, codec)

@@ -45,6 +45,8 @@ class MqttCredentials(BaseModel):
 class ProvisionedDevice(BaseModel):
     device: DevicePublic
     credentials: MqttCredentials
+    # The node's `command_public_key` setting: it accepts only commands this key's owner signed.
+    command_public_key: str = ""
 
 
 @router.post("/provinces", status_code=201)
@@ -83,6 +85,7 @@ def create_device(
             host=mqtt.host,
             port=mqtt.port,
         ),
+        command_public_key=services.command_public_key(),
     )
 
 

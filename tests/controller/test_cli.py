@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -46,6 +47,7 @@ def base_env(database_url: str, mqtt: MqttSettings, tmp_path: Path) -> dict[str,
         "LOAXA_AUDIO__STORAGE_DIR": str(tmp_path / "audio"),
         "LOAXA_WEB__PASSWORD_TIME_COST": "1",
         "LOAXA_WEB__PASSWORD_MEMORY_KIB": "8192",
+        "LOAXA_FLEET__COMMAND_KEY_FILE": str(tmp_path / "command-signing-key.pem"),
     }
 
 
@@ -57,7 +59,10 @@ def test_device_add_prints_working_credentials(database_url: str, broker: Mosqui
     done = run(["device", "add", "--commune", "XA-1", "--code", "CL-9", "--json"], env)
     assert done.returncode == 0, done.stderr
     creds = json.loads(done.stdout)
-    assert set(creds) == {"client_id", "username", "password"} and creds["username"] == "CL-9"
+    assert set(creds) == {"client_id", "username", "password", "command_public_key"} and creds["username"] == "CL-9"
+    # The node's LOAXA_NODE__COMMAND_PUBLIC_KEY: what `loaxa device key` prints, a raw Ed25519 key.
+    assert run(["device", "key"], env).stdout.strip() == creds["command_public_key"]
+    assert len(base64.b64decode(creds["command_public_key"])) == 32
     probe = Probe(broker.settings, creds["username"], creds["password"], client_id=creds["client_id"])
     connected = False
     for _ in range(50):  # the broker reloads its password file on SIGHUP, asynchronously
