@@ -26,11 +26,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, func, select
+import httpx
+from sqlmodel import Session, col, func, select
 
 from audio_library import AudioSettings
 from bench.controller_process import start_controller
@@ -42,6 +44,8 @@ from controller.db import make_engine, session_factory
 from controller.fleet_provisioning import ensure_fleet_identities
 from controller.migrate import upgrade
 from controller.settings import DatabaseSettings, Settings
+from devices.command_signing import CommandSigner
+from devices.commands import DeviceCommand
 from devices.mosquitto import MosquittoProcess
 from devices.registry import Device, add_commune, add_province
 from devices.settings import FleetSettings, MqttSettings
@@ -110,8 +114,9 @@ def run(nodes: int, heartbeat_s: float, window_s: float) -> dict[str, float]:
     print(f"{nodes} clusters registered in {results['provision_s']:.1f} s", file=sys.stderr, flush=True)
     server, base_url = start_controller(settings)
     worker_config = root / "fleet.json"
+    public_key = CommandSigner.load_or_create(settings.fleet.command_key_file).public_key_b64
     template = settings.node.model_copy(
-        update={"controller_url": base_url, "heartbeat_interval_s": heartbeat_s}
+        update={"controller_url": base_url, "heartbeat_interval_s": heartbeat_s, "command_public_key": public_key}
     ).model_dump(mode="json")
     template["password"] = ""
     worker_config.write_text(
@@ -162,8 +167,56 @@ def run(nodes: int, heartbeat_s: float, window_s: float) -> dict[str, float]:
 
 
 def emergency_command(base_url: str, communes: list[str], nodes: int, sessions: Any) -> dict[str, float]:
-    """Filled in once signed commands exist; see the module docstring."""
-    return {"ack_p50_s": 0.0, "ack_p99_s": 0.0, "ack_max_s": 0.0}
+    """A signed `play_now` of one emergency recording to every commune at once, as a province would send it.
+
+    Latencies are per cluster, from the controller's issue time to the ack (or result) it stored, so
+    they include the broker's fan-out, each node's signature check, and the controller's ingest.
+    """
+    with httpx.Client(base_url=base_url, timeout=300) as client:
+        token = client.post("/api/v1/auth/token", json={"username": "admin", "password": PASSWORD}).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        preview = client.post(
+            "/api/v1/speech/preview",
+            headers=headers,
+            json={"text": "Khẩn cấp: bão số ba sắp đổ bộ, bà con vào nơi trú ẩn."},
+        )
+        preview.raise_for_status()
+        sha = preview.json()["audio_sha256"]
+
+        def issue(commune: str) -> str:
+            response = client.post(
+                f"/api/v1/communes/{commune}/commands", headers=headers, json={"name": "play_now", "asset_sha256": sha}
+            )
+            response.raise_for_status()
+            return str(response.json()["command_id"])
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            command_ids = list(pool.map(issue, communes))
+    print(f"emergency sent to {len(communes)} communes", file=sys.stderr, flush=True)
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        with sessions() as session:
+            rows = session.exec(select(DeviceCommand).where(col(DeviceCommand.command_id).in_(command_ids))).all()
+        if len(rows) >= nodes and all(r.finished_at is not None for r in rows):
+            break
+        time.sleep(0.5)
+    acks = [(r.acked_at - r.issued_at).total_seconds() for r in rows if r.acked_at is not None]
+    done = [
+        (r.finished_at - r.issued_at).total_seconds()
+        for r in rows
+        if r.finished_at is not None and r.status == "succeeded"
+    ]
+    if len(acks) < nodes:
+        print(f"only {len(acks)} of {nodes} clusters acknowledged", file=sys.stderr, flush=True)
+    return {
+        "acked": len(acks),
+        "ack_p50_s": statistics.median(acks),
+        "ack_p99_s": percentile(acks, 0.99),
+        "ack_max_s": max(acks),
+        "succeeded": len(done),
+        "result_p50_s": statistics.median(done) if done else float("nan"),
+        "result_p99_s": percentile(done, 0.99) if done else float("nan"),
+    }
 
 
 def _row(r: dict[str, float]) -> str:
@@ -171,6 +224,7 @@ def _row(r: dict[str, float]) -> str:
         f"| {datetime.now(UTC):%Y-%m-%d} | {r['nodes']:.0f} | {r['fleet_start_s']:.0f} | "
         f"{r['heartbeats_per_s']:.0f} | {r['controller_cpu_pct']:.0f} / {r['controller_rss_mb']:.0f} | "
         f"{r['broker_cpu_pct']:.0f} | {r['ack_p50_s']:.2f} / {r['ack_p99_s']:.2f} / {r['ack_max_s']:.2f} | "
+        f"{r['result_p50_s']:.1f} / {r['result_p99_s']:.1f} | "
         f"{r['pulls_304_per_s']:.0f} |"
     )
 
@@ -194,7 +248,6 @@ def main() -> None:
         with open(args.write, "a", encoding="utf-8") as out:
             out.write(row + "\n")
     print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
-    _ = statistics, percentile
 
 
 if __name__ == "__main__":
