@@ -6,7 +6,7 @@ from audio_library.asset import AudioAsset
 from controller.accounts import User, UserCommune
 from controller.audit import AuditEntry
 from devices.proof_of_play import PlayRecord
-from devices.registry import Commune, Device, Province
+from devices.registry import Commune, Device, Hamlet, Province
 from schedules.broadcast import Broadcast
 from schedules.bulletin import Bulletin
 from schedules.commune_hours import BroadcastSlot, CommuneQuietHours
@@ -30,6 +30,7 @@ __all__ = [
     "CommuneQuietHours",
     "Device",
     "EmergencyOrder",
+    "Hamlet",
     "HamletGroup",
     "LexiconEntry",
     "PlayRecord",
