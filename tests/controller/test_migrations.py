@@ -24,9 +24,7 @@ def test_models_and_migrations_agree(database_url: str) -> None:
     engine = make_engine(DatabaseSettings(url=database_url))
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(
-                connection, opts={"compare_type": True, "include_object": _include}
-            )
+            context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": _include})
             differences = compare_metadata(context, metadata)
     finally:
         engine.dispose()

@@ -39,9 +39,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("amplifier_watts", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("installed_on", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("hamlet_id", sa.Integer(), nullable=True))
-        batch_op.add_column(
-            sa.Column("network_type", sa.String(length=16), nullable=False, server_default="unknown")
-        )
+        batch_op.add_column(sa.Column("network_type", sa.String(length=16), nullable=False, server_default="unknown"))
         batch_op.create_index(batch_op.f("ix_device_hamlet_id"), ["hamlet_id"], unique=False)
         batch_op.create_foreign_key("fk_device_hamlet_id_hamlet", "hamlet", ["hamlet_id"], ["id"])
 
