@@ -97,6 +97,8 @@ class NodeAgent:
         self._faults_file = FaultsFile(settings.state_dir)
         # Downloads thrown away because they did not hash to the promised sha256.
         self.rejected_downloads = 0
+        # One download per file at a time (the sync and an item's last-minute retry may want the same one).
+        self._download_locks: dict[str, asyncio.Lock] = {}
         # Output volume 0-100 (set by the set_volume command; reported in heartbeats).
         self.volume = 100
         self.started_monotonic = time.monotonic()
@@ -226,6 +228,7 @@ class NodeAgent:
         while not self.faults.network_down():  # noqa: ASYNC110 (faults are set from outside, no event)
             await asyncio.sleep(self.settings.fault_poll_interval_s)
         log.info("%s: network cut (injected fault)", self.code)
+        # aiomqtt has no public way to drop a link abruptly; paho's socket() is public on its client.
         sock = client._client.socket()
         if isinstance(sock, socket.socket):
             with contextlib.suppress(OSError):
@@ -330,6 +333,14 @@ class NodeAgent:
     async def _ensure_audio(self, item: PlaylistItem) -> bytes | None:
         cached = await asyncio.to_thread(self.cache.read_verified, item.asset_sha256, item.codec)
         if cached is not None:
+            return cached
+        lock = self._download_locks.setdefault(f"{item.asset_sha256}.{item.codec}", asyncio.Lock())
+        async with lock:
+            return await self._fetch_audio(item)
+
+    async def _fetch_audio(self, item: PlaylistItem) -> bytes | None:
+        cached = await asyncio.to_thread(self.cache.read_verified, item.asset_sha256, item.codec)
+        if cached is not None:  # fetched meanwhile, by whoever held the lock
             return cached
         # A second attempt at once, from zero, when the first one did not verify (a damaged download).
         for attempt in (1, 2):
