@@ -181,7 +181,7 @@ def emergency_command(base_url: str, communes: list[str], nodes: int, sessions: 
             json={"text": "Khẩn cấp: bão số ba sắp đổ bộ, bà con vào nơi trú ẩn."},
         )
         preview.raise_for_status()
-        sha = preview.json()["audio_sha256"]
+        sha = preview.json()["sha256"]
 
         def issue(commune: str) -> str:
             response = client.post(

@@ -11,12 +11,14 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import get_args
 
 from pydantic import ValidationError
 
 from audio_library.errors import LoaxaError
 from controller.accounts import use_password_policy
 from controller.settings import Settings
+from devices.protocol import NetworkType
 
 
 def _settings() -> Settings:
@@ -234,10 +236,22 @@ def cmd_schedule_show(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_device_add(args: argparse.Namespace, settings: Settings) -> int:
     from controller.db import make_engine, session_factory
     from controller.provisioning import provision_device
+    from devices.registry import DeviceCreate
 
+    metadata = DeviceCreate(
+        code=args.code,
+        name=args.name,
+        hamlet=args.hamlet,
+        latitude=args.lat,
+        longitude=args.lon,
+        horn_count=args.horns,
+        amplifier_watts=args.amplifier_watts,
+        network_type=args.network,
+        installed_on=args.installed_on,
+    )
     engine = make_engine(settings.database)
     with session_factory(engine)() as session:
-        device, creds = provision_device(session, settings, args.commune, args.code, args.name)
+        device, creds = provision_device(session, settings, args.commune, args.code, args.name, metadata=metadata)
     engine.dispose()
     public_key = _command_public_key(settings)
     if args.json:
@@ -319,6 +333,63 @@ def cmd_device_command(args: argparse.Namespace, settings: Settings) -> int:
     for row in status["devices"]:
         print(f"{row['device_code']}: {_STATUS_VI.get(row['status'], row['status'])}  {row['detail']}")
     return 0 if all(row["status"] == "succeeded" for row in status["devices"]) else 1
+
+
+def cmd_device_list(args: argparse.Namespace, settings: Settings) -> int:
+    """One line per cluster: code, hamlet, state, horns, amplifier, network, GPS, install date, name."""
+    from sqlmodel import col, select
+
+    from controller.db import make_engine, session_factory
+    from devices.registry import Device, Hamlet, get_commune
+
+    engine = make_engine(settings.database)
+    try:
+        with session_factory(engine)() as session:
+            query = select(Device).order_by(col(Device.code))
+            if args.commune:
+                query = query.where(Device.commune_id == get_commune(session, args.commune).id)
+            hamlets = {h.id: h.code for h in session.exec(select(Hamlet))}
+            rows = list(session.exec(query))
+            for d in rows:
+                gps = (
+                    f"{d.latitude:.5f},{d.longitude:.5f}" if d.latitude is not None and d.longitude is not None else "-"
+                )
+                state = "thu hồi" if d.revoked_at is not None else d.state
+                print(
+                    "\t".join(
+                        [
+                            d.code,
+                            hamlets.get(d.hamlet_id, "-") if d.hamlet_id is not None else "-",
+                            state,
+                            f"{d.horn_count} loa" if d.horn_count is not None else "-",
+                            f"{d.amplifier_watts} W" if d.amplifier_watts is not None else "-",
+                            d.network_type,
+                            gps,
+                            d.installed_on.isoformat() if d.installed_on else "-",
+                            d.name,
+                        ]
+                    )
+                )
+    finally:
+        engine.dispose()
+    print(f"{len(rows)} cụm loa", file=sys.stderr)
+    return 0
+
+
+def cmd_hamlet_add(args: argparse.Namespace, settings: Settings) -> int:
+    from controller.db import make_engine, session_factory
+    from devices.registry import HamletCreate, add_hamlet, get_commune
+
+    data = HamletCreate(code=args.code, name=args.name)
+    engine = make_engine(settings.database)
+    try:
+        with session_factory(engine)() as session:
+            add_hamlet(session, get_commune(session, args.commune), data.code, data.name)
+            session.commit()
+    finally:
+        engine.dispose()
+    print(f"Đã thêm ấp/thôn {data.code} ({data.name}) vào xã {args.commune}.")
+    return 0
 
 
 def cmd_place_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -424,6 +495,13 @@ def build_parser() -> argparse.ArgumentParser:
     dadd.add_argument("--code", required=True)
     dadd.add_argument("--name", default="")
     dadd.add_argument("--json", action="store_true")
+    dadd.add_argument("--hamlet", help="code of a hamlet of the commune (loaxa hamlet add)")
+    dadd.add_argument("--lat", type=float, help="latitude, degrees north")
+    dadd.add_argument("--lon", type=float, help="longitude, degrees east")
+    dadd.add_argument("--horns", type=int, help="number of horn speakers")
+    dadd.add_argument("--amplifier-watts", type=int)
+    dadd.add_argument("--network", choices=list(get_args(NetworkType)), default="unknown")
+    dadd.add_argument("--installed-on", help="install date, YYYY-MM-DD")
     dadd.set_defaults(func=cmd_device_add)
     device.add_parser("key", help="print the public key nodes verify commands with").set_defaults(func=cmd_device_key)
     dcmd = device.add_parser("command", help="send a signed command and wait for its result")
@@ -436,6 +514,17 @@ def build_parser() -> argparse.ArgumentParser:
     dcmd.add_argument("--password-stdin", action="store_true")
     dcmd.add_argument("--url", help="the controller's base URL; default: web.host and web.port")
     dcmd.set_defaults(func=cmd_device_command)
+    dlist = device.add_parser("list", help="list clusters with their installation facts")
+    dlist.add_argument("--commune", help="only this commune's clusters")
+    dlist.set_defaults(func=cmd_device_list)
+
+    hamlet = sub.add_parser("hamlet", help="hamlets (ấp/thôn) where clusters are installed")
+    hamlet_sub = hamlet.add_subparsers(dest="hamlet_command", required=True)
+    hadd = hamlet_sub.add_parser("add", help="add a hamlet to a commune")
+    hadd.add_argument("commune")
+    hadd.add_argument("code")
+    hadd.add_argument("name")
+    hadd.set_defaults(func=cmd_hamlet_add)
 
     for kind in ("province", "commune"):
         place = sub.add_parser(kind, help=f"{kind}s").add_subparsers(dest=f"{kind}_command", required=True)

@@ -16,7 +16,7 @@ import shutil
 import signal
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as wall_time
 from importlib import resources
 from pathlib import Path
@@ -36,8 +36,16 @@ from controller.migrate import upgrade
 from controller.settings import DatabaseSettings, Settings
 from devices.command_signing import CommandSigner
 from devices.mosquitto import MosquittoProcess
-from devices.registry import add_commune, add_province
-from firmware_sim import Fleet
+from devices.registry import (
+    DeviceUpdate,
+    add_commune,
+    add_hamlet,
+    add_province,
+    get_commune,
+    get_device,
+    update_device,
+)
+from firmware_sim import Fleet, NodeIdentity
 
 log = logging.getLogger("loaxa.demo")
 
@@ -50,6 +58,13 @@ USERS = [
     ("canbo.phumy", Role.OFFICER, "Cán bộ văn hóa xã Phú Mỹ", ["XA-PHU-MY"]),
     ("duyet", Role.APPROVER, "Lãnh đạo UBND duyệt tin", list(COMMUNES)),
 ]
+# Where the demo's clusters stand: hamlets of each commune, around an approximate commune centre
+# (lat, lon) in the Mekong delta near Tân An, Long An. Demo data for the map, not a survey.
+HAMLETS = {
+    "XA-AN-BINH": [("AP-BINH-HOA", "Ấp Bình Hòa"), ("AP-BINH-THANH", "Ấp Bình Thạnh"), ("AP-CHO", "Ấp Chợ")],
+    "XA-PHU-MY": [("AP-PHU-LOC", "Ấp Phú Lộc"), ("AP-MY-HANH", "Ấp Mỹ Hạnh")],
+}
+COMMUNE_CENTRES = {"XA-AN-BINH": (10.5361, 106.4127), "XA-PHU-MY": (10.5850, 106.3500)}
 DEMO_PASSWORD = "loaxa-demo"
 # Airtime of the first bulletin: far enough ahead for the nodes to download the audio.
 FIRST_AIR_DELAY_S = 15
@@ -107,6 +122,36 @@ def seed(settings: Settings) -> None:
                     full_name=full_name,
                     password=DEMO_PASSWORD,
                     commune_codes=communes,
+                ),
+            )
+        session.commit()
+    engine.dispose()
+
+
+def describe_clusters(settings: Settings, identities: list[NodeIdentity]) -> None:
+    """Give the simulated clusters hamlets, GPS positions a few hundred metres apart, horns and amplifiers."""
+    engine = make_engine(settings.database)
+    with session_factory(engine)() as session:
+        for commune_code, hamlets in HAMLETS.items():
+            commune = get_commune(session, commune_code)
+            for code, name in hamlets:
+                add_hamlet(session, commune, code, name)
+        per_commune: dict[str, int] = {}
+        for ident in identities:
+            n = per_commune[ident.commune] = per_commune.get(ident.commune, -1) + 1
+            lat, lon = COMMUNE_CENTRES[ident.commune]
+            hamlet_code = HAMLETS[ident.commune][n % len(HAMLETS[ident.commune])][0]
+            update_device(
+                session,
+                get_device(session, ident.device_code),
+                DeviceUpdate(
+                    hamlet=hamlet_code,
+                    latitude=round(lat + 0.004 * (n % 3) - 0.004, 5),
+                    longitude=round(lon + 0.005 * (n // 3) - 0.005, 5),
+                    horn_count=(2, 4, 4, 6)[n % 4],
+                    amplifier_watts=(150, 250, 250, 500)[n % 4],
+                    network_type=("4g", "4g", "3g", "wifi")[n % 4],
+                    installed_on=date(2024, 3 + n % 9, 1 + 3 * n % 28),
                 ),
             )
         session.commit()
@@ -210,6 +255,7 @@ def run_demo(base: Settings, *, duration_s: float, port: int) -> int:
     identities = ensure_fleet_identities(
         settings, DEMO_DIR / "fleet" / "identities.json", NODES, list(COMMUNES), prefix="LOA"
     )
+    describe_clusters(settings, identities)
     # The simulated nodes trust the controller's command key, as provisioned nodes would.
     signer = CommandSigner.load_or_create(settings.fleet.command_key_file)
     node = settings.node.model_copy(update={"command_public_key": signer.public_key_b64})

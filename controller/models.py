@@ -7,7 +7,7 @@ from controller.accounts import User, UserCommune
 from controller.audit import AuditEntry
 from devices.commands import DeviceCommand
 from devices.proof_of_play import PlayRecord
-from devices.registry import Commune, Device, Province
+from devices.registry import Commune, Device, Hamlet, Province
 from schedules.broadcast import Broadcast
 from schedules.bulletin import Bulletin
 from schedules.commune_hours import BroadcastSlot, CommuneQuietHours
@@ -32,6 +32,7 @@ __all__ = [
     "Device",
     "DeviceCommand",
     "EmergencyOrder",
+    "Hamlet",
     "HamletGroup",
     "LexiconEntry",
     "PlayRecord",

@@ -23,6 +23,18 @@ class UnknownDevice(DeviceError):
     message_vi = "Không tìm thấy cụm loa."
 
 
+class UnknownHamlet(DeviceError):
+    code = "unknown_hamlet"
+    http_status = 422
+    message_vi = "Không tìm thấy ấp/thôn này trong xã."
+
+
+class InvalidClusterMetadata(DeviceError):
+    code = "invalid_cluster_metadata"
+    http_status = 422
+    message_vi = "Thông tin cụm loa không hợp lệ."
+
+
 class DuplicateCode(DeviceError):
     code = "duplicate_code"
     http_status = 409

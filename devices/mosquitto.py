@@ -121,6 +121,16 @@ class MosquittoProcess:
             self.process.stderr.close()
         self.process = None
 
+    def restart(self, down_s: float = 0.0) -> None:
+        """Stop, stay down `down_s` seconds, start again on the same port (a fault for tests and demos).
+
+        Persistent sessions and queued QoS 1 messages survive (`persistence true`).
+        """
+        self.stop()
+        if down_s > 0:
+            time.sleep(down_s)
+        self.start()
+
     def __enter__(self) -> MosquittoProcess:
         self.start()
         return self

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import random
 import shutil
+import socket
 import subprocess
 import time
 import uuid
@@ -47,7 +48,7 @@ from devices.protocol import (
 from firmware_sim.audio_cache import AudioCache, ChecksumMismatch
 from firmware_sim.commands import CommandVerifier, NonceStore, load_volume, save_volume
 from firmware_sim.config import NodeSettings
-from firmware_sim.faults import Faults
+from firmware_sim.faults import Faults, FaultsFile
 from firmware_sim.outbox import Outbox
 from firmware_sim.sink import AudioSink, FileSink, PlayedAudio, PyAudioSink
 from firmware_sim.state import NodeState as LocalState
@@ -65,6 +66,9 @@ ItemKey = tuple[str, datetime, str]
 
 class MissingAudio(Exception):
     """Some audio of the playlist could not be fetched; the sync is retried soon."""
+
+
+AMPLIFIER_FAULT_VI = "âm ly bị lỗi, không phát được"
 
 
 def make_sink(settings: NodeSettings) -> AudioSink:
@@ -101,6 +105,11 @@ class NodeAgent:
         self.connected = asyncio.Event()
         self.plays = 0
         self.faults = Faults()
+        self._faults_file = FaultsFile(settings.state_dir)
+        # Downloads thrown away because they did not hash to the promised sha256.
+        self.rejected_downloads = 0
+        # One download per file at a time (the sync and an item's last-minute retry may want the same one).
+        self._download_locks: dict[str, asyncio.Lock] = {}
         # Output volume 0-100 (set by the set_volume command; reported in heartbeats).
         self.volume = 100
         self.started_monotonic = time.monotonic()
@@ -127,6 +136,7 @@ class NodeAgent:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._mqtt_loop(), name=f"{self.code}-mqtt")
                 group.create_task(self._sync_loop(), name=f"{self.code}-sync")
+                group.create_task(self._faults_loop(), name=f"{self.code}-faults")
         finally:
             for task in self._timers.values():
                 task.cancel()
@@ -170,6 +180,7 @@ class NodeAgent:
                 seq = int(self.now().timestamp())
             will = aiomqtt.Will(device_state_topic(self.code), self._state("offline", seq), qos=1, retain=True)
             try:
+                self._check_network()
                 async with aiomqtt.Client(
                     s.broker_host,
                     s.broker_port,
@@ -181,8 +192,12 @@ class NodeAgent:
                     timeout=s.publish_timeout_s,
                 ) as client:
                     delay = s.reconnect_min_s
-                    await self._session(client, seq)
-            except aiomqtt.MqttError as exc:
+                    watchdog = asyncio.create_task(self._cut_link_on_fault(client), name=f"{self.code}-cut")
+                    try:
+                        await self._session(client, seq)
+                    finally:
+                        watchdog.cancel()
+            except (aiomqtt.MqttError, httpx.ConnectError) as exc:
                 log.info("%s: broker link down (%s); retrying in %.1f s", self.code, exc, delay)
             finally:
                 self.connected.clear()
@@ -213,6 +228,37 @@ class NodeAgent:
             raise
         finally:
             sender.cancel()
+
+    # -- injected faults ---------------------------------------------------------------------------
+
+    def _check_network(self) -> None:
+        """Fail as an unreachable network would, while an injected cut lasts."""
+        if self.faults.network_down():
+            raise httpx.ConnectError("network cut (injected fault)")
+
+    async def _cut_link_on_fault(self, client: aiomqtt.Client) -> None:
+        """When an injected cut begins, drop the TCP connection without a DISCONNECT, as a dead link
+        would: the broker publishes the last will, and the session ends with an MqttError."""
+        while not self.faults.network_down():  # noqa: ASYNC110 (faults are set from outside, no event)
+            await asyncio.sleep(self.settings.fault_poll_interval_s)
+        log.info("%s: network cut (injected fault)", self.code)
+        # aiomqtt has no public way to drop a link abruptly; paho's socket() is public on its client.
+        sock = client._client.socket()
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    async def _faults_loop(self) -> None:
+        """Apply `<state_dir>/faults.json` whenever it changes (see firmware_sim.faults)."""
+        while True:
+            spec = await asyncio.to_thread(self._faults_file.changed)
+            if spec is not None:
+                try:
+                    self.faults.apply(spec)
+                    log.warning("%s: faults applied: %s", self.code, spec)
+                except (TypeError, ValueError) as exc:
+                    log.warning("%s: faults.json ignored: %s", self.code, str(exc)[:200])
+            await asyncio.sleep(self.settings.fault_poll_interval_s)
 
     def _on_message(self, topic: str, payload: object) -> None:
         if not isinstance(payload, bytes | bytearray):
@@ -272,6 +318,7 @@ class NodeAgent:
 
     async def sync_playlist(self) -> None:
         assert self._http is not None
+        self._check_network()
         headers = {"If-None-Match": self._etag} if self._etag else {}
         response = await self._http.get(
             self._url("/api/v1/node/playlist"),
@@ -304,15 +351,60 @@ class NodeAgent:
         cached = await asyncio.to_thread(self.cache.read_verified, item.asset_sha256, item.codec)
         if cached is not None:
             return cached
+        lock = self._download_locks.setdefault(f"{item.asset_sha256}.{item.codec}", asyncio.Lock())
+        async with lock:
+            return await self._fetch_audio(item)
+
+    async def _fetch_audio(self, item: PlaylistItem) -> bytes | None:
+        cached = await asyncio.to_thread(self.cache.read_verified, item.asset_sha256, item.codec)
+        if cached is not None:  # fetched meanwhile, by whoever held the lock
+            return cached
+        # A second attempt at once, from zero, when the first one did not verify (a damaged download).
+        for attempt in (1, 2):
+            try:
+                return await self.download_audio(item)
+            except ChecksumMismatch as exc:
+                self.rejected_downloads += 1
+                log.warning("%s: audio %s rejected (attempt %d): %s", self.code, item.asset_sha256[:12], attempt, exc)
+            except (httpx.HTTPError, OSError) as exc:
+                log.warning("%s: audio %s not fetched: %s", self.code, item.asset_sha256[:12], str(exc)[:200])
+                return None
+        return None
+
+    async def download_audio(self, item: PlaylistItem) -> bytes:
+        """Fetch an item's audio into the cache, resuming a part left by an earlier, cut download.
+
+        Sends `Range: bytes=N-` (with `If-Range: <ETag>`) when N bytes are already on disk; a 200 instead
+        of a 206 (the file changed, or the server ignores ranges) starts over. The whole file is hashed
+        before it enters the cache: raises ChecksumMismatch (the part is deleted) when it does not verify.
+        """
         assert self._http is not None
-        try:
-            response = await self._http.get(self._url(item.asset_url), auth=self._auth)
+        self._check_network()
+        sha, codec = item.asset_sha256, item.codec
+        have = await asyncio.to_thread(self.cache.part_size, sha, codec)
+        headers: dict[str, str] = {}
+        if have:
+            headers["Range"] = f"bytes={have}-"
+            etag = await asyncio.to_thread(self.cache.part_etag, sha, codec)
+            if etag:
+                headers["If-Range"] = etag
+        corrupt = self.faults.take_corruption()
+        async with self._http.stream("GET", self._url(item.asset_url), auth=self._auth, headers=headers) as response:
+            if response.status_code == 416:  # the part is longer than the file: it is not this file's start
+                await asyncio.to_thread(self.cache.discard_part, sha, codec)
             response.raise_for_status()
-            await asyncio.to_thread(self.cache.put, item.asset_sha256, item.codec, response.content)
-            return response.content
-        except (httpx.HTTPError, ChecksumMismatch) as exc:
-            log.warning("%s: audio %s not fetched: %s", self.code, item.asset_sha256[:12], str(exc)[:200])
-            return None
+            if response.status_code != 206 or not response.headers.get("Content-Range", "").startswith(
+                f"bytes {have}-"
+            ):
+                await asyncio.to_thread(self.cache.start_part, sha, codec, response.headers.get("ETag", ""))
+            else:
+                log.info("%s: resuming audio %s at byte %d", self.code, sha[:12], have)
+            async for chunk in response.aiter_bytes(self.settings.download_chunk_bytes):
+                self._check_network()  # a cut in the middle leaves the part for the next attempt
+                if corrupt:
+                    chunk, corrupt = bytes([chunk[0] ^ 0xFF]) + chunk[1:], False
+                await asyncio.to_thread(self.cache.append_part, sha, codec, chunk)
+        return await asyncio.to_thread(self.cache.commit_part, sha, codec)
 
     # -- playing -----------------------------------------------------------------------------------
 
@@ -379,6 +471,10 @@ class NodeAgent:
             return
         if audio is None:
             await self._report(item, version, None, "thiếu tệp âm thanh hợp lệ")
+            return
+        if self.faults.amplifier_failed:
+            log.warning("%s: %s not played: amplifier fault", self.code, item.item_id)
+            await self._report(item, version, None, AMPLIFIER_FAULT_VI)
             return
         log.info("%s: playing %s %r (v%d)", self.code, item.item_id, item.title, version)
         key: ItemKey = (item.item_id, item.starts_at, item.asset_sha256)

@@ -40,6 +40,10 @@ class NodeSettings(BaseModel):
     prepare_ahead_s: float = Field(default=2.0, ge=0)
     # How long a QoS 1 publish may wait for its PUBACK before the report stays queued for later.
     publish_timeout_s: float = Field(default=10.0, gt=0)
+    # How often the agent re-reads <state_dir>/faults.json and checks whether an injected network cut began.
+    fault_poll_interval_s: float = Field(default=1.0, gt=0)
+    # Audio downloads are streamed to disk in pieces this big (and resume after a cut from the last one).
+    download_chunk_bytes: int = Field(default=64 * 1024, ge=1024)
     # Health report period; must match the controller's `fleet.heartbeat_interval_s`.
     heartbeat_interval_s: float = Field(default=30.0, gt=0)
     # The controller's Ed25519 public key (raw 32 bytes, base64), given at provisioning. Empty: the node

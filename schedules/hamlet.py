@@ -2,6 +2,10 @@
 
 A group lists device codes rather than giving each device a hamlet: a cluster at a crossroads can serve
 two hamlets, and groups such as "the market area" cut across hamlets.
+
+Not to be confused with `devices.registry.Hamlet`: that is the ấp/thôn where a cluster is *installed*
+(registry metadata, one per cluster, for the map and for maintenance); a hamlet group is a *broadcast
+target*. A commune that wants "all clusters of ấp Bình Hòa" as a target makes a group of them.
 """
 
 from __future__ import annotations

@@ -296,9 +296,17 @@ class Probe:
         self.refused: list[str] = []
         self.messages: list[tuple[str, bytes]] = []
         self.got = threading.Event()
+        self.subscribed = threading.Event()
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = lambda *args: self.subscribed.set()
         self.settings = settings
+
+    def subscribe(self, topic: str) -> None:
+        """Subscribe and wait for the broker's SUBACK, so nothing published next can be missed."""
+        self.subscribed.clear()
+        self.client.subscribe(topic, qos=1)
+        assert self.subscribed.wait(5), f"no SUBACK for {topic}"
 
     def _on_connect(self, client: paho.Client, userdata: object, flags: object, rc: object, props: object) -> None:
         if getattr(rc, "is_failure", False):

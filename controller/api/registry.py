@@ -6,21 +6,32 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
+from controller import audit
 from controller.accounts import Role, commune_scope
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
 from controller.errors import NotFound
-from controller.provisioning import provision_device
+from controller.provisioning import provision_device, revoke_device
 from devices.fleet import FleetSummary, fleet_summary
 from devices.proof_of_play import PlayRecord, PlayRecordPublic
 from devices.protocol import CODE_PATTERN
 from devices.registry import (
+    Commune,
     CommunePublic,
     Device,
+    DeviceCreate,
     DevicePublic,
+    DeviceUpdate,
+    HamletCreate,
+    HamletPublic,
     Province,
     add_commune,
+    add_hamlet,
     add_province,
+    device_public,
     get_commune,
+    get_device,
+    list_hamlets,
+    update_device,
 )
 
 router = APIRouter(tags=["registry"])
@@ -29,11 +40,6 @@ router = APIRouter(tags=["registry"])
 class PlaceCreate(BaseModel):
     code: str = Field(pattern=CODE_PATTERN)
     name: str = Field(min_length=1, max_length=200)
-
-
-class DeviceCreate(BaseModel):
-    code: str = Field(pattern=CODE_PATTERN)
-    name: str = Field(default="", max_length=200)
 
 
 class MqttCredentials(BaseModel):
@@ -74,10 +80,12 @@ def create_device(
 ) -> ProvisionedDevice:
     """Register a cluster. The response carries its MQTT password: the only time it is shown."""
     require_role(user, Role.ADMIN)
-    device, creds = provision_device(session, services.settings, commune_code, data.code, data.name, by=user)
+    device, creds = provision_device(
+        session, services.settings, commune_code, data.code, data.name, by=user, metadata=data
+    )
     mqtt = services.settings.mqtt
     return ProvisionedDevice(
-        device=DevicePublic.model_validate(device),
+        device=device_public(session, device),
         credentials=MqttCredentials(
             client_id=creds.client_id,
             username=creds.username,
@@ -94,7 +102,55 @@ def list_devices(commune_code: str, session: SessionDep, user: CurrentUser) -> l
     commune = get_commune(session, commune_code)
     require_commune(session, user, commune)
     devices = session.exec(select(Device).where(Device.commune_id == commune.id).order_by(col(Device.code)))
-    return [DevicePublic.model_validate(d) for d in devices]
+    return [device_public(session, d) for d in devices]
+
+
+def _device_in_scope(session: SessionDep, user: CurrentUser, code: str) -> Device:
+    device = get_device(session, code)
+    commune = session.get(Commune, device.commune_id)
+    assert commune is not None
+    require_commune(session, user, commune)
+    return device
+
+
+@router.get("/devices/{code}")
+def read_device(code: str, session: SessionDep, user: CurrentUser) -> DevicePublic:
+    return device_public(session, _device_in_scope(session, user, code))
+
+
+@router.patch("/devices/{code}")
+def patch_device(code: str, data: DeviceUpdate, session: SessionDep, user: CurrentUser) -> DevicePublic:
+    """Change a cluster's name or installation facts (hamlet, GPS, horns, amplifier, network, date)."""
+    require_role(user, Role.ADMIN)
+    device = update_device(session, get_device(session, code), data)
+    audit.record(session, user, "device.update", f"device:{code}", ", ".join(sorted(data.model_fields_set)))
+    session.commit()
+    return device_public(session, device)
+
+
+@router.post("/devices/{code}/revoke")
+def revoke(code: str, session: SessionDep, user: CurrentUser, services: ServicesDep) -> DevicePublic:
+    """Revoke a cluster: the broker refuses its login from now on (auth files rewritten and reloaded)."""
+    require_role(user, Role.ADMIN)
+    device = revoke_device(session, services.settings, code, by=user)
+    return device_public(session, device)
+
+
+@router.post("/communes/{commune_code}/hamlets", status_code=201)
+def create_hamlet(commune_code: str, data: HamletCreate, session: SessionDep, user: CurrentUser) -> HamletPublic:
+    require_role(user, Role.ADMIN)
+    commune = get_commune(session, commune_code)
+    hamlet = add_hamlet(session, commune, data.code, data.name)
+    audit.record(session, user, "hamlet.add", f"hamlet:{commune.code}/{data.code}", data.name)
+    session.commit()
+    return HamletPublic.model_validate(hamlet)
+
+
+@router.get("/communes/{commune_code}/hamlets")
+def read_hamlets(commune_code: str, session: SessionDep, user: CurrentUser) -> list[HamletPublic]:
+    commune = get_commune(session, commune_code)
+    require_commune(session, user, commune)
+    return [HamletPublic.model_validate(h) for h in list_hamlets(session, commune)]
 
 
 @router.get("/fleet/summary")

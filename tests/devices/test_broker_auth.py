@@ -64,7 +64,7 @@ def test_each_device_connects_only_with_its_own_password(
 def test_device_cannot_read_another_communes_topics(broker: MosquittoProcess, registry: dict[str, Credentials]) -> None:
     a2, b1 = _probe(broker, registry["A2"]), _probe(broker, registry["B1"])
     for probe, commune in ((a2, "XA-A"), (b1, "XA-A")):
-        probe.client.subscribe(commune_playlist_topic(commune), qos=1)
+        probe.subscribe(commune_playlist_topic(commune))
     controller = Probe(broker.settings, broker.settings.username, broker.settings.password.get_secret_value())
     assert controller.connect()
     controller.client.publish(commune_playlist_topic("XA-A"), b"{}", qos=1).wait_for_publish(3)
@@ -77,7 +77,7 @@ def test_device_cannot_read_another_communes_topics(broker: MosquittoProcess, re
 def test_device_cannot_publish_as_another_device(broker: MosquittoProcess, registry: dict[str, Credentials]) -> None:
     controller = Probe(broker.settings, broker.settings.username, broker.settings.password.get_secret_value())
     assert controller.connect()
-    controller.client.subscribe("loaxa/v1/devices/+/+", qos=1)
+    controller.subscribe("loaxa/v1/devices/+/+")
     a1 = _probe(broker, registry["A1"])
     a1.client.publish(device_state_topic("A2"), b"forged", qos=1).wait_for_publish(3)
     a1.client.publish(device_play_topic("B1"), b"forged", qos=1).wait_for_publish(3)

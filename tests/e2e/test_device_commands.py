@@ -110,7 +110,7 @@ def test_signed_commands_round_trip_and_forgeries_or_replays_are_refused(
     # Whoever holds a cluster's broker password can read its commune's commands, but no more.
     eavesdropper = Probe(settings.mqtt, OFFLINE, offline_password)
     assert eavesdropper.connect(), eavesdropper.refused
-    eavesdropper.client.subscribe(commune_command_topic(COMMUNE), qos=1)
+    eavesdropper.subscribe(commune_command_topic(COMMUNE))
     request.addfinalizer(eavesdropper.close)
 
     fleet = FleetRunner(

@@ -1,7 +1,7 @@
 """device commands: one row per cluster of each signed command, with its ack and result
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-22 20:05:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import audio_library.timestamps
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
