@@ -5,8 +5,11 @@ from sqlmodel import SQLModel
 from audio_library.asset import AudioAsset
 from controller.accounts import User, UserCommune
 from controller.audit import AuditEntry
+from devices.alerts import Alert
+from devices.health import DeviceHealth, HealthEvent, HeartbeatSample
 from devices.proof_of_play import PlayRecord
 from devices.registry import Commune, Device, Province
+from devices.uptime import UptimeDay
 from schedules.broadcast import Broadcast
 from schedules.bulletin import Bulletin
 from schedules.commune_hours import BroadcastSlot, CommuneQuietHours
@@ -20,6 +23,7 @@ from tts.speech_cache import SpeechCacheEntry
 metadata = SQLModel.metadata
 
 __all__ = [
+    "Alert",
     "AudioAsset",
     "AuditEntry",
     "Broadcast",
@@ -29,8 +33,11 @@ __all__ = [
     "CommunePlaylist",
     "CommuneQuietHours",
     "Device",
+    "DeviceHealth",
     "EmergencyOrder",
     "HamletGroup",
+    "HealthEvent",
+    "HeartbeatSample",
     "LexiconEntry",
     "PlayRecord",
     "ProgramItemRecord",
@@ -38,6 +45,7 @@ __all__ = [
     "Province",
     "ScheduleRule",
     "SpeechCacheEntry",
+    "UptimeDay",
     "User",
     "UserCommune",
     "metadata",

@@ -17,9 +17,11 @@ from controller.accounts import use_password_policy
 from controller.db import make_engine, session_factory, wait_for_database
 from controller.errors import Conflict, DatabaseNotMigrated
 from controller.settings import Settings
+from devices.alerts import AlertWebhook
 from devices.broker import sync_broker_auth
 from devices.credentials import VerifiedLogins
 from devices.errors import BrokerUnavailable
+from devices.health_monitor import HealthMonitor
 from devices.link import MqttLink
 from devices.protocol import PlaylistNotice, commune_playlist_topic, encode
 from devices.registry import Commune
@@ -27,6 +29,7 @@ from devices.uplink import UplinkHandler
 from schedules import CommunePlaylist, notice_for, publish_playlist
 from schedules.clock import Clock, system_clock
 from schedules.jobs import JobContext, PlaylistScheduler
+from schedules.play_audit import audit_plays
 from tts.edge import EdgeTransport
 from tts.engines import build_engines
 from tts.speech_asset import SpeechRenderer
@@ -49,6 +52,8 @@ class Services:
     # "Now" for scheduling; tests inject a shifted or fixed clock instead of patching time.
     clock: Clock = field(default=system_clock)
     scheduler: PlaylistScheduler | None = field(default=None)
+    # Heartbeats, health states, alerts and uptime (runs while connected to the broker).
+    health: HealthMonitor | None = field(default=None)
 
     def start_scheduler(self) -> None:
         """Start the persistent publication jobs (missed ones run now); see schedules.jobs."""
@@ -96,7 +101,28 @@ class Services:
         except BrokerUnavailable as exc:
             log.warning("playlist notice for %s not sent, nodes will poll: %s", notice.commune, exc)
 
+    def start_health(self) -> HealthMonitor:
+        """Watch heartbeats and run the health sweep (with the play audit) in a background thread."""
+        fleet = self.settings.fleet
+        webhook = (
+            AlertWebhook(
+                fleet.webhook_url,
+                timeout_s=fleet.webhook_timeout_s,
+                retries=fleet.webhook_retries,
+                backoff_s=fleet.webhook_retry_backoff_s,
+                queue_max=fleet.webhook_queue_max,
+            )
+            if fleet.webhook_url
+            else None
+        )
+        self.health = HealthMonitor(self.sessions, fleet, clock=self.clock, webhook=webhook)
+        self.health.add_check(audit_plays)
+        self.health.start()
+        return self.health
+
     def close(self) -> None:
+        if self.health is not None:
+            self.health.stop()
         if self.scheduler is not None:
             self.scheduler.shutdown()
         if self.link is not None:
@@ -136,6 +162,8 @@ def build_services(
     if connect_mqtt:
         with sessions() as session:
             sync_broker_auth(session, settings.mqtt)
-        services.link = MqttLink(settings.mqtt, UplinkHandler(sessions, retry_max_s=settings.mqtt.ingest_retry_max_s))
+        uplink = UplinkHandler(sessions, retry_max_s=settings.mqtt.ingest_retry_max_s)
+        uplink.register("heartbeat", services.start_health().handle_heartbeat)
+        services.link = MqttLink(settings.mqtt, uplink)
         services.link.start()
     return services

@@ -42,6 +42,10 @@ class NodeSettings(BaseModel):
     publish_timeout_s: float = Field(default=10.0, gt=0)
     # Health report period; must match the controller's `fleet.heartbeat_interval_s`.
     heartbeat_interval_s: float = Field(default=30.0, gt=0)
+    # How the node reaches the network, reported in heartbeats. A real node reads its modem; a simulated
+    # node has none, so it reports these configured values.
+    network_type: Literal["4g", "3g", "wifi", "ethernet", "unknown"] = "unknown"
+    signal_dbm: int | None = Field(default=None, ge=-150, le=0)
     # The controller's Ed25519 public key (raw 32 bytes, base64), given at provisioning. Empty: the node
     # refuses every command, since it cannot tell a real one from a forged one.
     command_public_key: str = ""

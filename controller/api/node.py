@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from audio_library import AssetNotFound, AudioAsset
 from controller.deps import CurrentDevice, ServicesDep, SessionDep
-from devices.protocol import Playlist, PlaylistItem
+from devices.protocol import TIME_HEADER, Playlist, PlaylistItem
 from devices.registry import Commune
 from schedules import current_playlist
 
@@ -40,6 +40,11 @@ def _as_mp3(session: Session, playlist: Playlist) -> Playlist:
     return playlist.model_copy(update={"items": tuple(items)})
 
 
+def server_time() -> str:
+    """Now, UTC, ISO 8601 with milliseconds: the `X-Loaxa-Time` header value."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
 def _variant_etag(etag: str, codec: str) -> str:
     return etag if codec == "opus" else f'{etag.rstrip(chr(34))}-{codec}"'
 
@@ -64,7 +69,8 @@ def node_playlist(
     assert commune is not None
     stored = current_playlist(session, commune)
     etag = _variant_etag(stored.etag if stored is not None else _EMPTY_ETAG, codec)
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    # The controller's clock, so the node can measure its own offset (docs/protocol.md, X-Loaxa-Time).
+    headers = {"ETag": etag, "Cache-Control": "no-cache", TIME_HEADER: server_time()}
     if if_none_match is not None and etag in {tag.strip() for tag in if_none_match.split(",")}:
         return Response(status_code=304, headers=headers)
     if stored is None:

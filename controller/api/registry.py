@@ -1,4 +1,4 @@
-"""Provinces, communes, clusters, and the fleet overview."""
+"""Provinces, communes and clusters (their health: controller/api/fleet.py)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from controller.accounts import Role, commune_scope
+from controller.accounts import Role
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
 from controller.errors import NotFound
 from controller.provisioning import provision_device
-from devices.fleet import FleetSummary, fleet_summary
 from devices.proof_of_play import PlayRecord, PlayRecordPublic
 from devices.protocol import CODE_PATTERN
 from devices.registry import (
@@ -92,12 +91,6 @@ def list_devices(commune_code: str, session: SessionDep, user: CurrentUser) -> l
     require_commune(session, user, commune)
     devices = session.exec(select(Device).where(Device.commune_id == commune.id).order_by(col(Device.code)))
     return [DevicePublic.model_validate(d) for d in devices]
-
-
-@router.get("/fleet/summary")
-def summary(session: SessionDep, user: CurrentUser) -> FleetSummary:
-    """Cluster counts over the communes the user answers for (all of them for an admin)."""
-    return fleet_summary(session, commune_scope(session, user))
 
 
 @router.get("/communes/{commune_code}/plays")
