@@ -17,13 +17,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from devices.credentials import hash_password
-from devices.protocol import (
-    TOPIC_ROOT,
-    commune_topics_filter,
-    device_heartbeat_topic,
-    device_play_topic,
-    device_state_topic,
-)
+from devices.protocol import TOPIC_ROOT, commune_topics_filter, device_play_topic, device_state_topic
 from devices.registry import active_devices
 from devices.settings import MqttSettings
 
@@ -60,7 +54,6 @@ def render_acl(accounts: Iterable[BrokerAccount]) -> str:
             lines.append(f"topic read {TOPIC_ROOT}/devices/{account.username}/cmd/#")
             lines.append(f"topic write {device_state_topic(account.username)}")
             lines.append(f"topic write {device_play_topic(account.username)}")
-            lines.append(f"topic write {device_heartbeat_topic(account.username)}")
         lines.append("")
     return "\n".join(lines)
 
