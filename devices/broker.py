@@ -17,11 +17,22 @@ from pathlib import Path
 from sqlmodel import Session
 
 from devices.credentials import hash_password
-from devices.protocol import TOPIC_ROOT, commune_topics_filter, device_play_topic, device_state_topic
+from devices.protocol import (
+    TOPIC_ROOT,
+    commune_topics_filter,
+    device_ack_topic,
+    device_heartbeat_topic,
+    device_play_topic,
+    device_result_topic,
+    device_state_topic,
+)
 from devices.registry import active_devices
 from devices.settings import MqttSettings
 
 log = logging.getLogger(__name__)
+
+# The only topics a device may publish to: its own uplink channels.
+_DEVICE_UPLINKS = (device_state_topic, device_play_topic, device_heartbeat_topic, device_ack_topic, device_result_topic)
 
 
 @dataclass(frozen=True)
@@ -52,8 +63,7 @@ def render_acl(accounts: Iterable[BrokerAccount]) -> str:
         else:
             lines.append(f"topic read {commune_topics_filter(account.commune_code)}")
             lines.append(f"topic read {TOPIC_ROOT}/devices/{account.username}/cmd/#")
-            lines.append(f"topic write {device_state_topic(account.username)}")
-            lines.append(f"topic write {device_play_topic(account.username)}")
+            lines.extend(f"topic write {uplink(account.username)}" for uplink in _DEVICE_UPLINKS)
         lines.append("")
     return "\n".join(lines)
 
