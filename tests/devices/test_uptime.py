@@ -56,3 +56,37 @@ def test_today_so_far_ends_now() -> None:
     start, _ = day_bounds(DAY)
     now = start + timedelta(minutes=90)
     assert up_seconds("online", [(start + timedelta(minutes=30), "offline")], start, now) == 1800
+
+
+def test_past_days_are_written_once_from_the_stored_transitions(database_url: str) -> None:
+    from sqlmodel import select
+
+    from controller.db import make_engine, session_factory
+    from controller.settings import DatabaseSettings
+    from devices.health import HealthEvent
+    from devices.registry import add_commune, add_device, add_province
+    from devices.uptime import UptimeDay, device_up_seconds, finalize_days
+
+    engine = make_engine(DatabaseSettings(url=database_url))
+    sessions = session_factory(engine)
+    start, end = day_bounds(DAY)
+    with sessions() as session:
+        commune = add_commune(session, add_province(session, "P", "P"), "XA", "Xã")
+        seen, never = (add_device(session, commune, code, hash_iterations=101)[0] for code in ("S1", "N1"))
+        assert seen.id is not None and never.id is not None
+        # Online from 22:00 the day before until 03:00, then again from 23:00 on (across midnight again).
+        for at, state in (
+            (start - timedelta(hours=2), "online"),
+            (start + timedelta(hours=3), "offline"),
+            (end - timedelta(hours=1), "online"),
+        ):
+            session.add(HealthEvent(device_id=seen.id, at=at, state=state))
+        session.commit()
+        now = end + timedelta(hours=5)  # 05:00 the next local day
+        assert finalize_days(session, [seen.id, never.id], now) == 2
+        assert finalize_days(session, [seen.id, never.id], now) == 0
+        rows = {row.day: row.up_s for row in session.exec(select(UptimeDay))}
+        assert rows == {DAY - timedelta(days=1): 2 * 3600, DAY: 4 * 3600}
+        assert device_up_seconds(session, seen.id, end, now) == 5 * 3600
+        assert device_up_seconds(session, never.id, end, now) == 0
+    engine.dispose()
