@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,8 @@ class WebhookReceiver:
     """A real HTTP server on a free port that keeps every JSON body POSTed to it."""
 
     def __init__(self) -> None:
-        received = self.received = []  # type: list[dict[str, Any]]
+        received: list[dict[str, Any]] = []
+        self.received = received
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
