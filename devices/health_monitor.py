@@ -18,6 +18,7 @@ UPDATE changed the row records the event and opens the alert; alerts are de-dupl
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -177,11 +178,13 @@ class HealthMonitor:
             ):
                 if alert.device_id is not None:
                     open_by_device.setdefault(alert.device_id, {})[alert.kind] = alert
+            self._missing_rows(session, [device for device, health in rows if health is None], now)
             states: dict[int, tuple[int, str]] = {}
             for device, health in rows:
                 assert device.id is not None
                 state = self._sweep_device(session, device, health, now, open_by_device.get(device.id, {}))
                 states[device.id] = (device.commune_id, state)
+            session.commit()
             self._commune_rule(session, states, now)
             self._sample(session, [(d, h) for d, h in rows], now)
             if self._finalized_day != local_day(now):
@@ -216,15 +219,9 @@ class HealthMonitor:
             watching_since=self.watching_since,
         )
         state, found = evaluate(evidence, now, self.limits)
-        if health is None:
-            health = DeviceHealth(device_id=device.id, state="unknown", state_since=now)
-            session.add(health)
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-                health = session.get(DeviceHealth, device.id)
-                assert health is not None
+        if health is None:  # created by `_missing_rows` in the same pass
+            health = session.get(DeviceHealth, device.id)
+            assert health is not None
         if state != health.state:
             # The transition's time: for a silent death, the last sign of life, not the detection.
             at = now
@@ -247,10 +244,28 @@ class HealthMonitor:
             session.commit()
         if heard is not None and self._worth_writing(health, heard, now):
             self._copy(health, heard)
-            session.add(health)
-            session.commit()
+            session.add(health)  # committed with the pass's next commit, at the latest at its end
         self._condition_alerts(session, device, health, found, now, open_now)
         return health.state
+
+    @staticmethod
+    def _missing_rows(session: Session, devices: list[Device], now: datetime) -> None:
+        """A `device_health` row (state unknown) for each new cluster, in one commit."""
+        if not devices:
+            return
+        for device in devices:
+            assert device.id is not None
+            session.add(DeviceHealth(device_id=device.id, state="unknown", state_since=now))
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # another instance created some of them: add the rest one by one
+            for device in devices:
+                if session.get(DeviceHealth, device.id) is None:
+                    session.add(DeviceHealth(device_id=device.id or 0, state="unknown", state_since=now))
+                    with contextlib.suppress(IntegrityError):
+                        session.commit()
+                    session.rollback()
 
     def _worth_writing(self, health: DeviceHealth, heard: Heard, now: datetime) -> bool:
         if health.last_heartbeat_at is not None and heard.received_at <= health.last_heartbeat_at:
