@@ -71,7 +71,7 @@ class HealthEvent(SQLModel, table=True):
 
 
 class HeartbeatSample(SQLModel, table=True):
-    """A downsampled heartbeat: the latest one heard in each `history_sample_s` period of a cluster."""
+    """A downsampled heartbeat: the first one heard in each `history_sample_s` period of a cluster."""
 
     __tablename__ = "heartbeat_sample"
     __table_args__ = (UniqueConstraint("device_id", "at"),)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -96,6 +96,7 @@ class HealthMonitor:
         self._thread: threading.Thread | None = None
         self._finalized_day: date | None = None
         self._sampled_period: datetime | None = None
+        self._sampled: set[int] = set()
         self.sweeps = 0
         self._raised_once: set[str] = set()
 
@@ -186,7 +187,7 @@ class HealthMonitor:
                 states[device.id] = (device.commune_id, state)
             session.commit()
             self._commune_rule(session, states, now)
-            self._sample(session, [(d, h) for d, h in rows], now)
+            self._sample(session, states, now)
             if self._finalized_day != local_day(now):
                 try:
                     finalize_days(session, list(states), now)
@@ -343,25 +344,28 @@ class HealthMonitor:
                 resolve_alert(session, open_now[commune_id], now)
                 session.commit()
 
-    def _sample(self, session: Session, rows: Sequence[tuple[Device, DeviceHealth | None]], now: datetime) -> None:
-        """One `heartbeat_sample` per cluster per period, from the latest heartbeat heard in it."""
+    def _sample(self, session: Session, states: dict[int, tuple[int, str]], now: datetime) -> None:
+        """One `heartbeat_sample` per cluster per period: the first heartbeat heard in it.
+
+        Which clusters have theirs is kept in memory (loaded from the table once per period, so a
+        restarted or second instance does not write them again).
+        """
         period_s = self.settings.history_sample_s
         period = datetime.fromtimestamp(now.timestamp() // period_s * period_s, UTC)
-        if self._sampled_period == period:
-            return
-        start_of_period = period
-        taken = set(session.exec(select(HeartbeatSample.device_id).where(HeartbeatSample.at == period)).all())
-        for device, health in rows:
-            assert device.id is not None
-            heard = self.latest(device.id)
-            if device.id in taken or heard is None or heard.received_at < start_of_period - timedelta(seconds=period_s):
+        if self._sampled_period != period:
+            self._sampled = set(session.exec(select(HeartbeatSample.device_id).where(HeartbeatSample.at == period)))
+            self._sampled_period = period
+        added: list[int] = []
+        for device_id, (_, state) in states.items():
+            heard = self.latest(device_id)
+            if device_id in self._sampled or heard is None or heard.received_at < period:
                 continue
             hb = heard.heartbeat
             session.add(
                 HeartbeatSample(
-                    device_id=device.id,
+                    device_id=device_id,
                     at=period,
-                    state=health.state if health is not None else "unknown",
+                    state=state,
                     temperature_c=hb.temperature_c,
                     signal_dbm=hb.signal_dbm,
                     storage_free_mb=hb.storage_free_mb,
@@ -369,11 +373,16 @@ class HealthMonitor:
                     volume=hb.volume,
                 )
             )
+            added.append(device_id)
+        if not added:
+            return
         try:
             session.commit()
-            self._sampled_period = period
         except IntegrityError:
-            session.rollback()  # another instance sampled this period at the same moment
+            session.rollback()  # another instance sampled some of them at the same moment
+            self._sampled_period = None  # reload who has one on the next pass
+            return
+        self._sampled.update(added)
 
     # -- alerts ------------------------------------------------------------------------------------
 
