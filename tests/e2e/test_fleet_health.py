@@ -102,7 +102,12 @@ def test_states_alerts_and_fleet_endpoints(
         hook = next(r for r in webhook.received if r["kind"] == "amplifier_fault")
         assert hook["commune"] == "XA-H" and hook["severity"] == "critical" and "khuếch đại" in hook["message"]
 
-        page = admin.get("/api/v1/fleet/communes/XA-H").json()
+        def commune_page() -> dict[str, Any]:
+            return dict(admin.get("/api/v1/fleet/communes/XA-H").json())
+
+        # A birth alone makes a cluster online; its first heartbeat's fields follow within a sweep.
+        assert wait_until(lambda: all(c["last_heartbeat_at"] for c in commune_page()["clusters"]), 3)
+        page = commune_page()
         h1 = next(c for c in page["clusters"] if c["code"] == "H1")
         h2 = next(c for c in page["clusters"] if c["code"] == "H2")
         assert h1["state"] == "online" and h1["network"] == "4g" and h1["signal_dbm"] == -71
