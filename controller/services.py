@@ -115,8 +115,10 @@ class Services:
             if fleet.webhook_url
             else None
         )
-        self.health = HealthMonitor(self.sessions, fleet, clock=self.clock, webhook=webhook)
-        self.health.add_check(audit_plays)
+        # Health runs on the real clock, not `self.clock`: heartbeats, last wills and uptime are real time
+        # even when a test shifts the scheduling clock.
+        self.health = HealthMonitor(self.sessions, fleet, webhook=webhook)
+        self.health.add_check(audit_plays, every_s=fleet.play_audit_interval_s)
         self.health.start()
         return self.health
 

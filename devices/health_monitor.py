@@ -90,7 +90,8 @@ class HealthMonitor:
         self._latest: dict[int, Heard] = {}
         self._lock = threading.Lock()
         self.watching_since = clock()
-        self._checks: list[SweepCheck] = []
+        self._checks: list[tuple[SweepCheck, timedelta]] = []
+        self._checked_at: dict[int, datetime] = {}
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -133,8 +134,9 @@ class HealthMonitor:
 
     # -- the sweep ---------------------------------------------------------------------------------
 
-    def add_check(self, check: SweepCheck) -> None:
-        self._checks.append(check)
+    def add_check(self, check: SweepCheck, *, every_s: float = 0.0) -> None:
+        """Run `check` after a sweep, at most every `every_s` seconds (0: after every sweep)."""
+        self._checks.append((check, timedelta(seconds=every_s)))
 
     def start(self) -> None:
         if self.webhook is not None:
@@ -194,8 +196,11 @@ class HealthMonitor:
                 except IntegrityError:
                     session.rollback()  # another instance wrote the same day; the next pass fills any gap
                 self._finalized_day = local_day(now)
-            for check in self._checks:
-                check(session, now, self)
+            for index, (check, every) in enumerate(self._checks):
+                last = self._checked_at.get(index)
+                if last is None or now - last >= every:
+                    self._checked_at[index] = now
+                    check(session, now, self)
         self.sweeps += 1
 
     def _sweep_device(

@@ -79,6 +79,8 @@ class FleetSettings(BaseModel):
     # An item with no proof of play from a targeted cluster this long after its end is "failed to
     # play": time for a node that played it to get its report through a slow or briefly cut link.
     play_grace_s: float = Field(default=300.0, ge=0)
+    # How often the failed-to-play audit runs (it reads every commune's playlist): well inside the grace.
+    play_audit_interval_s: float = Field(default=30.0, gt=0)
     # Items that ended longer ago than this are no longer audited (a controller that was down a week
     # does not raise a week of alerts at start-up).
     play_audit_window_s: float = Field(default=6 * 3600.0, gt=0)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from audio_library.timestamps import utc_now
 from controller.accounts import commune_scope
-from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune
+from controller.deps import CurrentUser, SessionDep, require_commune
 from devices.alerts import Alert, AlertPublic, acknowledge
 from devices.errors import UnknownAlert
 from devices.fleet import (
@@ -30,21 +31,21 @@ def summary(session: SessionDep, user: CurrentUser) -> FleetSummary:
 
 
 @router.get("/fleet/communes/{commune_code}")
-def commune(commune_code: str, session: SessionDep, user: CurrentUser, services: ServicesDep) -> CommuneHealth:
+def commune(commune_code: str, session: SessionDep, user: CurrentUser) -> CommuneHealth:
     """The commune's clusters with their state, latest heartbeat, today's uptime; its open alerts."""
     found = get_commune(session, commune_code)
     require_commune(session, user, found)
-    return commune_health(session, found, services.clock())
+    return commune_health(session, found, utc_now())
 
 
 @router.get("/fleet/devices/{device_code}")
-def device(device_code: str, session: SessionDep, user: CurrentUser, services: ServicesDep) -> DeviceDetail:
+def device(device_code: str, session: SessionDep, user: CurrentUser) -> DeviceDetail:
     """One cluster: latest heartbeat, heartbeat history, daily uptime, recent alerts and proof of play."""
     found = get_device(session, device_code)
     commune = session.get(Commune, found.commune_id)
     assert commune is not None
     require_commune(session, user, commune)
-    return device_detail(session, found, commune, services.clock())
+    return device_detail(session, found, commune, utc_now())
 
 
 @router.get("/alerts")
@@ -54,7 +55,7 @@ def alerts(session: SessionDep, user: CurrentUser, open: bool = False, limit: in
 
 
 @router.post("/alerts/{alert_id}/ack")
-def ack(alert_id: int, session: SessionDep, user: CurrentUser, services: ServicesDep) -> AlertPublic:
+def ack(alert_id: int, session: SessionDep, user: CurrentUser) -> AlertPublic:
     """Mark an alert as seen. A failed-to-play alert is thereby closed; a condition stays open until it clears."""
     alert = session.get(Alert, alert_id)
     if alert is None:
@@ -62,6 +63,6 @@ def ack(alert_id: int, session: SessionDep, user: CurrentUser, services: Service
     commune = session.get(Commune, alert.commune_id)
     assert commune is not None
     require_commune(session, user, commune)
-    acknowledge(session, alert, user.username, services.clock())
+    acknowledge(session, alert, user.username, utc_now())
     session.commit()
     return alert_public(session, alert)
