@@ -235,6 +235,9 @@ class HealthMonitor:
                 at = min(now, heard_at)
             elif state == "offline" and device.state == "offline" and device.state_changed_at is not None:
                 at = device.state_changed_at
+            # Never before the state it ends (a stale stored heartbeat from an older session), so that
+            # transitions stay in order for uptime accounting.
+            at = max(at, health.state_since)
             won = session.execute(
                 update(DeviceHealth)
                 .where(col(DeviceHealth.device_id) == device.id, col(DeviceHealth.state) == health.state)
