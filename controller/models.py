@@ -5,9 +5,12 @@ from sqlmodel import SQLModel
 from audio_library.asset import AudioAsset
 from controller.accounts import User, UserCommune
 from controller.audit import AuditEntry
+from devices.alerts import Alert
 from devices.commands import DeviceCommand
+from devices.health import DeviceHealth, HealthEvent, HeartbeatSample
 from devices.proof_of_play import PlayRecord
 from devices.registry import Commune, Device, Hamlet, Province
+from devices.uptime import UptimeDay
 from schedules.broadcast import Broadcast
 from schedules.bulletin import Bulletin
 from schedules.commune_hours import BroadcastSlot, CommuneQuietHours
@@ -21,6 +24,7 @@ from tts.speech_cache import SpeechCacheEntry
 metadata = SQLModel.metadata
 
 __all__ = [
+    "Alert",
     "AudioAsset",
     "AuditEntry",
     "Broadcast",
@@ -31,9 +35,12 @@ __all__ = [
     "CommuneQuietHours",
     "Device",
     "DeviceCommand",
+    "DeviceHealth",
     "EmergencyOrder",
     "Hamlet",
     "HamletGroup",
+    "HealthEvent",
+    "HeartbeatSample",
     "LexiconEntry",
     "PlayRecord",
     "ProgramItemRecord",
@@ -41,6 +48,7 @@ __all__ = [
     "Province",
     "ScheduleRule",
     "SpeechCacheEntry",
+    "UptimeDay",
     "User",
     "UserCommune",
     "metadata",

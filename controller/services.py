@@ -17,11 +17,13 @@ from controller.accounts import use_password_policy
 from controller.db import make_engine, session_factory, wait_for_database
 from controller.errors import Conflict, DatabaseNotMigrated
 from controller.settings import Settings
+from devices.alerts import AlertWebhook
 from devices.broker import sync_broker_auth
 from devices.command_signing import CommandSigner
 from devices.commands import CommandCenter, TimeoutSweeper
 from devices.credentials import VerifiedLogins
 from devices.errors import BrokerUnavailable
+from devices.health_monitor import HealthMonitor
 from devices.link import MqttLink
 from devices.protocol import PlaylistNotice, commune_playlist_topic, encode
 from devices.registry import Commune
@@ -29,6 +31,7 @@ from devices.uplink import UplinkHandler
 from schedules import CommunePlaylist, notice_for, publish_playlist
 from schedules.clock import Clock, system_clock
 from schedules.jobs import JobContext, PlaylistScheduler
+from schedules.play_audit import audit_plays
 from tts.edge import EdgeTransport
 from tts.engines import build_engines
 from tts.speech_asset import SpeechRenderer
@@ -53,6 +56,8 @@ class Services:
     scheduler: PlaylistScheduler | None = field(default=None)
     commands: CommandCenter | None = field(default=None)
     command_sweeper: TimeoutSweeper | None = field(default=None)
+    # Heartbeats, health states, alerts and uptime (runs while connected to the broker).
+    health: HealthMonitor | None = field(default=None)
 
     def start_scheduler(self) -> None:
         """Start the persistent publication jobs (missed ones run now); see schedules.jobs."""
@@ -106,9 +111,32 @@ class Services:
             return self.commands.signer.public_key_b64
         return CommandSigner.load_or_create(self.settings.fleet.command_key_file).public_key_b64
 
+    def start_health(self) -> HealthMonitor:
+        """Watch heartbeats and run the health sweep (with the play audit) in a background thread."""
+        fleet = self.settings.fleet
+        webhook = (
+            AlertWebhook(
+                fleet.webhook_url,
+                timeout_s=fleet.webhook_timeout_s,
+                retries=fleet.webhook_retries,
+                backoff_s=fleet.webhook_retry_backoff_s,
+                queue_max=fleet.webhook_queue_max,
+            )
+            if fleet.webhook_url
+            else None
+        )
+        # Health runs on the real clock, not `self.clock`: heartbeats, last wills and uptime are real time
+        # even when a test shifts the scheduling clock.
+        self.health = HealthMonitor(self.sessions, fleet, webhook=webhook)
+        self.health.add_check(audit_plays, every_s=fleet.play_audit_interval_s)
+        self.health.start()
+        return self.health
+
     def close(self) -> None:
         if self.command_sweeper is not None:
             self.command_sweeper.stop()
+        if self.health is not None:
+            self.health.stop()
         if self.scheduler is not None:
             self.scheduler.shutdown()
         if self.link is not None:
@@ -149,6 +177,7 @@ def build_services(
         with sessions() as session:
             sync_broker_auth(session, settings.mqtt)
         uplink = UplinkHandler(sessions, retry_max_s=settings.mqtt.ingest_retry_max_s)
+        uplink.register("heartbeat", services.start_health().handle_heartbeat)
         services.link = MqttLink(settings.mqtt, uplink)
         _wire_commands(services, uplink)
         services.link.start()

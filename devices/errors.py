@@ -51,3 +51,9 @@ class BrokerUnavailable(DeviceError):
     code = "broker_unavailable"
     http_status = 503
     message_vi = "Không kết nối được máy chủ MQTT."
+
+
+class UnknownAlert(DeviceError):
+    code = "unknown_alert"
+    http_status = 404
+    message_vi = "Không tìm thấy cảnh báo."

@@ -70,6 +70,11 @@ def device_play_topic(device_code: str) -> str:
     return f"{TOPIC_ROOT}/devices/{device_code}/play"
 
 
+# HTTP response header of the node playlist endpoint: the controller's clock, UTC ISO 8601 with milliseconds.
+# The node measures its clock offset from it (docs/protocol.md, "Clock offset").
+TIME_HEADER = "X-Loaxa-Time"
+
+
 def device_heartbeat_topic(device_code: str) -> str:
     return f"{TOPIC_ROOT}/devices/{device_code}/heartbeat"
 

@@ -55,3 +55,46 @@ class FleetSettings(BaseModel):
     # How often commands past their timeout are marked timed out: a failure shows at most this late,
     # and one indexed query every 5 s costs the database nothing.
     command_sweep_interval_s: float = Field(default=5.0, gt=0)
+
+    # -- health (devices/health.py, devices/alerts.py, devices/uptime.py) --
+    # How often the controller's health sweep runs offline detection, alert rules and uptime accounting.
+    # 5 s adds at most 5 s to the two-interval offline detection and costs one pass over the device
+    # table: ~2,000 passes per 10,000-node hour, against 1.2 million heartbeats.
+    health_sweep_interval_s: float = Field(default=5.0, gt=0)
+    # A cluster's latest health row is rewritten when something in it changed, otherwise at most this
+    # often (to refresh its `last_heartbeat_at`): 5 min turns 330 heartbeats/s into ~33 row writes/s at
+    # 10,000 nodes. Offline detection uses the in-memory time of the last heartbeat, not this row.
+    health_persist_s: float = Field(default=300.0, gt=0)
+    # One heartbeat-history sample per cluster per this period (the chart of a cluster's page):
+    # 288 rows per cluster per day instead of 2,880 heartbeats.
+    history_sample_s: float = Field(default=300.0, gt=0)
+    # An offline cluster raises an alert only after this long: a 4G blip or a reboot (1-2 min) is not
+    # worth waking anyone for; 10 min is the issue's figure.
+    offline_alert_after_s: float = Field(default=600.0, ge=0)
+    # Below this much free storage a node cannot cache a day of audio (a day of Opus at 24 kbit/s is
+    # ~260 MB at the most, usually far less): degraded, with an alert.
+    storage_low_mb: int = Field(default=200, ge=0)
+    # Node clock minus controller clock beyond this: airtimes drift audibly between neighbouring
+    # clusters (echo over the village); the issue's 2 s.
+    clock_drift_max_ms: int = Field(default=2000, gt=0)
+    # Amplifiers in a metal box in the sun; above this they throttle or fail soon.
+    temperature_max_c: float = Field(default=75.0)
+    # An item with no proof of play from a targeted cluster this long after its end is "failed to
+    # play": time for a node that played it to get its report through a slow or briefly cut link.
+    play_grace_s: float = Field(default=300.0, ge=0)
+    # How often the failed-to-play audit runs (it reads every commune's playlist): well inside the grace.
+    play_audit_interval_s: float = Field(default=30.0, gt=0)
+    # Items that ended longer ago than this are no longer audited (a controller that was down a week
+    # does not raise a week of alerts at start-up).
+    play_audit_window_s: float = Field(default=6 * 3600.0, gt=0)
+    # More than this share of a commune's clusters offline: one commune-level alert (a power cut or
+    # a dead mobile cell), instead of only a flood of per-cluster ones.
+    commune_down_pct: float = Field(default=50.0, ge=0, le=100)
+    # Alerts are POSTed as JSON to this URL (unset: in the app only).
+    webhook_url: str | None = None
+    # A slow receiver must not hold the queue for long; retried with backoff this many times.
+    webhook_timeout_s: float = Field(default=5.0, gt=0)
+    webhook_retries: int = Field(default=3, ge=0)
+    webhook_retry_backoff_s: float = Field(default=2.0, ge=0)
+    # Alerts waiting for the webhook beyond this are dropped (logged): they are stored anyway.
+    webhook_queue_max: int = Field(default=1000, ge=1)

@@ -27,9 +27,11 @@ import httpx
 from pydantic import ValidationError
 
 from devices.protocol import (
+    TIME_HEADER,
     CommandAck,
     CommandBody,
     CommandResult,
+    Heartbeat,
     NodeState,
     Playlist,
     PlaylistItem,
@@ -40,6 +42,7 @@ from devices.protocol import (
     decode,
     device_ack_topic,
     device_command_topic,
+    device_heartbeat_topic,
     device_play_topic,
     device_result_topic,
     device_state_topic,
@@ -114,6 +117,9 @@ class NodeAgent:
         self.volume = 100
         self.started_monotonic = time.monotonic()
         self._init_commands()
+        # Node clock minus controller clock, measured on the last playlist pull (None: not yet).
+        self.clock_offset_ms: int | None = None
+        self.heartbeats = 0
 
     def now(self) -> datetime:
         """The node's clock: the system clock plus any injected skew."""
@@ -212,6 +218,7 @@ class NodeAgent:
         self.connected.set()
         self._sync_wanted.set()  # whatever changed while we were away
         sender = asyncio.create_task(self._send_reports(client), name=f"{self.code}-reports")
+        beats = asyncio.create_task(self._send_heartbeats(client, seq), name=f"{self.code}-heartbeat")
         try:
             async for message in client.messages:
                 self._on_message(str(message.topic), message.payload)
@@ -228,6 +235,7 @@ class NodeAgent:
             raise
         finally:
             sender.cancel()
+            beats.cancel()
 
     # -- injected faults ---------------------------------------------------------------------------
 
@@ -295,6 +303,61 @@ class NodeAgent:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._reports_waiting.wait(), self.settings.playlist_poll_interval_s)
 
+    # -- heartbeats -------------------------------------------------------------------------------
+
+    async def _send_heartbeats(self, client: aiomqtt.Client, seq: int) -> None:
+        """Every `heartbeat_interval_s` of the session, the first right after the birth. QoS 0: a lost
+        heartbeat is replaced by the next one, and the controller tolerates missing ones by design."""
+        while True:
+            try:
+                await client.publish(device_heartbeat_topic(self.code), encode(await self.heartbeat(seq)), qos=0)
+                self.heartbeats += 1
+            except aiomqtt.MqttError as exc:
+                log.info("%s: heartbeat not sent: %s", self.code, exc)
+            await asyncio.sleep(self.settings.heartbeat_interval_s)
+
+    async def heartbeat(self, seq: int) -> Heartbeat:
+        """How the node is now, from real sources where a simulated node has them."""
+        try:
+            free = (await asyncio.to_thread(shutil.disk_usage, self.settings.state_dir)).free
+        except OSError:
+            free = 0
+        on_air = self.on_air
+        return Heartbeat(
+            session_seq=seq,
+            sent_at=self.now(),
+            uptime_s=int(time.monotonic() - self.started_monotonic),
+            firmware=self.settings.firmware,
+            volume=self.volume,
+            amplifier="fault" if self.faults.amplifier_failed else "ok",
+            # A simulated cluster has no line sensor and no thermometer; its line is taken as sound.
+            speaker_line="ok",
+            network=self.settings.network_type,
+            signal_dbm=self.settings.signal_dbm,
+            storage_free_mb=free // (1024 * 1024),
+            clock_offset_ms=self.clock_offset_ms,
+            current_item=on_air[0] if on_air else None,
+            playlist_version=self.playlist.version if self.playlist is not None else None,
+        )
+
+    def _measure_clock(self, header: str | None, asked_at: datetime) -> None:
+        """offset = node time at the answer - (controller time in the answer + half the round trip).
+
+        The controller stamped its clock somewhere in the round trip; assuming the middle bounds the error
+        by half the round trip (tens of ms on 4G), far below the 2 s that matters.
+        """
+        if not header:
+            return
+        try:
+            server = datetime.fromisoformat(header)
+        except ValueError:
+            return
+        if server.tzinfo is None:
+            return
+        answered_at = self.now()
+        rtt = answered_at - asked_at
+        self.clock_offset_ms = round((answered_at - (server + rtt / 2)).total_seconds() * 1000)
+
     # -- playlist and audio over HTTP --------------------------------------------------------------
 
     async def _sync_loop(self) -> None:
@@ -320,12 +383,14 @@ class NodeAgent:
         assert self._http is not None
         self._check_network()
         headers = {"If-None-Match": self._etag} if self._etag else {}
+        asked_at = self.now()
         response = await self._http.get(
             self._url("/api/v1/node/playlist"),
             headers=headers,
             auth=self._auth,
             params={"codec": self.settings.codec} if self.settings.codec != "opus" else None,
         )
+        self._measure_clock(response.headers.get(TIME_HEADER), asked_at)
         if response.status_code == 304:
             return
         response.raise_for_status()

@@ -46,6 +46,10 @@ class NodeSettings(BaseModel):
     download_chunk_bytes: int = Field(default=64 * 1024, ge=1024)
     # Health report period; must match the controller's `fleet.heartbeat_interval_s`.
     heartbeat_interval_s: float = Field(default=30.0, gt=0)
+    # How the node reaches the network, reported in heartbeats. A real node reads its modem; a simulated
+    # node has none, so it reports these configured values.
+    network_type: Literal["4g", "3g", "wifi", "ethernet", "unknown"] = "unknown"
+    signal_dbm: int | None = Field(default=None, ge=-150, le=0)
     # The controller's Ed25519 public key (raw 32 bytes, base64), given at provisioning. Empty: the node
     # refuses every command, since it cannot tell a real one from a forged one.
     command_public_key: str = ""

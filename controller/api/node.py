@@ -14,7 +14,7 @@ from audio_library import AssetNotFound, AudioAsset
 from controller.deps import CurrentDevice, ServicesDep, SessionDep
 from controller.errors import NotAuthenticated
 from devices.commands import awaits_play_now
-from devices.protocol import Playlist, PlaylistItem
+from devices.protocol import TIME_HEADER, Playlist, PlaylistItem
 from devices.registry import Commune, Device
 from schedules import current_playlist
 from schedules.publication import CommunePlaylist
@@ -42,6 +42,11 @@ def _as_mp3(session: Session, playlist: Playlist) -> Playlist:
             )
         items.append(item)
     return playlist.model_copy(update={"items": tuple(items)})
+
+
+def server_time() -> str:
+    """Now, UTC, ISO 8601 with milliseconds: the `X-Loaxa-Time` header value."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _variant_etag(etag: str, codec: str) -> str:
@@ -101,7 +106,8 @@ def node_playlist(
     ):
         raise NotAuthenticated("unknown device or wrong password")
     etag = _variant_etag(row.etag if row.etag is not None else _EMPTY_ETAG, codec)
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    # The controller's clock, so the node can measure its own offset (docs/protocol.md, X-Loaxa-Time).
+    headers = {"ETag": etag, "Cache-Control": "no-cache", TIME_HEADER: server_time()}
     if if_none_match is not None and etag in {tag.strip() for tag in if_none_match.split(",")}:
         return Response(status_code=304, headers=headers)
     commune = session.get(Commune, row.commune_id)

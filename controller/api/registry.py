@@ -1,4 +1,4 @@
-"""Provinces, communes, clusters, and the fleet overview."""
+"""Provinces, communes and clusters (their health: controller/api/fleet.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from controller import audit
-from controller.accounts import Role, commune_scope
+from controller.accounts import Role
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
 from controller.errors import NotFound
 from controller.provisioning import provision_device, revoke_device
-from devices.fleet import FleetSummary, fleet_summary
 from devices.proof_of_play import PlayRecord, PlayRecordPublic
 from devices.protocol import CODE_PATTERN
 from devices.registry import (
@@ -151,12 +150,6 @@ def read_hamlets(commune_code: str, session: SessionDep, user: CurrentUser) -> l
     commune = get_commune(session, commune_code)
     require_commune(session, user, commune)
     return [HamletPublic.model_validate(h) for h in list_hamlets(session, commune)]
-
-
-@router.get("/fleet/summary")
-def summary(session: SessionDep, user: CurrentUser) -> FleetSummary:
-    """Cluster counts over the communes the user answers for (all of them for an admin)."""
-    return fleet_summary(session, commune_scope(session, user))
 
 
 @router.get("/communes/{commune_code}/plays")

@@ -95,7 +95,9 @@ def test_roles_are_enforced(world: dict[str, Any]) -> None:
 
 
 def test_fleet_summary_is_scoped(world: dict[str, Any], admin: Api) -> None:
-    assert admin.get("/api/v1/fleet/summary").json() == {"total": 2, "online": 0, "offline": 2}
+    # Clusters never heard from are "unknown", not offline.
+    expected = {"total": 2, "online": 0, "degraded": 0, "offline": 0, "unknown": 2}
+    assert admin.get("/api/v1/fleet/summary").json() == expected
     assert world["officer.a"].get("/api/v1/fleet/summary").json()["total"] == 1
     assert world["monitor"].get("/api/v1/fleet/summary").json()["total"] == 2
 

@@ -63,7 +63,13 @@ def test_approved_bulletin_plays_on_every_cluster_and_nothing_else_does(
     try:
         fleet.wait_connected()
         assert wait_until(lambda: admin.get("/api/v1/fleet/summary").json()["online"] == 3, 30)
-        assert admin.get("/api/v1/fleet/summary").json() == {"total": 3, "online": 3, "offline": 0}
+        assert admin.get("/api/v1/fleet/summary").json() == {
+            "total": 3,
+            "online": 3,
+            "degraded": 0,
+            "offline": 0,
+            "unknown": 0,
+        }
 
         approved = _bulletin(
             officer,

@@ -1,7 +1,7 @@
 """emergency cancellation: an officer can end an emergency early
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-22 20:30:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import audio_library.timestamps
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
