@@ -12,6 +12,7 @@ from audio_library import AudioAsset
 from controller.accounts import Role, User
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
 from controller.errors import Forbidden, NotFound
+from controller.services import Services
 from devices.registry import Commune, get_commune
 from schedules import (
     Bulletin,
@@ -89,6 +90,13 @@ def _check_item(session: Session, commune: Commune, item: ProgramItemRecord) -> 
 @router.post("/programs", status_code=201)
 def create_program(data: ProgramCreate, session: SessionDep, user: CurrentUser) -> ProgramPublic:
     """A program of approved bulletins or stored audio; it airs once it has a rule."""
+    program = add_program(session, user, data)
+    session.commit()
+    return program_public(session, program)
+
+
+def add_program(session: Session, user: User, data: ProgramCreate) -> ProgramRecord:
+    """The program and its items, flushed but not committed (the console commits it with its rule)."""
     require_role(user, Role.OFFICER, Role.ADMIN)
     commune = get_commune(session, data.commune_code)
     require_commune(session, user, commune)
@@ -118,8 +126,8 @@ def create_program(data: ProgramCreate, session: SessionDep, user: CurrentUser) 
         record = ProgramItemRecord(program_id=program.id, seq=seq, **item.model_dump())
         _check_item(session, commune, record)
         session.add(record)
-    session.commit()
-    return program_public(session, program)
+    session.flush()
+    return program
 
 
 @router.get("/programs/{program_id}")
@@ -175,6 +183,19 @@ def create_rule(
 ) -> RulePublic:
     """When the program airs. Refused if a slot overflows, it overlaps another program on a shared cluster,
     or (normal content) it falls in quiet hours; the error names what does not fit."""
+    rule, commune = add_rule(session, user, services, program_id, data)
+    public = rule_public(rule)
+    services.publish(session, commune)
+    return public
+
+
+def add_rule(
+    session: Session, user: User, services: Services, program_id: int, data: RuleCreate
+) -> tuple[ScheduleRule, Commune]:
+    """The rule, flushed and checked against the commune's timetable but not committed; and its commune.
+
+    The caller publishes (which commits); a refusal raises, and the caller's rollback drops the rule.
+    """
     program = _program(session, program_id)
     commune = _commune_for_write(session, user, program.commune_id)
     if (data.at is None) == (data.slot_id is None):
@@ -202,9 +223,7 @@ def create_rule(
     session.add(rule)
     session.flush()
     _validate(session, commune, services.settings.scheduler, services.clock(), program, rule)
-    public = rule_public(rule)
-    services.publish(session, commune)
-    return public
+    return rule, commune
 
 
 @router.delete("/rules/{rule_id}", status_code=204)

@@ -14,6 +14,10 @@ NOTICES = {
     "da-duyet": "Đã duyệt bản tin. Âm thanh đã sẵn sàng để lên lịch phát.",
     "da-tu-choi": "Đã từ chối bản tin và gửi lý do cho người soạn.",
     "da-len-lich": "Đã lên lịch phát. Các cụm loa sẽ nhận lịch mới trong giây lát.",
+    "da-xep-lich": "Đã xếp bản tin vào khung giờ. Các cụm loa sẽ nhận lịch mới trong giây lát.",
+    "da-go-lich": "Đã gỡ nội dung khỏi khung giờ.",
+    "da-huy-phat": "Đã huỷ lịch phát. Nếu bản tin đang phát, các cụm loa sẽ dừng ngay.",
+    "da-ket-thuc-khan-cap": "Đã kết thúc phát khẩn cấp. Các cụm loa trở lại lịch phát thường.",
 }
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlmodel import col, select
 
+from controller.accounts import Role
 from controller.bulletin_workflow import load_bulletin, schedule_once
 from controller.deps import ServicesDep, SessionDep, require_commune
 from controller.errors import InvalidInput
@@ -57,7 +58,7 @@ def commune_playlist_page(commune_code: str, request: Request, session: SessionD
     if stored is not None:
         playlist = Playlist.model_validate(json.loads(stored.content))
         version, generated_at = playlist.version, playlist.generated_at
-        items = [item.model_dump() for item in playlist.items]
+        items = [{**item.model_dump(), "broadcast_id": _broadcast_id(item.item_id)} for item in playlist.items]
     devices = session.exec(
         select(Device)
         .where(Device.commune_id == commune.id, col(Device.revoked_at).is_(None))
@@ -70,5 +71,12 @@ def commune_playlist_page(commune_code: str, request: Request, session: SessionD
         "version": version,
         "generated_at": generated_at,
         "flashes": notices(request),
+        "may_cancel": user.role in (Role.OFFICER, Role.ADMIN),
     }
     return render(request, "playlist.html", context, user=user)
+
+
+def _broadcast_id(item_id: str) -> int | None:
+    """The one-off broadcast a playlist item comes from ("b12", or "b12~1" once resumed), if any."""
+    group = item_id.split("~", 1)[0]
+    return int(group[1:]) if group.startswith("b") and group[1:].isdigit() else None

@@ -67,7 +67,7 @@ def navigation(user: User | None) -> list[tuple[str, str]]:
         return []
     items: list[tuple[str, str]] = []
     if user.role in (Role.OFFICER, Role.ADMIN):
-        items += [("/ban-tin", "Bản tin"), ("/ban-tin/moi", "Soạn bản tin")]
+        items += [("/ban-tin", "Bản tin"), ("/ban-tin/moi", "Soạn bản tin"), ("/lich-tuan", "Lịch tuần")]
     if user.role in (Role.APPROVER, Role.ADMIN):
         items.append(("/duyet", "Duyệt bản tin"))
     items.append(("/giam-sat", "Giám sát"))

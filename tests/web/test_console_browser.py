@@ -123,6 +123,9 @@ def test_officer_to_approver_to_speakers(browser: Any, world: dict[str, Any], ar
     expect(officer.locator("#lich-phat")).to_contain_text("Lịch tiêm chủng mở rộng")
     expect(officer.locator("#lich-phat")).to_contain_text(starts.strftime("%H:%M:%S %d/%m/%Y"))
     _fits_phone(officer, artifacts, "06-lich-phat")
+    officer.get_by_role("link", name="Xem lịch cả tuần theo khung giờ").click()
+    expect(officer.locator("#lich-tuan")).to_contain_text("Lịch tiêm chủng mở rộng")
+    _fits_phone(officer, artifacts, "06b-lich-tuan")
 
     monitor = _page(browser, base_url, errors)
     _login(monitor, "giamsat")

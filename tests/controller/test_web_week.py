@@ -1,0 +1,163 @@
+"""The officer's week view over real HTTP: placing a bulletin into a slot, a refusal that keeps nothing,
+removing a placement, cancelling a broadcast and ending an emergency from the console, and scope."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from controller.accounts import Role
+from controller.settings import Settings
+from tests.console import ConsoleClient
+from tests.harness import Api, ControllerServer, add_user_directly, approved_bulletin, login, setup_commune
+
+A, B = "XA-A", "XA-B"
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+@pytest.fixture
+def world(settings: Settings, controller: ControllerServer, admin: Api) -> Iterator[dict[str, Any]]:
+    """Commune A (quiet hours 21:00-05:30) with its officer and approver; commune B with its officer."""
+    setup_commune(admin, "P", A, ["A1"])
+    setup_commune(admin, "P", B, ["B1"])
+    add_user_directly(settings, "officer.a", Role.OFFICER, "officer-a-pass", commune_codes=[A])
+    add_user_directly(settings, "approver.a", Role.APPROVER, "approver-a-pass", commune_codes=[A])
+    add_user_directly(settings, "officer.b", Role.OFFICER, "officer-b-pass", commune_codes=[B])
+    api = login(controller.base_url, "officer.a", "officer-a-pass")
+    approver = login(controller.base_url, "approver.a", "approver-a-pass")
+    response = api.client.put(f"/api/v1/communes/{A}/quiet-hours", json={"start_time": "21:00", "end_time": "05:30"})
+    assert response.status_code == 200, response.text
+    officer, stranger = ConsoleClient(controller.base_url), ConsoleClient(controller.base_url)
+    officer.login("officer.a", "officer-a-pass")
+    stranger.login("officer.b", "officer-b-pass")
+    yield {"api": api, "approver": approver, "officer": officer, "stranger": stranger}
+    for client in (officer, stranger):
+        client.close()
+    for logged_in in (api, approver):
+        logged_in.client.close()
+
+
+def day_cards(page: str) -> dict[date, str]:
+    """The week page's day cards, by day."""
+    found = re.finditer(r'id="ngay-([0-9-]{10})"(.*?)</section>', page, re.S)
+    return {date.fromisoformat(match.group(1)): match.group(2) for match in found}
+
+
+def test_place_refuse_and_remove_on_the_week(world: dict[str, Any]) -> None:
+    api, approver, officer, stranger = world["api"], world["approver"], world["officer"], world["stranger"]
+    bulletin, _ = approved_bulletin(api, approver, A, "Tin họp dân", "Tối nay thôn Đông họp dân.")
+    morning = api.post(f"/api/v1/communes/{A}/slots", {"name": "Sáng", "start_time": "06:00", "end_time": "06:30"})
+    evening = api.post(f"/api/v1/communes/{A}/slots", {"start_time": "17:00", "end_time": "17:30"})
+    assert morning.status_code == evening.status_code == 201, evening.text
+    today = datetime.now(ZONE).date()
+    next_monday = today - timedelta(days=today.weekday()) + timedelta(days=7)
+
+    assert officer.client.get("/lich-tuan").headers["location"] == f"/xa/{A}/lich-tuan"  # the menu's entry
+    page = officer.get(f"/xa/{A}/lich-tuan")
+    assert page.status_code == 200 and f'<option value="{bulletin}">Tin họp dân</option>' in page.text
+    assert "Lịch tuần" in page.text and f'href="/xa/{A}/lich-tuan?tu={next_monday.isoformat()}"' in page.text
+    assert f'href="/xa/{A}/lich-tuan"' in officer.get(f"/xa/{A}/lich-phat").text
+
+    # Mondays and Wednesdays in the morning slot, from today on.
+    form = {"bulletin_id": str(bulletin), "from_day": today.isoformat(), "tu": next_monday.isoformat()}
+    placed = officer.post(
+        f"/xa/{A}/lich-tuan/xep-lich", {**form, "slot_id": morning.json()["id"], "weekdays": ["0", "2"]}
+    )
+    assert placed.status_code == 303, placed.text
+    assert placed.headers["location"] == f"/xa/{A}/lich-tuan?tu={next_monday.isoformat()}&tb=da-xep-lich"
+    week = officer.get(placed.headers["location"])
+    assert "Đã xếp bản tin vào khung giờ" in week.text
+    cards = day_cards(week.text)
+    assert sorted(cards) == [next_monday + timedelta(days=n) for n in range(7)]
+    for offset, airs in enumerate([True, False, True, False, False, False, False]):
+        card = cards[next_monday + timedelta(days=offset)]
+        assert ("Tin họp dân" in card) == airs, offset
+        if airs:  # under its slot, at the slot's start, before the evening slot
+            assert card.index("Khung giờ Sáng (06:00–06:30)") < card.index("06:00:00–") < card.index("17:00–17:30")
+            assert card.index("06:00:00–") < card.index("Tin họp dân") < card.index("17:00–17:30")
+
+    # Refused: the evening slot clashes with a program at 17:00 on the same clusters. The message is on the
+    # page, the form is kept, and the program made for the placement is gone with its rule.
+    news = api.post("/api/v1/programs", {"commune_code": A, "title": "Thời sự", "items": [{"bulletin_id": bulletin}]})
+    assert api.post(f"/api/v1/programs/{news.json()['id']}/rules", {"at": "17:00"}).status_code == 201
+    refused = officer.post(f"/xa/{A}/lich-tuan/xep-lich", {**form, "slot_id": evening.json()["id"], "weekdays": "4"})
+    assert refused.status_code == 409, refused.text
+    error = refused.text.split('id="loi-xep-lich"', 1)[1].split("</div>", 1)[0]
+    assert "trùng giờ với" in error and "(chương trình “Thời sự”)" in error
+    assert f'<option value="{evening.json()["id"]}" selected>' in refused.text
+    assert 'name="weekdays" value="4" checked' in refused.text
+    programs = api.get(f"/api/v1/communes/{A}/programs").json()
+    assert sorted(p["title"] for p in programs) == ["Thời sự", "Tin họp dân"]
+    placement = next(p for p in programs if p["title"] == "Tin họp dân")
+    assert [(r["pattern"], r["weekdays"], r["slot_id"]) for r in placement["rules"]] == [
+        ("weekdays", [0, 2], morning.json()["id"])
+    ]
+
+    # Another commune's officer sees nothing of it and can change nothing.
+    assert stranger.get(f"/xa/{A}/lich-tuan").status_code == 403
+    denied = stranger.post(f"/lich-tuan/xep-lich/{placement['rules'][0]['id']}/go")
+    assert denied.status_code == 403 and "Bạn không phụ trách địa bàn này." in denied.text
+
+    officer.get(f"/xa/{A}/lich-tuan")
+    removed = officer.post(f"/lich-tuan/xep-lich/{placement['rules'][0]['id']}/go", {"tu": next_monday.isoformat()})
+    assert removed.status_code == 303 and removed.headers["location"].endswith("&tb=da-go-lich")
+    week = officer.get(removed.headers["location"])
+    assert "Đã gỡ nội dung khỏi khung giờ." in week.text and "Chưa có nội dung nào được xếp" in week.text
+    assert all("06:00:00–" not in card for card in day_cards(week.text).values())
+
+
+def test_cancel_a_broadcast_and_end_an_emergency_from_the_console(world: dict[str, Any]) -> None:
+    api, approver, officer, stranger = world["api"], world["approver"], world["officer"], world["stranger"]
+    normal, _ = approved_bulletin(api, approver, A, "Tin tiêm phòng", "Thông báo lịch tiêm phòng cho gia súc.")
+    alert, _ = approved_bulletin(
+        api,
+        approver,
+        A,
+        "Bão số 3",
+        "Bão số 3 sắp đổ bộ. Bà con neo đậu tàu thuyền, gia cố nhà cửa, không ra khỏi nhà khi có gió lớn.",
+        priority="emergency",
+    )
+    # Half an hour ahead, or 06:00 when that falls in the commune's quiet hours (21:00-05:30).
+    airtime = datetime.now(ZONE) + timedelta(minutes=30)
+    if airtime.time() >= time(21, 0) or airtime.time() < time(5, 30):
+        day = airtime.date() + timedelta(days=1 if airtime.time() >= time(21, 0) else 0)
+        airtime = datetime.combine(day, time(6, 0), tzinfo=ZONE)
+    created = api.post(
+        "/api/v1/broadcasts", {"bulletin_id": normal, "commune_code": A, "starts_at": airtime.isoformat()}
+    )
+    assert created.status_code == 201, created.text
+    broadcast = created.json()["id"]
+
+    playlist = officer.get(f"/xa/{A}/lich-phat")
+    assert "Tin tiêm phòng" in playlist.text and f'href="/lich-phat/{broadcast}/huy"' in playlist.text
+    assert stranger.get(f"/lich-phat/{broadcast}/huy").status_code == 403
+    confirm = officer.get(f"/lich-phat/{broadcast}/huy")
+    assert confirm.status_code == 200 and "Bạn có chắc chắn không?" in confirm.text and "Tin tiêm phòng" in confirm.text
+    cancelled = officer.post(f"/lich-phat/{broadcast}/huy")
+    assert cancelled.status_code == 303 and cancelled.headers["location"] == f"/xa/{A}/lich-phat?tb=da-huy-phat"
+    playlist = officer.get(cancelled.headers["location"])
+    assert "Đã huỷ lịch phát" in playlist.text and "Tin tiêm phòng" not in playlist.text
+    assert api.get(f"/api/v1/broadcasts/{broadcast}").json()["cancelled_at"] is not None
+
+    issued = api.post("/api/v1/emergencies", {"bulletin_id": alert, "commune_code": A})
+    assert issued.status_code == 201, issued.text
+    order = issued.json()[0]["id"]
+    week = officer.get(f"/xa/{A}/lich-tuan")
+    listed = week.text.split('id="khan-cap"', 1)[1]
+    assert "Bão số 3" in listed and f'href="/khan-cap/{order}/ket-thuc"' in listed
+    assert "Kết thúc phát khẩn cấp" in listed
+    today = day_cards(week.text)[datetime.now(ZONE).date()]
+    assert "Khẩn cấp" in today and "Bão số 3" in today, "the emergency is marked in words on today's card"
+    assert stranger.post(f"/khan-cap/{order}/ket-thuc").status_code == 403
+    assert "Bạn có chắc chắn không?" in officer.get(f"/khan-cap/{order}/ket-thuc").text
+    ended = officer.post(f"/khan-cap/{order}/ket-thuc")
+    assert ended.status_code == 303 and ended.headers["location"] == f"/xa/{A}/lich-tuan?tb=da-ket-thuc-khan-cap"
+    week = officer.get(ended.headers["location"])
+    assert "Đã kết thúc phát khẩn cấp" in week.text and "Đã kết thúc sớm" in week.text
+    assert f'href="/khan-cap/{order}/ket-thuc"' not in week.text
+    assert api.get(f"/api/v1/communes/{A}/emergencies").json()[0]["cancelled_at"] is not None
