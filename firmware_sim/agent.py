@@ -344,7 +344,8 @@ class NodeAgent:
         """offset = node time at the answer - (controller time in the answer + half the round trip).
 
         The controller stamped its clock somewhere in the round trip; assuming the middle bounds the error
-        by half the round trip (tens of ms on 4G), far below the 2 s that matters.
+        by half the round trip (tens of ms on 4G), far below the 2 s that matters. A slow round trip (a
+        congested link, a busy controller) bounds it too loosely to report: the previous value stays.
         """
         if not header:
             return
@@ -356,6 +357,8 @@ class NodeAgent:
             return
         answered_at = self.now()
         rtt = answered_at - asked_at
+        if rtt.total_seconds() > self.settings.clock_sample_max_rtt_s:
+            return
         self.clock_offset_ms = round((answered_at - (server + rtt / 2)).total_seconds() * 1000)
 
     # -- playlist and audio over HTTP --------------------------------------------------------------

@@ -57,3 +57,6 @@ class NodeSettings(BaseModel):
     # Long enough for a slow 4G link and a few seconds of clock error, short enough to make a captured
     # command useless soon after; nonces seen within the window are remembered to refuse replays.
     command_max_age_s: float = Field(default=120.0, gt=0)
+    # A clock-offset sample is kept only if its round trip took at most this long: its error is at most
+    # half the round trip, and 0.5 s is well inside the 2 s of drift that raises an alert.
+    clock_sample_max_rtt_s: float = Field(default=1.0, gt=0)

@@ -68,6 +68,7 @@ def settings(settings: Settings, webhook: WebhookReceiver) -> Settings:
         commune_down_pct=40,
         webhook_url=webhook.url,
         webhook_retry_backoff_s=0.1,
+        command_key_file=settings.fleet.command_key_file,
     )
     node = settings.node.model_copy(
         update={"heartbeat_interval_s": HEARTBEAT_S, "network_type": "4g", "signal_dbm": -71}
