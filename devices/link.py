@@ -1,12 +1,16 @@
 """The controller's MQTT connection: the one module in loaxa that touches paho-mqtt.
 
-paho runs its network loop in its own thread; incoming messages are handed to a callback there.
-Every message is handled inside a try/except so that one bad message never stops the next.
+paho runs its network loop in its own thread. Incoming messages are queued there and handled, in
+order, by one ingest thread, so the network loop keeps answering the broker (PUBACKs of the
+controller's own publishes, pings) however long the database takes. QoS 1 messages are acknowledged
+to the broker only once handled (paho's manual ack): a report is never acknowledged before it is
+stored. Every message is handled inside a try/except so that one bad message never stops the next.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -35,7 +39,12 @@ class MqttLink:
             # A persistent session: while the controller restarts or reconnects, the broker keeps the
             # nodes' QoS 1 reports for it instead of dropping them.
             clean_session=False,
+            manual_ack=True,
         )
+        # Backpressure: when the ingest thread falls this far behind, the network loop waits for it
+        # (and the broker holds the rest) rather than buffering without bound.
+        self._inbox: queue.Queue[paho.MQTTMessage | None] = queue.Queue(maxsize=settings.ingest_queue_max)
+        self._ingest = threading.Thread(target=self._drain, name="mqtt-ingest", daemon=True)
         self._client.username_pw_set(settings.username, settings.password.get_secret_value())
         # After a broker restart, retry quickly at first, then back off to avoid a reconnect storm.
         self._client.reconnect_delay_set(min_delay=1, max_delay=30)
@@ -48,6 +57,7 @@ class MqttLink:
         return self._connected.is_set()
 
     def start(self) -> None:
+        self._ingest.start()
         self._client.connect_async(self._settings.host, self._settings.port, keepalive=self._settings.keepalive_s)
         self._client.loop_start()
 
@@ -58,6 +68,9 @@ class MqttLink:
         self._client.disconnect()
         self._client.loop_stop()
         self._connected.clear()
+        if self._ingest.is_alive():
+            self._inbox.put(None)
+            self._ingest.join(10)
 
     def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
         """Publish at QoS 1 and wait for the broker's PUBACK; BrokerUnavailable if it does not come."""
@@ -87,7 +100,13 @@ class MqttLink:
             log.info("disconnected from broker")
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
-        try:
-            self._handler(message.topic, bytes(message.payload))
-        except Exception:
-            log.exception("message on %s could not be handled; dropped", message.topic[:200])
+        self._inbox.put(message)
+
+    def _drain(self) -> None:
+        while (message := self._inbox.get()) is not None:
+            try:
+                self._handler(message.topic, bytes(message.payload))
+            except Exception:
+                log.exception("message on %s could not be handled; dropped", message.topic[:200])
+            if message.qos > 0:
+                self._client.ack(message.mid, message.qos)

@@ -22,6 +22,9 @@ class MqttSettings(BaseModel):
     publish_timeout_s: float = Field(default=5.0, gt=0)
     # While the database is down, a node message is retried with backoff up to this interval (never dropped).
     ingest_retry_max_s: float = Field(default=5.0, gt=0)
+    # Node messages received but not yet handled; beyond this the broker holds them. 10,000 is a whole
+    # province's heartbeats for one interval, a few MB.
+    ingest_queue_max: int = Field(default=10_000, ge=1)
     # The broker's password file and ACL, rewritten from the device registry on every change.
     # Unset: the registry is not mirrored (the broker is managed by other means).
     password_file: Path | None = None

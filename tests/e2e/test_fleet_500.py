@@ -22,7 +22,7 @@ NODES = 500
 COMMUNES = [f"XA-{i}" for i in range(5)]
 # Long enough that 500 heartbeats per interval do not crowd out the controller sharing this process
 # with the whole fleet, short enough that every node has reported within a few seconds.
-HEARTBEAT_S = 3.0
+HEARTBEAT_S = 10.0
 
 
 @pytest.fixture
@@ -86,7 +86,11 @@ def test_500_nodes_connect_report_and_obey_a_command(
         def statuses() -> list[str]:
             return [d["status"] for i in ids for d in admin.get(f"/api/v1/commands/{i}").json()["devices"]]
 
-        assert wait_until(lambda: statuses().count("succeeded") == NODES, 60, interval_s=0.5), sorted(set(statuses()))
+        def unfinished() -> list[tuple[str, str, str]]:
+            rows = [d for i in ids for d in admin.get(f"/api/v1/commands/{i}").json()["devices"]]
+            return [(d["device_code"], d["status"], d["detail"]) for d in rows if d["status"] != "succeeded"]
+
+        assert wait_until(lambda: statuses().count("succeeded") == NODES, 60, interval_s=1.0), unfinished()[:5]
         assert all(agent.volume == 70 for agent in fleet.fleet.agents)
         print(f"commanded after {time.monotonic() - began:.1f} s")
         print(f"{NODES} nodes connected in {connected_s:.1f} s")
