@@ -102,6 +102,7 @@ def test_dashboard_cluster_page_and_map(world: dict[str, Any]) -> None:
     # A cluster's page: its latest heartbeat, charts, uptime and play log.
     with controller.services.sessions() as session:
         a1 = get_device(session, "A1")
+        assert a1.id is not None
         now = utc_now()
         session.add(
             PlayRecord(
