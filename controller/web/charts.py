@@ -19,6 +19,7 @@ KM_PER_DEGREE = 111.32  # one degree of latitude (and of longitude at the equato
 class Tick:
     pos: float
     label: str
+    anchor: str = "middle"  # SVG text-anchor: the first and last labels stay inside the chart
 
 
 @dataclass(frozen=True)
@@ -76,14 +77,14 @@ def history_chart(
     *,
     sample_period_s: float,
     window: timedelta = timedelta(hours=24),
-    width: int = 600,
-    height: int = 200,
+    width: int = 360,
+    height: int = 180,
 ) -> LineChart:
     """The last `window` of samples: a line of their values, and a band per sample coloured by state.
 
     A sample stands for `sample_period_s` after it (or until the next one); a longer silence is a gap.
     """
-    left, top, right, bottom = 48, 10, width - 10, height - 28
+    left, top, right, bottom = 40, 10, width - 20, height - 26
     start = now - window
     shown = [s for s in samples if start <= s.at <= now]
 
@@ -123,7 +124,11 @@ def history_chart(
         previous = sample
     local = ZoneInfo(zone)
     x_ticks = [
-        Tick(round(x_of(start + window * k / 4), 1), (start + window * k / 4).astimezone(local).strftime("%H:%M"))
+        Tick(
+            round(x_of(start + window * k / 4), 1),
+            (start + window * k / 4).astimezone(local).strftime("%H:%M"),
+            "start" if k == 0 else "end" if k == 4 else "middle",
+        )
         for k in range(5)
     ]
     y_ticks = []
@@ -222,6 +227,7 @@ class MapLabel:
     y: float
     text: str
     kind: str  # "xa" or "ap"
+    anchor: str = "middle"
 
 
 @dataclass(frozen=True)
@@ -241,7 +247,7 @@ def km_label(km: float) -> str:
     return f"{km:g} km" if km >= 1 else f"{round(km * 1000)} m"
 
 
-def cluster_map(points: Sequence[MapPoint], *, width: int = 600, margin: int = 40) -> ClusterMap:
+def cluster_map(points: Sequence[MapPoint], *, width: int = 400, margin: int = 44) -> ClusterMap:
     """Place `points` on an equirectangular projection fitted to their bounding box, with a margin.
 
     Longitude is scaled by the cosine of the mean latitude, so that a km is as long across as up.
@@ -255,7 +261,7 @@ def cluster_map(points: Sequence[MapPoint], *, width: int = 600, margin: int = 4
     span_x = max(max(xs) - min(xs), MIN_SPAN_DEGREES)
     span_y = max(max(ys) - min(ys), MIN_SPAN_DEGREES)
     inner_w = width - 2 * margin
-    height = int(min(max(inner_w * span_y / span_x, 200), 640)) + 2 * margin
+    height = int(min(max(inner_w * span_y / span_x, 160), 520)) + 2 * margin
     inner_h = height - 2 * margin
     scale = min(inner_w / span_x, inner_h / span_y)  # px per degree of latitude
     cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
@@ -274,7 +280,9 @@ def cluster_map(points: Sequence[MapPoint], *, width: int = 600, margin: int = 4
         for name, members in sorted(groups.items()):
             x = sum(m.x for m in members) / len(members)
             y = (min(m.y for m in members) - 22) if kind == "xa" else (max(m.y for m in members) + 26)
-            labels.append(MapLabel(round(x, 1), round(max(14.0, min(y, height - 30.0)), 1), name, kind))
+            anchor = "start" if x < width / 4 else "end" if x > 3 * width / 4 else "middle"
+            x = min(max(x - 14 if anchor == "start" else x + 14 if anchor == "end" else x, 4.0), width - 4.0)
+            labels.append(MapLabel(round(x, 1), round(max(14.0, min(y, height - 30.0)), 1), name, kind, anchor))
     km_per_px = KM_PER_DEGREE / scale
     target_km = km_per_px * inner_w / 4
     scale_km = _nice_step(target_km, 1)

@@ -44,7 +44,8 @@ def _context(session: Session, user: User, device_code: str, zone: str, sample_p
     }
     today = local_day(now)
     day_start, _ = day_bounds(today)
-    uptime = uptime_bars({u.day: u.up_s for u in detail.uptime}, today, (now - day_start).total_seconds())
+    elapsed_s = (now - max(day_start, device.created_at)).total_seconds()  # registered today: since then
+    uptime = uptime_bars({u.day: u.up_s for u in detail.uptime}, today, elapsed_s)
     return {
         "device": device,
         "commune": commune,

@@ -94,19 +94,20 @@ def live_context(session: Session, user: User) -> dict[str, Any]:
     communes = _communes(session, scope)
     commune_ids = [c.id for c in communes if c.id is not None]
     devices = session.exec(
-        select(Device.id, Device.commune_id, DeviceHealth.state)
+        select(Device.id, Device.commune_id, Device.created_at, DeviceHealth.state)
         .join(DeviceHealth, col(DeviceHealth.device_id) == col(Device.id), isouter=True)
         .where(col(Device.revoked_at).is_(None), col(Device.commune_id).in_(commune_ids))
     ).all()
     now = utc_now()
     day_start, _ = day_bounds(local_day(now))
-    elapsed_s = (now - day_start).total_seconds()
-    up_s = devices_up_seconds(session, [d for d, _, _ in devices if d is not None], day_start, now)
+    up_s = devices_up_seconds(session, [d for d, _, _, _ in devices if d is not None], day_start, now)
     states: dict[int, dict[str, int]] = {}
     uptimes: dict[int, list[float]] = {}
-    for device_id, commune_id, state in devices:
+    for device_id, commune_id, created_at, state in devices:
         key = state if state in ("online", "degraded", "offline") else "unknown"
         states.setdefault(commune_id, {})[key] = states.get(commune_id, {}).get(key, 0) + 1
+        # Today so far, or since the cluster was registered if that was today.
+        elapsed_s = (now - max(day_start, created_at)).total_seconds()
         if device_id is not None and elapsed_s > 0:
             uptimes.setdefault(commune_id, []).append(min(100.0, 100 * up_s[device_id] / elapsed_s))
     alert_counts = dict(

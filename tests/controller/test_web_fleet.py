@@ -79,19 +79,22 @@ def commune_row(page: str, code: str) -> str:
 def test_dashboard_cluster_page_and_map(world: dict[str, Any]) -> None:
     monitor, stranger, controller = world["monitor"], world["stranger"], world["controller"]
     expected = {"total": 3, "online": 1, "degraded": 1, "unknown": 1}
+
     # The live fragment catches up by itself (what htmx polls).
-    assert wait_until(lambda: counts(monitor.get("/giam-sat/truc-tiep").text) == expected, 8)
+    def caught_up() -> bool:
+        live = monitor.get("/giam-sat/truc-tiep").text
+        return counts(live) == expected and "bộ khuếch đại bị lỗi" in live
+
+    assert wait_until(caught_up, 8)
     page = monitor.get("/giam-sat")
     assert page.status_code == 200 and counts(page.text) == expected
     assert 'href="/ban-do"' in page.text, "the map is in the monitor's menu"
     row = commune_row(page.text, A)
     assert row.startswith("trang-thai-mot-phan") and "Có sự cố" in row and "1/2 hoạt động" in row
-    assert "%" in row
+    assert re.search(r"Hoạt động \d+\.\d%", row) and "1 cảnh báo" in row
     assert "Chưa kết nối" in commune_row(page.text, B)
 
     # The dead amplifier's alert, acknowledged from the dashboard.
-    assert wait_until(lambda: "bộ khuếch đại bị lỗi" in monitor.get("/giam-sat/truc-tiep").text, 5)
-    page = monitor.get("/giam-sat")
     alert = re.search(r'action="/canh-bao/(\d+)/xac-nhan"', page.text)
     assert alert is not None
     acked = monitor.post(f"/canh-bao/{alert.group(1)}/xac-nhan", {"next": "/giam-sat"})
@@ -126,6 +129,9 @@ def test_dashboard_cluster_page_and_map(world: dict[str, Any]) -> None:
     for text in ("Đang hoạt động", "4G, -71 dBm", "10.76000, 106.66000", "ban-tin-1", "Đã phát"):
         assert text in cluster.text, text
     assert 'id="bieu-do-tin-hieu"' in cluster.text and cluster.text.count("<svg") == 3
+    signal_chart = cluster.text.split('id="bieu-do-tin-hieu"')[1].split("</svg>")[0]
+    assert 'class="duong"' in signal_chart or 'class="diem"' in signal_chart, "the samples are drawn"
+    assert 'class="dai online"' in signal_chart, "with the state behind them"
     assert 'id="bang-hoat-dong"' in cluster.text
     a2 = monitor.get("/cum-loa/A2").text
     assert "Có sự cố" in a2 and "Bộ khuếch đại lỗi" in a2
