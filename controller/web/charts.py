@@ -133,7 +133,7 @@ def history_chart(
     ]
     y_ticks = []
     value = low
-    while value <= high + step / 2:
+    while values and value <= high + step / 2:
         y_ticks.append(Tick(round(y_of(value), 1), f"{value:g}"))
         value += step
     return LineChart(
@@ -285,9 +285,8 @@ def cluster_map(points: Sequence[MapPoint], *, width: int = 400, margin: int = 4
             labels.append(MapLabel(round(x, 1), round(max(14.0, min(y, height - 30.0)), 1), name, kind, anchor))
     km_per_px = KM_PER_DEGREE / scale
     target_km = km_per_px * inner_w / 4
-    scale_km = _nice_step(target_km, 1)
-    if scale_km > target_km * 1.5:
-        scale_km /= 2
+    power = 10 ** math.floor(math.log10(target_km))
+    scale_km = max(m * power for m in (1, 2, 5) if m * power <= target_km)  # a round 1, 2 or 5
     return ClusterMap(
         width=width,
         height=height,
