@@ -6,6 +6,7 @@ The live part is a fragment that htmx fetches again every `web.live_refresh_s` s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -33,6 +34,8 @@ router = APIRouter()
 
 RECENT_PLAYS = 20
 OPEN_ALERTS_SHOWN = 50
+# Where acknowledging an alert may return to (never an address taken blindly from the form).
+RETURN_PATHS = re.compile(r"/giam-sat|/cum-loa/[A-Za-z0-9._-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -188,5 +191,5 @@ def acknowledge_alert(
     if alert.acknowledged_at is None:
         acknowledge(session, alert, user.username, utc_now())
         session.commit()
-    target = next if next.startswith("/") and not next.startswith("//") else "/giam-sat"
+    target = next if RETURN_PATHS.fullmatch(next) else "/giam-sat"
     return RedirectResponse(target, status_code=303)

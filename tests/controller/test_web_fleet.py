@@ -99,6 +99,9 @@ def test_dashboard_cluster_page_and_map(world: dict[str, Any]) -> None:
     assert alert is not None
     acked = monitor.post(f"/canh-bao/{alert.group(1)}/xac-nhan", {"next": "/giam-sat"})
     assert acked.status_code == 303 and acked.headers["location"] == "/giam-sat"
+    elsewhere = monitor.post(f"/canh-bao/{alert.group(1)}/xac-nhan", {"next": "//example.org/"})
+    assert elsewhere.headers["location"] == "/giam-sat", "never sent off the console"
+    assert stranger.post(f"/canh-bao/{alert.group(1)}/xac-nhan").status_code == 403
     page = monitor.get("/giam-sat")
     assert "Đã xác nhận bởi giamsat" in page.text and f"/canh-bao/{alert.group(1)}/xac-nhan" not in page.text
 
