@@ -108,7 +108,8 @@ def live_context(session: Session, user: User) -> dict[str, Any]:
     uptimes: dict[int, list[float]] = {}
     for device_id, commune_id, created_at, state in devices:
         key = state if state in ("online", "degraded", "offline") else "unknown"
-        states.setdefault(commune_id, {})[key] = states.get(commune_id, {}).get(key, 0) + 1
+        by_state = states.setdefault(commune_id, {})
+        by_state[key] = by_state.get(key, 0) + 1
         # Today so far, or since the cluster was registered if that was today.
         elapsed_s = (now - max(day_start, created_at)).total_seconds()
         if device_id is not None and elapsed_s > 0:
