@@ -4,7 +4,19 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends
 
-from controller.web import admin, audio, bulletins, cancel, cluster, dashboard, login, playlist, review, week
+from controller.web import (
+    admin,
+    audio,
+    bulletins,
+    cancel,
+    cluster,
+    dashboard,
+    fleet_map,
+    login,
+    playlist,
+    review,
+    week,
+)
 from controller.web.errors import page_error
 from controller.web.login_throttle import LoginThrottle
 from controller.web.session import check_csrf
@@ -12,7 +24,7 @@ from controller.web.session import check_csrf
 STATIC_DIR = Path(__file__).parent / "static"
 
 web_router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
-for module in (login, bulletins, review, playlist, week, cancel, dashboard, cluster, admin, audio):
+for module in (login, bulletins, review, playlist, week, cancel, dashboard, cluster, fleet_map, admin, audio):
     web_router.include_router(module.router)
 
 # Console routes that take audio uploads (multipart); they get `audio.upload_max_bytes`.

@@ -1,4 +1,4 @@
-"""Admin pages: users and roles, provinces, communes and clusters (credentials shown once), the
+"""Admin pages: users and roles, provinces, communes, hamlets and clusters (credentials shown once), the
 abbreviation lexicon, and the audit log.
 
 A refused form comes back with what was typed and the reason in Vietnamese.
@@ -23,10 +23,23 @@ from controller.audit import AuditEntry
 from controller.deps import ServicesDep, SessionDep, require_role
 from controller.errors import NotFound
 from controller.provisioning import provision_device
+from controller.web import labels
 from controller.web.forms import messages_vi
 from controller.web.session import PageUser
 from controller.web.templating import render
-from devices.registry import Commune, Device, Province, add_commune, add_province
+from devices.errors import InvalidClusterMetadata
+from devices.registry import (
+    Commune,
+    Device,
+    DeviceCreate,
+    Hamlet,
+    Province,
+    add_commune,
+    add_hamlet,
+    add_province,
+    check_metadata,
+    get_commune,
+)
 from tts.errors import DuplicateLexiconEntry
 from tts.lexicon import LexiconEntry, add_entry
 
@@ -123,6 +136,7 @@ def _places_page(
     *,
     errors: list[str] | None = None,
     credentials: dict[str, str] | None = None,
+    device_form: dict[str, str] | None = None,
 ) -> HTMLResponse:
     counts = dict(
         session.exec(
@@ -136,6 +150,11 @@ def _places_page(
         "communes": session.exec(select(Commune).order_by(col(Commune.name))).all(),
         "device_counts": counts,
         "devices": session.exec(select(Device, Commune).join(Commune).order_by(col(Device.code))).all(),
+        "hamlets": session.exec(
+            select(Hamlet, Commune).join(Commune).order_by(col(Commune.name), col(Hamlet.name))
+        ).all(),
+        "network_types": labels.NETWORK_TYPES,
+        "device_form": device_form or EMPTY_DEVICE_FORM,
         "errors": errors or [],
         "credentials": credentials,
     }
@@ -192,6 +211,50 @@ def add_commune_page(
     return RedirectResponse("/quan-tri/dia-ban", status_code=303)
 
 
+EMPTY_DEVICE_FORM = {
+    "commune_code": "",
+    "code": "",
+    "name": "",
+    "hamlet": "",
+    "latitude": "",
+    "longitude": "",
+    "horn_count": "",
+    "amplifier_watts": "",
+    "network_type": "unknown",
+    "installed_on": "",
+}
+
+
+def _number(value: str, parse: type[float] | type[int], message_vi: str) -> float | int | None:
+    """A number field: empty means not given; anything else that is not a number is refused in Vietnamese."""
+    text = value.strip().replace(",", ".") if parse is float else value.strip()
+    if not text:
+        return None
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise InvalidClusterMetadata(f"not a number: {text[:40]!r}", message_vi=message_vi) from exc
+
+
+def _device_metadata(form: dict[str, str]) -> DeviceCreate:
+    values = {
+        "code": form["code"].strip(),
+        "name": form["name"].strip(),
+        "hamlet": form["hamlet"] or None,
+        "latitude": _number(form["latitude"], float, "Vĩ độ phải là một số, ví dụ 10.76262."),
+        "longitude": _number(form["longitude"], float, "Kinh độ phải là một số, ví dụ 106.66017."),
+        "horn_count": _number(form["horn_count"], int, "Số loa phải là số nguyên từ 0 đến 1000."),
+        "amplifier_watts": _number(
+            form["amplifier_watts"], int, "Công suất âm ly phải là số nguyên từ 0 đến 100.000 W."
+        ),
+        "network_type": form["network_type"] or "unknown",
+        "installed_on": form["installed_on"] or None,
+    }
+    metadata = DeviceCreate.model_validate(values)
+    check_metadata(metadata)
+    return metadata
+
+
 @router.post("/dia-ban/cum-loa")
 def add_device_page(
     request: Request,
@@ -201,22 +264,71 @@ def add_device_page(
     commune_code: Annotated[str, Form()] = "",
     code: Annotated[str, Form()] = "",
     name: Annotated[str, Form()] = "",
+    hamlet: Annotated[str, Form()] = "",
+    latitude: Annotated[str, Form()] = "",
+    longitude: Annotated[str, Form()] = "",
+    horn_count: Annotated[str, Form()] = "",
+    amplifier_watts: Annotated[str, Form()] = "",
+    network_type: Annotated[str, Form()] = "unknown",
+    installed_on: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
-    """Register a cluster; its MQTT password is on this response only (never stored in clear)."""
+    """Register a cluster with its installation facts; its MQTT password and the command public key are
+    on this response only (the password is never stored in clear)."""
     _admin(user)
+    form = {
+        "commune_code": commune_code,
+        "code": code,
+        "name": name,
+        "hamlet": hamlet,
+        "latitude": latitude,
+        "longitude": longitude,
+        "horn_count": horn_count,
+        "amplifier_watts": amplifier_watts,
+        "network_type": network_type,
+        "installed_on": installed_on,
+    }
     try:
-        device, creds = provision_device(session, services.settings, commune_code, code.strip(), name.strip(), by=user)
+        metadata = _device_metadata(form)
+        device, creds = provision_device(
+            session, services.settings, commune_code, metadata.code, metadata.name, by=user, metadata=metadata
+        )
+    except ValidationError as exc:
+        return _places_page(request, session, user, errors=messages_vi(exc), device_form=form)
     except LoaxaError as exc:
         session.rollback()
-        return _places_page(request, session, user, errors=[exc.message_vi])
+        return _places_page(request, session, user, errors=[exc.message_vi], device_form=form)
     credentials = {
         "device": device.code,
         "client_id": creds.client_id,
         "username": creds.username,
         "password": creds.password,
         "broker": f"{services.settings.mqtt.host}:{services.settings.mqtt.port}",
+        "command_public_key": services.command_public_key(),
     }
     return _places_page(request, session, user, credentials=credentials)
+
+
+@router.post("/dia-ban/ap")
+def add_hamlet_page(
+    request: Request,
+    session: SessionDep,
+    user: PageUser,
+    commune_code: Annotated[str, Form()] = "",
+    code: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+) -> Response:
+    _admin(user)
+    try:
+        commune = get_commune(session, commune_code)
+        if not name.strip():
+            raise NotFound("empty name", message_vi="Tên ấp/thôn không được để trống.")
+        add_hamlet(session, commune, code.strip(), name.strip())
+        audit.record(session, user, "hamlet.add", f"hamlet:{commune.code}/{code.strip()}", name.strip())
+        session.commit()
+    except LoaxaError as exc:
+        session.rollback()
+        return _places_page(request, session, user, errors=[exc.message_vi])
+    return RedirectResponse("/quan-tri/dia-ban", status_code=303)
 
 
 # Lexicon

@@ -25,6 +25,13 @@ FIELD_NAMES = {
     "role": "Vai trò",
     "code": "Mã",
     "name": "Tên",
+    "latitude": "Vĩ độ",
+    "longitude": "Kinh độ",
+    "horn_count": "Số loa",
+    "amplifier_watts": "Công suất âm ly",
+    "installed_on": "Ngày lắp đặt",
+    "network_type": "Loại mạng",
+    "hamlet": "Ấp/thôn",
 }
 
 

@@ -26,7 +26,31 @@ DIALECTS = {"north": "Giọng miền Bắc", "south": "Giọng miền Nam"}
 
 LANGUAGES = {"vi": "Tiếng Việt", "km": "Tiếng Khmer"}
 
-DEVICE_STATES = {"online": "Đang hoạt động", "offline": "Mất kết nối", "unknown": "Chưa kết nối"}
+DEVICE_STATES = {
+    "online": "Đang hoạt động",
+    "degraded": "Có sự cố",
+    "offline": "Mất kết nối",
+    "unknown": "Chưa kết nối",
+}
+
+# A letter on the map next to the colour, so that a state is never told by colour alone.
+STATE_LETTERS = {"online": "H", "degraded": "S", "offline": "M", "unknown": "?"}
+
+PROBLEMS = {
+    "amplifier_fault": "Bộ khuếch đại lỗi",
+    "speaker_line": "Đường dây loa hở/chập",
+    "low_storage": "Bộ nhớ sắp đầy",
+    "clock_drift": "Lệch đồng hồ",
+    "high_temperature": "Nhiệt độ cao",
+}
+
+ALERT_SEVERITIES = {"critical": "Nghiêm trọng", "warning": "Cảnh báo"}
+
+AMPLIFIER = {"ok": "Bình thường", "fault": "Lỗi"}
+
+SPEAKER_LINE = {"ok": "Bình thường", "open": "Hở mạch", "short": "Chập mạch", "unknown": "Không rõ"}
+
+NETWORK_TYPES = {"4g": "4G", "3g": "3G", "wifi": "Wi-Fi", "ethernet": "Mạng dây (Ethernet)", "unknown": "Không rõ"}
 
 PLAY_OUTCOMES = {"played": "Đã phát", "missed": "Bỏ lỡ", "failed": "Lỗi phát"}
 
@@ -55,5 +79,8 @@ AUDIT_ACTIONS = {
     "lexicon.add": "Thêm chữ viết tắt",
     "lexicon.delete": "Xoá chữ viết tắt",
     "device.add": "Thêm cụm loa",
+    "device.update": "Sửa thông tin cụm loa",
+    "device.revoke": "Thu hồi cụm loa",
+    "hamlet.add": "Thêm ấp/thôn",
     "user.create": "Tạo người dùng",
 }

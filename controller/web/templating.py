@@ -71,6 +71,8 @@ def navigation(user: User | None) -> list[tuple[str, str]]:
     if user.role in (Role.APPROVER, Role.ADMIN):
         items.append(("/duyet", "Duyệt bản tin"))
     items.append(("/giam-sat", "Giám sát"))
+    if user.role in (Role.MONITOR, Role.ADMIN):
+        items.append(("/ban-do", "Bản đồ"))
     if user.role == Role.ADMIN:
         items.append(("/quan-tri", "Quản trị"))
     return items

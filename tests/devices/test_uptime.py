@@ -65,7 +65,7 @@ def test_past_days_are_written_once_from_the_stored_transitions(database_url: st
     from controller.settings import DatabaseSettings
     from devices.health import HealthEvent
     from devices.registry import add_commune, add_device, add_province
-    from devices.uptime import UptimeDay, device_up_seconds, finalize_days
+    from devices.uptime import UptimeDay, device_up_seconds, devices_up_seconds, finalize_days
 
     engine = make_engine(DatabaseSettings(url=database_url))
     sessions = session_factory(engine)
@@ -89,4 +89,9 @@ def test_past_days_are_written_once_from_the_stored_transitions(database_url: st
         assert rows == {DAY - timedelta(days=1): 2 * 3600, DAY: 4 * 3600}
         assert device_up_seconds(session, seen.id, end, now) == 5 * 3600
         assert device_up_seconds(session, never.id, end, now) == 0
+        # The dashboard's batch form agrees with the one-cluster form.
+        for window in ((start, end), (end, now), (start, now)):
+            expected = {d: device_up_seconds(session, d, *window) for d in (seen.id, never.id)}
+            assert devices_up_seconds(session, [seen.id, never.id], *window) == expected
+        assert devices_up_seconds(session, [], start, now) == {}
     engine.dispose()

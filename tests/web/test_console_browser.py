@@ -34,6 +34,8 @@ def world(settings: Settings, controller: ControllerServer, admin: Api, tmp_path
     """Commune A with two running simulated clusters, commune B with one (not running); four people."""
     nodes_a = setup_commune(admin, "TINH", "XA-A", ["LOA-A1", "LOA-A2"])
     setup_commune(admin, "TINH", "XA-B", ["LOA-B1"])
+    for code, gps in (("LOA-A1", (10.76, 106.66)), ("LOA-B1", (10.81, 106.71))):
+        admin.client.patch(f"/api/v1/devices/{code}", json={"latitude": gps[0], "longitude": gps[1]}).raise_for_status()
     add_user_directly(settings, "canbo.a", Role.OFFICER, PASSWORDS["canbo.a"], commune_codes=["XA-A"])
     add_user_directly(settings, "duyet.a", Role.APPROVER, PASSWORDS["duyet.a"], commune_codes=["XA-A"])
     add_user_directly(settings, "canbo.b", Role.OFFICER, PASSWORDS["canbo.b"], commune_codes=["XA-B"])
@@ -140,6 +142,9 @@ def test_officer_to_approver_to_speakers(browser: Any, world: dict[str, Any], ar
     monitor.locator("#phat-gan-day").get_by_role("link").first.click()
     expect(monitor.locator("#nhat-ky-phat")).to_contain_text("Đã phát")
     _fits_phone(monitor, artifacts, "07b-cum-loa")
+    monitor.get_by_role("link", name="Bản đồ").first.click()
+    expect(monitor.locator("#ban-do .diem-cum")).to_have_count(2)
+    _fits_phone(monitor, artifacts, "07c-ban-do")
 
     large = _page(browser, base_url)
     _login(large, "giamsat")
