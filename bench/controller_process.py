@@ -29,6 +29,7 @@ def controller_env(settings: Settings) -> dict[str, str]:
         "LOAXA_MQTT__BROKER_PID_FILE": str(mqtt.broker_pid_file),
         "LOAXA_FLEET__COMMAND_KEY_FILE": str(settings.fleet.command_key_file),
         "LOAXA_FLEET__HEARTBEAT_INTERVAL_S": str(settings.fleet.heartbeat_interval_s),
+        "LOAXA_FLEET__COMMAND_TIMEOUT_S": str(settings.fleet.command_timeout_s),
         # Offline: espeak-ng speaks (this machine cannot reach the edge-tts service).
         "LOAXA_TTS__ENGINE": "espeak",
         # A benchmark airs bulletins seconds after it starts, at any hour: keep quiet hours away from now.

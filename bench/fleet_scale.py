@@ -90,7 +90,11 @@ def run(nodes: int, heartbeat_s: float, window_s: float) -> dict[str, float]:
         database=DatabaseSettings(url=f"sqlite:///{root / 'loaxa.db'}"),
         mqtt=mqtt,
         audio=AudioSettings(storage_dir=root / "audio"),
-        fleet=FleetSettings(heartbeat_interval_s=heartbeat_s, command_key_file=root / "command-key.pem"),
+        # Every cluster downloads the emergency audio before it reports its result: give the whole fleet
+        # time to, so the result latency is measured rather than cut off by the 30 s field default.
+        fleet=FleetSettings(
+            heartbeat_interval_s=heartbeat_s, command_key_file=root / "command-key.pem", command_timeout_s=600
+        ),
         # Polls every 10 minutes: notices do the real work; a field node polls once a minute, but at
         # 10,000 nodes in one process the poll would measure the simulator's HTTP client, not the controller.
         node=NodeSettings(broker_port=mqtt.port, playlist_poll_interval_s=600, keepalive_s=60),

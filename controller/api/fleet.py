@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlmodel import Session
 
 from audio_library.timestamps import utc_now
-from controller.accounts import commune_scope
-from controller.deps import CurrentUser, SessionDep, require_commune
+from controller.accounts import Role, User, commune_scope
+from controller.deps import CurrentUser, SessionDep, require_commune, require_role
 from devices.alerts import Alert, AlertPublic, acknowledge
 from devices.errors import UnknownAlert
 from devices.fleet import (
@@ -54,15 +55,24 @@ def alerts(session: SessionDep, user: CurrentUser, open: bool = False, limit: in
     return list_alerts(session, commune_scope(session, user), only_open=open, limit=max(1, min(limit, 1000)))
 
 
-@router.post("/alerts/{alert_id}/ack")
-def ack(alert_id: int, session: SessionDep, user: CurrentUser) -> AlertPublic:
-    """Mark an alert as seen. A failed-to-play alert is thereby closed; a condition stays open until it clears."""
+def acknowledge_in_scope(session: Session, user: User, alert_id: int) -> Alert:
+    """Mark an alert as seen, for the API and the console alike: monitors and admins whose scope has it.
+
+    A failed-to-play alert is thereby closed; a condition stays open until it clears. Idempotent.
+    """
+    require_role(user, Role.MONITOR, Role.ADMIN)
     alert = session.get(Alert, alert_id)
     if alert is None:
         raise UnknownAlert(f"no alert {alert_id}")
     commune = session.get(Commune, alert.commune_id)
     assert commune is not None
     require_commune(session, user, commune)
-    acknowledge(session, alert, user.username, utc_now())
-    session.commit()
-    return alert_public(session, alert)
+    if alert.acknowledged_at is None:
+        acknowledge(session, alert, user.username, utc_now())
+        session.commit()
+    return alert
+
+
+@router.post("/alerts/{alert_id}/ack")
+def ack(alert_id: int, session: SessionDep, user: CurrentUser) -> AlertPublic:
+    return alert_public(session, acknowledge_in_scope(session, user, alert_id))

@@ -18,11 +18,11 @@ from sqlmodel import Session, col, select
 
 from audio_library.timestamps import utc_now
 from controller.accounts import Role, User, commune_scope
-from controller.deps import SessionDep, require_commune, require_role
+from controller.api.fleet import acknowledge_in_scope
+from controller.deps import SessionDep
 from controller.web.session import PageUser
 from controller.web.templating import render
-from devices.alerts import Alert, acknowledge
-from devices.errors import UnknownAlert
+from devices.alerts import Alert
 from devices.fleet import fleet_summary, list_alerts
 from devices.health import DeviceHealth
 from devices.proof_of_play import PlayRecord
@@ -182,15 +182,6 @@ def acknowledge_alert(
     alert_id: int, request: Request, session: SessionDep, user: PageUser, next: Annotated[str, Form()] = ""
 ) -> RedirectResponse:
     """Mark an alert as seen (monitors and admins); back to the page the button was on."""
-    require_role(user, Role.MONITOR, Role.ADMIN)
-    alert = session.get(Alert, alert_id)
-    if alert is None:
-        raise UnknownAlert(f"no alert {alert_id}")
-    commune = session.get(Commune, alert.commune_id)
-    assert commune is not None
-    require_commune(session, user, commune)
-    if alert.acknowledged_at is None:
-        acknowledge(session, alert, user.username, utc_now())
-        session.commit()
+    acknowledge_in_scope(session, user, alert_id)
     target = next if RETURN_PATHS.fullmatch(next) else "/giam-sat"
     return RedirectResponse(target, status_code=303)
