@@ -592,7 +592,7 @@ class NodeAgent:
     def _init_commands(self) -> None:
         s = self.settings
         self.volume = load_volume(s.state_dir, self.volume)
-        if isinstance(self.sink, FileSink):
+        if isinstance(self.sink, FileSink | PyAudioSink):
             self.sink.volume_pct = self.volume
         self.commands = CommandVerifier(
             s.command_public_key,
@@ -658,7 +658,7 @@ class NodeAgent:
         if body.name == "set_volume":
             assert body.volume is not None
             self.volume = body.volume
-            if isinstance(self.sink, FileSink):
+            if isinstance(self.sink, FileSink | PyAudioSink):
                 self.sink.volume_pct = body.volume
             try:
                 await asyncio.to_thread(save_volume, self.settings.state_dir, body.volume)

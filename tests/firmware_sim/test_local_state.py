@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from devices.protocol import PlayReport
 from firmware_sim.audio_cache import AudioCache, ChecksumMismatch
 from firmware_sim.outbox import Outbox
+from firmware_sim.sink import scale_pcm, volume_gain
 from firmware_sim.state import NodeState
 
 
@@ -100,3 +102,11 @@ def test_sound_card_sink_decodes_opus_before_airtime() -> None:
     asyncio.run(sink.prepare(item, encoded.data))
     pcm = sink._decoded[sha]
     assert abs(len(pcm) / (2 * PyAudioSink.RATE_HZ) - encoded.duration_ms / 1000) < 0.05
+
+
+def test_sound_card_volume_scales_the_samples_it_writes() -> None:
+    loud = array.array("h", [20_000, -20_000, 1_000, 0]).tobytes()
+    assert scale_pcm(loud, 100) == loud
+    assert array.array("h", scale_pcm(loud, 50)).tolist() == [5_000, -5_000, 250, 0]  # -12 dB
+    assert array.array("h", scale_pcm(loud, 0)).tolist() == [0, 0, 0, 0]
+    assert volume_gain(10) == pytest.approx(0.01)  # -40 dB
