@@ -178,7 +178,7 @@ def build_services(
             sync_broker_auth(session, settings.mqtt)
         uplink = UplinkHandler(sessions, retry_max_s=settings.mqtt.ingest_retry_max_s)
         uplink.register("heartbeat", services.start_health().handle_heartbeat)
-        services.link = MqttLink(settings.mqtt, uplink)
+        services.link = MqttLink(settings.mqtt, uplink.handle_batch)
         _wire_commands(services, uplink)
         services.link.start()
     return services

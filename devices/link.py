@@ -24,13 +24,18 @@ from devices.settings import MqttSettings
 
 log = logging.getLogger(__name__)
 
-MessageHandler = Callable[[str, bytes], None]
+# Called with the messages received since the last call (at most `_BATCH_MAX`), in order.
+BatchHandler = Callable[[list[tuple[str, bytes]]], None]
+
+# Messages handed over at once: one database session and one device lookup serve them all, which is
+# what lets one ingest thread keep up with a province's heartbeats (hundreds per second).
+_BATCH_MAX = 200
 
 
 class MqttLink:
-    def __init__(self, settings: MqttSettings, on_message: MessageHandler, *, client_id: str | None = None) -> None:
+    def __init__(self, settings: MqttSettings, on_messages: BatchHandler, *, client_id: str | None = None) -> None:
         self._settings = settings
-        self._handler = on_message
+        self._handler = on_messages
         self._connected = threading.Event()
         self._client = paho.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
@@ -103,10 +108,24 @@ class MqttLink:
         self._inbox.put(message)
 
     def _drain(self) -> None:
-        while (message := self._inbox.get()) is not None:
+        while (first := self._inbox.get()) is not None:
+            batch = [first]
+            stopping = False
+            while len(batch) < _BATCH_MAX:
+                try:
+                    message = self._inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if message is None:
+                    stopping = True
+                    break
+                batch.append(message)
             try:
-                self._handler(message.topic, bytes(message.payload))
+                self._handler([(m.topic, bytes(m.payload)) for m in batch])
             except Exception:
-                log.exception("message on %s could not be handled; dropped", message.topic[:200])
-            if message.qos > 0:
-                self._client.ack(message.mid, message.qos)
+                log.exception("%d message(s) from %s on could not be handled; dropped", len(batch), first.topic[:200])
+            for message in batch:
+                if message.qos > 0:
+                    self._client.ack(message.mid, message.qos)
+            if stopping:
+                return

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from devices.proof_of_play import PlayRecord
 from devices.protocol import DeviceChannel, NodeState, PlayReport, ProtocolError, decode, parse_device_topic
@@ -39,36 +40,63 @@ class UplinkHandler:
         self._channels[channel] = handler
 
     def __call__(self, topic: str, payload: bytes) -> None:
-        """Handle one message; while the database is unreachable, keep retrying instead of dropping it.
+        """Handle one message (see `handle_batch`)."""
+        self.handle_batch([(topic, payload)])
 
-        The broker gets its acknowledgement only when this returns, so blocking here holds the report
-        in the broker (and in the node's outbox) until it is stored.
+    def handle_batch(self, messages: Sequence[tuple[str, bytes]]) -> None:
+        """Handle messages in order, in one database session with one lookup of their devices.
+
+        While the database is unreachable, keep retrying from the first message not yet handled instead
+        of dropping it: the broker gets its acknowledgements only when this returns, so blocking here
+        holds the reports in the broker (and in the nodes' outboxes) until they are stored. A message
+        handled twice after such a retry changes nothing (every handler is idempotent).
         """
+        done = 0
         delay = 0.1
-        while True:
+        while done < len(messages):
             try:
-                self._handle(topic, payload)
-                return
+                with self._session_factory() as session:
+                    devices = self._devices(session, messages[done:])
+                    for topic, payload in messages[done:]:
+                        self._handle(session, devices, topic, payload)
+                        done += 1
             except OperationalError as exc:
+                topic = messages[done][0]
                 log.warning("database unavailable for %s, retrying in %.1f s: %s", topic[:200], delay, str(exc)[:200])
                 time.sleep(delay)
                 delay = min(delay * 2, self._retry_max_s)
 
-    def _handle(self, topic: str, payload: bytes) -> None:
+    @staticmethod
+    def _devices(session: Session, messages: Sequence[tuple[str, bytes]]) -> dict[str, Device]:
+        codes = set()
+        for topic, _ in messages:
+            with contextlib.suppress(ProtocolError):
+                codes.add(parse_device_topic(topic)[0])
+        if not codes:
+            return {}
+        return {device.code: device for device in session.exec(select(Device).where(col(Device.code).in_(codes)))}
+
+    def _handle(self, session: Session, devices: dict[str, Device], topic: str, payload: bytes) -> None:
         try:
             code, channel = parse_device_topic(topic)
-            with self._session_factory() as session:
-                device = session.exec(select(Device).where(Device.code == code)).first()
-                if device is None or device.revoked_at is not None:
-                    log.warning("message from unknown or revoked device %r dropped", code)
-                    return
-                handler = self._channels.get(channel)
-                if handler is None:
-                    log.debug("no handler for %s messages; %r dropped", channel, code)
-                    return
-                handler(session, device, payload)
+            device = devices.get(code)
+            if device is None or device.revoked_at is not None:
+                log.warning("message from unknown or revoked device %r dropped", code)
+                return
+            handler = self._channels.get(channel)
+            if handler is None:
+                log.debug("no handler for %s messages; %r dropped", channel, code)
+                return
+            handler(session, device, payload)
         except ProtocolError as exc:
+            session.rollback()  # whatever the handler had begun is not kept
             log.warning("invalid message on %s dropped: %s", topic[:200], str(exc)[:300])
+        except OperationalError:
+            raise  # the database is away: handle_batch retries from this message
+        except Exception:
+            # A bug in one handler must not cost the messages after it in the batch.
+            session.rollback()
+            log.exception("message on %s could not be handled; dropped", topic[:200])
 
     def _state(self, session: Session, device: Device, state: NodeState) -> None:
         # A last will from an older session must not mark a newer session offline. A birth is always
