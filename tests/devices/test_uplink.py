@@ -102,3 +102,37 @@ def test_a_report_waits_for_the_database_instead_of_being_dropped(database_url: 
         assert len(list(session.exec(select(PlayRecord)))) == 1
     assert outages == 0
     engine.dispose()
+
+
+def test_a_failing_handler_costs_only_its_own_message_in_a_batch(database_url: str) -> None:
+    from sqlmodel import Session
+
+    from controller.db import make_engine, session_factory
+    from controller.settings import DatabaseSettings
+    from devices.registry import add_commune, add_device, add_province
+    from devices.uplink import UplinkHandler
+
+    engine = make_engine(DatabaseSettings(url=database_url))
+    sessions = session_factory(engine)
+    with sessions() as session:
+        commune = add_commune(session, add_province(session, "P", "P"), "XA-A", "Xã")
+        for code in ("A1", "A2", "A3"):
+            add_device(session, commune, code, hash_iterations=101)
+        session.commit()
+    handler = UplinkHandler(sessions)
+    seen: list[str] = []
+
+    def heartbeat(session: Session, device: Device, payload: bytes) -> None:
+        if device.code == "A2":
+            raise RuntimeError("a bug in one handler")
+        seen.append(device.code)
+
+    handler.register("heartbeat", heartbeat)
+    batch = [(f"loaxa/v1/devices/{code}/heartbeat", b"{}") for code in ("A1", "A2", "A3")]
+    batch += [("loaxa/v1/devices/NOBODY/heartbeat", b"{}"), ("not/a/loaxa/topic", b"{}")]
+    batch.append((device_play_topic("A3"), encode(report("XA-A"))))
+    handler.handle_batch(batch)
+    assert seen == ["A1", "A3"]
+    with sessions() as session:
+        assert [r.device_id for r in session.exec(select(PlayRecord))] == [3]
+    engine.dispose()
