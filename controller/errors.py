@@ -7,8 +7,10 @@ from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from audio_library.errors import LoaxaError
 
@@ -66,6 +68,12 @@ class InvalidInput(ControllerError):
     message_vi = "Dữ liệu gửi lên không hợp lệ."
 
 
+class MethodNotAllowed(ControllerError):
+    code = "method_not_allowed"
+    http_status = 405
+    message_vi = "Địa chỉ này không nhận thao tác đó."
+
+
 PageErrors = Callable[[Request, LoaxaError], Response]
 
 
@@ -89,6 +97,18 @@ def install_error_handlers(app: FastAPI, page_errors: PageErrors | None = None) 
             content={"error": exc.code, "message": exc.message_vi, "detail": exc.detail},
             headers=headers,
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Starlette's own refusals (no such route, wrong method) in Vietnamese, like every other error."""
+        error: LoaxaError
+        if exc.status_code == 404:
+            error = NotFound(f"no route {request.url.path[:200]}", message_vi="Không tìm thấy trang này.")
+        elif exc.status_code == 405:
+            error = MethodNotAllowed(f"{request.method} {request.url.path[:200]}")
+        else:
+            return await http_exception_handler(request, exc)
+        return await _loaxa_error(request, error)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:

@@ -266,3 +266,17 @@ def test_edits_refuse_null_and_an_unchanged_save_keeps_the_approval(world: dict[
     assert after["status"] == "approved" and after["audio_sha256"] == before["audio_sha256"]
     edited = officer.client.patch(f"/api/v1/bulletins/{bulletin_id}", json={"body": "Bà con lưu ý giờ phát mới."})
     assert edited.status_code == 200 and edited.json()["status"] == "pending"
+
+
+def test_unknown_addresses_and_methods_answer_in_vietnamese(controller: ControllerServer) -> None:
+    with httpx.Client(base_url=controller.base_url) as client:
+        api = client.get("/api/v1/khong-co")
+        assert api.status_code == 404 and api.json() == {
+            "error": "not_found",
+            "message": "Không tìm thấy trang này.",
+            "detail": "no route /api/v1/khong-co",
+        }
+        page = client.get("/trang-khong-co")
+        assert page.status_code == 404 and "Không tìm thấy trang này." in page.text and "<html" in page.text
+        wrong = client.delete("/api/v1/health")
+        assert wrong.status_code == 405 and wrong.json()["error"] == "method_not_allowed"
