@@ -242,6 +242,9 @@ class HealthMonitor:
                 update(DeviceHealth)
                 .where(col(DeviceHealth.device_id) == device.id, col(DeviceHealth.state) == health.state)
                 .values(state=state, state_since=at, problems=",".join(found))
+                # The row is refreshed just below; letting the ORM "synchronize" instead scans every
+                # object in the session for each update, quadratic in the fleet at start-up.
+                .execution_options(synchronize_session=False)
             )
             if won.rowcount:  # type: ignore[attr-defined]
                 session.add(HealthEvent(device_id=device.id, at=at, state=state))
