@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -118,13 +119,19 @@ def run(nodes: int, heartbeat_s: float, window_s: float) -> dict[str, float]:
     print(f"{nodes} clusters registered in {results['provision_s']:.1f} s", file=sys.stderr, flush=True)
     server, base_url = start_controller(settings)
     worker_config = root / "fleet.json"
+    # Every simulated node fsyncs its nonce, volume and report files, as a real node does on its own
+    # SD card. Thousands of nodes sharing this machine's one disk would queue behind each other's
+    # fsyncs, so their state lives in memory (tmpfs) when the machine has one: what is measured is the
+    # protocol and the controller, not one disk serving a province.
+    shm = Path("/dev/shm")
+    fleet_root = Path(tempfile.mkdtemp(prefix="loaxa-fleet-", dir=shm)) if shm.is_dir() else root / "fleet"
     public_key = CommandSigner.load_or_create(settings.fleet.command_key_file).public_key_b64
     template = settings.node.model_copy(
         update={"controller_url": base_url, "heartbeat_interval_s": heartbeat_s, "command_public_key": public_key}
     ).model_dump(mode="json")
     template["password"] = ""
     worker_config.write_text(
-        json.dumps({"node": template, "identities": str(root / "ids.json"), "state_root": str(root / "fleet")})
+        json.dumps({"node": template, "identities": str(root / "ids.json"), "state_root": str(fleet_root)})
     )
     fleet = subprocess.Popen(
         [sys.executable, "-m", "bench.fleet_scale", "--fleet-worker", str(worker_config)],
@@ -163,6 +170,7 @@ def run(nodes: int, heartbeat_s: float, window_s: float) -> dict[str, float]:
     finally:
         fleet.kill()
         fleet.wait(30)
+        shutil.rmtree(fleet_root, ignore_errors=True)
         server.terminate()
         server.wait(30)
         broker.stop()

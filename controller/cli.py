@@ -11,14 +11,19 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
 from pydantic import ValidationError
 
 from audio_library.errors import LoaxaError
 from controller.accounts import use_password_policy
+from controller.cli_api import add_login_arguments, add_schedule_commands, expect
+from controller.cli_api import run as run_through_api
 from controller.settings import Settings
 from devices.protocol import NetworkType
+
+if TYPE_CHECKING:
+    import httpx
 
 
 def _settings() -> Settings:
@@ -299,37 +304,27 @@ _STATUS_VI = {
 
 def cmd_device_command(args: argparse.Namespace, settings: Settings) -> int:
     """Send a command through the controller's API (so it is scoped, signed and audited) and wait for it."""
+    return run_through_api(args, settings, lambda client, args: _device_command(client, args, settings))
+
+
+def _device_command(client: httpx.Client, args: argparse.Namespace, settings: Settings) -> int:
     import time
 
-    import httpx
-
-    base_url = args.url or f"http://{settings.web.host}:{settings.web.port}"
-    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Mật khẩu: ")
     body: dict[str, object] = {"name": args.name}
     if args.volume is not None:
         body["volume"] = args.volume
     if args.bulletin is not None:
         body["bulletin_id"] = args.bulletin
     path = f"/api/v1/communes/{args.code}/commands" if args.commune else f"/api/v1/devices/{args.code}/commands"
-    with httpx.Client(base_url=base_url, timeout=30) as client:
-        token = client.post("/api/v1/auth/token", json={"username": args.user, "password": password})
-        if token.status_code != 200:
-            print(f"loaxa: đăng nhập thất bại ({token.status_code})", file=sys.stderr)
-            return 2
-        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
-        sent = client.post(path, json=body)
-        if sent.status_code != 202:
-            print(f"loaxa: {sent.json().get('message', sent.text)} ({sent.status_code})", file=sys.stderr)
-            return 2
-        command_id = sent.json()["command_id"]
-        print(f"Đã gửi lệnh {args.name} ({command_id}).")
-        deadline = time.monotonic() + settings.fleet.command_timeout_s + 2 * settings.fleet.command_sweep_interval_s
-        while True:
-            status = client.get(f"/api/v1/commands/{command_id}").json()
-            done = all(row["status"] in _FINAL_STATUSES for row in status["devices"])
-            if done or time.monotonic() > deadline:
-                break
-            time.sleep(0.5)
+    command_id = expect(client.post(path, json=body), 202)["command_id"]
+    print(f"Đã gửi lệnh {args.name} ({command_id}).")
+    deadline = time.monotonic() + settings.fleet.command_timeout_s + 2 * settings.fleet.command_sweep_interval_s
+    while True:
+        status = expect(client.get(f"/api/v1/commands/{command_id}"), 200)
+        done = all(row["status"] in _FINAL_STATUSES for row in status["devices"])
+        if done or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     for row in status["devices"]:
         print(f"{row['device_code']}: {_STATUS_VI.get(row['status'], row['status'])}  {row['detail']}")
     return 0 if all(row["status"] == "succeeded" for row in status["devices"]) else 1
@@ -510,9 +505,7 @@ def build_parser() -> argparse.ArgumentParser:
     dcmd.add_argument("--volume", type=int, help="set_volume: 0-100")
     dcmd.add_argument("--bulletin", type=int, help="play_now: id of an approved bulletin")
     dcmd.add_argument("--commune", action="store_true", help="CODE is a commune: every cluster of it")
-    dcmd.add_argument("--user", required=True, help="your loaxa username (the command is sent in your name)")
-    dcmd.add_argument("--password-stdin", action="store_true")
-    dcmd.add_argument("--url", help="the controller's base URL; default: web.host and web.port")
+    add_login_arguments(dcmd)
     dcmd.set_defaults(func=cmd_device_command)
     dlist = device.add_parser("list", help="list clusters with their installation facts")
     dlist.add_argument("--commune", help="only this commune's clusters")
@@ -540,6 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--commune", required=True)
     show.add_argument("--date", required=True, help="local day, YYYY-MM-DD")
     show.set_defaults(func=cmd_schedule_show)
+    add_schedule_commands(schedule)
 
     user = sub.add_parser("user", help="users").add_subparsers(dest="user_command", required=True)
     uadd = user.add_parser("add")

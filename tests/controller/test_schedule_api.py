@@ -3,6 +3,7 @@ reordering, and "what will play on commune X tomorrow" (API and CLI). Real contr
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from sqlmodel import Session, select
 
 from controller.accounts import Role
 from controller.audit import AuditEntry
+from controller.cli import build_parser
 from controller.settings import Settings
 from tests.harness import (
     Api,
@@ -211,3 +213,36 @@ def test_cancelling_a_broadcast_and_an_emergency(settings: Settings, officers: d
         actions = set(session.exec(select(AuditEntry.action)).all())
     engine.dispose()
     assert {"broadcast.cancel", "emergency.issue", "emergency.cancel"} <= actions
+
+
+def test_slots_programs_rules_and_cancelling_from_the_command_line(
+    settings: Settings, controller: ControllerServer, officers: dict[str, Api], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, approver = officers["a"], officers["approver"]
+    one, _ = approved_bulletin(a, approver, A, "Tin một", "Thông báo thứ nhất.")
+
+    def loaxa(*argv: str, user: str = "canbo.a", password: str = "officer-pass-a") -> int:
+        monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+        args = build_parser().parse_args([*argv, "--user", user, "--password-stdin", "--url", controller.base_url])
+        result: int = args.func(args, settings)
+        return result
+
+    assert loaxa("schedule", "slot-add", "--commune", A, "Chiều", "17:00", "17:30") == 0
+    [slot] = a.get(f"/api/v1/communes/{A}/slots").json()
+    assert loaxa("schedule", "program-add", "--commune", A, "--title", "Bản tin chiều", "--bulletin", str(one)) == 0
+    [program] = a.get(f"/api/v1/communes/{A}/programs").json()
+    assert program["title"] == "Bản tin chiều" and [i["bulletin_id"] for i in program["items"]] == [one]
+    rule = ["schedule", "rule-add", str(program["id"]), "--pattern", "weekdays", "--weekdays", "0,2", "--slot"]
+    assert loaxa(*rule, str(slot["id"])) == 0
+    assert a.get(f"/api/v1/programs/{program['id']}").json()["rules"][0]["weekdays"] == [0, 2]
+    # Refusals come back in Vietnamese with exit code 2: a slot in quiet hours, another commune, a bad login.
+    assert loaxa("schedule", "slot-add", "--commune", A, "Đêm", "22:00", "22:30") == 2
+    assert loaxa("schedule", "slot-add", "--commune", B, "Sáng", "06:00", "06:30") == 2
+    assert loaxa("schedule", "slot-list", "--commune", A, password="wrong") == 2
+    assert len(a.get(f"/api/v1/communes/{A}/slots").json()) == 1
+
+    broadcast = a.post(
+        "/api/v1/broadcasts", {"bulletin_id": one, "commune_code": A, "starts_at": f"{tomorrow().isoformat()}T10:00"}
+    ).json()
+    assert loaxa("schedule", "cancel-broadcast", str(broadcast["id"])) == 0
+    assert a.get(f"/api/v1/broadcasts/{broadcast['id']}").json()["cancelled_at"] is not None

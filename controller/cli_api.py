@@ -1,0 +1,167 @@
+"""CLI commands that act through the controller's HTTP API, in a user's name.
+
+Whatever changes what airs (slots, programs, rules, cancellations, commands) goes through the API, so
+the CLI gets the same commune scope, validation, publication and audit log as the console. Each
+command logs in as `--user` with a password from the prompt or `--password-stdin`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from controller.settings import Settings
+
+
+class ApiRefused(Exception):
+    """The controller refused a request; the message is its Vietnamese one."""
+
+
+def add_login_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user", required=True, help="your loaxa username (the change is made in your name)")
+    parser.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    parser.add_argument("--url", help="the controller's base URL; default: web.host and web.port")
+
+
+@contextmanager
+def api_client(args: argparse.Namespace, settings: Settings) -> Iterator[httpx.Client]:
+    """An HTTP client logged in as `args.user`; raises ApiRefused if the login fails."""
+    base_url = args.url or f"http://{settings.web.host}:{settings.web.port}"
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Mật khẩu: ")
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        token = client.post("/api/v1/auth/token", json={"username": args.user, "password": password})
+        if token.status_code != 200:
+            raise ApiRefused(f"đăng nhập thất bại ({token.status_code})")
+        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        yield client
+
+
+def expect(response: httpx.Response, *statuses: int) -> Any:
+    """The response's JSON (None when empty) if its status is one of `statuses`; else ApiRefused."""
+    if response.status_code not in statuses:
+        try:
+            message = response.json().get("message", response.text)
+        except ValueError:
+            message = response.text
+        raise ApiRefused(f"{message} ({response.status_code})")
+    return response.json() if response.content else None
+
+
+def run(args: argparse.Namespace, settings: Settings, action: Any) -> int:
+    """Log in, call `action(client, args)`, and turn a refusal into a message and exit code 2."""
+    try:
+        with api_client(args, settings) as client:
+            result: int = action(client, args)
+            return result
+    except ApiRefused as exc:
+        print(f"loaxa: {exc}", file=sys.stderr)
+        return 2
+    except httpx.HTTPError as exc:
+        print(f"loaxa: không kết nối được bộ điều khiển: {exc}", file=sys.stderr)
+        return 2
+
+
+# -- schedule ----------------------------------------------------------------------------------------
+
+
+def _slot_add(client: httpx.Client, args: argparse.Namespace) -> int:
+    body = {"name": args.name, "start_time": args.start, "end_time": args.end}
+    slot = expect(client.post(f"/api/v1/communes/{args.commune}/slots", json=body), 201)
+    print(f"Đã thêm khung giờ {slot['name']} {slot['start_time']}–{slot['end_time']} (mã {slot['id']}).")
+    return 0
+
+
+def _slot_list(client: httpx.Client, args: argparse.Namespace) -> int:
+    for slot in expect(client.get(f"/api/v1/communes/{args.commune}/slots"), 200):
+        print(f"{slot['id']}\t{slot['start_time']}–{slot['end_time']}\t{slot['name']}")
+    return 0
+
+
+def _program_add(client: httpx.Client, args: argparse.Namespace) -> int:
+    items = [{"bulletin_id": bulletin} for bulletin in args.bulletin]
+    body: dict[str, Any] = {"commune_code": args.commune, "title": args.title, "items": items}
+    if args.group:
+        body["target_group"] = args.group
+    if args.cluster:
+        body["target_clusters"] = args.cluster
+    program = expect(client.post("/api/v1/programs", json=body), 201)
+    print(f"Đã tạo chương trình “{program['title']}” (mã {program['id']}) với {len(program['items'])} mục.")
+    return 0
+
+
+def _rule_add(client: httpx.Client, args: argparse.Namespace) -> int:
+    body: dict[str, Any] = {"pattern": args.pattern}
+    for name in ("slot_id", "at", "day", "from_day", "until_day", "repeat_times", "repeat_every_min"):
+        value = getattr(args, name)
+        if value is not None:
+            body[name] = value
+    if args.weekdays:
+        body["weekdays"] = [int(d) for d in args.weekdays.split(",") if d.strip()]
+    rule = expect(client.post(f"/api/v1/programs/{args.program}/rules", json=body), 201)
+    print(f"Đã thêm lịch phát (mã {rule['id']}) cho chương trình {args.program}.")
+    return 0
+
+
+def _rule_delete(client: httpx.Client, args: argparse.Namespace) -> int:
+    expect(client.delete(f"/api/v1/rules/{args.rule}"), 204)
+    print(f"Đã xoá lịch phát {args.rule}.")
+    return 0
+
+
+def _broadcast_cancel(client: httpx.Client, args: argparse.Namespace) -> int:
+    expect(client.post(f"/api/v1/broadcasts/{args.broadcast}/cancel"), 200)
+    print(f"Đã huỷ lần phát {args.broadcast}.")
+    return 0
+
+
+def _emergency_cancel(client: httpx.Client, args: argparse.Namespace) -> int:
+    order = expect(client.post(f"/api/v1/emergencies/{args.emergency}/cancel"), 200)
+    print(f"Đã kết thúc phát khẩn cấp {order['id']} ở xã {order['commune_code']}.")
+    return 0
+
+
+def add_schedule_commands(schedule: Any) -> None:
+    """`loaxa schedule slot-add|slot-list|program-add|rule-add|rule-delete|cancel-broadcast|cancel-emergency`."""
+
+    def command(name: str, help_text: str, action: Any) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = schedule.add_parser(name, help=help_text)
+        add_login_arguments(parser)
+        parser.set_defaults(func=lambda args, settings: run(args, settings, action))
+        return parser
+
+    slot = command("slot-add", "add a broadcast slot to a commune", _slot_add)
+    slot.add_argument("--commune", required=True)
+    slot.add_argument("name")
+    slot.add_argument("start", help="local time HH:MM")
+    slot.add_argument("end", help="local time HH:MM")
+    command("slot-list", "a commune's slots", _slot_list).add_argument("--commune", required=True)
+
+    program = command("program-add", "a program of approved bulletins, in order", _program_add)
+    program.add_argument("--commune", required=True)
+    program.add_argument("--title", required=True)
+    program.add_argument("--bulletin", type=int, action="append", required=True, help="repeat for each item")
+    program.add_argument("--group", help="only this hamlet group's clusters")
+    program.add_argument("--cluster", action="append", help="only these clusters (repeat)")
+
+    rule = command("rule-add", "when a program airs", _rule_add)
+    rule.add_argument("program", type=int)
+    rule.add_argument("--pattern", default="daily", choices=["once", "daily", "weekdays"])
+    rule.add_argument("--slot", dest="slot_id", type=int, help="place it in this slot (or give --at)")
+    rule.add_argument("--at", help="an exact local time HH:MM[:SS]")
+    rule.add_argument("--day", help="for once: YYYY-MM-DD")
+    rule.add_argument("--weekdays", help="for weekdays: Monday 0 .. Sunday 6, e.g. 0,2,4")
+    rule.add_argument("--from", dest="from_day", help="first day, YYYY-MM-DD")
+    rule.add_argument("--until", dest="until_day", help="last day, YYYY-MM-DD")
+    rule.add_argument("--repeat-times", type=int)
+    rule.add_argument("--repeat-every-min", type=int)
+    command("rule-delete", "remove a rule", _rule_delete).add_argument("rule", type=int)
+    command("cancel-broadcast", "take a one-off broadcast off the air", _broadcast_cancel).add_argument(
+        "broadcast", type=int
+    )
+    command("cancel-emergency", "end an emergency now", _emergency_cancel).add_argument("emergency", type=int)
