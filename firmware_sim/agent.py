@@ -61,6 +61,10 @@ log = logging.getLogger(__name__)
 # A silent self-test fails below this much free storage: about a day of new bulletins.
 _MIN_FREE_STORAGE_MB = 50
 
+# Command answers kept while the link is down; a command older than its timeout (30 s by default) is
+# settled at the controller anyway, so a short memory is enough.
+_MAX_UNSENT_ANSWERS = 50
+
 # Long waits are slept in slices so that a wall-clock correction (NTP) is noticed before airtime.
 _MAX_SLEEP_SLICE_S = 30.0
 
@@ -217,6 +221,7 @@ class NodeAgent:
         self._mqtt, self._mqtt_seq = client, seq
         self.connected.set()
         self._sync_wanted.set()  # whatever changed while we were away
+        self._resend_answers()
         sender = asyncio.create_task(self._send_reports(client), name=f"{self.code}-reports")
         beats = asyncio.create_task(self._send_heartbeats(client, seq), name=f"{self.code}-heartbeat")
         try:
@@ -605,6 +610,8 @@ class NodeAgent:
         self._mqtt_seq = 0
         self._command_lock = asyncio.Lock()
         self._command_tasks: set[asyncio.Task[None]] = set()
+        # Acks and results whose publish failed, sent again when the next session starts.
+        self._unsent_answers: list[tuple[str, bytes]] = []
         # play_now items on air or about to be (kept by _apply), and items a stop command ended (not re-aired).
         self._commanded: dict[ItemKey, PlaylistItem] = {}
         self._stopped: set[ItemKey] = set()
@@ -638,20 +645,42 @@ class NodeAgent:
             command_id=verdict.command_id, accepted=verdict.body is not None, reason=verdict.reason, at=self.now()
         )
         self.command_acks.append(ack)
-        timeout_s = self.settings.publish_timeout_s
-        try:
-            await client.publish(device_ack_topic(self.code), encode(ack), qos=1, timeout=timeout_s)
-            if verdict.body is None:
-                return
-            log.info("%s: running command %s %s", self.code, verdict.body.name, verdict.body.command_id)
-            ok, detail = await self._execute(verdict.body)
-            result = CommandResult(command_id=verdict.body.command_id, ok=ok, detail=detail[:500], at=self.now())
-            await client.publish(device_result_topic(self.code), encode(result), qos=1, timeout=timeout_s)
-        except aiomqtt.MqttError as exc:
-            log.warning("%s: answer to command %s not sent: %s", self.code, verdict.command_id, exc)
+        await self._answer(device_ack_topic(self.code), encode(ack))
+        if verdict.body is None:
             return
-        if verdict.body.name == "reboot":
+        # The command runs whether or not its ack got through: an emergency must not wait on a slow link.
+        log.info("%s: running command %s %s", self.code, verdict.body.name, verdict.body.command_id)
+        ok, detail = await self._execute(verdict.body)
+        result = CommandResult(command_id=verdict.body.command_id, ok=ok, detail=detail[:500], at=self.now())
+        await self._answer(device_result_topic(self.code), encode(result))
+        if verdict.body.name == "reboot" and self._mqtt is client:
             await self._restart_session(client)
+
+    async def _answer(self, topic: str, payload: bytes) -> None:
+        """Publish an ack or result; if the link fails, keep it and send it again on the next session."""
+        client = self._mqtt
+        if client is not None:
+            try:
+                await client.publish(topic, payload, qos=1, timeout=self.settings.publish_timeout_s)
+                return
+            except aiomqtt.MqttError as exc:
+                log.warning("%s: command answer on %s not sent yet: %s", self.code, topic[-40:], exc)
+        if len(self._unsent_answers) >= _MAX_UNSENT_ANSWERS:
+            self._unsent_answers.pop(0)  # the oldest: its command has long timed out at the controller
+        self._unsent_answers.append((topic, payload))
+
+    def _resend_answers(self) -> None:
+        """On a new session: command answers that did not get through before (kept in memory only)."""
+        pending, self._unsent_answers = self._unsent_answers, []
+
+        async def resend() -> None:
+            for topic, payload in pending:
+                await self._answer(topic, payload)
+
+        if pending:
+            task = asyncio.create_task(resend(), name=f"{self.code}-answers")
+            self._command_tasks.add(task)
+            task.add_done_callback(self._command_tasks.discard)
 
     async def _execute(self, body: CommandBody) -> tuple[bool, str]:
         """Run an accepted command; (ok, Vietnamese detail for the operator)."""
