@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -65,18 +67,37 @@ def _commune_codes(nodes: int) -> list[str]:
 
 
 def fleet_worker(config_path: Path) -> None:
-    """Run the fleet described by `config_path` until killed; print the connected count every second."""
+    """Run the fleet described by `config_path` until SIGTERM; then write every node's command acks
+    (command id, the node's time of the ack) to `<config>.acks.json`, for the node-side latency."""
     config = json.loads(config_path.read_text())
     template = NodeSettings.model_validate(config["node"])
     fleet = Fleet(template, load_identities(Path(config["identities"])), Path(config["state_root"]))
 
     async def main() -> None:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         task = asyncio.create_task(fleet.run())
-        while not task.done():
+        while not task.done() and not stop.is_set():
             print(f"connected {fleet.connected}", flush=True)
-            await asyncio.sleep(1)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1)
+        acks = [[a.command_id, a.at.isoformat()] for agent in fleet.agents for a in agent.command_acks]
+        config_path.with_suffix(".acks.json").write_text(json.dumps(acks))
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
     asyncio.run(main())
+
+
+def node_ack_latencies(path: Path, issued: dict[str, datetime]) -> list[float]:
+    """Seconds from each command's issue to the node's own ack time, from the fleet's ack file."""
+    if not path.exists():
+        return []
+    return [
+        (datetime.fromisoformat(at) - issued[command_id]).total_seconds()
+        for command_id, at in json.loads(path.read_text())
+        if command_id in issued
+    ]
 
 
 # -- the benchmark ----------------------------------------------------------------------------------
@@ -141,6 +162,7 @@ def run(nodes: int, heartbeat_s: float, window_s: float) -> dict[str, float]:
     def count(session: Session, query: Any) -> int:
         return int(session.exec(query).one())
 
+    issued: dict[str, datetime] = {}
     try:
         started = time.monotonic()
         online = select(func.count()).select_from(Device).where(Device.state == "online")
@@ -164,21 +186,32 @@ def run(nodes: int, heartbeat_s: float, window_s: float) -> dict[str, float]:
         results["broker_cpu_pct"] = cpu_percent(b0, b1, t1 - t0)
         results["heartbeats_per_s"] = nodes / heartbeat_s
 
-        results.update(emergency_command(base_url, communes, nodes, sessions))
+        metrics, issued = emergency_command(base_url, communes, nodes, sessions)
+        results.update(metrics)
         identity = load_identities(root / "ids.json")[0]
         results["pulls_304_per_s"] = asyncio.run(pulls_per_second(base_url, identity.device_code, identity.password))
     finally:
-        fleet.kill()
-        fleet.wait(30)
+        fleet.terminate()
+        try:
+            fleet.wait(60)
+        except subprocess.TimeoutExpired:
+            fleet.kill()
+            fleet.wait(30)
         shutil.rmtree(fleet_root, ignore_errors=True)
         server.terminate()
         server.wait(30)
         broker.stop()
         engine.dispose()
+    node_acks = node_ack_latencies(worker_config.with_suffix(".acks.json"), issued)
+    if node_acks:
+        results["node_ack_p50_s"] = statistics.median(node_acks)
+        results["node_ack_p99_s"] = percentile(node_acks, 0.99)
     return results
 
 
-def emergency_command(base_url: str, communes: list[str], nodes: int, sessions: Any) -> dict[str, float]:
+def emergency_command(
+    base_url: str, communes: list[str], nodes: int, sessions: Any
+) -> tuple[dict[str, float], dict[str, datetime]]:
     """A signed `play_now` of one emergency recording to every commune at once, as a province would send it.
 
     Latencies are per cluster, from the controller's issue time to the ack (or result) it stored, so
@@ -220,6 +253,9 @@ def emergency_command(base_url: str, communes: list[str], nodes: int, sessions: 
     ]
     if len(acks) < nodes:
         print(f"only {len(acks)} of {nodes} clusters acknowledged", file=sys.stderr, flush=True)
+    issued: dict[str, datetime] = {}
+    for r in rows:
+        issued[r.command_id] = min(issued.get(r.command_id, r.issued_at), r.issued_at)
     return {
         "acked": len(acks),
         "ack_p50_s": statistics.median(acks),
@@ -228,14 +264,16 @@ def emergency_command(base_url: str, communes: list[str], nodes: int, sessions: 
         "succeeded": len(done),
         "result_p50_s": statistics.median(done) if done else float("nan"),
         "result_p99_s": percentile(done, 0.99) if done else float("nan"),
-    }
+    }, issued
 
 
 def _row(r: dict[str, float]) -> str:
     return (
         f"| {datetime.now(UTC):%Y-%m-%d} | {r['nodes']:.0f} | {r['fleet_start_s']:.0f} | "
         f"{r['heartbeats_per_s']:.0f} | {r['controller_cpu_pct']:.0f} / {r['controller_rss_mb']:.0f} | "
-        f"{r['broker_cpu_pct']:.0f} | {r['ack_p50_s']:.2f} / {r['ack_p99_s']:.2f} / {r['ack_max_s']:.2f} | "
+        f"{r['broker_cpu_pct']:.0f} | {r.get('node_ack_p50_s', float('nan')):.2f} / "
+        f"{r.get('node_ack_p99_s', float('nan')):.2f} | "
+        f"{r['ack_p50_s']:.2f} / {r['ack_p99_s']:.2f} / {r['ack_max_s']:.2f} | "
         f"{r['result_p50_s']:.1f} / {r['result_p99_s']:.1f} | "
         f"{r['pulls_304_per_s']:.0f} |"
     )
