@@ -28,6 +28,23 @@ from tts.settings import TtsSettings
 ADMIN_PASSWORD = "admin-password-1"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`@pytest.mark.one_database("sqlite", why=...)`: run that test on one backend only, deselecting the
+    other variant before any fixture is set up (a test whose subject is not the database)."""
+    if len(database_backends()) < 2:
+        return
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        mark = item.get_closest_marker("one_database")
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("database_url") if callspec is not None else None
+        (drop if mark is not None and backend is not None and backend != mark.args[0] else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(params=database_backends())
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh migrated database: SQLite always; PostgreSQL too when LOAXA_TEST_POSTGRES_URL is set."""

@@ -19,7 +19,6 @@ from typing import Any
 
 import httpx
 import paho.mqtt.client as paho
-import pytest
 import uvicorn
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import create_engine, text
@@ -37,12 +36,6 @@ from devices.settings import MqttSettings
 from firmware_sim import Fleet, NodeIdentity, NodeSettings
 
 POSTGRES_ENV = "LOAXA_TEST_POSTGRES_URL"
-
-
-def run_once_on(settings: Settings, backend: str, why: str) -> None:
-    """Skip this database variant of a long timing test unless it is `backend` (or the only one there is)."""
-    if len(database_backends()) > 1 and make_url(settings.database.url).get_backend_name() != backend:
-        pytest.skip(f"runs once, on {backend}: {why}")
 
 
 def database_backends() -> list[str]:

@@ -51,6 +51,7 @@ def base_env(database_url: str, mqtt: MqttSettings, tmp_path: Path) -> dict[str,
     }
 
 
+@pytest.mark.one_database("sqlite", why="the command line in a subprocess; the database is the API tests' subject")
 def test_device_add_prints_working_credentials(database_url: str, broker: MosquittoProcess, tmp_path: Path) -> None:
     env = base_env(database_url, broker.settings, tmp_path)
     assert run(["db", "upgrade"], env).returncode == 0
@@ -131,6 +132,7 @@ def test_tts_say_without_any_usable_engine_is_a_clear_error(tmp_path: Path) -> N
     assert done.returncode == 2 and "no_speech_engine" in done.stderr and not (tmp_path / "x.opus").exists()
 
 
+@pytest.mark.one_database("sqlite", why="the command line in a subprocess; the database is the API tests' subject")
 def test_serve_runs_the_api(database_url: str, tmp_path: Path) -> None:
     mqtt = MosquittoProcess.settings_for(tmp_path / "broker", MqttSettings(password="cli-serve-pw"))
     env = base_env(database_url, mqtt, tmp_path)
@@ -186,6 +188,7 @@ def test_production_with_default_secrets_refuses_to_start() -> None:
     assert done.returncode == 2 and "LOAXA_SECRET_KEY" in done.stderr
 
 
+@pytest.mark.one_database("sqlite", why="the command line in a subprocess; the database is the API tests' subject")
 def test_node_and_fleet_commands_bring_clusters_online(
     settings: Settings, controller: ControllerServer, admin: Api, tmp_path: Path
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 
 from controller.accounts import Role
 from controller.settings import Settings
@@ -78,6 +79,7 @@ def test_hamlets_and_cluster_metadata(settings: Settings, controller: Controller
         api.client.close()
 
 
+@pytest.mark.one_database("sqlite", why="what matters is the broker's files and the HTTP check")
 def test_revoked_cluster_loses_broker_and_http_access(
     controller: ControllerServer, admin: Api, broker: MosquittoProcess
 ) -> None:

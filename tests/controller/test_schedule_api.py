@@ -215,6 +215,7 @@ def test_cancelling_a_broadcast_and_an_emergency(settings: Settings, officers: d
     assert {"broadcast.cancel", "emergency.issue", "emergency.cancel"} <= actions
 
 
+@pytest.mark.one_database("sqlite", why="the CLI over the API; the API test covers both databases")
 def test_slots_programs_rules_and_cancelling_from_the_command_line(
     settings: Settings, controller: ControllerServer, officers: dict[str, Api], monkeypatch: pytest.MonkeyPatch
 ) -> None:

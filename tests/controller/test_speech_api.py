@@ -374,6 +374,7 @@ def test_bulletin_preview_is_the_audio_approval_airs(world: World, db: Db) -> No
 # -- 4. engines: edge-tts first, espeak-ng when the cloud fails; pinned edge-tts does not fall back -----------
 
 
+@pytest.mark.one_database("sqlite", why="engine fallback does not touch the database")
 def test_edge_speaks_when_the_cloud_answers_and_espeak_stands_in_when_it_fails(
     settings: Settings, broker: MosquittoProcess, db: Db
 ) -> None:

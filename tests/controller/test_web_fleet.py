@@ -21,6 +21,10 @@ from tests.conftest import ADMIN_PASSWORD
 from tests.console import ConsoleClient
 from tests.harness import Api, ControllerServer, FleetRunner, add_user_directly, setup_commune, wait_until
 
+pytestmark = pytest.mark.one_database(
+    "sqlite", why="pages over the queries the fleet API tests cover on both databases"
+)
+
 A, B = "XA-A", "XA-B"
 HEARTBEAT_S = 0.5
 

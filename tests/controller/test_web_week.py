@@ -16,6 +16,8 @@ from controller.settings import Settings
 from tests.console import ConsoleClient
 from tests.harness import Api, ControllerServer, add_user_directly, approved_bulletin, login, setup_commune
 
+pytestmark = pytest.mark.one_database("sqlite", why="pages over the same API; the API tests cover both databases")
+
 A, B = "XA-A", "XA-B"
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 

@@ -18,6 +18,10 @@ from devices.protocol import commune_playlist_topic, device_play_topic, device_s
 from devices.registry import add_commune, add_device, add_province
 from tests.harness import Probe
 
+pytestmark = pytest.mark.one_database(
+    "sqlite", why="the broker enforces credentials and ACL; the database lists devices"
+)
+
 
 @pytest.fixture
 def registry(tmp_path: Path, database_url: str, broker: MosquittoProcess) -> Iterator[dict[str, Credentials]]:

@@ -28,7 +28,6 @@ from tests.harness import (
     controller_env,
     login,
     read_playlog,
-    run_once_on,
     setup_commune,
     wait_until,
 )
@@ -47,8 +46,8 @@ def reached(moment: datetime) -> Callable[[], bool]:
     return lambda: datetime.now(UTC) >= moment
 
 
+@pytest.mark.one_database("postgresql", why="the scale-out database; the test takes over a minute")
 def test_kill_and_restart_loses_and_duplicates_nothing(settings: Settings, broker: object, tmp_path: Path) -> None:
-    run_once_on(settings, "postgresql", "the scale-out database; the test takes over a minute")
     env = controller_env(settings) | {
         "LOAXA_SCHEDULER__PLAYLIST_HORIZON_H": str(HORIZON_S / 3600),
         "LOAXA_SCHEDULER__PUBLISH_LEAD_MIN": str(LEAD_S / 60),

@@ -29,7 +29,6 @@ from tests.harness import (
     approved_bulletin,
     login,
     read_playlog,
-    run_once_on,
     setup_commune,
     wait_until,
 )
@@ -79,6 +78,7 @@ def acks(agent: NodeAgent, command_id: str) -> list[str | None]:
     return [ack.reason for ack in agent.command_acks if ack.command_id == command_id]
 
 
+@pytest.mark.one_database("postgresql", why="the database only stores rows here; once is enough")
 def test_signed_commands_round_trip_and_forgeries_or_replays_are_refused(
     settings: Settings,
     controller: ControllerServer,
@@ -88,7 +88,6 @@ def test_signed_commands_round_trip_and_forgeries_or_replays_are_refused(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    run_once_on(settings, "postgresql", "the database only stores rows here; once is enough")
     identities = setup_commune(admin, "TINH-LENH", COMMUNE, ONLINE)
     # Provisioning hands out the key nodes must trust, with the credentials.
     response = admin.post(f"/api/v1/communes/{COMMUNE}/devices", {"code": OFFLINE})

@@ -21,7 +21,6 @@ from tests.harness import (
     approved_bulletin,
     login,
     read_playlog,
-    run_once_on,
     setup_commune,
     wait_until,
 )
@@ -37,10 +36,10 @@ LONG_BODY = (
 )
 
 
+@pytest.mark.one_database("sqlite", why="pre-emption timing is the nodes' and the broker's; the database plays no part")
 def test_emergency_preempts_a_playing_item_which_then_resumes(
     settings: Settings, controller: ControllerServer, admin: Api, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    run_once_on(settings, "sqlite", "pre-emption timing is the nodes' and the broker's; the database plays no part")
     identities = setup_commune(admin, "QUANG-NAM", COMMUNE, CLUSTERS)
     add_user_directly(settings, "canbo", Role.OFFICER, "officer-pass-1", commune_codes=[COMMUNE])
     add_user_directly(settings, "duyet", Role.APPROVER, "approver-pass-1", commune_codes=[COMMUNE])

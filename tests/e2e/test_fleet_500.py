@@ -14,7 +14,7 @@ from controller.settings import Settings
 from devices.command_signing import CommandSigner
 from devices.registry import add_commune, add_province
 from devices.settings import FleetSettings
-from tests.harness import Api, ControllerServer, FleetRunner, run_once_on, wait_until
+from tests.harness import Api, ControllerServer, FleetRunner, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -37,10 +37,10 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"fleet": fleet, "node": node})
 
 
+@pytest.mark.one_database("sqlite", why="a load test of the broker and the node agent; the rows are the same on both")
 def test_500_nodes_connect_report_and_obey_a_command(
     settings: Settings, controller: ControllerServer, admin: Api, tmp_path: Path
 ) -> None:
-    run_once_on(settings, "sqlite", "a load test of the broker and the node agent; the rows are the same on both")
     engine = make_engine(settings.database)
     with session_factory(engine)() as session:
         province = add_province(session, "TINH-500", "Tỉnh")

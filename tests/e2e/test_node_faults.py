@@ -20,7 +20,6 @@ from tests.harness import (
     approved_bulletin,
     login,
     read_playlog,
-    run_once_on,
     setup_commune,
     wait_until,
 )
@@ -30,10 +29,10 @@ pytestmark = pytest.mark.e2e
 COMMUNE = "XA-FAULT"
 
 
+@pytest.mark.one_database("sqlite", why="the faults are the nodes' business; the database plays no part")
 def test_faulty_nodes_play_what_they_can_and_lose_no_report(
     settings: Settings, controller: ControllerServer, admin: Api, tmp_path: Path
 ) -> None:
-    run_once_on(settings, "sqlite", "the faults are the nodes' business; the database plays no part")
     identities = setup_commune(admin, "P", COMMUNE, ["CUT-1", "AMP-1"])
     add_user_directly(settings, "officer", Role.OFFICER, "password-o", commune_codes=[COMMUNE])
     add_user_directly(settings, "approver", Role.APPROVER, "password-a", commune_codes=[COMMUNE])

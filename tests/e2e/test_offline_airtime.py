@@ -17,7 +17,6 @@ from tests.harness import (
     FleetRunner,
     add_user_directly,
     login,
-    run_once_on,
     setup_commune,
     wait_until,
 )
@@ -25,12 +24,12 @@ from tests.harness import (
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.one_database(
+    "sqlite", why="a broker outage is the business of the nodes and the broker, not of the database"
+)
 def test_airtime_without_broker_then_reports_after_reconnect(
     settings: Settings, controller: ControllerServer, broker: MosquittoProcess, admin: Api, tmp_path: Path
 ) -> None:
-    run_once_on(
-        settings, "sqlite", "a broker outage is the nodes' and the broker's business; the database plays no part"
-    )
     identities = setup_commune(admin, "P", "XA-OFF", ["OFF-1"])
     add_user_directly(settings, "officer", Role.OFFICER, "password-o", commune_codes=["XA-OFF"])
     add_user_directly(settings, "approver", Role.APPROVER, "password-a", commune_codes=["XA-OFF"])

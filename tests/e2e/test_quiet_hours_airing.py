@@ -22,7 +22,6 @@ from tests.harness import (
     approved_bulletin,
     login,
     read_playlog,
-    run_once_on,
     setup_commune,
     wait_until,
 )
@@ -32,10 +31,10 @@ pytestmark = pytest.mark.e2e
 COMMUNE = "XA-YEN"
 
 
+@pytest.mark.one_database("postgresql", why="the API tests cover quiet hours on both databases")
 def test_quiet_hours_refuse_normal_content_but_not_emergencies(
     settings: Settings, controller: ControllerServer, admin: Api, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    run_once_on(settings, "postgresql", "the API tests cover quiet hours on both databases")
     identities = setup_commune(admin, "HA-TINH", COMMUNE, ["YEN-1", "YEN-2"])
     add_user_directly(settings, "canbo", Role.OFFICER, "officer-pass-1", commune_codes=[COMMUNE])
     add_user_directly(settings, "duyet", Role.APPROVER, "approver-pass-1", commune_codes=[COMMUNE])

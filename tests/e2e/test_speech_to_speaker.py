@@ -21,7 +21,6 @@ from tests.harness import (
     FleetRunner,
     add_user_directly,
     login,
-    run_once_on,
     setup_commune,
     wait_until,
 )
@@ -32,10 +31,10 @@ COMMUNE = "XA-LOA"
 START_TOLERANCE_MS = 500
 
 
+@pytest.mark.one_database("sqlite", why="which rendition a node plays does not depend on the database")
 def test_a_legacy_node_plays_the_mp3_rendition_of_the_previewed_speech(
     settings: Settings, controller: ControllerServer, admin: Api, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    run_once_on(settings, "sqlite", "which rendition a node plays does not depend on the database")
     current, legacy = setup_commune(admin, "P", COMMUNE, ["CL-OPUS", "CL-MP3"])
     add_user_directly(settings, "canbo", Role.OFFICER, "officer-pass-1", commune_codes=[COMMUNE])
     add_user_directly(settings, "duyet", Role.APPROVER, "approver-pass-1", commune_codes=[COMMUNE])
