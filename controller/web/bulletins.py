@@ -43,6 +43,19 @@ def communes_of(session: Session, user: User) -> list[Commune]:
     return list(session.exec(query))
 
 
+def _cleaned(form: dict[str, str]) -> dict[str, object]:
+    """The bulletin form as typed, in the shape BulletinCreate and BulletinUpdate validate."""
+    return {
+        **form,
+        "title": form["title"].strip(),
+        "body": form["body"].strip(),
+        "topic": form["topic"].strip(),
+        "legal_refs": lines(form["legal_refs"]),
+        "valid_from": optional_datetime(form["valid_from"]),
+        "valid_until": optional_datetime(form["valid_until"]),
+    }
+
+
 @router.get("/ban-tin")
 def bulletin_list(request: Request, session: SessionDep, user: PageUser) -> HTMLResponse:
     query = (
@@ -114,17 +127,7 @@ def new_bulletin(
         "valid_until": valid_until,
     }
     try:
-        data = BulletinCreate.model_validate(
-            {
-                **form,
-                "title": title.strip(),
-                "body": body.strip(),
-                "topic": topic.strip(),
-                "legal_refs": lines(legal_refs),
-                "valid_from": optional_datetime(valid_from),
-                "valid_until": optional_datetime(valid_until),
-            }
-        )
+        data = BulletinCreate.model_validate(_cleaned(form))
     except ValidationError as exc:
         # Nothing is lost: the form comes back with what was typed and what to fix.
         context = {"form": form, "communes": communes_of(session, user), "errors": messages_vi(exc)}
@@ -202,17 +205,7 @@ def edit_bulletin(
         "valid_until": valid_until,
     }
     try:
-        data = BulletinUpdate.model_validate(
-            {
-                **form,
-                "title": title.strip(),
-                "body": body.strip(),
-                "topic": topic.strip(),
-                "legal_refs": lines(legal_refs),
-                "valid_from": optional_datetime(valid_from),
-                "valid_until": optional_datetime(valid_until),
-            }
-        )
+        data = BulletinUpdate.model_validate(_cleaned(form))
     except ValidationError as exc:
         return render(
             request, "bulletin_new.html", _edit_context(bulletin, form, messages_vi(exc)), user=user, status_code=422
