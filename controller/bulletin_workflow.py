@@ -16,12 +16,13 @@ from audio_library import AudioAsset, BroadcastAudio, produce_broadcast, save_br
 from audio_library.timestamps import utc_now
 from controller import audit
 from controller.accounts import Role, User
+from controller.bulletin_scope import require_bulletin, require_province
 from controller.deps import require_commune, require_role
 from controller.errors import Forbidden
 from controller.services import Services
 from controller.speech import speech_request
 from controller.uploads import RECORDING_FORMATS
-from devices.registry import Commune, get_commune
+from devices.registry import Commune, Province, get_commune, get_province, province_communes
 from schedules import (
     AudioSource,
     Broadcast,
@@ -31,6 +32,7 @@ from schedules import (
     BulletinNotFound,
     BulletinUpdate,
     InvalidValidityWindow,
+    airs_in,
     approve,
     attach_recording,
     check_audio_editable,
@@ -42,6 +44,7 @@ from schedules import (
     submit,
 )
 from schedules.commune_hours import commune_quiet_hours
+from schedules.program_record import ProgramItemRecord
 from schedules.timetable import commune_timetable
 from tts.speech_asset import RenderedSpeech
 
@@ -51,15 +54,27 @@ def spoken_text(bulletin: Bulletin) -> str:
     return f"{bulletin.title.rstrip('.!')}.\n{bulletin.body}"
 
 
-def load_bulletin(session: Session, user: User, bulletin_id: int) -> Bulletin:
-    """The bulletin, if the user answers for its commune (OutOfScope otherwise)."""
+def load_bulletin(session: Session, user: User, bulletin_id: int, *, to_change: bool) -> Bulletin:
+    """The bulletin, if the user may read it (or, `to_change`, edit or review it); OutOfScope otherwise.
+
+    See `controller.bulletin_scope`: a province's bulletin is changed only by the province's staff.
+    """
     bulletin = session.get(Bulletin, bulletin_id)
     if bulletin is None:
         raise BulletinNotFound(f"no bulletin {bulletin_id}")
-    commune = session.get(Commune, bulletin.commune_id)
-    assert commune is not None
-    require_commune(session, user, commune)
+    require_bulletin(session, user, bulletin, to_change=to_change)
     return bulletin
+
+
+def check_airs_in(bulletin: Bulletin, commune: Commune) -> None:
+    """Refuse a bulletin approved for another commune (or another province's communes)."""
+    assert commune.id is not None
+    if not airs_in(bulletin, commune.id, commune.province_id):
+        # The approver approved it for its own commune or province; airing it elsewhere needs its own approval.
+        raise Forbidden(
+            f"bulletin {bulletin.id} was not approved for commune {commune.code}",
+            message_vi="Bản tin được duyệt cho xã khác, không được phát ở xã này.",
+        )
 
 
 def _target(bulletin: Bulletin) -> str:
@@ -67,8 +82,11 @@ def _target(bulletin: Bulletin) -> str:
 
 
 def render_speech(session: Session, services: Services, bulletin: Bulletin) -> RenderedSpeech:
-    """Speak the bulletin as its commune airs it (from a worker thread: the async renderer runs on the loop)."""
-    commune = session.get(Commune, bulletin.commune_id)
+    """Speak the bulletin as its commune airs it (from a worker thread: the async renderer runs on the loop).
+
+    A province's bulletin is read with the built-in lexicon and no commune chimes: it airs in every commune.
+    """
+    commune = session.get(Commune, bulletin.commune_id) if bulletin.commune_id is not None else None
     request = speech_request(
         session,
         services.store,
@@ -81,10 +99,18 @@ def render_speech(session: Session, services: Services, bulletin: Bulletin) -> R
 
 
 def create_bulletin(session: Session, services: Services, user: User, data: BulletinCreate) -> Bulletin:
+    """A commune's bulletin, or a province's (written by the province's own staff)."""
     require_role(user, Role.OFFICER, Role.ADMIN)
-    commune = get_commune(session, data.commune_code)
-    require_commune(session, user, commune)
-    assert commune.id is not None and user.id is not None
+    owner: dict[str, int | None]
+    if data.province_code:
+        province = get_province(session, data.province_code)
+        require_province(user, province)
+        owner, where = {"commune_id": None, "province_id": province.id}, f"province {province.code}"
+    else:
+        commune = get_commune(session, data.commune_code or "")
+        require_commune(session, user, commune)
+        owner, where = {"commune_id": commune.id, "province_id": None}, f"commune {commune.code}"
+    assert user.id is not None
     zone = services.settings.scheduler.timezone
     window = {
         name: in_zone(moment, zone) if moment else None
@@ -95,12 +121,12 @@ def create_bulletin(session: Session, services: Services, user: User, data: Bull
             f"valid_until {window['valid_until']} is not after valid_from {window['valid_from']}"
         )
     bulletin = Bulletin.model_validate(
-        data.model_dump(exclude={"commune_code"}),
-        update={"commune_id": commune.id, "author_id": user.id, **window},
+        data.model_dump(exclude={"commune_code", "province_code"}),
+        update={**owner, "author_id": user.id, **window},
     )
     session.add(bulletin)
     session.flush()
-    audit.record(session, user, "bulletin.create", _target(bulletin), f"commune {commune.code}")
+    audit.record(session, user, "bulletin.create", _target(bulletin), where)
     session.commit()
     return bulletin
 
@@ -113,7 +139,7 @@ def update_bulletin(
     Returns the bulletin and whether it lost its approval.
     """
     require_role(user, Role.OFFICER, Role.ADMIN)
-    bulletin = load_bulletin(session, user, bulletin_id)
+    bulletin = load_bulletin(session, user, bulletin_id, to_change=True)
     changes: dict[str, object] = data.model_dump(exclude_unset=True)
     zone = services.settings.scheduler.timezone
     for name in ("valid_from", "valid_until"):
@@ -144,15 +170,23 @@ def update_bulletin(
 
 
 def _republish(session: Session, services: Services, bulletin: Bulletin) -> None:
-    """Commit, with the bulletin's commune's playlist recompiled; tell its nodes if it changed."""
-    commune = session.get(Commune, bulletin.commune_id)
-    assert commune is not None
-    services.publish(session, commune)
+    """Commit, with the playlist of every commune the bulletin may air in recompiled; tell nodes what changed."""
+    if bulletin.province_id is not None:
+        province = session.get(Province, bulletin.province_id)
+        assert province is not None
+        communes = province_communes(session, province)
+    else:
+        commune = session.get(Commune, bulletin.commune_id)
+        assert commune is not None
+        communes = [commune]
+    session.commit()
+    for commune in communes:
+        services.publish(session, commune)
 
 
 def submit_bulletin(session: Session, user: User, bulletin_id: int) -> Bulletin:
     require_role(user, Role.OFFICER, Role.ADMIN)
-    bulletin = load_bulletin(session, user, bulletin_id)
+    bulletin = load_bulletin(session, user, bulletin_id, to_change=True)
     submit(bulletin)
     audit.record(session, user, "bulletin.submit", _target(bulletin))
     session.commit()
@@ -166,7 +200,7 @@ def approve_bulletin(session: Session, services: Services, user: User, bulletin_
     An uploaded recording is approved as it is.
     """
     require_role(user, Role.APPROVER)
-    bulletin = load_bulletin(session, user, bulletin_id)
+    bulletin = load_bulletin(session, user, bulletin_id, to_change=True)
     assert user.id is not None
     check_reviewable(bulletin, user.id)
     if bulletin.audio_source == AudioSource.RECORDING and bulletin.audio_sha256 is not None:
@@ -177,11 +211,14 @@ def approve_bulletin(session: Session, services: Services, user: User, bulletin_
         audio_sha256 = rendered.asset_sha256
     approve(bulletin, user.id, audio_sha256)
     audit.record(session, user, "bulletin.approve", _target(bulletin), f"audio {audio_sha256}")
-    scheduled = session.exec(
-        select(Broadcast.id).where(Broadcast.bulletin_id == bulletin.id, col(Broadcast.cancelled_at).is_(None))
-    ).first()
+    scheduled = (
+        session.exec(
+            select(Broadcast.id).where(Broadcast.bulletin_id == bulletin.id, col(Broadcast.cancelled_at).is_(None))
+        ).first()
+        or session.exec(select(ProgramItemRecord.id).where(ProgramItemRecord.bulletin_id == bulletin.id)).first()
+    )
     if scheduled is not None:
-        # Approved again after an edit: its broadcasts return to the playlist now, not at the next republish.
+        # Approved again after an edit: it returns to the playlists now, not at the next republish.
         _republish(session, services, bulletin)
     else:
         session.commit()
@@ -190,7 +227,7 @@ def approve_bulletin(session: Session, services: Services, user: User, bulletin_
 
 def reject_bulletin(session: Session, user: User, bulletin_id: int, reason: str) -> Bulletin:
     require_role(user, Role.APPROVER)
-    bulletin = load_bulletin(session, user, bulletin_id)
+    bulletin = load_bulletin(session, user, bulletin_id, to_change=True)
     assert user.id is not None
     reject(bulletin, user.id, reason)
     bulletin.updated_at = utc_now()
@@ -205,7 +242,7 @@ def preview_bulletin(
     """The audio approval would air (title and body, the commune's lexicon and chimes), or the recording;
     with the sha256 of its MP3 rendition when there is one."""
     require_role(user, Role.OFFICER, Role.APPROVER, Role.ADMIN)
-    bulletin = load_bulletin(session, user, bulletin_id)
+    bulletin = load_bulletin(session, user, bulletin_id, to_change=False)
     if bulletin.audio_source == AudioSource.RECORDING and bulletin.audio_sha256 is not None:
         asset = session.get(AudioAsset, bulletin.audio_sha256)
         assert asset is not None
@@ -229,7 +266,7 @@ def check_recording_target(services: Services, user: User, bulletin_id: int) -> 
     """Refuse early (role, commune, status) before reading megabytes and running the chain."""
     require_role(user, Role.OFFICER, Role.ADMIN)
     with services.sessions() as session:
-        check_audio_editable(load_bulletin(session, user, bulletin_id))
+        check_audio_editable(load_bulletin(session, user, bulletin_id, to_change=True))
 
 
 def process_recording(services: Services, audio: bytes) -> BroadcastAudio:
@@ -240,7 +277,7 @@ def process_recording(services: Services, audio: bytes) -> BroadcastAudio:
 def attach_processed_recording(services: Services, user: User, bulletin_id: int, processed: BroadcastAudio) -> Bulletin:
     """Store the processed recording and make it the bulletin's audio (checks repeated: it may have changed)."""
     with services.sessions() as session:
-        bulletin = load_bulletin(session, user, bulletin_id)
+        bulletin = load_bulletin(session, user, bulletin_id, to_change=True)
         asset = save_broadcast(session, services.store, processed, source="upload")
         attach_recording(bulletin, asset.sha256)
         audit.record(session, user, "bulletin.recording", _target(bulletin), f"audio {asset.sha256}")
@@ -262,12 +299,7 @@ def schedule_once(session: Session, services: Services, user: User, data: Broadc
     bulletin = session.get(Bulletin, data.bulletin_id)
     if bulletin is None:
         raise BulletinNotFound(f"no bulletin {data.bulletin_id}")
-    if bulletin.commune_id != commune.id:
-        # The approver approved it for its own commune; airing it elsewhere needs its own approval.
-        raise Forbidden(
-            f"bulletin {bulletin.id} belongs to another commune",
-            message_vi="Bản tin được duyệt cho xã khác, không được phát ở xã này.",
-        )
+    check_airs_in(bulletin, commune)
     assert user.id is not None
     starts_at = in_zone(data.starts_at, sched.timezone)
     lookback = timedelta(minutes=sched.max_item_duration_min)

@@ -17,6 +17,7 @@ from schedules.commune_hours import BroadcastSlot, CommuneQuietHours
 from schedules.emergency_order import EmergencyOrder
 from schedules.hamlet import HamletGroup
 from schedules.program_record import ProgramItemRecord, ProgramRecord, ScheduleRule
+from schedules.province_program import ProvinceProgram
 from schedules.publication import CommunePlaylist
 from tts.lexicon import LexiconEntry
 from tts.speech_cache import SpeechCacheEntry
@@ -46,6 +47,7 @@ __all__ = [
     "ProgramItemRecord",
     "ProgramRecord",
     "Province",
+    "ProvinceProgram",
     "ScheduleRule",
     "SpeechCacheEntry",
     "UptimeDay",

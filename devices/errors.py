@@ -17,6 +17,12 @@ class UnknownCommune(DeviceError):
     message_vi = "Không tìm thấy xã."
 
 
+class UnknownProvince(DeviceError):
+    code = "unknown_province"
+    http_status = 404
+    message_vi = "Không tìm thấy tỉnh."
+
+
 class UnknownDevice(DeviceError):
     code = "unknown_device"
     http_status = 404

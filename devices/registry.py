@@ -23,6 +23,7 @@ from devices.errors import (
     UnknownCommune,
     UnknownDevice,
     UnknownHamlet,
+    UnknownProvince,
 )
 from devices.protocol import Code, NetworkType, is_valid_code
 from devices.settings import SERVICE_USERNAME_PREFIX
@@ -192,6 +193,18 @@ def get_commune(session: Session, code: str) -> Commune:
     if commune is None:
         raise UnknownCommune(f"no commune {code[:80]!r}")
     return commune
+
+
+def get_province(session: Session, code: str) -> Province:
+    province = session.exec(select(Province).where(Province.code == code)).first()
+    if province is None:
+        raise UnknownProvince(f"no province {code[:80]!r}")
+    return province
+
+
+def province_communes(session: Session, province: Province) -> list[Commune]:
+    """The province's communes, by code."""
+    return list(session.exec(select(Commune).where(Commune.province_id == province.id).order_by(col(Commune.code))))
 
 
 def add_hamlet(session: Session, commune: Commune, code: str, name: str) -> Hamlet:

@@ -3,9 +3,11 @@
 draft -> pending (submitted) -> approved | rejected; a rejected bulletin can be submitted again.
 Only an approved bulletin with its audio rendered can be scheduled, and only a user other than its
 author may approve it. The audio is speech rendered from the text at approval, or a recording uploaded
-while the bulletin was a draft. (Editing, which sends a bulletin back for approval, is not built yet.)
-Role checks (who is an approver) belong to the caller; the rules about the
-bulletin itself live here.
+while the bulletin was a draft. Editing an approved bulletin sends it back for approval.
+A bulletin belongs to a commune, or to a province: a province's bulletin is approved once by the
+province and may then air in every commune of it (`airs_in`).
+Role checks (who is an approver, whose scope) belong to the caller; the rules about the bulletin itself
+live here.
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ class BulletinBase(SQLModel):
 
 class Bulletin(BulletinBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    commune_id: int = Field(foreign_key="commune.id", index=True)
+    # A bulletin belongs to one commune, or (written and approved at the province) to a whole province.
+    commune_id: int | None = Field(default=None, foreign_key="commune.id", index=True)
+    province_id: int | None = Field(default=None, foreign_key="province.id", index=True)
     legal_refs: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     status: BulletinStatus = Field(default=BulletinStatus.DRAFT, sa_type=String(16), index=True)
     author_id: int = Field(foreign_key="app_user.id")
@@ -63,16 +67,26 @@ class Bulletin(BulletinBase, table=True):
 
 
 class BulletinCreate(BulletinBase):
-    commune_code: str
+    """A new bulletin for one commune (`commune_code`) or for every commune of a province (`province_code`)."""
+
+    commune_code: str | None = None
+    province_code: str | None = None
     priority: Priority = "normal"
     dialect: Literal["north", "south"] = "north"
     language: Literal["vi", "km"] = "vi"
     legal_refs: list[str] = Field(default_factory=list, max_length=20)
 
+    @model_validator(mode="after")
+    def _one_owner(self) -> BulletinCreate:
+        if bool(self.commune_code) == bool(self.province_code):
+            raise ValueError("give exactly one of commune_code (a commune's bulletin) or province_code (a province's)")
+        return self
+
 
 class BulletinPublic(BulletinBase):
     id: int
-    commune_id: int
+    commune_id: int | None
+    province_id: int | None
     legal_refs: list[str]
     status: BulletinStatus
     author_id: int
@@ -84,6 +98,13 @@ class BulletinPublic(BulletinBase):
     spoken_text: str
     created_at: datetime
     updated_at: datetime
+
+
+def airs_in(bulletin: Bulletin, commune_id: int, province_id: int) -> bool:
+    """Whether the bulletin was approved for this commune: its own, or any commune of its province."""
+    if bulletin.province_id is not None:
+        return bulletin.province_id == province_id
+    return bulletin.commune_id == commune_id
 
 
 def submit(bulletin: Bulletin) -> None:

@@ -33,6 +33,8 @@ class ProgramRecord(SQLModel, table=True):
     # Target: a hamlet group of the commune, or a list of its clusters; neither means the whole commune.
     target_group: str | None = Field(default=None, max_length=100)
     target_clusters: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Set when the program is this commune's part of a province-wide program (`ProvinceProgram`).
+    province_program_id: int | None = Field(default=None, foreign_key="province_program.id", index=True)
     created_by: int = Field(foreign_key="app_user.id")
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
 
@@ -121,6 +123,7 @@ class ProgramPublic(SQLModel):
     position: int | None
     target_group: str | None
     target_clusters: list[str] | None
+    province_program_id: int | None = None
     created_by: int
     created_at: datetime
     items: list[ProgramItemPublic]
@@ -173,6 +176,7 @@ def program_public(session: Session, program: ProgramRecord) -> ProgramPublic:
         position=program.position,
         target_group=program.target_group,
         target_clusters=program.target_clusters,
+        province_program_id=program.province_program_id,
         created_by=program.created_by,
         created_at=program.created_at,
         items=items,

@@ -12,8 +12,9 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from controller import audit
-from controller.accounts import Role, commune_scope
+from controller.accounts import Role
 from controller.api.speech import SpeechPreview, preview_of
+from controller.bulletin_scope import bulletin_filter
 from controller.bulletin_workflow import (
     approve_bulletin,
     attach_processed_recording,
@@ -45,9 +46,9 @@ def add_bulletin(data: BulletinCreate, session: SessionDep, user: CurrentUser, s
 @router.get("")
 def list_bulletins(session: SessionDep, user: CurrentUser, status: str | None = None) -> list[BulletinPublic]:
     query = select(Bulletin).order_by(col(Bulletin.id).desc()).limit(500)
-    scope = commune_scope(session, user)
-    if scope is not None:
-        query = query.where(col(Bulletin.commune_id).in_(scope))
+    readable = bulletin_filter(session, user)
+    if readable is not None:
+        query = query.where(readable)
     if status is not None:
         query = query.where(Bulletin.status == status)
     return [BulletinPublic.model_validate(b) for b in session.exec(query)]
@@ -55,7 +56,7 @@ def list_bulletins(session: SessionDep, user: CurrentUser, status: str | None = 
 
 @router.get("/{bulletin_id}")
 def get_bulletin(bulletin_id: int, session: SessionDep, user: CurrentUser) -> BulletinPublic:
-    return BulletinPublic.model_validate(load_bulletin(session, user, bulletin_id))
+    return BulletinPublic.model_validate(load_bulletin(session, user, bulletin_id, to_change=False))
 
 
 @router.patch("/{bulletin_id}")
@@ -113,7 +114,7 @@ async def upload_recording(
 def remove_recording(bulletin_id: int, session: SessionDep, user: CurrentUser) -> BulletinPublic:
     """Go back to speech synthesised from the text."""
     require_role(user, Role.OFFICER, Role.ADMIN)
-    bulletin = load_bulletin(session, user, bulletin_id)
+    bulletin = load_bulletin(session, user, bulletin_id, to_change=True)
     detach_recording(bulletin)
     audit.record(session, user, "bulletin.recording_removed", f"bulletin:{bulletin.id} «{bulletin.title[:120]}»")
     session.commit()

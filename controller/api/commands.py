@@ -23,7 +23,7 @@ from devices.commands import CommandCenter, DeviceCommand, new_command_body
 from devices.errors import BrokerUnavailable
 from devices.protocol import CommandName, PlaylistItem
 from devices.registry import Commune, Device, get_commune, get_device
-from schedules import Bulletin, BulletinStatus
+from schedules import Bulletin, BulletinStatus, airs_in
 
 router = APIRouter(tags=["commands"])
 
@@ -86,7 +86,8 @@ def _play_item(session: Session, commune: Commune, data: CommandRequest, command
     sha256 = data.asset_sha256
     if data.bulletin_id is not None:
         bulletin = session.get(Bulletin, data.bulletin_id)
-        if bulletin is None or bulletin.commune_id != commune.id:
+        assert commune.id is not None
+        if bulletin is None or not airs_in(bulletin, commune.id, commune.province_id):
             raise NotFound(f"no bulletin {data.bulletin_id} in {commune.code}", message_vi="Không tìm thấy bản tin.")
         if bulletin.status != BulletinStatus.APPROVED or bulletin.audio_sha256 is None:
             raise InvalidInput(

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from controller import audit
 from controller.accounts import Role, User
+from controller.bulletin_workflow import check_airs_in
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
 from controller.errors import Forbidden
 from devices.registry import Commune, get_commune
@@ -68,7 +69,10 @@ def issue(
         require_commune(session, user, commune)
         everyone = frozenset(registry.communes.get(code, ()))
         communes.append((commune, None if reached[code] == everyone else reached[code]))
-    if bulletin.commune_id not in {c.id for c, _ in communes}:
+    if bulletin.province_id is not None:
+        for commune, _ in communes:
+            check_airs_in(bulletin, commune)
+    elif bulletin.commune_id not in {c.id for c, _ in communes}:
         raise Forbidden(
             f"bulletin {bulletin.id} was approved for a commune the target does not reach",
             message_vi="Bản tin được duyệt cho xã khác, không được phát ở địa bàn này.",

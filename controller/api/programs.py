@@ -10,10 +10,12 @@ from sqlmodel import Session, select
 
 from audio_library import AudioAsset
 from controller.accounts import Role, User
+from controller.bulletin_scope import require_province
+from controller.bulletin_workflow import check_airs_in
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
-from controller.errors import Forbidden, NotFound
+from controller.errors import Forbidden, NotFound, OutOfScope
 from controller.services import Services
-from devices.registry import Commune, get_commune
+from devices.registry import Commune, Province, get_commune
 from schedules import (
     Bulletin,
     BulletinNotFound,
@@ -61,6 +63,23 @@ def _commune_for_write(session: Session, user: User, commune_id: int) -> Commune
     return commune
 
 
+def _require_part_owner(session: Session, user: User, program: ProgramRecord) -> None:
+    """A commune's part of a province program is changed only by the province's staff (the whole of it)."""
+    if program.province_program_id is None:
+        return
+    commune = session.get(Commune, program.commune_id)
+    assert commune is not None
+    province = session.get(Province, commune.province_id)
+    assert province is not None
+    try:
+        require_province(user, province)
+    except OutOfScope as exc:
+        raise Forbidden(
+            f"program {program.id} is part of province program {program.province_program_id}",
+            message_vi="Chương trình này do tỉnh đặt cho mọi xã; chỉ cán bộ của tỉnh được sửa hoặc gỡ.",
+        ) from exc
+
+
 def _program(session: Session, program_id: int) -> ProgramRecord:
     program = session.get(ProgramRecord, program_id)
     if program is None:
@@ -73,11 +92,7 @@ def _check_item(session: Session, commune: Commune, item: ProgramItemRecord) -> 
         bulletin = session.get(Bulletin, item.bulletin_id)
         if bulletin is None:
             raise BulletinNotFound(f"no bulletin {item.bulletin_id}")
-        if bulletin.commune_id != commune.id:
-            raise Forbidden(
-                f"bulletin {bulletin.id} belongs to another commune",
-                message_vi="Bản tin được duyệt cho xã khác, không được phát ở xã này.",
-            )
+        check_airs_in(bulletin, commune)
         if bulletin.status != BulletinStatus.APPROVED or bulletin.audio_sha256 is None:
             raise NotApproved(f"bulletin {bulletin.id} is {bulletin.status}")
     elif item.audio_sha256 is None or session.get(AudioAsset, item.audio_sha256) is None:
@@ -166,6 +181,14 @@ def reorder_program(
 def delete_program(program_id: int, session: SessionDep, user: CurrentUser, services: ServicesDep) -> Response:
     program = _program(session, program_id)
     commune = _commune_for_write(session, user, program.commune_id)
+    _require_part_owner(session, user, program)
+    remove_program(session, program)
+    services.publish(session, commune)
+    return Response(status_code=204)
+
+
+def remove_program(session: Session, program: ProgramRecord) -> None:
+    """Delete the program with its items and rules (flushed, not committed)."""
     for rule in program_rules(session, program):
         session.delete(rule)
     for item in program_items(session, program):
@@ -173,8 +196,6 @@ def delete_program(program_id: int, session: SessionDep, user: CurrentUser, serv
     session.flush()
     session.delete(program)
     session.flush()
-    services.publish(session, commune)
-    return Response(status_code=204)
 
 
 @router.post("/programs/{program_id}/rules", status_code=201)
@@ -198,6 +219,7 @@ def add_rule(
     """
     program = _program(session, program_id)
     commune = _commune_for_write(session, user, program.commune_id)
+    _require_part_owner(session, user, program)
     if (data.at is None) == (data.slot_id is None):
         raise InvalidRecurrence(
             "a rule needs exactly one of at or slot_id",
@@ -231,7 +253,9 @@ def delete_rule(rule_id: int, session: SessionDep, user: CurrentUser, services: 
     rule = session.get(ScheduleRule, rule_id)
     if rule is None:
         raise NotFound(f"no rule {rule_id}", message_vi="Không tìm thấy lịch phát.")
-    commune = _commune_for_write(session, user, _program(session, rule.program_id).commune_id)
+    program = _program(session, rule.program_id)
+    commune = _commune_for_write(session, user, program.commune_id)
+    _require_part_owner(session, user, program)
     session.delete(rule)
     session.flush()
     services.publish(session, commune)

@@ -15,7 +15,8 @@ from fastapi.responses import FileResponse
 from sqlmodel import Session, col, or_, select
 
 from audio_library import AssetNotFound, AudioAsset
-from controller.accounts import User, commune_scope
+from controller.accounts import User
+from controller.bulletin_scope import bulletin_filter
 from controller.deps import ServicesDep, SessionDep
 from controller.errors import OutOfScope
 from controller.services import Services
@@ -43,9 +44,9 @@ def _in_scope(session: Session, user: User, sha256: str) -> bool:
     query = select(Bulletin.id).where(
         or_(col(Bulletin.audio_sha256) == sha256, col(Bulletin.audio_sha256).in_(primary))
     )
-    scope = commune_scope(session, user)
-    if scope is not None:
-        query = query.where(col(Bulletin.commune_id).in_(scope))
+    readable = bulletin_filter(session, user)
+    if readable is not None:
+        query = query.where(readable)
     return session.exec(query.limit(1)).first() is not None
 
 

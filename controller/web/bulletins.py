@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from audio_library import AudioAsset, AudioTooLarge, InvalidAudio
 from controller.accounts import Role, User, commune_scope
+from controller.bulletin_scope import bulletin_filter, may_change_bulletin, owner_label
 from controller.bulletin_workflow import (
     attach_processed_recording,
     check_recording_target,
@@ -29,7 +30,7 @@ from controller.web.forms import lines, messages_vi, optional_datetime, to_local
 from controller.web.notices import notices
 from controller.web.session import PageUser
 from controller.web.templating import render
-from devices.registry import Commune
+from devices.registry import Commune, Province
 from schedules import Bulletin, BulletinCreate, BulletinStatus, BulletinUpdate
 
 router = APIRouter()
@@ -43,10 +44,30 @@ def communes_of(session: Session, user: User) -> list[Commune]:
     return list(session.exec(query))
 
 
+# The "where it airs" choice for a whole province, beside the communes: "tinh:<province code>".
+PROVINCE_CHOICE = "tinh:"
+
+
+def provinces_of(session: Session, user: User) -> list[Province]:
+    """The provinces the user may write a province-wide bulletin for: their own (admins: all)."""
+    if user.role == Role.ADMIN:
+        return list(session.exec(select(Province).order_by(col(Province.name))))
+    if user.province_id is None:
+        return []
+    own = session.get(Province, user.province_id)
+    return [own] if own is not None else []
+
+
 def _cleaned(form: dict[str, str]) -> dict[str, object]:
     """The bulletin form as typed, in the shape BulletinCreate and BulletinUpdate validate."""
+    owner: dict[str, object] = {}
+    if "commune_code" in form:
+        choice = form["commune_code"]
+        if choice.startswith(PROVINCE_CHOICE):
+            owner = {"commune_code": None, "province_code": choice.removeprefix(PROVINCE_CHOICE)}
     return {
         **form,
+        **owner,
         "title": form["title"].strip(),
         "body": form["body"].strip(),
         "topic": form["topic"].strip(),
@@ -58,16 +79,11 @@ def _cleaned(form: dict[str, str]) -> dict[str, object]:
 
 @router.get("/ban-tin")
 def bulletin_list(request: Request, session: SessionDep, user: PageUser) -> HTMLResponse:
-    query = (
-        select(Bulletin, Commune)
-        .join(Commune, col(Commune.id) == col(Bulletin.commune_id))
-        .order_by(col(Bulletin.id).desc())
-        .limit(200)
-    )
-    scope = commune_scope(session, user)
-    if scope is not None:
-        query = query.where(col(Bulletin.commune_id).in_(scope))
-    rows = session.exec(query).all()
+    query = select(Bulletin).order_by(col(Bulletin.id).desc()).limit(200)
+    readable = bulletin_filter(session, user)
+    if readable is not None:
+        query = query.where(readable)
+    rows = [(bulletin, owner_label(session, bulletin)) for bulletin in session.exec(query).all()]
     return render(request, "bulletins.html", {"rows": rows, "flashes": notices(request)}, user=user)
 
 
@@ -93,7 +109,8 @@ def new_bulletin_page(request: Request, session: SessionDep, user: PageUser) -> 
     form = _blank_form()
     if len(communes) == 1:
         form["commune_code"] = communes[0].code
-    return render(request, "bulletin_new.html", {"form": form, "communes": communes, "errors": []}, user=user)
+    context = {"form": form, "communes": communes, "provinces": provinces_of(session, user), "errors": []}
+    return render(request, "bulletin_new.html", context, user=user)
 
 
 @router.post("/ban-tin/moi")
@@ -130,7 +147,12 @@ def new_bulletin(
         data = BulletinCreate.model_validate(_cleaned(form))
     except ValidationError as exc:
         # Nothing is lost: the form comes back with what was typed and what to fix.
-        context = {"form": form, "communes": communes_of(session, user), "errors": messages_vi(exc)}
+        context = {
+            "form": form,
+            "communes": communes_of(session, user),
+            "provinces": provinces_of(session, user),
+            "errors": messages_vi(exc),
+        }
         return render(request, "bulletin_new.html", context, user=user, status_code=422)
     bulletin = create_bulletin(session, services, user, data)
     return RedirectResponse(f"/ban-tin/{bulletin.id}?tb=da-tao", status_code=303)
@@ -158,7 +180,7 @@ def edit_bulletin_page(
     bulletin_id: int, request: Request, session: SessionDep, services: ServicesDep, user: PageUser
 ) -> HTMLResponse:
     require_role(user, Role.OFFICER, Role.ADMIN)
-    bulletin = load_bulletin(session, user, bulletin_id)
+    bulletin = load_bulletin(session, user, bulletin_id, to_change=True)
     zone = services.settings.scheduler.timezone
     form = {
         "title": bulletin.title,
@@ -192,7 +214,7 @@ def edit_bulletin(
     valid_until: Annotated[str, Form()] = "",
 ) -> Response:
     require_role(user, Role.OFFICER, Role.ADMIN)
-    bulletin = load_bulletin(session, user, bulletin_id)
+    bulletin = load_bulletin(session, user, bulletin_id, to_change=True)
     form = {
         "title": title,
         "body": body,
@@ -230,19 +252,30 @@ def _audio_links(session: Session, services: Services, user: User, sha256: str |
 def bulletin_page(
     bulletin_id: int, request: Request, session: SessionDep, services: ServicesDep, user: PageUser
 ) -> HTMLResponse:
-    bulletin = load_bulletin(session, user, bulletin_id)
-    commune = session.get(Commune, bulletin.commune_id)
+    bulletin = load_bulletin(session, user, bulletin_id, to_change=False)
     author = session.get(User, bulletin.author_id)
+    # A province's bulletin airs in any of the province's communes the user answers for: they choose one.
+    airs_in = (
+        [c for c in communes_of(session, user) if c.province_id == bulletin.province_id]
+        if bulletin.province_id is not None
+        else [c for c in [session.get(Commune, bulletin.commune_id)] if c is not None]
+    )
+    may_change = may_change_bulletin(session, user, bulletin)
     context = {
         "bulletin": bulletin,
-        "commune": commune,
+        "owner": owner_label(session, bulletin),
+        "province_wide": bulletin.province_id is not None,
+        "communes": airs_in,
         "author": author,
         "audio": _audio_links(session, services, user, bulletin.audio_sha256),
         "flashes": notices(request),
-        "may_edit": user.role in (Role.OFFICER, Role.ADMIN) and bulletin.status in ("draft", "rejected"),
-        "may_review": user.role == Role.APPROVER and bulletin.status == "pending" and bulletin.author_id != user.id,
+        "may_edit": may_change and user.role in (Role.OFFICER, Role.ADMIN) and bulletin.status in ("draft", "rejected"),
+        "may_review": may_change
+        and user.role == Role.APPROVER
+        and bulletin.status == "pending"
+        and bulletin.author_id != user.id,
         "own_bulletin": bulletin.author_id == user.id,
-        "may_schedule": user.role in (Role.OFFICER, Role.ADMIN) and bulletin.status == "approved",
+        "may_schedule": user.role in (Role.OFFICER, Role.ADMIN) and bulletin.status == "approved" and bool(airs_in),
     }
     return render(request, "bulletin.html", context, user=user)
 

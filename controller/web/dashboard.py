@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from audio_library.timestamps import utc_now
 from controller.accounts import Role, User, commune_scope
 from controller.api.fleet import acknowledge_in_scope
+from controller.bulletin_scope import bulletin_filter
 from controller.deps import SessionDep
 from controller.web.session import PageUser
 from controller.web.templating import render
@@ -142,8 +143,9 @@ def live_context(session: Session, user: User) -> dict[str, Any]:
             )
         )
     bulletin_query = select(Bulletin.status, func.count()).group_by(col(Bulletin.status))
-    if scope is not None:
-        bulletin_query = bulletin_query.where(col(Bulletin.commune_id).in_(scope))
+    readable = bulletin_filter(session, user)
+    if readable is not None:
+        bulletin_query = bulletin_query.where(readable)
     plays = session.exec(
         select(PlayRecord, Device)
         .join(Device, col(Device.id) == col(PlayRecord.device_id))

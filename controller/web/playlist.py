@@ -33,10 +33,16 @@ def schedule_page(
     services: ServicesDep,
     user: PageUser,
     starts_at: Annotated[str, Form()] = "",
+    commune_code: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
-    bulletin = load_bulletin(session, user, bulletin_id)
-    commune = session.get(Commune, bulletin.commune_id)
-    assert commune is not None
+    """Schedule once in the bulletin's commune (a province's bulletin: in the commune chosen on the form)."""
+    bulletin = load_bulletin(session, user, bulletin_id, to_change=False)
+    if bulletin.province_id is not None:
+        commune = get_commune(session, commune_code.strip())
+    else:
+        found = session.get(Commune, bulletin.commune_id)
+        assert found is not None
+        commune = found
     try:
         data = BroadcastCreate.model_validate(
             {"bulletin_id": bulletin_id, "commune_code": commune.code, "starts_at": starts_at.strip() or None}

@@ -9,14 +9,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import col, select
 
-from controller.accounts import Role, User, commune_scope
+from controller.accounts import Role, User
+from controller.bulletin_scope import bulletin_filter, owner_label
 from controller.bulletin_workflow import approve_bulletin, reject_bulletin
 from controller.deps import ServicesDep, SessionDep, require_role
 from controller.errors import InvalidInput
 from controller.web.forms import messages_vi
 from controller.web.session import PageUser
 from controller.web.templating import render
-from devices.registry import Commune
 from schedules import Bulletin, BulletinStatus
 
 router = APIRouter()
@@ -30,17 +30,18 @@ class RejectionForm(BaseModel):
 def review_queue(request: Request, session: SessionDep, user: PageUser) -> HTMLResponse:
     require_role(user, Role.APPROVER, Role.ADMIN)
     query = (
-        select(Bulletin, Commune, User)
-        .join(Commune, col(Commune.id) == col(Bulletin.commune_id))
+        select(Bulletin, User)
         .join(User, col(User.id) == col(Bulletin.author_id))
         .where(Bulletin.status == BulletinStatus.PENDING)
         .order_by(col(Bulletin.updated_at))
         .limit(500)
     )
-    scope = commune_scope(session, user)
-    if scope is not None:
-        query = query.where(col(Bulletin.commune_id).in_(scope))
-    return render(request, "review_queue.html", {"rows": session.exec(query).all()}, user=user)
+    # Only what this approver may decide: a province's bulletins wait for the province's approvers.
+    reviewable = bulletin_filter(session, user, to_change=True)
+    if reviewable is not None:
+        query = query.where(reviewable)
+    rows = [(bulletin, owner_label(session, bulletin), author) for bulletin, author in session.exec(query).all()]
+    return render(request, "review_queue.html", {"rows": rows}, user=user)
 
 
 @router.post("/ban-tin/{bulletin_id}/duyet")

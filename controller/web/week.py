@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from audio_library import AudioAsset
 from audio_library.errors import LoaxaError
@@ -133,7 +133,8 @@ def _approved_bulletins(session: Session, commune: Commune) -> list[Bulletin]:
         session.exec(
             select(Bulletin)
             .where(
-                Bulletin.commune_id == commune.id,
+                # The commune's own, and its province's (approved for every commune of the province).
+                or_(col(Bulletin.commune_id) == commune.id, col(Bulletin.province_id) == commune.province_id),
                 Bulletin.status == BulletinStatus.APPROVED,
                 col(Bulletin.audio_sha256).is_not(None),
             )
