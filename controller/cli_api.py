@@ -95,14 +95,19 @@ def _program_add(client: httpx.Client, args: argparse.Namespace) -> int:
     return 0
 
 
-def _rule_add(client: httpx.Client, args: argparse.Namespace) -> int:
+def _rule_body(args: argparse.Namespace, anchors: tuple[str, ...]) -> dict[str, Any]:
     body: dict[str, Any] = {"pattern": args.pattern}
-    for name in ("slot_id", "at", "day", "from_day", "until_day", "repeat_times", "repeat_every_min"):
+    for name in (*anchors, "at", "day", "from_day", "until_day", "repeat_times", "repeat_every_min"):
         value = getattr(args, name)
         if value is not None:
             body[name] = value
     if args.weekdays:
         body["weekdays"] = [int(d) for d in args.weekdays.split(",") if d.strip()]
+    return body
+
+
+def _rule_add(client: httpx.Client, args: argparse.Namespace) -> int:
+    body = _rule_body(args, ("slot_id",))
     rule = expect(client.post(f"/api/v1/programs/{args.program}/rules", json=body), 201)
     print(f"Đã thêm lịch phát (mã {rule['id']}) cho chương trình {args.program}.")
     return 0
@@ -126,8 +131,47 @@ def _emergency_cancel(client: httpx.Client, args: argparse.Namespace) -> int:
     return 0
 
 
+def _province_program_add(client: httpx.Client, args: argparse.Namespace) -> int:
+    body: dict[str, Any] = {
+        "title": args.title,
+        "items": [{"bulletin_id": bulletin} for bulletin in args.bulletin],
+        "rule": _rule_body(args, ("slot_rank", "slot_name")),
+    }
+    if args.commune:
+        body["commune_codes"] = args.commune
+    record = expect(client.post(f"/api/v1/provinces/{args.province}/programs", json=body), 201)
+    print(f"Đã đặt chương trình “{record['title']}” (mã {record['id']}) vào lịch của {len(record['parts'])} xã.")
+    return 0
+
+
+def _province_program_list(client: httpx.Client, args: argparse.Namespace) -> int:
+    for record in expect(client.get(f"/api/v1/provinces/{args.province}/programs"), 200):
+        communes = ", ".join(part["commune_code"] for part in record["parts"])
+        print(f"{record['id']}\t{record['title']}\t{communes}")
+    return 0
+
+
+def _province_program_delete(client: httpx.Client, args: argparse.Namespace) -> int:
+    expect(client.delete(f"/api/v1/province-programs/{args.record}"), 204)
+    print(f"Đã gỡ chương trình toàn tỉnh {args.record} khỏi lịch của mọi xã.")
+    return 0
+
+
+def _add_rule_options(parser: argparse.ArgumentParser) -> None:
+    """When it airs (the anchor options differ: a slot id, or a slot rank or name per commune)."""
+    parser.add_argument("--pattern", default="daily", choices=["once", "daily", "weekdays"])
+    parser.add_argument("--at", help="an exact local time HH:MM[:SS]")
+    parser.add_argument("--day", help="for once: YYYY-MM-DD")
+    parser.add_argument("--weekdays", help="for weekdays: Monday 0 .. Sunday 6, e.g. 0,2,4")
+    parser.add_argument("--from", dest="from_day", help="first day, YYYY-MM-DD")
+    parser.add_argument("--until", dest="until_day", help="last day, YYYY-MM-DD")
+    parser.add_argument("--repeat-times", type=int)
+    parser.add_argument("--repeat-every-min", type=int)
+
+
 def add_schedule_commands(schedule: Any) -> None:
-    """`loaxa schedule slot-add|slot-list|program-add|rule-add|rule-delete|cancel-broadcast|cancel-emergency`."""
+    """`loaxa schedule slot-add|slot-list|program-add|rule-add|rule-delete|cancel-broadcast|cancel-emergency`,
+    and `province-program-add|province-program-list|province-program-delete`."""
 
     def command(name: str, help_text: str, action: Any) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = schedule.add_parser(name, help=help_text)
@@ -151,15 +195,25 @@ def add_schedule_commands(schedule: Any) -> None:
 
     rule = command("rule-add", "when a program airs", _rule_add)
     rule.add_argument("program", type=int)
-    rule.add_argument("--pattern", default="daily", choices=["once", "daily", "weekdays"])
     rule.add_argument("--slot", dest="slot_id", type=int, help="place it in this slot (or give --at)")
-    rule.add_argument("--at", help="an exact local time HH:MM[:SS]")
-    rule.add_argument("--day", help="for once: YYYY-MM-DD")
-    rule.add_argument("--weekdays", help="for weekdays: Monday 0 .. Sunday 6, e.g. 0,2,4")
-    rule.add_argument("--from", dest="from_day", help="first day, YYYY-MM-DD")
-    rule.add_argument("--until", dest="until_day", help="last day, YYYY-MM-DD")
-    rule.add_argument("--repeat-times", type=int)
-    rule.add_argument("--repeat-every-min", type=int)
+    _add_rule_options(rule)
+
+    province = command(
+        "province-program-add", "place approved bulletins in every commune of a province", _province_program_add
+    )
+    province.add_argument("--province", required=True)
+    province.add_argument("--title", required=True)
+    province.add_argument("--bulletin", type=int, action="append", required=True, help="repeat for each item")
+    province.add_argument("--commune", action="append", help="only these communes (repeat); default: all")
+    province.add_argument("--slot-rank", type=int, help="each commune's n-th slot of the day, 1 the earliest")
+    province.add_argument("--slot-name", help="each commune's slot of this name")
+    _add_rule_options(province)
+    command("province-program-list", "a province's programs", _province_program_list).add_argument(
+        "--province", required=True
+    )
+    command(
+        "province-program-delete", "take a province program off every commune", _province_program_delete
+    ).add_argument("record", type=int)
     command("rule-delete", "remove a rule", _rule_delete).add_argument("rule", type=int)
     command("cancel-broadcast", "take a one-off broadcast off the air", _broadcast_cancel).add_argument(
         "broadcast", type=int

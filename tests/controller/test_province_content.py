@@ -4,6 +4,7 @@ refused as a whole when one commune cannot take it. Real controller, database, e
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from sqlmodel import Session, select
 
 from controller.accounts import Role
 from controller.audit import AuditEntry
+from controller.cli import build_parser
 from controller.settings import Settings
 from tests.harness import Api, ControllerServer, add_user_directly, approved_bulletin, login, setup_commune
 
@@ -252,3 +254,38 @@ def test_a_province_emergency_reaches_every_commune_of_the_province_only(people:
     assert mine.status_code == 201, mine.text
     theirs = people["khac.canbo"].post("/api/v1/emergencies", {"bulletin_id": bulletin_id, "commune_code": C})
     assert theirs.status_code == 403, theirs.text
+
+
+@pytest.mark.one_database("sqlite", why="the CLI over the API; the API tests cover both databases")
+def test_province_programs_from_the_command_line(
+    settings: Settings,
+    controller: ControllerServer,
+    people: dict[str, Api],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    officer = people["tinh.canbo"]
+    for commune, start, end in ((A, "06:00", "06:30"), (B, "05:45", "06:15")):
+        body = {"name": "Sáng", "start_time": start, "end_time": end}
+        assert officer.post(f"/api/v1/communes/{commune}/slots", body).status_code == 201
+    bulletin_id = province_bulletin(people)
+
+    def loaxa(*argv: str, user: str = "tinh.canbo") -> int:
+        monkeypatch.setattr("sys.stdin", io.StringIO(f"{user}-pass\n"))
+        args = build_parser().parse_args([*argv, "--user", user, "--password-stdin", "--url", controller.base_url])
+        result: int = args.func(args, settings)
+        return result
+
+    add = ["schedule", "province-program-add", "--province", PROVINCE, "--title", "Luật mới"]
+    assert loaxa(*add, "--bulletin", str(bulletin_id), "--slot-name", "sáng", "--pattern", "daily") == 0
+    assert "vào lịch của 2 xã" in capsys.readouterr().out
+    assert {c: [i["starts_at"][11:16] for i in schedule_of(officer, c)] for c in (A, B)} == {A: ["06:00"], B: ["05:45"]}
+    # A commune's officer is refused, in Vietnamese, with exit code 2.
+    assert loaxa(*add, "--bulletin", str(bulletin_id), "--at", "09:00", user="canbo.a") == 2
+    assert "không phụ trách tỉnh" in capsys.readouterr().err
+    assert loaxa("schedule", "province-program-list", "--province", PROVINCE) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    record_id, title, communes = line.split("\t")
+    assert title == "Luật mới" and communes == f"{A}, {B}"
+    assert loaxa("schedule", "province-program-delete", record_id) == 0
+    assert officer.get(f"/api/v1/provinces/{PROVINCE}/programs").json() == []
