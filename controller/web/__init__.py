@@ -14,6 +14,7 @@ from controller.web import (
     fleet_map,
     login,
     playlist,
+    province,
     review,
     week,
 )
@@ -24,7 +25,7 @@ from controller.web.session import check_csrf
 STATIC_DIR = Path(__file__).parent / "static"
 
 web_router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
-for module in (login, bulletins, review, playlist, week, cancel, dashboard, cluster, fleet_map, admin, audio):
+for module in (login, bulletins, review, playlist, week, province, cancel, dashboard, cluster, fleet_map, admin, audio):
     web_router.include_router(module.router)
 
 # Console routes that take audio uploads (multipart); they get `audio.upload_max_bytes`.

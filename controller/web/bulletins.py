@@ -269,6 +269,7 @@ def bulletin_page(
         "author": author,
         "audio": _audio_links(session, services, user, bulletin.audio_sha256),
         "flashes": notices(request),
+        "may_revise": may_change and user.role in (Role.OFFICER, Role.ADMIN),
         "may_edit": may_change and user.role in (Role.OFFICER, Role.ADMIN) and bulletin.status in ("draft", "rejected"),
         "may_review": may_change
         and user.role == Role.APPROVER

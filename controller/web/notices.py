@@ -16,6 +16,8 @@ NOTICES = {
     "da-len-lich": "Đã lên lịch phát. Các cụm loa sẽ nhận lịch mới trong giây lát.",
     "da-xep-lich": "Đã xếp bản tin vào khung giờ. Các cụm loa sẽ nhận lịch mới trong giây lát.",
     "da-go-lich": "Đã gỡ nội dung khỏi khung giờ.",
+    "da-dat-toan-tinh": "Đã đặt bản tin vào lịch của các xã. Các cụm loa sẽ nhận lịch mới trong giây lát.",
+    "da-go-toan-tinh": "Đã gỡ chương trình khỏi lịch của mọi xã.",
     "da-huy-phat": "Đã huỷ lịch phát. Nếu bản tin đang phát, các cụm loa sẽ dừng ngay.",
     "da-ket-thuc-khan-cap": "Đã kết thúc phát khẩn cấp. Các cụm loa trở lại lịch phát thường.",
 }

@@ -123,7 +123,14 @@ def _placements(session: Session, commune: Commune) -> list[dict[str, Any]]:
         else:
             days = "hằng ngày"
         placements.append(
-            {"rule_id": rule.id, "title": program.title, "slot": _slot_label(slot), "days": days, "rule": rule}
+            {
+                "rule_id": rule.id,
+                "title": program.title,
+                "slot": _slot_label(slot),
+                "days": days,
+                "rule": rule,
+                "province_wide": program.province_program_id is not None,
+            }
         )
     return placements
 
@@ -215,6 +222,8 @@ def _week_page(
         "weekdays": list(enumerate(WEEKDAY_SHORT_VI)),
         "weekday_names": WEEKDAY_NAMES_VI,
         "may_edit": may_edit,
+        # A province program's part is the province's to remove (`controller.api.programs`).
+        "may_edit_province": user.role == Role.ADMIN or user.province_id == commune.province_id,
         "bulletins": _approved_bulletins(session, commune) if may_edit else [],
         "placements": _placements(session, commune),
         "emergencies": _emergencies(session, services, user, commune),

@@ -22,7 +22,7 @@ from tests.harness import Api, ControllerServer, add_user_directly, approved_bul
 
 PROVINCE, OTHER = "TINH", "KHAC"
 A, B, C = "XA-A", "XA-B", "XA-C"
-USERS = {
+USERS: dict[str, tuple[Role, dict[str, Any]]] = {
     "tinh.canbo": (Role.OFFICER, {"province_code": PROVINCE}),
     "tinh.duyet": (Role.APPROVER, {"province_code": PROVINCE}),
     "canbo.a": (Role.OFFICER, {"commune_codes": [A]}),
