@@ -27,6 +27,8 @@ from schedules.quiet_hours import QuietHours
 from schedules.slot_plan import DroppedItem
 
 Clusters = frozenset[str] | None  # None: every cluster of the commune
+# Each class of clusters, its timeline after its emergencies, and what they dropped there.
+PerClass = list[tuple[frozenset[str], list[TimelineItem], list[DroppedItem]]]
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,8 @@ def preempt(
     """Replay `emergencies` (in order of start) on `timeline`, per cluster; see the module docstring.
 
     Items carry their clusters (`TimelineItem.clusters`); `commune_clusters` are the commune's registered
-    ones (clusters named by items or emergencies but no longer registered are kept apart, not lost).
+    ones (clusters named by items or emergencies but no longer registered are kept apart, not lost). An
+    item for no cluster at all is left as it is, and an emergency for none airs nowhere.
     """
     items = list(timeline)
     if not emergencies:
@@ -136,9 +139,6 @@ def _replay(
         items = list(plan.items)
         dropped.extend(plan.dropped)
     return items, dropped
-
-
-PerClass = list[tuple[frozenset[str], list[TimelineItem], list[DroppedItem]]]
 
 
 def _merge_items(per_class: PerClass, everyone: frozenset[str]) -> list[TimelineItem]:
