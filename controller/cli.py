@@ -229,8 +229,8 @@ def cmd_schedule_show(args: argparse.Namespace, settings: Settings) -> int:
         engine.dispose()
     print(f"{args.commune} {day:%d/%m/%Y}: {len(timetable.items)} mục")
     for item in timetable.items:
-        content = timetable.content_of(item.item_id)
-        where = ", ".join(sorted(content.clusters)) if content.clusters is not None else "cả xã"
+        clusters = timetable.clusters_of(item)
+        where = ", ".join(sorted(clusters)) if clusters is not None else "cả xã"
         start, end = local(item.starts_at, planning.zone), local(item.ends_at, planning.zone)
         print(f"{start:%H:%M:%S}–{end:%H:%M:%S}  {item.title}  [{item.priority}]  ({where})  {item.item_id}")
     for dropped in timetable.dropped:

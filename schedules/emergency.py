@@ -33,6 +33,8 @@ class TimelineItem:
 
     `slot_ends_at` bounds how late it may be pushed (None for an exact-time airing: no bound).
     `offset_ms` is where in its audio it starts; a resumed item skips what already played.
+    `clusters` are the commune's clusters it plays on (None: all of them); planning carries them over to
+    the item's continuation and gives the emergency its own.
     """
 
     item_id: str
@@ -43,6 +45,7 @@ class TimelineItem:
     on_interrupt: InterruptPolicy = "restart"
     slot_ends_at: datetime | None = None
     offset_ms: int = 0
+    clusters: frozenset[str] | None = None
 
     @property
     def ends_at(self) -> datetime:
@@ -68,17 +71,21 @@ def plan_emergency(
     now: datetime,
     dispatch_lead: timedelta,
     quiet: QuietHours | None = None,
+    clusters: frozenset[str] | None = None,
 ) -> EmergencyPlan:
-    """Insert an emergency issued at `now` into `timeline` by the module's rule; see the module docstring."""
+    """Insert an emergency issued at `now` into `timeline` by the module's rule; see the module docstring.
+
+    `timeline` is one sequence (no two items overlap): the whole commune's, or one cluster's
+    (`schedules.preemption` plans each cluster apart). `clusters` only labels the emergency item.
+    """
     require_aware(now)
     if duration_ms <= 0:
         raise ValueError(f"emergency {emergency_id}: duration_ms must be positive")
     items = sorted(timeline, key=lambda i: (i.starts_at, i.item_id))
-    starts_at = after(now, dispatch_lead)
-    for item in items:  # in start order, so a chain of emergencies on air is waited out in one pass
-        if item.priority == "emergency" and item.starts_at <= starts_at < item.ends_at:
-            starts_at = item.ends_at
-    emergency = TimelineItem(emergency_id, title, "emergency", duration_ms, starts_at, on_interrupt="drop")
+    starts_at = after_emergencies_on_air(items, after(now, dispatch_lead))
+    emergency = TimelineItem(
+        emergency_id, title, "emergency", duration_ms, starts_at, on_interrupt="drop", clusters=clusters
+    )
 
     kept = [i for i in items if i.ends_at <= starts_at]
     later = [i for i in items if i.starts_at >= starts_at]
@@ -91,7 +98,7 @@ def plan_emergency(
             kept.append(interrupted)
             continuation = _continuation(item, played_ms, emergency.ends_at)
             if continuation is None:
-                dropped.append(_drop(item, "interrupted", "bị tin khẩn cấp ngắt và không phát lại"))
+                dropped.append(emergency_drop(item.item_id, item.title, "interrupted"))
             else:
                 later.insert(0, continuation)
 
@@ -100,16 +107,25 @@ def plan_emergency(
     for item in later:
         moved = replace(item, starts_at=max(item.starts_at, cursor))
         if moved.slot_ends_at is not None and moved.ends_at > moved.slot_ends_at:
-            dropped.append(_drop(item, "no_room_after_emergency", "không còn chỗ trong khung giờ sau tin khẩn cấp"))
+            dropped.append(emergency_drop(item.item_id, item.title, "no_room_after_emergency"))
             continue
         pushed = moved.starts_at != item.starts_at
         if pushed and quiet and moved.priority != "emergency" and quiet.overlaps(moved.starts_at, moved.ends_at):
-            dropped.append(_drop(item, "quiet_hours", "bị lùi vào giờ yên lặng sau tin khẩn cấp"))
+            dropped.append(emergency_drop(item.item_id, item.title, "quiet_hours"))
             continue
         shifted.append(moved)
         cursor = moved.ends_at
     timeline_out = sorted([*kept, emergency, *shifted], key=lambda i: (i.starts_at, i.item_id))
     return EmergencyPlan(tuple(timeline_out), emergency, interrupted, tuple(dropped))
+
+
+def after_emergencies_on_air(timeline: Iterable[TimelineItem], starts_at: datetime) -> datetime:
+    """The first instant from `starts_at` on when no emergency of `timeline` is on air (one never cuts another)."""
+    for item in sorted(timeline, key=lambda i: (i.starts_at, i.item_id)):
+        # In start order, so a chain of emergencies on air is waited out in one pass.
+        if item.priority == "emergency" and item.starts_at <= starts_at < item.ends_at:
+            starts_at = item.ends_at
+    return starts_at
 
 
 def _continuation(item: TimelineItem, played_ms: int, resume_at: datetime) -> TimelineItem | None:
@@ -134,5 +150,16 @@ def _continuation(item: TimelineItem, played_ms: int, resume_at: datetime) -> Ti
     return None
 
 
-def _drop(item: TimelineItem, reason: DropReason, why_vi: str) -> DroppedItem:
-    return DroppedItem(item.item_id, item.title, reason, f"“{item.title}” không được phát: {why_vi}.")
+# Why an emergency left an item out, as the officer reads it.
+_WHY_VI: dict[DropReason, str] = {
+    "interrupted": "bị tin khẩn cấp ngắt và không phát lại",
+    "no_room_after_emergency": "không còn chỗ trong khung giờ sau tin khẩn cấp",
+    "quiet_hours": "bị lùi vào giờ yên lặng sau tin khẩn cấp",
+}
+
+
+def emergency_drop(item_id: str, title: str, reason: DropReason, where: frozenset[str] | None = None) -> DroppedItem:
+    """An item an emergency left out, for `reason`; `where`: the clusters it is lost on (None: all it was for)."""
+    place = f" ở cụm loa {', '.join(sorted(where))}" if where is not None else ""
+    message = f"“{title}” không được phát{place}: {_WHY_VI[reason]}."
+    return DroppedItem(item_id, title, reason, message, clusters=where)

@@ -1,11 +1,13 @@
 """Issuing an emergency: fix where and when it starts on each commune it reaches, and store the order.
 
-The start is `now + dispatch_lead`, later only if another emergency is on air then (`plan_emergency`);
-it is stored, so every later compilation replays the same pre-emption. Quiet hours do not apply.
+The start is `now + dispatch_lead`, later only if another emergency is on air then on a cluster this one
+reaches (`schedules.preemption.dispatch_start`; one on another hamlet does not delay it); it is stored, so
+every later compilation replays the same pre-emption. Quiet hours do not apply.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
@@ -13,11 +15,10 @@ from sqlmodel import Session
 from audio_library import AudioAsset
 from devices.registry import Commune
 from schedules.bulletin import Bulletin, BulletinStatus
-from schedules.commune_hours import commune_quiet_hours
-from schedules.emergency import plan_emergency
 from schedules.emergency_order import EmergencyOrder
 from schedules.errors import NotApproved, NotEmergency
 from schedules.planning import Planning
+from schedules.preemption import dispatch_start
 from schedules.timetable import commune_timetable
 
 
@@ -49,14 +50,11 @@ def issue_emergency(
     timetable = commune_timetable(
         session, commune, start=now - lookback, end=now + dispatch_lead + lookback, planning=planning
     )
-    plan = plan_emergency(
-        timetable.items,
-        "new",
-        bulletin.title,
-        asset.duration_ms,
+    starts_at = dispatch_start(
+        (replace(i, clusters=timetable.clusters_of(i)) for i in timetable.items),
+        clusters,
         now=now,
         dispatch_lead=dispatch_lead,
-        quiet=commune_quiet_hours(session, commune, planning.quiet),
     )
     order = EmergencyOrder(
         bulletin_id=bulletin.id,
@@ -64,7 +62,7 @@ def issue_emergency(
         clusters=sorted(clusters) if clusters is not None else None,
         issued_by=issued_by,
         issued_at=now,
-        starts_at=plan.emergency.starts_at,
+        starts_at=starts_at,
     )
     session.add(order)
     session.flush()

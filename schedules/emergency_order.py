@@ -2,7 +2,7 @@
 
 The start is fixed when the order is issued (`issued_at` + the dispatch lead, later if another emergency
 is on air), so every later compilation of the commune's playlist replays the same pre-emption
-(`schedules.emergency.plan_emergency`) and nodes see the same timeline each time.
+(`schedules.preemption.preempt`) and nodes see the same timeline each time.
 """
 
 from __future__ import annotations

@@ -55,6 +55,8 @@ class DroppedItem:
     title: str
     reason: DropReason
     message_vi: str
+    # Where it is lost, when only on some of its clusters (an emergency for part of the commune); None: everywhere.
+    clusters: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)

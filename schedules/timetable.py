@@ -7,7 +7,8 @@ The steps, all pure functions of `schedules` fed with stored data:
    time are laid back to back (`compile_airing`); one-off broadcasts join as they are;
 2. unapproved content never enters (a bulletin must be approved now and valid at its start);
 3. non-emergency items touching quiet hours are dropped, with a reason;
-4. emergencies are replayed in order of start (`plan_emergency`) with the start fixed when issued.
+4. emergencies are replayed in order of start with the start fixed when issued, each on the clusters it
+   reaches only (`schedules.preemption.preempt`).
 With `check_conflicts`, two items of different programs airing at once on a shared cluster are refused.
 """
 
@@ -25,12 +26,13 @@ from schedules.broadcast import Broadcast, commune_entries
 from schedules.bulletin import Bulletin, BulletinStatus
 from schedules.commune_hours import commune_quiet_hours, commune_slots
 from schedules.conflict import Airing, ProgramAirings, check_no_conflict
-from schedules.emergency import TimelineItem, plan_emergency
+from schedules.emergency import TimelineItem
 from schedules.emergency_order import EmergencyOrder, commune_emergencies
 from schedules.hamlet import load_registry
 from schedules.local_time import at_wall_clock, hhmm, local
 from schedules.planning import Planning
 from schedules.playlist import PlaylistEntry
+from schedules.preemption import Emergency, preempt
 from schedules.program import InterruptPolicy, ItemKind, Program, ProgramItem, ScheduledItem, airing_id, place_program
 from schedules.program_record import ProgramItemRecord, ProgramRecord, program_items, program_rules, to_rule
 from schedules.quiet_hours import QuietHours
@@ -55,7 +57,11 @@ class Content:
 
 @dataclass(frozen=True)
 class Timetable:
-    """A commune's items in a window, by start; `content` is keyed by item id without continuation suffix."""
+    """A commune's items in a window, by start; `content` is keyed by item id without continuation suffix.
+
+    After an emergency for part of the commune, one id can appear twice, for disjoint clusters (cut short
+    where the emergency plays, whole elsewhere): `clusters_of` says which.
+    """
 
     commune: str
     items: tuple[TimelineItem, ...]
@@ -65,6 +71,10 @@ class Timetable:
 
     def content_of(self, item_id: str) -> Content:
         return self.content[item_id.split("~", 1)[0]]
+
+    def clusters_of(self, item: TimelineItem) -> frozenset[str] | None:
+        """The clusters this airing of the item is for (None: all): its own, else its content's."""
+        return item.clusters if item.clusters is not None else self.content_of(item.item_id).clusters
 
     def entries(self) -> list[PlaylistEntry]:
         """The items as playlist entries (see `schedules.playlist.compile_playlist`)."""
@@ -82,7 +92,7 @@ class Timetable:
                     duration_ms=item.duration_ms,
                     starts_at=item.starts_at,
                     offset_ms=item.offset_ms,
-                    clusters=content.clusters,
+                    clusters=self.clusters_of(item),
                 )
             )
         return result
@@ -113,6 +123,7 @@ class _Builder:
                     planned.starts_at,
                     on_interrupt=item.interrupt_policy,
                     slot_ends_at=plan.ends_at,
+                    clusters=clusters,
                 )
             )
             asset = assets[item.ref_id]
@@ -304,7 +315,9 @@ def _check_conflicts(build: _Builder, changed: str | None) -> None:
 
 
 def _apply_emergencies(build: _Builder, quiet: QuietHours, since: datetime) -> None:
+    """Replay the commune's stored emergencies, each pre-empting only the clusters it reaches."""
     assert build.commune.id is not None
+    emergencies = []
     for order in commune_emergencies(build.session, build.commune.id, since):
         emergency = emergency_content(build.session, order)
         if emergency is None:
@@ -314,18 +327,14 @@ def _apply_emergencies(build: _Builder, quiet: QuietHours, since: datetime) -> N
         if duration_ms == 0:
             continue  # cancelled before it began
         item_id = f"e{order.id}"
-        plan = plan_emergency(
-            build.items,
-            item_id,
-            title,
-            duration_ms,
-            now=order.issued_at,
-            dispatch_lead=order.starts_at - order.issued_at,
-            quiet=quiet,
-        )
-        build.items = list(plan.items)
-        build.dropped.extend(plan.dropped)
+        emergencies.append(Emergency(item_id, title, duration_ms, order.issued_at, order.starts_at, content.clusters))
         build.content[item_id] = content
+    if not emergencies:
+        return
+    clusters = frozenset(load_registry(build.session).communes.get(build.commune.code, ()))
+    result = preempt(build.items, emergencies, commune_clusters=clusters, quiet=quiet)
+    build.items = list(result.items)
+    build.dropped.extend(result.dropped)
 
 
 def emergency_content(session: Session, order: EmergencyOrder) -> tuple[str, int, Content] | None:

@@ -302,7 +302,7 @@ def day_schedule(
     timetable = day_timetable(session, commune, date, planning)
     items = []
     for item in timetable.items:
-        content = timetable.content_of(item.item_id)
+        content, clusters = timetable.content_of(item.item_id), timetable.clusters_of(item)
         items.append(
             {
                 "item_id": item.item_id,
@@ -311,7 +311,7 @@ def day_schedule(
                 "starts_at": local(item.starts_at, planning.zone).isoformat(),
                 "ends_at": local(item.ends_at, planning.zone).isoformat(),
                 "duration_ms": item.duration_ms,
-                "clusters": sorted(content.clusters) if content.clusters is not None else None,
+                "clusters": sorted(clusters) if clusters is not None else None,
                 "source": timetable.group_titles.get(content.group, content.group),
             }
         )

@@ -83,7 +83,7 @@ def day_card(
     groups = [DayGroup(_slot_label(slot)) for slot in todays]
     outside = DayGroup(OUTSIDE_SLOTS, is_slot=False)
     for item in timetable.items:
-        content = timetable.content_of(item.item_id)
+        content, clusters = timetable.content_of(item.item_id), timetable.clusters_of(item)
         starts, ends = local(item.starts_at, planning.zone), local(item.ends_at, planning.zone)
         group_id = content.group
         row = {
@@ -93,7 +93,7 @@ def day_card(
             "starts": starts.strftime("%H:%M:%S"),
             "ends": ends.strftime("%H:%M:%S"),
             "source": timetable.group_titles.get(group_id, group_id),
-            "clusters": sorted(content.clusters) if content.clusters is not None else None,
+            "clusters": sorted(clusters) if clusters is not None else None,
             # A one-off broadcast ("b12") can be cancelled from here.
             "broadcast_id": int(group_id[1:]) if group_id.startswith("b") and group_id[1:].isdigit() else None,
         }

@@ -121,3 +121,54 @@ def test_a_targeted_cluster_without_proof_of_play_gets_one_alert(database_url: s
     ]
     assert all(a.severity == "critical" and "không phát được" in a.message for a in alerts)
     engine.dispose()
+
+
+def test_one_item_cut_on_some_clusters_and_whole_on_others_is_audited_per_cluster(database_url: str) -> None:
+    """After an emergency for D1 only, item x is listed twice under one id: cut short for D1, whole for D2."""
+    engine = make_engine(DatabaseSettings(url=database_url))
+    sessions = session_factory(engine)
+    with sessions() as session:
+        commune = add_commune(session, add_province(session, "P", "P"), "XA", "Xã")
+        cut_node, whole_node = (add_device(session, commune, c, hash_iterations=101)[0] for c in ("D1", "D2"))
+        for device in (cut_node, whole_node):
+            device.created_at = NOW - timedelta(days=1)
+            session.add(device)
+        whole = item("x", 10, clusters=("D2",))
+        cut = whole.model_copy(update={"duration_ms": 20_000, "clusters": ("D1",)})
+        playlist = Playlist(commune="XA", version=4, generated_at=NOW, items=(cut, whole))
+        assert commune.id is not None and cut_node.id is not None
+        session.add(
+            CommunePlaylist(
+                commune_id=commune.id,
+                version=4,
+                etag='"4"',
+                digest="x",
+                content=playlist.model_dump_json(),
+                generated_at=NOW,
+            )
+        )
+        session.add(
+            PlayRecord(
+                report_id="r-cut",
+                device_id=cut_node.id,
+                commune_code="XA",
+                playlist_version=4,
+                item_id="x",
+                asset_sha256=SHA,
+                played_sha256=SHA,
+                scheduled_start=cut.starts_at,
+                started_at=cut.starts_at,
+                ended_at=cut.starts_at + timedelta(seconds=20),
+                start_error_ms=0,
+                outcome="interrupted",
+            )
+        )
+        session.commit()
+
+    settings = FleetSettings(play_grace_s=GRACE.total_seconds())
+    with sessions() as session:
+        # D1 aired its (cut) version; D2 has no proof of its whole one: one alert, for D2 only.
+        assert audit_plays(session, NOW, HealthMonitor(sessions, settings)) == 1
+        [alert] = session.exec(select(Alert)).all()
+    assert alert.message.split()[2] == "D2"
+    engine.dispose()

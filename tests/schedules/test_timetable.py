@@ -13,11 +13,16 @@ from audio_library import AssetStore, EncodedAudio, save_asset
 from controller.accounts import Role, UserCreate, create_user
 from controller.db import make_engine, session_factory
 from controller.settings import DatabaseSettings
-from devices.registry import Commune, add_commune, add_province
+from devices.registry import Commune, add_commune, add_device, add_province
 from schedules import Bulletin, BulletinStatus, EmergencyOrder, day_timetable
 from schedules.commune_hours import BroadcastSlot
+from schedules.emergency_dispatch import issue_emergency
+from schedules.hamlet import HamletGroup, load_registry
 from schedules.local_time import COMMUNE_ZONE, at_wall_clock
+from schedules.planning import Planning
+from schedules.playlist import compile_playlist
 from schedules.program_record import ProgramItemRecord, ProgramRecord, ScheduleRule
+from schedules.target import HamletGroupTarget, resolve_target
 
 DAY = date(2026, 12, 1)
 
@@ -173,3 +178,72 @@ def test_a_cancelled_emergency_airs_only_until_its_cancellation(
 
     items = day_timetable(session, commune, DAY).items
     assert [(i.title, i.starts_at.astimezone(COMMUNE_ZONE).time(), i.duration_ms) for i in items] == expected
+
+
+def _two_hamlets(session: Session, tmp_path: Path) -> tuple[Commune, Bulletin]:
+    """Commune XA: clusters XA-01 and XA-02 in the group "Xóm Bãi", XA-03 outside it; the morning program for
+    all of them; and an approved emergency bulletin."""
+    commune = add_commune(session, add_province(session, "P", "Tỉnh"), "XA", "Xã")
+    for code in ("XA-01", "XA-02", "XA-03"):
+        add_device(session, commune, code, hash_iterations=101)
+    assert commune.id is not None
+    session.add(HamletGroup(commune_id=commune.id, name="Xóm Bãi", clusters=["XA-01", "XA-02"]))
+    _morning_program(session, commune, _bulletin(session, commune, tmp_path, "Tin thường", 60_000))
+    bulletin = session.get(Bulletin, _bulletin(session, commune, tmp_path, "Lũ quét", 20_000, priority="emergency"))
+    assert bulletin is not None
+    return commune, bulletin
+
+
+def _issue(
+    session: Session, commune: Commune, bulletin: Bulletin, clusters: frozenset[str] | None, now: datetime
+) -> datetime:
+    order = issue_emergency(
+        session,
+        bulletin,
+        commune,
+        clusters,
+        issued_by=bulletin.author_id,
+        now=now,
+        dispatch_lead=timedelta(seconds=1),
+        lookback=timedelta(minutes=30),
+        planning=Planning(),
+    )
+    return order.starts_at.astimezone(COMMUNE_ZONE)
+
+
+def test_a_hamlet_group_emergency_preempts_only_the_groups_clusters(session: Session, tmp_path: Path) -> None:
+    commune, bulletin = _two_hamlets(session, tmp_path)
+    group = resolve_target(HamletGroupTarget("XA", "Xóm Bãi"), load_registry(session))["XA"]
+    issued = at_wall_clock(DAY, time(6, 0, 10))
+    _issue(session, commune, bulletin, group, issued)
+
+    timetable = day_timetable(session, commune, DAY)
+    rows = [
+        (i.title, i.starts_at.astimezone(COMMUNE_ZONE).time(), i.duration_ms, timetable.clusters_of(i))
+        for i in timetable.items
+    ]
+    the_group = frozenset({"XA-01", "XA-02"})
+    assert rows == [
+        ("Tin thường", time(6, 0), 11_000, the_group),  # cut on the group's clusters
+        ("Tin thường", time(6, 0), 60_000, frozenset({"XA-03"})),  # whole on the other one
+        ("Lũ quét", time(6, 0, 11), 20_000, the_group),
+        ("Tin thường", time(6, 0, 31), 60_000, the_group),  # restarted, on the group only
+    ]
+    assert timetable.dropped == ()
+    # One id, twice, for disjoint clusters: a valid playlist, and each node finds one version of it.
+    playlist = compile_playlist("XA", timetable.entries(), version=1, now=issued, horizon=timedelta(hours=1))
+    for code, ends in (("XA-01", time(6, 0, 11)), ("XA-03", time(6, 1))):
+        [normal] = [i for i in playlist.items if i.is_for(code) and i.item_id == timetable.items[0].item_id]
+        assert (normal.starts_at + timedelta(milliseconds=normal.duration_ms)).astimezone(COMMUNE_ZONE).time() == ends
+    assert not any(i.is_for("XA-03") for i in playlist.items if i.priority == "emergency")
+
+
+def test_an_emergency_waits_only_for_one_on_air_on_a_shared_cluster(session: Session, tmp_path: Path) -> None:
+    commune, bulletin = _two_hamlets(session, tmp_path)
+    issued = at_wall_clock(DAY, time(6, 0, 10))
+    assert _issue(session, commune, bulletin, frozenset({"XA-01", "XA-02"}), issued).time() == time(6, 0, 11)
+    later = issued + timedelta(seconds=5)
+    assert _issue(session, commune, bulletin, frozenset({"XA-03"}), later).time() == time(6, 0, 16)
+    # XA-02 is still busy with the first one until 06:00:31, and XA-03 with the second until 06:00:36.
+    assert _issue(session, commune, bulletin, frozenset({"XA-02"}), later).time() == time(6, 0, 31)
+    assert _issue(session, commune, bulletin, None, later).time() == time(6, 0, 51)
