@@ -31,7 +31,7 @@ def world(settings: Settings, controller: ControllerServer, admin: Api) -> Itera
         assert quiet.status_code == 200, quiet.text
         for start, end in slots:
             assert admin.post(f"/api/v1/communes/{commune}/slots", {"start_time": start, "end_time": end}).is_success
-    people = {
+    people: dict[str, tuple[Role, dict[str, Any]]] = {
         "tinh.canbo": (Role.OFFICER, {"province_code": PROVINCE}),
         "tinh.duyet": (Role.APPROVER, {"province_code": PROVINCE}),
         "canbo.a": (Role.OFFICER, {"commune_codes": [A]}),
