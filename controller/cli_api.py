@@ -95,6 +95,17 @@ def _program_add(client: httpx.Client, args: argparse.Namespace) -> int:
     return 0
 
 
+def _items_replace(client: httpx.Client, args: argparse.Namespace) -> int:
+    body = {"items": [{"bulletin_id": bulletin} for bulletin in args.bulletin]}
+    if args.province_program:
+        expect(client.put(f"/api/v1/province-programs/{args.program}/items", json=body), 200)
+        print(f"Đã thay nội dung chương trình toàn tỉnh {args.program} ở mọi xã ({len(body['items'])} mục).")
+    else:
+        expect(client.put(f"/api/v1/programs/{args.program}/items", json=body), 200)
+        print(f"Đã thay nội dung chương trình {args.program} ({len(body['items'])} mục).")
+    return 0
+
+
 def _rule_body(args: argparse.Namespace, anchors: tuple[str, ...]) -> dict[str, Any]:
     body: dict[str, Any] = {"pattern": args.pattern}
     for name in (*anchors, "at", "day", "from_day", "until_day", "repeat_times", "repeat_every_min"):
@@ -170,7 +181,8 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_schedule_commands(schedule: Any) -> None:
-    """`loaxa schedule slot-add|slot-list|program-add|rule-add|rule-delete|cancel-broadcast|cancel-emergency`,
+    """`loaxa schedule slot-add|slot-list|program-add|program-items|rule-add|rule-delete|cancel-broadcast|
+    cancel-emergency`,
     and `province-program-add|province-program-list|province-program-delete`."""
 
     def command(name: str, help_text: str, action: Any) -> argparse.ArgumentParser:
@@ -192,6 +204,11 @@ def add_schedule_commands(schedule: Any) -> None:
     program.add_argument("--bulletin", type=int, action="append", required=True, help="repeat for each item")
     program.add_argument("--group", help="only this hamlet group's clusters")
     program.add_argument("--cluster", action="append", help="only these clusters (repeat)")
+
+    items = command("program-items", "replace a program's items, keeping when it airs", _items_replace)
+    items.add_argument("program", type=int)
+    items.add_argument("--bulletin", type=int, action="append", required=True, help="repeat for each item")
+    items.add_argument("--province-program", action="store_true", help="PROGRAM is a province program: every part")
 
     rule = command("rule-add", "when a program airs", _rule_add)
     rule.add_argument("program", type=int)

@@ -15,14 +15,14 @@ from sqlmodel import Session, col, select
 from audio_library.errors import LoaxaError
 from controller import audit
 from controller.accounts import Role, User
-from controller.api.programs import add_program, add_rule, remove_program
+from controller.api.programs import add_program, add_rule, remove_program, replace_program_items
 from controller.bulletin_scope import require_province
 from controller.deps import require_role
 from controller.errors import InvalidInput, NotFound
 from controller.services import Services
 from devices.registry import Commune, Province, get_province, province_communes
 from schedules.commune_hours import commune_slots
-from schedules.program_record import ProgramCreate, ProgramRecord, program_rules
+from schedules.program_record import ProgramCreate, ProgramItemCreate, ProgramRecord, program_rules
 from schedules.province_program import (
     ProvinceProgram,
     ProvinceProgramCreate,
@@ -110,12 +110,7 @@ def province_program_public(session: Session, record: ProvinceProgram) -> Provin
     province = session.get(Province, record.province_id)
     assert province is not None
     parts = []
-    for program, commune in session.exec(
-        select(ProgramRecord, Commune)
-        .join(Commune, col(Commune.id) == col(ProgramRecord.commune_id))
-        .where(ProgramRecord.province_program_id == record.id)
-        .order_by(col(Commune.code))
-    ).all():
+    for program, commune in _parts(session, record):
         assert program.id is not None
         rules = program_rules(session, program)
         parts.append(
@@ -178,3 +173,40 @@ def withdraw_province_program(session: Session, services: Services, user: User, 
     session.commit()
     for commune in communes:
         services.publish(session, commune)
+
+
+def _parts(session: Session, record: ProvinceProgram) -> list[tuple[ProgramRecord, Commune]]:
+    return [
+        (program, commune)
+        for program, commune in session.exec(
+            select(ProgramRecord, Commune)
+            .join(Commune, col(Commune.id) == col(ProgramRecord.commune_id))
+            .where(ProgramRecord.province_program_id == record.id)
+            .order_by(col(Commune.code))
+        ).all()
+    ]
+
+
+def replace_province_items(
+    session: Session, services: Services, user: User, record_id: int, items: list[ProgramItemCreate]
+) -> ProvinceProgram:
+    """Replace the items of every commune's part, checked in each commune; one refusal keeps nothing."""
+    require_role(user, Role.OFFICER, Role.ADMIN)
+    record = load_province_program(session, user, record_id)
+    parts = _parts(session, record)
+    for program, commune in parts:
+        try:
+            replace_program_items(session, services, commune, program, items)
+        except LoaxaError as error:
+            raise _in_commune(commune, error) from None
+    audit.record(
+        session,
+        user,
+        "province_program.items",
+        f"province_program:{record.id} «{record.title[:120]}»",
+        json.dumps({"items": [item.model_dump(mode="json") for item in items]}, ensure_ascii=False),
+    )
+    session.commit()
+    for _, commune in parts:
+        services.publish(session, commune)
+    return record

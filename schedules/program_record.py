@@ -90,6 +90,10 @@ class ProgramCreate(SQLModel):
     items: list[ProgramItemCreate] = Field(min_length=1, max_length=100)
 
 
+class ProgramItemsReplace(SQLModel):
+    items: list[ProgramItemCreate] = Field(min_length=1, max_length=100)
+
+
 class ProgramReorder(SQLModel):
     position: int | None = Field(description="Place among the programs of a slot, lower first; null: by approval.")
 

@@ -33,7 +33,9 @@ from schedules.hamlet import load_registry
 from schedules.local_time import at_wall_clock, local
 from schedules.program_record import (
     ProgramCreate,
+    ProgramItemCreate,
     ProgramItemRecord,
+    ProgramItemsReplace,
     ProgramPublic,
     ProgramRecord,
     ProgramReorder,
@@ -198,6 +200,39 @@ def remove_program(session: Session, program: ProgramRecord) -> None:
     session.flush()
 
 
+@router.put("/programs/{program_id}/items")
+def replace_items(
+    program_id: int, data: ProgramItemsReplace, session: SessionDep, user: CurrentUser, services: ServicesDep
+) -> ProgramPublic:
+    """Replace the program's items (in the order given), keeping its rules; checked under each of its rules
+    as a new rule is (overfull slot, overlap, quiet hours). Refused: nothing changes."""
+    program = _program(session, program_id)
+    commune = _commune_for_write(session, user, program.commune_id)
+    _require_part_owner(session, user, program)
+    replace_program_items(session, services, commune, program, data.items)
+    public = program_public(session, program)
+    services.publish(session, commune)
+    return public
+
+
+def replace_program_items(
+    session: Session, services: Services, commune: Commune, program: ProgramRecord, items: list[ProgramItemCreate]
+) -> None:
+    """Swap the items and check the program's rules against them (flushed, not committed)."""
+    assert program.id is not None
+    for old in program_items(session, program):
+        session.delete(old)
+    session.flush()
+    for seq, item in enumerate(items):
+        record = ProgramItemRecord(program_id=program.id, seq=seq, **item.model_dump())
+        _check_item(session, commune, record)
+        session.add(record)
+    session.flush()
+    rules: list[ScheduleRule | None] = [*program_rules(session, program)] or [None]
+    for rule in rules:
+        _validate(session, commune, services.settings.scheduler, services.clock(), program, rule, new_rule=False)
+
+
 @router.post("/programs/{program_id}/rules", status_code=201)
 def create_rule(
     program_id: int, data: RuleCreate, session: SessionDep, user: CurrentUser, services: ServicesDep
@@ -269,8 +304,13 @@ def _validate(
     now: datetime,
     program: ProgramRecord,
     rule: ScheduleRule | None = None,
+    *,
+    new_rule: bool = True,
 ) -> None:
-    """Compile the commune over the validation window with the change flushed; raise what the core refuses."""
+    """Compile the commune over the validation window with the change flushed; raise what the core refuses.
+
+    A `new_rule` that never airs (a one-off in the past) is refused; an existing one is not.
+    """
     planning = sched.planning()
     first = rule.day or rule.from_day if rule is not None else None
     start = max(now, at_wall_clock(first, time(0), planning.zone)) if first else now
@@ -287,7 +327,12 @@ def _validate(
     for dropped in timetable.dropped:
         if dropped.item_id.startswith(prefix) and dropped.reason == "quiet_hours":
             raise QuietHoursViolation(f"item {dropped.item_id} falls in quiet hours", message_vi=dropped.message_vi)
-    if rule is not None and rule.pattern == "once" and not any(i.item_id.startswith(prefix) for i in timetable.items):
+    if (
+        new_rule
+        and rule is not None
+        and rule.pattern == "once"
+        and not any(i.item_id.startswith(prefix) for i in timetable.items)
+    ):
         raise StartInPast(f"rule {rule.id} never airs after {now.isoformat()}")
 
 

@@ -10,8 +10,10 @@ from controller.province_scheduling import (
     place_province_program,
     province_program_public,
     province_programs,
+    replace_province_items,
     withdraw_province_program,
 )
+from schedules.program_record import ProgramItemsReplace
 from schedules.province_program import ProvinceProgramCreate, ProvinceProgramPublic
 
 router = APIRouter(tags=["province programs"])
@@ -38,6 +40,15 @@ def list_province_programs(province_code: str, session: SessionDep, user: Curren
 @router.get("/province-programs/{record_id}")
 def get_province_program(record_id: int, session: SessionDep, user: CurrentUser) -> ProvinceProgramPublic:
     return province_program_public(session, load_province_program(session, user, record_id))
+
+
+@router.put("/province-programs/{record_id}/items")
+def replace_items(
+    record_id: int, data: ProgramItemsReplace, session: SessionDep, user: CurrentUser, services: ServicesDep
+) -> ProvinceProgramPublic:
+    """Replace the items in every commune's part, keeping the rules; a commune that refuses keeps all as it was."""
+    record = replace_province_items(session, services, user, record_id, data.items)
+    return province_program_public(session, record)
 
 
 @router.delete("/province-programs/{record_id}", status_code=204)

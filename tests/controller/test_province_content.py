@@ -166,6 +166,19 @@ def test_a_province_program_airs_in_each_communes_own_slot(people: dict[str, Api
     )
     assert foreign.status_code == 403 and "Xã XA-B" in foreign.json()["message"], foreign.text
 
+    # The province replaces what the program plays, in every commune at once; a commune cannot.
+    second = province_bulletin(people, "Đội mũ bảo hiểm")
+    both = {"items": [{"bulletin_id": bulletin_id}, {"bulletin_id": second}]}
+    assert commune_officer.client.put(f"/api/v1/programs/{part['id']}/items", json=both).status_code == 403
+    replaced = officer.client.put(f"/api/v1/province-programs/{record['id']}/items", json=both)
+    assert replaced.status_code == 200, replaced.text
+    assert [i["title"] for i in schedule_of(officer, B)] == ["Mức phạt giao thông mới", "Đội mũ bảo hiểm"]
+    # A commune's own bulletin is refused in the other commune's part, and nothing changes anywhere.
+    mixed = {"items": [{"bulletin_id": own_bulletin}]}
+    refused_items = officer.client.put(f"/api/v1/province-programs/{record['id']}/items", json=mixed)
+    assert refused_items.status_code == 403 and "Xã XA-B" in refused_items.json()["message"], refused_items.text
+    assert len(schedule_of(officer, A)) == 3 and len(schedule_of(officer, B)) == 2
+
     # Withdrawn: gone from every commune's schedule (the commune's own placement stays).
     assert officer.client.delete(f"/api/v1/province-programs/{record['id']}").status_code == 204
     assert schedule_of(officer, B) == []
@@ -287,5 +300,12 @@ def test_province_programs_from_the_command_line(
     [line] = capsys.readouterr().out.splitlines()
     record_id, title, communes = line.split("\t")
     assert title == "Luật mới" and communes == f"{A}, {B}"
+    second = province_bulletin(people, "Đội mũ bảo hiểm")
+    items = ["schedule", "program-items", record_id, "--province-program", "--bulletin", str(second)]
+    assert loaxa(*items, "--bulletin", str(bulletin_id)) == 0
+    assert [i["title"] for i in schedule_of(officer, B)] == ["Đội mũ bảo hiểm", "Mức phạt giao thông mới"]
+    part = officer.get(f"/api/v1/communes/{A}/programs").json()[0]["id"]
+    assert loaxa("schedule", "program-items", str(part), "--bulletin", str(second), user="canbo.a") == 2
+    assert "chỉ cán bộ của tỉnh" in capsys.readouterr().err
     assert loaxa("schedule", "province-program-delete", record_id) == 0
     assert officer.get(f"/api/v1/provinces/{PROVINCE}/programs").json() == []

@@ -165,6 +165,34 @@ def test_programs_rules_and_tomorrows_schedule(settings: Settings, officers: dic
     assert any("Tin một" in line and "(A-1, A-2)" in line for line in lines)
 
 
+def test_replacing_a_programs_items_keeps_its_rules_and_is_checked_like_a_new_rule(officers: dict[str, Api]) -> None:
+    a, approver, b = officers["a"], officers["approver"], officers["b"]
+    one, _ = approved_bulletin(a, approver, A, "Tin một", "Thông báo thứ nhất.")
+    two, _ = approved_bulletin(a, approver, A, "Tin hai", "Thông báo thứ hai.")
+    draft = a.post("/api/v1/bulletins", {"commune_code": A, "title": "Nháp", "body": "Chưa duyệt."}).json()["id"]
+    slot = a.post(f"/api/v1/communes/{A}/slots", {"name": "Sáng", "start_time": "06:00", "end_time": "06:01"}).json()
+    morning = _program(a, "Bản tin sáng", [one])
+    assert a.post(f"/api/v1/programs/{morning}/rules", {"pattern": "daily", "slot_id": slot["id"]}).status_code == 201
+
+    replaced = a.client.put(
+        f"/api/v1/programs/{morning}/items", json={"items": [{"bulletin_id": two}, {"bulletin_id": one}]}
+    )
+    assert replaced.status_code == 200, replaced.text
+    assert [i["bulletin_id"] for i in replaced.json()["items"]] == [two, one] and len(replaced.json()["rules"]) == 1
+    schedule = a.get(f"/api/v1/communes/{A}/schedule?date={tomorrow()}").json()["items"]
+    assert [(i["title"], i["starts_at"][11:16]) for i in schedule] == [("Tin hai", "06:00"), ("Tin một", "06:00")]
+
+    # Refused (the slot overflows; a draft; another commune's officer; no items): the items stay as they were.
+    overfull = a.client.put(f"/api/v1/programs/{morning}/items", json={"items": [{"bulletin_id": one}] * 20})
+    assert overfull.status_code == 422 and overfull.json()["error"] == "slot_overfull", overfull.text
+    unapproved = a.client.put(f"/api/v1/programs/{morning}/items", json={"items": [{"bulletin_id": draft}]})
+    assert unapproved.status_code == 409 and unapproved.json()["error"] == "not_approved", unapproved.text
+    stranger = b.client.put(f"/api/v1/programs/{morning}/items", json={"items": [{"bulletin_id": one}]})
+    assert stranger.status_code == 403, stranger.text
+    assert a.client.put(f"/api/v1/programs/{morning}/items", json={"items": []}).status_code == 422
+    assert [i["bulletin_id"] for i in a.get(f"/api/v1/programs/{morning}").json()["items"]] == [two, one]
+
+
 def test_cancelling_a_broadcast_and_an_emergency(settings: Settings, officers: dict[str, Api]) -> None:
     a, approver, b = officers["a"], officers["approver"], officers["b"]
     normal, _ = approved_bulletin(a, approver, A, "Tin thường", "Thông báo lịch tiêm phòng.")
