@@ -52,11 +52,15 @@ log = logging.getLogger("loaxa.demo")
 DEMO_DIR = Path("var/demo")
 COMMUNES = {"XA-AN-BINH": "Xã An Bình", "XA-PHU-MY": "Xã Phú Mỹ"}
 NODES = 10
-USERS = [
-    ("quantri", Role.ADMIN, "Quản trị viên", []),
-    ("canbo.anbinh", Role.OFFICER, "Cán bộ văn hóa xã An Bình", ["XA-AN-BINH"]),
-    ("canbo.phumy", Role.OFFICER, "Cán bộ văn hóa xã Phú Mỹ", ["XA-PHU-MY"]),
-    ("duyet", Role.APPROVER, "Lãnh đạo UBND duyệt tin", list(COMMUNES)),
+PROVINCE = "TINH-DEMO"
+# (username, role, full name, communes, province): province users answer for every commune of it.
+USERS: list[tuple[str, Role, str, list[str], str | None]] = [
+    ("quantri", Role.ADMIN, "Quản trị viên", [], None),
+    ("canbo.anbinh", Role.OFFICER, "Cán bộ văn hóa xã An Bình", ["XA-AN-BINH"], None),
+    ("canbo.phumy", Role.OFFICER, "Cán bộ văn hóa xã Phú Mỹ", ["XA-PHU-MY"], None),
+    ("duyet", Role.APPROVER, "Lãnh đạo UBND duyệt tin", list(COMMUNES), None),
+    ("so.tuphap", Role.OFFICER, "Cán bộ Sở Tư pháp (toàn tỉnh)", [], PROVINCE),
+    ("so.duyet", Role.APPROVER, "Lãnh đạo Sở duyệt tin toàn tỉnh", [], PROVINCE),
 ]
 # Where the demo's clusters stand: hamlets of each commune, around an approximate commune centre
 # (lat, lon) in the Mekong delta near Tân An, Long An. Demo data for the map, not a survey.
@@ -110,10 +114,10 @@ def demo_settings(base: Settings, port: int) -> Settings:
 def seed(settings: Settings) -> None:
     engine = make_engine(settings.database)
     with session_factory(engine)() as session:
-        province = add_province(session, "TINH-DEMO", "Tỉnh Demo")
+        province = add_province(session, PROVINCE, "Tỉnh Demo")
         for code, name in COMMUNES.items():
             add_commune(session, province, code, name)
-        for username, role, full_name, communes in USERS:
+        for username, role, full_name, communes, province_code in USERS:
             create_user_from(
                 session,
                 UserCreate(
@@ -122,6 +126,7 @@ def seed(settings: Settings) -> None:
                     full_name=full_name,
                     password=DEMO_PASSWORD,
                     commune_codes=communes,
+                    province_code=province_code,
                 ),
             )
         session.commit()
@@ -164,34 +169,39 @@ def _login(client: httpx.Client, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-def publish_bulletins(base_url: str) -> int:
+def publish_bulletins(base_url: str, zone: ZoneInfo) -> int:
     """Write, submit, approve and schedule the sample bulletins through the HTTP API, like people would."""
     samples: list[dict[str, Any]] = json.loads(
         resources.files("controller").joinpath("demo_data/bulletins.json").read_text(encoding="utf-8")
     )
     next_start = {code: datetime.now(UTC) + timedelta(seconds=FIRST_AIR_DELAY_S) for code in COMMUNES}
     with httpx.Client(base_url=base_url, timeout=120) as client:
-        approver = _login(client, "duyet")
         for sample in samples:
+            if sample.get("province"):
+                # Written and approved at the province, placed once for every commune of it.
+                province_officer, province_approver = _login(client, "so.tuphap"), _login(client, "so.duyet")
+                bulletin_id = _approved(
+                    client, sample, {"province_code": sample["province"]}, province_officer, province_approver
+                )
+                starts_at = _whole_second(
+                    max([*next_start.values(), datetime.now(UTC) + timedelta(seconds=FIRST_AIR_DELAY_S)])
+                )
+                local = starts_at.astimezone(zone)  # the rule is in the communes' local time
+                client.post(
+                    f"/api/v1/provinces/{sample['province']}/programs",
+                    headers=province_officer,
+                    json={
+                        "title": sample["title"],
+                        "items": [{"kind": "bulletin", "bulletin_id": bulletin_id}],
+                        "rule": {"pattern": "once", "day": local.date().isoformat(), "at": local.time().isoformat()},
+                    },
+                ).raise_for_status()
+                for commune in COMMUNES:
+                    next_start[commune] = _after(client, province_officer, commune, starts_at, sample["title"])
+                continue
             commune = sample["commune"]
             officer = _login(client, "canbo.anbinh" if commune == "XA-AN-BINH" else "canbo.phumy")
-            created = client.post(
-                "/api/v1/bulletins",
-                headers=officer,
-                json={
-                    "commune_code": commune,
-                    "title": sample["title"],
-                    "body": sample["body"],
-                    "topic": sample["topic"],
-                    "priority": sample["priority"],
-                    "legal_refs": sample["legal_refs"],
-                },
-            )
-            created.raise_for_status()
-            bulletin_id = created.json()["id"]
-            client.post(f"/api/v1/bulletins/{bulletin_id}/submit", headers=officer).raise_for_status()
-            approved = client.post(f"/api/v1/bulletins/{bulletin_id}/approve", headers=approver)
-            approved.raise_for_status()
+            bulletin_id = _approved(client, sample, {"commune_code": commune}, officer, _login(client, "duyet"))
             # Rendering takes a few seconds per bulletin (more on a busy machine): never schedule in the past.
             starts_at = max(next_start[commune], datetime.now(UTC) + timedelta(seconds=FIRST_AIR_DELAY_S))
             client.post(
@@ -203,19 +213,55 @@ def publish_bulletins(base_url: str) -> int:
                     "starts_at": starts_at.isoformat(),
                 },
             ).raise_for_status()
-            playlist = client.get(f"/api/v1/communes/{commune}/playlist", headers=officer).json()
-            duration_ms = next(
-                i["duration_ms"]
-                for i in playlist["items"]
-                if i["starts_at"] and datetime.fromisoformat(i["starts_at"]) == starts_at
-            )
-            print(
-                f"  lịch phát: {commune} {starts_at.astimezone().strftime('%H:%M:%S')} "
-                f"«{sample['title']}» ({duration_ms / 1000:.1f} s)",
-                flush=True,
-            )
-            next_start[commune] = starts_at + timedelta(milliseconds=duration_ms, seconds=GAP_S)
+            next_start[commune] = _after(client, officer, commune, starts_at, sample["title"])
     return len(samples)
+
+
+def _approved(
+    client: httpx.Client,
+    sample: dict[str, Any],
+    owner: dict[str, str],
+    officer: dict[str, str],
+    approver: dict[str, str],
+) -> int:
+    """Write, submit and approve one sample bulletin (for a commune or a province); its id."""
+    created = client.post(
+        "/api/v1/bulletins",
+        headers=officer,
+        json={
+            **owner,
+            "title": sample["title"],
+            "body": sample["body"],
+            "topic": sample["topic"],
+            "priority": sample["priority"],
+            "legal_refs": sample["legal_refs"],
+        },
+    )
+    created.raise_for_status()
+    bulletin_id = int(created.json()["id"])
+    client.post(f"/api/v1/bulletins/{bulletin_id}/submit", headers=officer).raise_for_status()
+    client.post(f"/api/v1/bulletins/{bulletin_id}/approve", headers=approver).raise_for_status()
+    return bulletin_id
+
+
+def _whole_second(moment: datetime) -> datetime:
+    """The next whole second: a program's rule is a wall-clock time to the second."""
+    return moment.replace(microsecond=0) + timedelta(seconds=1)
+
+
+def _after(client: httpx.Client, headers: dict[str, str], commune: str, starts_at: datetime, title: str) -> datetime:
+    """Print the airing of `title` at `starts_at` in `commune`; when the commune's next one may start."""
+    playlist = client.get(f"/api/v1/communes/{commune}/playlist", headers=headers).json()
+    duration_ms = next(
+        i["duration_ms"]
+        for i in playlist["items"]
+        if i["starts_at"] and datetime.fromisoformat(i["starts_at"]) == starts_at
+    )
+    print(
+        f"  lịch phát: {commune} {starts_at.astimezone().strftime('%H:%M:%S')} «{title}» ({duration_ms / 1000:.1f} s)",
+        flush=True,
+    )
+    return starts_at + timedelta(milliseconds=duration_ms, seconds=GAP_S)
 
 
 def stop_leftover_broker(settings: Settings) -> None:
@@ -273,7 +319,7 @@ def run_demo(base: Settings, *, duration_s: float, port: int) -> int:
 
     async def main() -> None:
         fleet_task = asyncio.create_task(fleet.run())
-        count = await asyncio.to_thread(publish_bulletins, base_url)
+        count = await asyncio.to_thread(publish_bulletins, base_url, ZoneInfo(settings.scheduler.timezone))
         print(f"  {count} bản tin đã duyệt và lên lịch; các cụm loa sẽ phát khi đến giờ.\n", flush=True)
         try:
             if duration_s > 0:
