@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import paho.mqtt.client as paho
+import pytest
 import uvicorn
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import create_engine, text
@@ -239,6 +240,25 @@ def add_user_directly(settings: Settings, username: str, role: Role, password: s
         create_user_from(session, UserCreate(username=username, role=role, password=password, **scope))
         session.commit()
     engine.dispose()
+
+
+def staff(
+    settings: Settings,
+    base_url: str,
+    request: pytest.FixtureRequest,
+    *,
+    commune: str | None = None,
+    province: str | None = None,
+) -> tuple[Api, Api]:
+    """An officer and an approver of the commune (or of the whole province), logged in, closed after the test."""
+    scope: dict[str, Any] = {"province_code": province} if province else {"commune_codes": [commune]}
+    add_user_directly(settings, "canbo", Role.OFFICER, "officer-pass-1", **scope)
+    add_user_directly(settings, "duyet", Role.APPROVER, "approver-pass-1", **scope)
+    officer = login(base_url, "canbo", "officer-pass-1")
+    approver = login(base_url, "duyet", "approver-pass-1")
+    for api in (officer, approver):
+        request.addfinalizer(api.client.close)
+    return officer, approver
 
 
 def setup_commune(admin: Api, province: str, commune: str, clusters: list[str]) -> list[NodeIdentity]:

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from controller.accounts import Role
 from controller.settings import Settings
-from tests.harness import Api, ControllerServer, FleetRunner, add_user_directly, login, setup_commune, wait_until
+from tests.harness import Api, ControllerServer, FleetRunner, setup_commune, staff, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -44,12 +43,7 @@ def test_approved_bulletin_plays_on_every_cluster_and_nothing_else_does(
 ) -> None:
     identities = setup_commune(admin, "LONG-AN", COMMUNE, CLUSTERS)
     assert len({i.password for i in identities}) == 3, "each cluster has its own password"
-    add_user_directly(settings, "canbo", Role.OFFICER, "officer-pass-1", commune_codes=[COMMUNE])
-    add_user_directly(settings, "duyet", Role.APPROVER, "approver-pass-1", commune_codes=[COMMUNE])
-    officer = login(controller.base_url, "canbo", "officer-pass-1")
-    approver = login(controller.base_url, "duyet", "approver-pass-1")
-    for api in (officer, approver):
-        request.addfinalizer(api.client.close)
+    officer, approver = staff(settings, controller.base_url, request, commune=COMMUNE)
 
     fleet = FleetRunner(
         settings.node.model_copy(

@@ -11,17 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from controller.accounts import Role
 from controller.settings import Settings
 from tests.harness import (
     Api,
     ControllerServer,
     FleetRunner,
-    add_user_directly,
     approved_bulletin,
-    login,
     read_playlog,
     setup_commune,
+    staff,
     wait_until,
 )
 
@@ -41,12 +39,7 @@ def test_emergency_preempts_a_playing_item_which_then_resumes(
     settings: Settings, controller: ControllerServer, admin: Api, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     identities = setup_commune(admin, "QUANG-NAM", COMMUNE, CLUSTERS)
-    add_user_directly(settings, "canbo", Role.OFFICER, "officer-pass-1", commune_codes=[COMMUNE])
-    add_user_directly(settings, "duyet", Role.APPROVER, "approver-pass-1", commune_codes=[COMMUNE])
-    officer = login(controller.base_url, "canbo", "officer-pass-1")
-    approver = login(controller.base_url, "duyet", "approver-pass-1")
-    for api in (officer, approver):
-        request.addfinalizer(api.client.close)
+    officer, approver = staff(settings, controller.base_url, request, commune=COMMUNE)
     normal_id, normal_sha = approved_bulletin(officer, approver, COMMUNE, "Lịch tiêm phòng", LONG_BODY)
     alert_id, alert_sha = approved_bulletin(
         officer, approver, COMMUNE, "Bão số 5", "Khẩn cấp! Bão đổ bộ, bà con vào nơi trú ẩn.", priority="emergency"

@@ -12,16 +12,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from controller.accounts import Role
 from controller.settings import Settings
 from tests.harness import (
     Api,
     ControllerServer,
     FleetRunner,
-    add_user_directly,
-    login,
     read_playlog,
     setup_commune,
+    staff,
     wait_until,
 )
 
@@ -45,12 +43,7 @@ def test_a_province_program_airs_in_every_commune_of_the_province(
         node for commune, codes in COMMUNES.items() for node in setup_commune(admin, PROVINCE, commune, codes)
     ]
     identities += setup_commune(admin, "TINH-KHAC", ELSEWHERE[0], [ELSEWHERE[1]])
-    add_user_directly(settings, "so.tuphap", Role.OFFICER, "province-officer-1", province_code=PROVINCE)
-    add_user_directly(settings, "so.duyet", Role.APPROVER, "province-approver-1", province_code=PROVINCE)
-    officer = login(controller.base_url, "so.tuphap", "province-officer-1")
-    approver = login(controller.base_url, "so.duyet", "province-approver-1")
-    for api in (officer, approver):
-        request.addfinalizer(api.client.close)
+    officer, approver = staff(settings, controller.base_url, request, province=PROVINCE)
     created = officer.post(
         "/api/v1/bulletins",
         {

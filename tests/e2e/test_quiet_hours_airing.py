@@ -12,17 +12,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from controller.accounts import Role
 from controller.settings import Settings
 from tests.harness import (
     Api,
     ControllerServer,
     FleetRunner,
-    add_user_directly,
     approved_bulletin,
-    login,
     read_playlog,
     setup_commune,
+    staff,
     wait_until,
 )
 
@@ -36,12 +34,7 @@ def test_quiet_hours_refuse_normal_content_but_not_emergencies(
     settings: Settings, controller: ControllerServer, admin: Api, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     identities = setup_commune(admin, "HA-TINH", COMMUNE, ["YEN-1", "YEN-2"])
-    add_user_directly(settings, "canbo", Role.OFFICER, "officer-pass-1", commune_codes=[COMMUNE])
-    add_user_directly(settings, "duyet", Role.APPROVER, "approver-pass-1", commune_codes=[COMMUNE])
-    officer = login(controller.base_url, "canbo", "officer-pass-1")
-    approver = login(controller.base_url, "duyet", "approver-pass-1")
-    for api in (officer, approver):
-        request.addfinalizer(api.client.close)
+    officer, approver = staff(settings, controller.base_url, request, commune=COMMUNE)
     normal_id, _ = approved_bulletin(officer, approver, COMMUNE, "Họp tổ dân phố", "Mời bà con họp tổ dân phố.")
     alert_id, alert_sha = approved_bulletin(
         officer, approver, COMMUNE, "Lũ quét", "Khẩn cấp! Lũ quét, bà con lên chỗ cao ngay.", priority="emergency"

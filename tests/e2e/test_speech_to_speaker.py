@@ -13,15 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from controller.accounts import Role
 from controller.settings import Settings
 from tests.harness import (
     Api,
     ControllerServer,
     FleetRunner,
-    add_user_directly,
-    login,
     setup_commune,
+    staff,
     wait_until,
 )
 
@@ -36,12 +34,7 @@ def test_a_legacy_node_plays_the_mp3_rendition_of_the_previewed_speech(
     settings: Settings, controller: ControllerServer, admin: Api, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     current, legacy = setup_commune(admin, "P", COMMUNE, ["CL-OPUS", "CL-MP3"])
-    add_user_directly(settings, "canbo", Role.OFFICER, "officer-pass-1", commune_codes=[COMMUNE])
-    add_user_directly(settings, "duyet", Role.APPROVER, "approver-pass-1", commune_codes=[COMMUNE])
-    officer = login(controller.base_url, "canbo", "officer-pass-1")
-    approver = login(controller.base_url, "duyet", "approver-pass-1")
-    for api in (officer, approver):
-        request.addfinalizer(api.client.close)
+    officer, approver = staff(settings, controller.base_url, request, commune=COMMUNE)
 
     template = settings.node.model_copy(update={"controller_url": controller.base_url})
     fleets = [
