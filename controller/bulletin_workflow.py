@@ -16,9 +16,8 @@ from audio_library import AudioAsset, BroadcastAudio, produce_broadcast, save_br
 from audio_library.timestamps import utc_now
 from controller import audit
 from controller.accounts import Role, User
-from controller.bulletin_scope import require_bulletin, require_province
+from controller.bulletin_scope import check_airs_in, require_bulletin, require_province
 from controller.deps import require_commune, require_role
-from controller.errors import Forbidden
 from controller.services import Services
 from controller.speech import speech_request
 from controller.uploads import RECORDING_FORMATS
@@ -32,7 +31,6 @@ from schedules import (
     BulletinNotFound,
     BulletinUpdate,
     InvalidValidityWindow,
-    airs_in,
     approve,
     attach_recording,
     check_audio_editable,
@@ -66,17 +64,6 @@ def load_bulletin(session: Session, user: User, bulletin_id: int, *, to_change: 
     return bulletin
 
 
-def check_airs_in(bulletin: Bulletin, commune: Commune) -> None:
-    """Refuse a bulletin approved for another commune (or another province's communes)."""
-    assert commune.id is not None
-    if not airs_in(bulletin, commune.id, commune.province_id):
-        # The approver approved it for its own commune or province; airing it elsewhere needs its own approval.
-        raise Forbidden(
-            f"bulletin {bulletin.id} was not approved for commune {commune.code}",
-            message_vi="Bản tin được duyệt cho xã khác, không được phát ở xã này.",
-        )
-
-
 def _target(bulletin: Bulletin) -> str:
     return f"bulletin:{bulletin.id} «{bulletin.title[:120]}»"
 
@@ -84,7 +71,7 @@ def _target(bulletin: Bulletin) -> str:
 def render_speech(session: Session, services: Services, bulletin: Bulletin) -> RenderedSpeech:
     """Speak the bulletin as its commune airs it (from a worker thread: the async renderer runs on the loop).
 
-    A province's bulletin is read with the built-in lexicon and no commune chimes: it airs in every commune.
+    A province's bulletin is read with its province's lexicon and no commune's chimes: it airs in every commune.
     """
     commune = session.get(Commune, bulletin.commune_id) if bulletin.commune_id is not None else None
     request = speech_request(
@@ -94,6 +81,7 @@ def render_speech(session: Session, services: Services, bulletin: Bulletin) -> R
         dialect="south" if bulletin.dialect == "south" else "north",
         language="km" if bulletin.language == "km" else "vi",
         commune=commune,
+        province_id=bulletin.province_id,
     )
     return anyio.from_thread.run(services.speech.render, request)
 

@@ -15,10 +15,10 @@ from sqlmodel import Session, col, select
 from audio_library.errors import LoaxaError
 from controller import audit
 from controller.accounts import Role, User
-from controller.api.programs import add_program, add_rule, remove_program, replace_program_items
 from controller.bulletin_scope import require_province
 from controller.deps import require_role
 from controller.errors import InvalidInput, NotFound
+from controller.program_scheduling import add_program, add_rule, remove_program, replace_program_items
 from controller.services import Services
 from devices.registry import Commune, Province, get_province, province_communes
 from schedules.commune_hours import commune_slots
@@ -34,7 +34,7 @@ from schedules.province_program import (
 
 def _in_commune(commune: Commune, error: LoaxaError) -> LoaxaError:
     """The same error, its message saying which commune refused (the province sees many at once)."""
-    error.message_vi = f"Xã “{commune.name}”: {error.message_vi}"
+    error.message_vi = f"{commune.name}: {error.message_vi}"
     return error
 
 
@@ -43,14 +43,14 @@ def _chosen_communes(session: Session, province: Province, codes: list[str] | No
     if codes is None:
         if not communes:
             raise InvalidInput(
-                f"province {province.code} has no commune", message_vi=f"Tỉnh “{province.name}” chưa có xã nào."
+                f"province {province.code} has no commune", message_vi=f"{province.name} chưa có xã nào."
             )
         return communes
     by_code = {commune.code: commune for commune in communes}
     if strangers := sorted(set(codes) - set(by_code)):
         raise InvalidInput(
             f"not communes of {province.code}: {strangers}",
-            message_vi=f"Không phải xã của tỉnh “{province.name}”: {', '.join(strangers[:20])}.",
+            message_vi=f"Không phải xã của {province.name}: {', '.join(strangers[:20])}.",
         )
     return [by_code[code] for code in sorted(set(codes))]
 
@@ -76,7 +76,7 @@ def place_province_program(
                 wanted = f"khung giờ “{rule.slot_name}”" if rule.slot_name else f"khung giờ thứ {rule.slot_rank}"
                 raise InvalidInput(
                     f"commune {commune.code} has no slot {rule.slot_name or rule.slot_rank}",
-                    message_vi=f"Xã “{commune.name}” không có {wanted} trong ngày; bỏ xã này ra hoặc chọn giờ khác.",
+                    message_vi=f"{commune.name} không có {wanted}; thêm khung giờ cho xã này hoặc chọn cách đặt khác.",
                 )
         try:
             part = add_program(

@@ -28,10 +28,16 @@ def speech_request(
     dialect: Dialect,
     language: Language,
     commune: Commune | None,
+    province_id: int | None = None,
 ) -> SpeechRequest:
-    """What the renderer needs to speak `text` as `commune` airs it (no commune: built-in lexicon, no chimes)."""
+    """What the renderer needs to speak `text` as `commune` airs it.
+
+    No commune: no chimes, and the lexicon of `province_id` (a province's bulletin airs in all its
+    communes, each with its own chimes, so none is baked in), or only the nationwide one.
+    """
     if commune is None:
-        return SpeechRequest(text=text, dialect=dialect, language=language, lexicon=lexicon_for(session, None))
+        lexicon = lexicon_for(session, province_id)
+        return SpeechRequest(text=text, dialect=dialect, language=language, lexicon=lexicon)
     return SpeechRequest(
         text=text,
         dialect=dialect,

@@ -40,21 +40,32 @@ class HamletGroupPublic(HamletGroupBase):
     commune_id: int
 
 
-def load_registry(session: Session) -> Registry:
-    """Every commune's active clusters, every province's communes and every hamlet group, as plain data."""
+def load_registry(session: Session, commune: Commune | None = None) -> Registry:
+    """Every commune's active clusters, every province's communes and every hamlet group, as plain data.
+
+    With `commune`, only that commune's (compiling one commune's timetable needs no more, and a province
+    has thousands of clusters).
+    """
     communes: dict[str, set[str]] = {}
     codes: dict[int, str] = {}
-    for commune in session.exec(select(Commune)):
-        assert commune.id is not None
-        communes[commune.code] = set()
-        codes[commune.id] = commune.code
-    for device in session.exec(select(Device).where(col(Device.revoked_at).is_(None))):
+    commune_query = select(Commune) if commune is None else select(Commune).where(Commune.id == commune.id)
+    device_query = select(Device).where(col(Device.revoked_at).is_(None))
+    group_query = select(HamletGroup)
+    if commune is not None:
+        device_query = device_query.where(Device.commune_id == commune.id)
+        group_query = group_query.where(HamletGroup.commune_id == commune.id)
+    loaded = list(session.exec(commune_query))
+    for row in loaded:
+        assert row.id is not None
+        communes[row.code] = set()
+        codes[row.id] = row.code
+    for device in session.exec(device_query):
         communes[codes[device.commune_id]].add(device.code)
     provinces: dict[str, list[str]] = {}
     province_codes = {p.id: p.code for p in session.exec(select(Province))}
-    for commune in session.exec(select(Commune)):
-        provinces.setdefault(province_codes[commune.province_id], []).append(commune.code)
+    for row in loaded:
+        provinces.setdefault(province_codes[row.province_id], []).append(row.code)
     groups: dict[str, dict[str, list[str]]] = {}
-    for group in session.exec(select(HamletGroup)):
+    for group in session.exec(group_query):
         groups.setdefault(codes[group.commune_id], {})[group.name] = list(group.clusters)
     return Registry(communes=communes, provinces=provinces, hamlet_groups=groups)

@@ -39,7 +39,7 @@ from schedules.quiet_hours import QuietHours
 from schedules.recurrence import expand_rule
 from schedules.slot import Slot, SlotOccurrence
 from schedules.slot_plan import DroppedItem, SlotPlan, compile_airing, compile_slot
-from schedules.target import ClusterTarget, HamletGroupTarget, resolve_target
+from schedules.target import Registry
 
 DEFAULT_PLANNING = Planning()
 
@@ -103,6 +103,7 @@ class _Builder:
     session: Session
     commune: Commune
     planning: Planning
+    registry: Registry  # this commune's clusters and hamlet groups only
     items: list[TimelineItem] = field(default_factory=list)
     content: dict[str, Content] = field(default_factory=dict)
     dropped: list[DroppedItem] = field(default_factory=list)
@@ -173,14 +174,17 @@ def _program_item(session: Session, record: ProgramItemRecord) -> tuple[ProgramI
     return item, Content(asset.sha256, asset.codec, True)
 
 
-def _clusters_of(session: Session, commune: Commune, program: ProgramRecord) -> frozenset[str] | None:
+def _clusters_of(registry: Registry, commune: Commune, program: ProgramRecord) -> frozenset[str] | None:
+    """The active clusters the program reaches (None: the whole commune).
+
+    Targets were checked when the program was made; a cluster revoked or a group emptied since then only
+    narrows what it reaches, rather than stopping the whole commune's timetable from compiling.
+    """
+    active = frozenset(registry.communes.get(commune.code, ()))
     if program.target_group:
-        return resolve_target(HamletGroupTarget(commune.code, program.target_group), load_registry(session))[
-            commune.code
-        ]
+        return frozenset(registry.hamlet_groups.get(commune.code, {}).get(program.target_group, ())) & active
     if program.target_clusters:
-        resolved = resolve_target(ClusterTarget(frozenset(program.target_clusters)), load_registry(session))
-        return resolved.get(commune.code, frozenset())
+        return frozenset(program.target_clusters) & active
     return None
 
 
@@ -200,7 +204,7 @@ def commune_timetable(
     slots: dict[int, Slot] = {r.id: r.to_slot() for r in records if r.id is not None}
     zone, gap = planning.zone, planning.gap
     quiet = commune_quiet_hours(session, commune, planning.quiet)
-    build = _Builder(session, commune, planning)
+    build = _Builder(session, commune, planning, load_registry(session, commune))
     by_slot: dict[tuple[str, datetime], tuple[SlotOccurrence, list[ScheduledItem]]] = {}
     programs: dict[str, tuple[Program, frozenset[str] | None, dict[str, Content]]] = {}
     for record in session.exec(select(ProgramRecord).where(ProgramRecord.commune_id == commune.id)):
@@ -212,7 +216,7 @@ def commune_timetable(
             f"p{record.id}", record.title, tuple(i for i, _ in usable), record.created_at, record.position
         )
         assets = {item.ref_id: content for item, content in usable}
-        clusters = _clusters_of(session, commune, record)
+        clusters = _clusters_of(build.registry, commune, record)
         programs[program.program_id] = (program, clusters, assets)
         build.group_titles[program.program_id] = program.title
         for rule_record in program_rules(session, record):
@@ -294,7 +298,7 @@ def _check_conflicts(build: _Builder, changed: str | None) -> None:
     The `changed` group (the program or broadcast being edited) is checked first, so the error names it
     as the one that clashes.
     """
-    registry = load_registry(build.session)
+    registry = build.registry
     code = build.commune.code
     # The whole commune: its clusters (a placeholder when it has none yet, so two such programs still clash).
     everyone = frozenset(registry.communes.get(code, ())) or frozenset([code])
@@ -331,7 +335,7 @@ def _apply_emergencies(build: _Builder, quiet: QuietHours, since: datetime) -> N
         build.content[item_id] = content
     if not emergencies:
         return
-    clusters = frozenset(load_registry(build.session).communes.get(build.commune.code, ()))
+    clusters = frozenset(build.registry.communes.get(build.commune.code, ()))
     result = preempt(build.items, emergencies, commune_clusters=clusters, quiet=quiet)
     build.items = list(result.items)
     build.dropped.extend(result.dropped)

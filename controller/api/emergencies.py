@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from controller import audit
 from controller.accounts import Role, User
-from controller.bulletin_workflow import check_airs_in
+from controller.bulletin_scope import check_airs_in
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
 from controller.errors import Forbidden
 from devices.registry import Commune, get_commune

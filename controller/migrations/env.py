@@ -31,16 +31,26 @@ def _include_object(obj: Any, name: str | None, kind: str, reflected: bool, comp
 
 
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # SQLite alters a table by copying it, dropping it and renaming the copy (batch mode). With foreign
+        # keys enforced, dropping a table that other rows reference fails, so a migration run on a database
+        # with data would stop. They are checked once the migrations are done instead. The pragma only
+        # takes effect outside a transaction, hence the commit.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
     context.configure(
         connection=connection,
         target_metadata=metadata,
-        render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER most things
+        render_as_batch=sqlite,  # SQLite cannot ALTER most things
         compare_type=True,
         render_item=_render_item,
         include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
+        if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):
+            raise RuntimeError(f"migrations left rows whose foreign keys point nowhere: {broken[:10]}")
 
 
 url = context.config.attributes.get("database_url") or DatabaseSettings().url

@@ -16,9 +16,9 @@ from audio_library import AudioAsset
 from audio_library.errors import LoaxaError
 from controller.accounts import Role, User, commune_scope
 from controller.api.emergencies import list_emergencies
-from controller.api.programs import add_program, add_rule, delete_rule
 from controller.deps import ServicesDep, SessionDep, require_commune, require_role
 from controller.errors import InvalidInput, NotFound
+from controller.program_scheduling import add_program, add_rule, remove_rule
 from controller.services import Services
 from controller.web.notices import notices
 from controller.web.session import PageUser
@@ -362,6 +362,6 @@ def remove_placement_page(
     commune = session.get(Commune, program.commune_id) if program is not None else None
     if commune is None:
         raise NotFound(f"no rule {rule_id}", message_vi="Không tìm thấy lịch phát.")
-    delete_rule(rule_id, session, user, services)
+    services.publish(session, remove_rule(session, user, rule_id))
     monday = _parse_week(tu, _today(services))
     return RedirectResponse(f"/xa/{commune.code}/lich-tuan?tu={monday.isoformat()}&tb=da-go-lich", status_code=303)

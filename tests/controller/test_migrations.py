@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
 from typing import Any
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    Table,
+    Time,
+    create_engine,
+    text,
+)
 
+from controller.migrate import alembic_config, upgrade
 from controller.models import metadata
 
 # APScheduler's job table is created by a migration with the shape its job store expects; no model has it.
@@ -33,3 +51,82 @@ def test_models_and_migrations_agree(database_url: str) -> None:
     finally:
         engine.dispose()
     assert diffs == [], "models and migrations differ:\n" + "\n".join(map(str, diffs))
+
+
+def downgrade(database_url: str, revision: str) -> None:
+    command.downgrade(alembic_config(database_url), revision)
+
+
+def _filler(column: Column[Any]) -> object:
+    """A value for a required column the test does not care about."""
+    kind = column.type
+    if isinstance(kind, Boolean):
+        return False
+    if isinstance(kind, Integer):
+        return 0
+    if isinstance(kind, Float):
+        return 0.0
+    if isinstance(kind, DateTime):
+        return datetime.now(UTC)
+    if isinstance(kind, Date):
+        return date(2026, 1, 5)
+    if isinstance(kind, Time):
+        return time(6, 0)
+    if isinstance(kind, JSON):
+        return []
+    return "x"
+
+
+def _insert(connection: Connection, table_name: str, **values: object) -> int:
+    """A row as the schema stands at this revision (reflected, not the models'); its id."""
+    table = Table(table_name, MetaData(), autoload_with=connection)
+    row = dict(values)
+    for column in table.columns:
+        required = not column.nullable and not column.primary_key and column.server_default is None
+        if column.name not in row and required:
+            row[column.name] = _filler(column)
+    result = connection.execute(table.insert().values(**row))
+    key = result.inserted_primary_key
+    return int(key[0]) if key and key[0] is not None else 0
+
+
+def test_migrations_keep_data_both_ways(database_url: str) -> None:
+    """Upgrading a database that has rows, and downgrading it again, keeps them (SQLite rebuilds tables)."""
+    downgrade(database_url, "0008")
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            province = _insert(connection, "province", code="P", name="Tỉnh P")
+            commune = _insert(connection, "commune", code="C", name="Xã C", province_id=province)
+            user = _insert(connection, "app_user", username="u", role="officer", password_hash="h", active=True)
+            bulletin = _insert(connection, "bulletin", commune_id=commune, author_id=user, title="Tin", body="B")
+            program = _insert(connection, "program", commune_id=commune, title="Sáng", created_by=user)
+            _insert(connection, "program_item", program_id=program, seq=0, kind="bulletin", bulletin_id=bulletin)
+        upgrade(database_url)
+        with engine.connect() as connection:
+            row = connection.execute(text("SELECT commune_id, province_id, title FROM bulletin")).one()
+            assert tuple(row) == (commune, None, "Tin")
+            assert connection.execute(text("SELECT province_program_id FROM program")).scalar_one() is None
+            assert connection.execute(text("SELECT bulletin_id FROM program_item")).scalar_one() == bulletin
+        # A province's bulletin has no commune to go back to: the downgrade refuses until it is gone.
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO bulletin (province_id, author_id, title, body, topic, priority, dialect, language,"
+                    " legal_refs, status, audio_source, spoken_text, rejection_reason, created_at, updated_at)"
+                    " VALUES (:p, :u, 'Tỉnh', 'B', '', 'normal', 'north', 'vi', '[]', 'draft', 'speech', '', '',"
+                    " :now, :now)"
+                ),
+                {"p": province, "u": user, "now": datetime.now(UTC)},
+            )
+        with pytest.raises(RuntimeError, match="province bulletins exist"):
+            downgrade(database_url, "0008")
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM bulletin WHERE commune_id IS NULL"))
+        downgrade(database_url, "0008")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM program_item")).scalar_one() == 1
+            assert connection.execute(text("SELECT title FROM bulletin")).scalar_one() == "Tin"
+    finally:
+        engine.dispose()
+        upgrade(database_url)

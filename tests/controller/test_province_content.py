@@ -89,11 +89,14 @@ def test_a_province_bulletin_is_changed_by_the_province_and_read_by_its_communes
     assert bulletin["commune_id"] is None and bulletin["province_id"] is not None
     bulletin_id = bulletin["id"]
 
-    # The province's communes read it; they do not change it. Another province does not see it at all.
-    assert commune_officer.get(f"/api/v1/bulletins/{bulletin_id}").status_code == 200
-    assert bulletin_id in [b["id"] for b in commune_officer.get("/api/v1/bulletins").json()]
-    assert stranger.get(f"/api/v1/bulletins/{bulletin_id}").status_code == 403
-    assert bulletin_id not in [b["id"] for b in stranger.get("/api/v1/bulletins").json()]
+    # While it is being written it stays with the province's staff: its communes neither see nor change it.
+    def visible_to(api: Api) -> bool:
+        listed = bulletin_id in [b["id"] for b in api.get("/api/v1/bulletins").json()]
+        status = api.get(f"/api/v1/bulletins/{bulletin_id}").status_code
+        assert listed == (status == 200), (listed, status)
+        return listed
+
+    assert visible_to(officer) and not visible_to(commune_officer) and not visible_to(stranger)
     edit = commune_officer.client.patch(f"/api/v1/bulletins/{bulletin_id}", json={"title": "Đổi tên"})
     assert edit.status_code == 403 and edit.json()["error"] == "out_of_scope", edit.text
     assert commune_officer.post(f"/api/v1/bulletins/{bulletin_id}/submit").status_code == 403
@@ -105,6 +108,10 @@ def test_a_province_bulletin_is_changed_by_the_province_and_read_by_its_communes
     approved = approver.post(f"/api/v1/bulletins/{bulletin_id}/approve")
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "approved" and approved.json()["audio_sha256"]
+    # Approved, it is the communes' to read (and place); another province still does not see it.
+    assert visible_to(commune_officer) and not visible_to(stranger)
+    upload = commune_officer.client.delete(f"/api/v1/bulletins/{bulletin_id}/recording")
+    assert upload.status_code == 403, upload.text
 
 
 def test_a_province_program_airs_in_each_communes_own_slot(people: dict[str, Api], settings: Settings) -> None:
@@ -207,7 +214,7 @@ def test_an_exact_time_program_is_refused_where_it_clashes_and_can_target_some_c
         f"/api/v1/provinces/{PROVINCE}/programs", {"title": "Luật mới", "items": items, "rule": {"at": "08:00"}}
     )
     assert clash.status_code == 409, clash.text
-    assert clash.json()["message"].startswith("Xã “Xã XA-A”:") and "Thời sự xã" in clash.json()["message"]
+    assert clash.json()["message"].startswith("Xã XA-A: ") and "Thời sự xã" in clash.json()["message"]
     assert officer.get(f"/api/v1/communes/{B}/programs").json() == []
 
     # Quiet hours are the communes' too.
@@ -295,7 +302,7 @@ def test_province_programs_from_the_command_line(
     assert {c: [i["starts_at"][11:16] for i in schedule_of(officer, c)] for c in (A, B)} == {A: ["06:00"], B: ["05:45"]}
     # A commune's officer is refused, in Vietnamese, with exit code 2.
     assert loaxa(*add, "--bulletin", str(bulletin_id), "--at", "09:00", user="canbo.a") == 2
-    assert "không phụ trách tỉnh" in capsys.readouterr().err
+    assert "không phụ trách Tỉnh TINH" in capsys.readouterr().err
     assert loaxa("schedule", "province-program-list", "--province", PROVINCE) == 0
     [line] = capsys.readouterr().out.splitlines()
     record_id, title, communes = line.split("\t")

@@ -53,7 +53,7 @@ def test_a_province_bulletin_from_writing_to_every_communes_week(world: dict[str
     commune_officer, commune_approver = world["canbo.a"], world["duyet.a"]
 
     form = officer.get("/ban-tin/moi")
-    assert f'value="tinh:{PROVINCE}"' in form.text and "Toàn tỉnh" in form.text
+    assert f'value="tinh:{PROVINCE}"' in form.text and "(toàn tỉnh, mọi xã)" in form.text
     assert "tinh:" not in commune_officer.get("/ban-tin/moi").text
     created = officer.post(
         "/ban-tin/moi",
@@ -67,12 +67,12 @@ def test_a_province_bulletin_from_writing_to_every_communes_week(world: dict[str
     assert "Luật Đất đai 2024" not in commune_approver.get("/duyet").text
     assert commune_approver.post(f"/ban-tin/{bulletin_id}/duyet").status_code == 403
     queue = approver.get("/duyet").text
-    assert "Luật Đất đai 2024" in queue and "Toàn tỉnh" in queue
+    assert "Luật Đất đai 2024" in queue and "(toàn tỉnh)" in queue
     assert approver.post(f"/ban-tin/{bulletin_id}/duyet").status_code == 303
 
     # The commune's officer reads it (where it airs: the whole province) but may not edit it.
     page = commune_officer.get(f"/ban-tin/{bulletin_id}").text
-    assert "Toàn tỉnh Tỉnh TINH" in page and f"/ban-tin/{bulletin_id}/sua" not in page
+    assert "Tỉnh TINH (toàn tỉnh)" in page and f"/ban-tin/{bulletin_id}/sua" not in page
     assert commune_officer.get("/chuong-trinh-tinh").status_code == 403
     assert "/chuong-trinh-tinh" in officer.get("/ban-tin").text  # in the province officer's menu
 
