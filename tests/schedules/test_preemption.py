@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from itertools import pairwise
 
@@ -238,3 +240,157 @@ def test_without_emergencies_the_timeline_is_unchanged() -> None:
     assert preempt(timeline, [], commune_clusters=COMMUNE) == Preemption(
         tuple(sorted(timeline, key=lambda i: i.starts_at)), ()
     )
+
+
+# Randomized equivalence: per cluster, `preempt` is one-cluster replay.
+# Seeded, so every run checks the same cases; a failing test's id names its seed (`random_case(seed)` rebuilds it).
+
+RANDOM_CASES = 300
+SLOTS = ((at(0), at(20)), (at(25), at(45)))  # two slots; items in neither are unbounded (exact-time airings)
+POLICIES: tuple[InterruptPolicy, ...] = ("resume", "restart", "drop")
+
+
+def random_target(rng: random.Random, clusters: list[str]) -> frozenset[str] | None:
+    """The whole commune, a hamlet group (a random non-empty subset), or one cluster."""
+    kind = rng.choice(("commune", "group", "cluster"))
+    if kind == "commune":
+        return None
+    if kind == "group":
+        return frozenset(rng.sample(clusters, rng.randint(1, len(clusters))))
+    return frozenset([rng.choice(clusters)])
+
+
+def random_moment(rng: random.Random, timeline: list[TimelineItem]) -> datetime:
+    """A whole second, mostly while an item plays (so the emergency cuts it), else anywhere in the morning."""
+    if timeline and rng.random() < 0.7:
+        playing = rng.choice(timeline)
+        return playing.starts_at + timedelta(seconds=rng.randint(0, playing.duration_ms // 1000))
+    return T0 + timedelta(seconds=rng.randint(0, 46 * 60))
+
+
+def random_case(
+    seed: int,
+) -> tuple[list[TimelineItem], list[Emergency], frozenset[str], frozenset[str], QuietHours | None]:
+    """A commune's timeline (no two items overlap on a shared cluster), its emergencies in order of start
+    (fixed at issue as `issue_emergency` fixes them), its registered clusters, all its clusters (registered
+    or named; what None reaches), quiet hours."""
+    rng = random.Random(seed)
+    clusters = [f"C{n}" for n in range(rng.randint(2, 5))]
+    # Sometimes a cluster no longer registered: still the commune's while items or emergencies name it.
+    registered = frozenset(clusters[:-1] if rng.random() < 0.15 else clusters)
+
+    timeline: list[TimelineItem] = []
+    for n in range(rng.randint(3, 14)):
+        slot = rng.choice((*SLOTS, None))
+        first, last = slot if slot is not None else (at(0), at(48))
+        duration = timedelta(seconds=rng.randint(20, 400))
+        start = first + timedelta(seconds=rng.randint(0, max(0, int((last - first - duration).total_seconds()))))
+        candidate = TimelineItem(
+            f"i{n}",
+            f"Tin i{n}",
+            "normal",
+            int(duration / timedelta(milliseconds=1)),
+            start,
+            rng.choice(POLICIES),
+            slot[1] if slot is not None else None,
+            clusters=random_target(rng, clusters),
+        )
+        fits = slot is None or candidate.ends_at <= slot[1]
+        clash = any(
+            (i.clusters is None or candidate.clusters is None or i.clusters & candidate.clusters)
+            and i.starts_at < candidate.ends_at
+            and candidate.starts_at < i.ends_at
+            for i in timeline
+        )
+        if fits and not clash:
+            timeline.append(candidate)
+    quiet = None
+    if rng.random() < 0.3:  # from the end of some item on: pushing it, or what follows it, runs into them
+        quiet = QuietHours(rng.choice(timeline).ends_at.time(), time(8, 0))
+        timeline = [i for i in timeline if not quiet.overlaps(i.starts_at, i.ends_at)]
+    if rng.random() < 0.1:  # an item for no cluster at all: aired nowhere, left as it is
+        timeline.append(
+            TimelineItem("nowhere", "Tin nowhere", "normal", 60_000, at(rng.randint(0, 40)), clusters=frozenset())
+        )
+
+    issued: list[Emergency] = []
+
+    def in_order() -> list[Emergency]:  # as `commune_emergencies` gives them: by start, then by issue
+        return sorted(issued, key=lambda e: (e.starts_at, issued.index(e)))
+
+    issued_at = random_moment(rng, timeline)
+    for n in range(rng.randint(1, 3)):
+        if n and rng.random() < 0.5:  # soon after the previous one: the two may overlap
+            issued_at += timedelta(seconds=rng.randint(0, 90))
+        elif n:
+            issued_at = max(issued_at, random_moment(rng, timeline))
+        target = random_target(rng, clusters)
+        lead = timedelta(seconds=1)
+        if rng.random() < 0.7:  # as issued: after any emergency then on air on a shared cluster
+            so_far = preempt(timeline, in_order(), commune_clusters=registered, quiet=quiet)
+            starts_at = dispatch_start(so_far.items, target, now=issued_at, dispatch_lead=lead)
+        else:
+            starts_at = issued_at + lead
+        emergency = Emergency(f"e{n}", f"Khẩn e{n}", rng.randint(10, 300) * 1000, issued_at, starts_at, target)
+        issued.append(emergency)
+    emergencies = in_order()
+    named = [t for t in (*(i.clusters for i in timeline), *(e.clusters for e in emergencies)) if t is not None]
+    return timeline, emergencies, registered, registered.union(*named), quiet
+
+
+def replay_one_cluster(
+    timeline: list[TimelineItem], emergencies: list[Emergency], cluster: str, quiet: QuietHours | None
+) -> tuple[list[TimelineItem], set[tuple[str, str]]]:
+    """The model: only `cluster`'s own items and emergencies, restricted to it, replayed in order."""
+    only = frozenset([cluster])
+    items = [replace(i, clusters=only) for i in timeline if i.clusters is None or cluster in i.clusters]
+    dropped: set[tuple[str, str]] = set()
+    for e in emergencies:
+        if e.clusters is None or cluster in e.clusters:
+            plan = plan_emergency(
+                items,
+                e.item_id,
+                e.title,
+                e.duration_ms,
+                now=e.issued_at,
+                dispatch_lead=e.starts_at - e.issued_at,
+                quiet=quiet,
+                clusters=only,
+            )
+            items = list(plan.items)
+            dropped |= {(d.item_id, d.reason) for d in plan.dropped}
+    return items, dropped
+
+
+def aired(items: Iterable[TimelineItem], cluster: str) -> list[tuple[str, datetime, int, int]]:
+    """Like `on`, with offsets: what one cluster airs, in order (not which other clusters share it)."""
+    own = (i for i in items if i.clusters is None or cluster in i.clusters)
+    return [
+        (i.item_id, i.starts_at, i.duration_ms, i.offset_ms)
+        for i in sorted(own, key=lambda i: (i.starts_at, i.item_id))
+    ]
+
+
+def dropped_on(
+    result: Preemption, timeline: list[TimelineItem], everyone: frozenset[str], cluster: str
+) -> set[tuple[str, str]]:
+    """The drops `preempt` reports for one cluster: named there, or (naming none) lost on all its item was for."""
+    reach = {i.item_id: everyone if i.clusters is None else i.clusters for i in timeline}
+    return {
+        (d.item_id, d.reason)
+        for d in result.dropped
+        if (cluster in d.clusters if d.clusters is not None else cluster in reach[d.item_id.split("~")[0]])
+    }
+
+
+@pytest.mark.parametrize("seed", range(RANDOM_CASES))
+def test_per_cluster_preemption_equals_replaying_that_cluster_alone(seed: int) -> None:
+    timeline, emergencies, registered, everyone, quiet = random_case(seed)
+    result = preempt(timeline, emergencies, commune_clusters=registered, quiet=quiet)
+    assert_no_overlap_per_cluster(result.items, everyone)
+    nowhere = [i for i in timeline if i.clusters == frozenset()]
+    assert [i for i in result.items if i.clusters == frozenset()] == nowhere
+    for cluster in sorted(everyone):
+        expected, expected_dropped = replay_one_cluster(timeline, emergencies, cluster, quiet)
+        assert aired(result.items, cluster) == aired(expected, cluster), cluster
+        assert dropped_on(result, timeline, everyone, cluster) == expected_dropped, cluster
