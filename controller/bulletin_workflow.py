@@ -21,7 +21,7 @@ from controller.deps import require_commune, require_role
 from controller.services import Services
 from controller.speech import speech_request
 from controller.uploads import RECORDING_FORMATS
-from devices.registry import Commune, Province, get_commune, get_province, province_communes
+from devices.registry import Commune, get_commune, get_province
 from schedules import (
     AudioSource,
     Broadcast,
@@ -42,7 +42,8 @@ from schedules import (
     submit,
 )
 from schedules.commune_hours import commune_quiet_hours
-from schedules.program_record import ProgramItemRecord
+from schedules.emergency_order import EmergencyOrder
+from schedules.program_record import ProgramItemRecord, ProgramRecord
 from schedules.timetable import commune_timetable
 from tts.speech_asset import RenderedSpeech
 
@@ -158,18 +159,25 @@ def update_bulletin(
 
 
 def _republish(session: Session, services: Services, bulletin: Bulletin) -> None:
-    """Commit, with the playlist of every commune the bulletin may air in recompiled; tell nodes what changed."""
-    if bulletin.province_id is not None:
-        province = session.get(Province, bulletin.province_id)
-        assert province is not None
-        communes = province_communes(session, province)
-    else:
-        commune = session.get(Commune, bulletin.commune_id)
-        assert commune is not None
-        communes = [commune]
+    """Commit; recompile the playlists of the communes where the bulletin is scheduled, and tell their nodes."""
     session.commit()
-    for commune in communes:
-        services.publish(session, commune)
+    services.publish_each(session, communes_scheduling(session, bulletin))
+
+
+def communes_scheduling(session: Session, bulletin: Bulletin) -> list[Commune]:
+    """The communes whose programs, broadcasts or emergencies use the bulletin (a province's: a few of 200)."""
+    ids = set(
+        session.exec(
+            select(ProgramRecord.commune_id)
+            .join(ProgramItemRecord, col(ProgramItemRecord.program_id) == col(ProgramRecord.id))
+            .where(ProgramItemRecord.bulletin_id == bulletin.id)
+        ).all()
+    )
+    ids |= set(session.exec(select(Broadcast.commune_id).where(Broadcast.bulletin_id == bulletin.id)).all())
+    ids |= set(session.exec(select(EmergencyOrder.commune_id).where(EmergencyOrder.bulletin_id == bulletin.id)).all())
+    if bulletin.commune_id is not None:
+        ids.add(bulletin.commune_id)
+    return list(session.exec(select(Commune).where(col(Commune.id).in_(ids)).order_by(col(Commune.code))))
 
 
 def submit_bulletin(session: Session, user: User, bulletin_id: int) -> Bulletin:

@@ -22,7 +22,7 @@ from controller.program_scheduling import add_program, add_rule, remove_program,
 from controller.services import Services
 from devices.registry import Commune, Province, get_province, province_communes
 from schedules.commune_hours import commune_slots
-from schedules.program_record import ProgramCreate, ProgramItemCreate, ProgramRecord, program_rules
+from schedules.program_record import ProgramCreate, ProgramItemCreate, ProgramRecord, ScheduleRule
 from schedules.province_program import (
     ProvinceProgram,
     ProvinceProgramCreate,
@@ -100,8 +100,7 @@ def place_province_program(
         ),
     )
     session.commit()
-    for commune in communes:
-        services.publish(session, commune)
+    services.publish_each(session, communes)
     return record
 
 
@@ -109,14 +108,19 @@ def province_program_public(session: Session, record: ProvinceProgram) -> Provin
     assert record.id is not None
     province = session.get(Province, record.province_id)
     assert province is not None
+    rows = _parts(session, record)
+    slots: dict[int, int | None] = {}  # each part's one rule's slot, in one query for all the communes
+    for rule in session.exec(
+        select(ScheduleRule)
+        .where(col(ScheduleRule.program_id).in_([program.id for program, _ in rows]))
+        .order_by(col(ScheduleRule.id).desc())
+    ):
+        slots[rule.program_id] = rule.slot_id
     parts = []
-    for program, commune in _parts(session, record):
+    for program, commune in rows:
         assert program.id is not None
-        rules = program_rules(session, program)
         parts.append(
-            ProvinceProgramPart(
-                commune_code=commune.code, program_id=program.id, slot_id=rules[0].slot_id if rules else None
-            )
+            ProvinceProgramPart(commune_code=commune.code, program_id=program.id, slot_id=slots.get(program.id))
         )
     return ProvinceProgramPublic(
         id=record.id,
@@ -139,6 +143,10 @@ def load_province_program(session: Session, user: User, record_id: int) -> Provi
     return record
 
 
+# The newest province programs listed (each lists its parts: up to ~200 communes).
+LISTED = 100
+
+
 def province_programs(session: Session, user: User, province_code: str) -> list[ProvinceProgram]:
     province = get_province(session, province_code)
     require_province(user, province)
@@ -147,6 +155,7 @@ def province_programs(session: Session, user: User, province_code: str) -> list[
             select(ProvinceProgram)
             .where(ProvinceProgram.province_id == province.id)
             .order_by(col(ProvinceProgram.id).desc())
+            .limit(LISTED)
         )
     )
 
@@ -171,8 +180,7 @@ def withdraw_province_program(session: Session, services: Services, user: User, 
     )
     session.delete(record)
     session.commit()
-    for commune in communes:
-        services.publish(session, commune)
+    services.publish_each(session, communes)
 
 
 def _parts(session: Session, record: ProvinceProgram) -> list[tuple[ProgramRecord, Commune]]:
@@ -207,6 +215,5 @@ def replace_province_items(
         json.dumps({"items": [item.model_dump(mode="json") for item in items]}, ensure_ascii=False),
     )
     session.commit()
-    for _, commune in parts:
-        services.publish(session, commune)
+    services.publish_each(session, [commune for _, commune in parts])
     return record

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from audio_library import AssetStore
+from audio_library.errors import LoaxaError
 from controller.accounts import use_password_policy
 from controller.db import make_engine, session_factory, wait_for_database
 from controller.errors import Conflict, DatabaseNotMigrated
@@ -92,6 +93,23 @@ class Services:
         if self.scheduler is not None:
             self.scheduler.plan(commune.code)
         return stored
+
+    def publish_each(self, session: Session, communes: list[Commune]) -> list[str]:
+        """Publish communes after a change already committed for all of them; the codes that failed.
+
+        One commune failing (a concurrent change, a playlist that does not compile) must neither hide
+        the committed change from the caller nor keep the other communes on their old playlists. A
+        failed commune is logged and left to the scheduler's periodic republish.
+        """
+        failed = []
+        for commune in communes:
+            try:
+                self.publish(session, commune)
+            except LoaxaError:
+                session.rollback()
+                log.exception("could not publish %s after a change to several communes", commune.code)
+                failed.append(commune.code)
+        return failed
 
     def notify(self, notice: PlaylistNotice) -> None:
         """Tell the commune's nodes a new playlist is ready. Retained, so a node that connects later sees it.

@@ -146,12 +146,15 @@ def new_bulletin(
     try:
         data = BulletinCreate.model_validate(_cleaned(form))
     except ValidationError as exc:
+        errors = messages_vi(exc)
+        if not commune_code.strip():  # the owner check is the form's, not a field's: say which field
+            errors = ["Nơi phát: chưa chọn xã hoặc tỉnh.", *(e for e in errors if not e.startswith(":"))]
         # Nothing is lost: the form comes back with what was typed and what to fix.
         context = {
             "form": form,
             "communes": communes_of(session, user),
             "provinces": provinces_of(session, user),
-            "errors": messages_vi(exc),
+            "errors": errors,
         }
         return render(request, "bulletin_new.html", context, user=user, status_code=422)
     bulletin = create_bulletin(session, services, user, data)
@@ -269,6 +272,7 @@ def bulletin_page(
         "author": author,
         "audio": _audio_links(session, services, user, bulletin.audio_sha256),
         "flashes": notices(request),
+        "may_change": may_change,
         "may_revise": may_change and user.role in (Role.OFFICER, Role.ADMIN),
         "may_edit": may_change and user.role in (Role.OFFICER, Role.ADMIN) and bulletin.status in ("draft", "rejected"),
         "may_review": may_change

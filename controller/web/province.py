@@ -125,6 +125,14 @@ def _request_of(form: dict[str, Any], title: str) -> ProvinceProgramCreate:
     """The form as the API's request; raises ValidationError or InvalidInput with what to fix."""
     if not str(form["bulletin_id"]).isdigit():
         raise InvalidInput("no bulletin", message_vi="Bản tin: chưa chọn bản tin đã duyệt của tỉnh.")
+    missing = {
+        "rank": ("slot_rank", "Khung giờ: chưa chọn khung giờ thứ mấy."),
+        "name": ("slot_name", "Tên khung giờ: chưa nhập tên."),
+        "at": ("at", "Giờ phát: chưa chọn giờ."),
+    }[form["anchor"]]
+    if not form[missing[0]]:
+        raise InvalidInput(f"no {missing[0]}", message_vi=missing[1])
+
     days = sorted({int(d) for d in form["weekdays"] if d in "0123456" and len(d) == 1})
     anchor: dict[str, Any] = {"rank": {"slot_rank": form["slot_rank"]}, "name": {"slot_name": form["slot_name"]}}.get(
         form["anchor"], {"at": form["at"] or None}

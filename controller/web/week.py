@@ -222,8 +222,6 @@ def _week_page(
         "weekdays": list(enumerate(WEEKDAY_SHORT_VI)),
         "weekday_names": WEEKDAY_NAMES_VI,
         "may_edit": may_edit,
-        # A province program's part is the province's to remove (`controller.api.programs`).
-        "may_edit_province": user.role == Role.ADMIN or user.province_id == commune.province_id,
         "bulletins": _approved_bulletins(session, commune) if may_edit else [],
         "placements": _placements(session, commune),
         "emergencies": _emergencies(session, services, user, commune),

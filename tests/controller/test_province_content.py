@@ -316,3 +316,19 @@ def test_province_programs_from_the_command_line(
     assert "chỉ cán bộ của tỉnh" in capsys.readouterr().err
     assert loaxa("schedule", "province-program-delete", record_id) == 0
     assert officer.get(f"/api/v1/provinces/{PROVINCE}/programs").json() == []
+
+
+def test_a_province_bulletin_is_read_with_the_provinces_own_abbreviations(people: dict[str, Api], admin: Api) -> None:
+    officer, approver = people["tinh.canbo"], people["tinh.duyet"]
+    for province, expansion in ((PROVINCE, "ban quản lý rừng phòng hộ"), (OTHER, "bảo quản lương thực")):
+        entry = {"abbreviation": "BQLR", "expansion": expansion, "province_code": province}
+        assert admin.post("/api/v1/lexicon", entry).status_code == 201
+    created = officer.post(
+        "/api/v1/bulletins", {"province_code": PROVINCE, "title": "Mùa khô", "body": "BQLR nhắc bà con không đốt rừng."}
+    )
+    bulletin_id = created.json()["id"]
+    assert officer.post(f"/api/v1/bulletins/{bulletin_id}/submit").status_code == 200
+    approved = approver.post(f"/api/v1/bulletins/{bulletin_id}/approve")
+    assert approved.status_code == 200, approved.text
+    spoken = approved.json()["spoken_text"]
+    assert "ban quản lý rừng phòng hộ" in spoken and "BQLR" not in spoken and "lương thực" not in spoken, spoken
