@@ -6,12 +6,15 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
+from audio_library import AudioSettings
 from controller.demo import quiet_hours_elsewhere
-from controller.settings import Settings
-from devices.mosquitto import free_port
+from controller.settings import DatabaseSettings, Settings
+from devices.mosquitto import MosquittoProcess, free_port
+from devices.settings import FleetSettings, MqttSettings
 
 
 def controller_env(settings: Settings) -> dict[str, str]:
@@ -35,6 +38,18 @@ def controller_env(settings: Settings) -> dict[str, str]:
         # A benchmark airs bulletins seconds after it starts, at any hour: keep quiet hours away from now.
         **{f"LOAXA_SCHEDULER__{name.upper()}": value.strftime("%H:%M") for name, value in quiet.items()},
     }
+
+
+def bench_settings(root: Path) -> Settings:
+    """Settings for a benchmark's own database, broker (on a free port) and audio under `root`."""
+    mqtt = MosquittoProcess.settings_for(root / "broker", MqttSettings(password="bench-mqtt"))
+    return Settings(
+        env="test",
+        database=DatabaseSettings(url=f"sqlite:///{root / 'loaxa.db'}"),
+        mqtt=mqtt,
+        audio=AudioSettings(storage_dir=root / "audio"),
+        fleet=FleetSettings(command_key_file=root / "command.key"),
+    )
 
 
 def wait_healthy(base_url: str, timeout_s: float = 30) -> None:
