@@ -94,22 +94,24 @@ class Services:
             self.scheduler.plan(commune.code)
         return stored
 
-    def publish_each(self, session: Session, communes: list[Commune]) -> list[str]:
-        """Publish communes after a change already committed for all of them; the codes that failed.
+    def publish_each(self, session: Session, communes: list[Commune], *, urgent: bool = False) -> dict[str, int | None]:
+        """Publish communes after a change already committed for all of them: each one's playlist version,
+        None for those that failed.
 
         One commune failing (a concurrent change, a playlist that does not compile) must neither hide
         the committed change from the caller nor keep the other communes on their old playlists. A
         failed commune is logged and left to the scheduler's periodic republish.
         """
-        failed = []
+        versions: dict[str, int | None] = {}
         for commune in communes:
+            code = commune.code  # read before a rollback expires it
             try:
-                self.publish(session, commune)
+                versions[code] = self.publish(session, commune, urgent=urgent).version
             except LoaxaError:
                 session.rollback()
-                log.exception("could not publish %s after a change to several communes", commune.code)
-                failed.append(commune.code)
-        return failed
+                log.exception("could not publish %s after a change to several communes", code)
+                versions[code] = None
+        return versions
 
     def notify(self, notice: PlaylistNotice) -> None:
         """Tell the commune's nodes a new playlist is ready. Retained, so a node that connects later sees it.

@@ -2,7 +2,9 @@
 
 The start is `now + dispatch_lead`, later only if another emergency is on air then on a cluster this one
 reaches (`schedules.preemption.dispatch_start`; one on another hamlet does not delay it); it is stored, so
-every later compilation replays the same pre-emption. Quiet hours do not apply.
+every later compilation replays the same pre-emption. Quiet hours do not apply. The timetable is compiled
+leniently (`commune_timetable` without `check_conflicts`): a broken stored rule in the commune drops its
+own items but never holds up an emergency.
 """
 
 from __future__ import annotations

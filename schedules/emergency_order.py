@@ -54,7 +54,9 @@ class EmergencyPublic(SQLModel):
     clusters: list[str] | None
     issued_at: datetime
     starts_at: datetime
-    playlist_version: int
+    # The playlist version that carries it; None when it could not be published at once (the periodic
+    # republish announces it).
+    playlist_version: int | None
     cancelled_at: datetime | None = None
 
 

@@ -29,7 +29,15 @@ from schedules.slot import SlotOccurrence
 # waited (expired_before_turn); an emergency interrupted it under a "drop" policy (interrupted), or pushed it
 # past its slot's end (no_room_after_emergency) or into quiet hours (quiet_hours).
 DropReason = Literal[
-    "expired", "not_yet_valid", "expired_before_turn", "interrupted", "no_room_after_emergency", "quiet_hours"
+    "expired",
+    "not_yet_valid",
+    "expired_before_turn",
+    "interrupted",
+    "no_room_after_emergency",
+    "quiet_hours",
+    "invalid_rule",  # a stored rule that no longer makes sense (lenient compilation only)
+    "slot_overfull",  # a slot that no longer holds all its items (lenient compilation only)
+    "overlap",  # two items at once on a shared cluster (lenient compilation only)
 ]
 
 

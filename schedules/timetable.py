@@ -28,6 +28,7 @@ from schedules.commune_hours import commune_quiet_hours, commune_slots
 from schedules.conflict import Airing, ProgramAirings, check_no_conflict
 from schedules.emergency import TimelineItem
 from schedules.emergency_order import EmergencyOrder, commune_emergencies
+from schedules.errors import ScheduleError, SlotOverfull
 from schedules.hamlet import load_registry
 from schedules.local_time import at_wall_clock, hhmm, local
 from schedules.planning import Planning
@@ -198,7 +199,13 @@ def commune_timetable(
     check_conflicts: bool = False,
     changed: str | None = None,
 ) -> Timetable:
-    """The commune's items starting in [start, end) (see the module docstring); raises the core's errors."""
+    """The commune's items starting in [start, end) (see the module docstring).
+
+    With `check_conflicts` (a change being checked), the core's errors are raised: the change is refused.
+    Without (publishing, issuing an emergency, showing the week), a stored rule that no longer makes sense
+    or a slot that no longer holds its items (a recording replaced by a longer one) drops what it affects,
+    with a reason, instead of stopping the whole commune, whose other items and emergencies must still air.
+    """
     assert commune.id is not None
     records = commune_slots(session, commune)
     slots: dict[int, Slot] = {r.id: r.to_slot() for r in records if r.id is not None}
@@ -221,8 +228,16 @@ def commune_timetable(
         build.group_titles[program.program_id] = program.title
         for rule_record in program_rules(session, record):
             slot_key = slots[rule_record.slot_id].key if rule_record.slot_id in slots else None
-            rule = to_rule(rule_record, slot_key)
-            for occurrence in expand_rule(rule, start, end, slots=list(slots.values()), zone=zone):
+            try:
+                occurrences = expand_rule(
+                    to_rule(rule_record, slot_key), start, end, slots=list(slots.values()), zone=zone
+                )
+            except ScheduleError as exc:
+                if check_conflicts:
+                    raise
+                build.dropped.append(_unusable_rule(program, exc))
+                continue
+            for occurrence in occurrences:
                 if occurrence.slot is not None:
                     key = (occurrence.slot.key, occurrence.slot.starts_at)
                     due = by_slot.setdefault(key, (occurrence.slot, []))[1]
@@ -242,7 +257,7 @@ def commune_timetable(
                     ]
                     build.add_plan(compile_airing(occurrence.starts_at, scheduled, gap=gap), program, clusters, assets)
     for slot_occurrence, due in by_slot.values():
-        plan = compile_slot(slot_occurrence, due, gap=gap)
+        plan = _compile_slot(build, slot_occurrence, due, strict=check_conflicts)
         for planned in plan.items:
             program, clusters, assets = programs[planned.scheduled.group.split("/", 1)[0]]
             build.add_plan(SlotPlan(plan.starts_at, plan.ends_at, (planned,)), program, clusters, assets)
@@ -262,9 +277,42 @@ def commune_timetable(
     _drop_quiet(build, quiet)
     if check_conflicts:
         _check_conflicts(build, changed)
+    else:
+        _drop_overlaps(build)
     _apply_emergencies(build, quiet, since=start)
     items = tuple(sorted(build.items, key=lambda i: (i.starts_at, i.item_id)))
     return Timetable(commune.code, items, dict(build.content), tuple(build.dropped), dict(build.group_titles))
+
+
+def _unusable_rule(program: Program, error: ScheduleError) -> DroppedItem:
+    return DroppedItem(
+        program.program_id,
+        program.title,
+        "invalid_rule",
+        f"“{program.title}” không được phát: lịch phát không còn hợp lệ ({error.message_vi}). Cần sửa lại lịch.",
+    )
+
+
+def _compile_slot(build: _Builder, occurrence: SlotOccurrence, due: list[ScheduledItem], *, strict: bool) -> SlotPlan:
+    """The slot's plan; not `strict`, the items that no longer fit are dropped and the rest still air."""
+    try:
+        return compile_slot(occurrence, due, gap=build.planning.gap)
+    except SlotOverfull as exc:
+        if strict:
+            raise
+        overflowing = {item_id for item_id, _ in exc.overflowing}
+        for scheduled in due:
+            if scheduled.item_id in overflowing:
+                build.dropped.append(
+                    DroppedItem(
+                        scheduled.item_id,
+                        scheduled.item.title,
+                        "slot_overfull",
+                        f"“{scheduled.item.title}” không được phát: khung giờ {occurrence.key} không còn đủ chỗ.",
+                    )
+                )
+        # Greedy placement: dropping the items that did not fit leaves the others where they were.
+        return compile_slot(occurrence, [s for s in due if s.item_id not in overflowing], gap=build.planning.gap)
 
 
 def day_timetable(session: Session, commune: Commune, day: date, planning: Planning = DEFAULT_PLANNING) -> Timetable:
@@ -290,6 +338,43 @@ def _drop_quiet(build: _Builder, quiet: QuietHours) -> None:
         else:
             kept.append(item)
     build.items = kept
+
+
+def _drop_overlaps(build: _Builder) -> None:
+    """Keep the earlier of two items airing at once on a shared cluster; drop the later, with a reason.
+
+    Changes are refused when they would overlap (`_check_conflicts`), so this only meets what changed
+    behind the checks (a hamlet group given more clusters, rows edited by hand): the commune still airs.
+    """
+    kept: list[TimelineItem] = []
+    for item in sorted(build.items, key=lambda i: (i.starts_at, i.item_id)):
+        reach = build.content[item.item_id].clusters
+        clash = next(
+            (
+                other
+                for other in kept
+                if item.starts_at < other.ends_at
+                and other.starts_at < item.ends_at
+                and _share(reach, build.content[other.item_id].clusters)
+            ),
+            None,
+        )
+        if clash is None:
+            kept.append(item)
+            continue
+        build.dropped.append(
+            DroppedItem(
+                item.item_id,
+                item.title,
+                "overlap",
+                f"“{item.title}” không được phát: trùng giờ với “{clash.title}” trên cùng cụm loa. Cần sửa lại lịch.",
+            )
+        )
+    build.items = kept
+
+
+def _share(one: frozenset[str] | None, other: frozenset[str] | None) -> bool:
+    return one is None or other is None or bool(one & other)
 
 
 def _check_conflicts(build: _Builder, changed: str | None) -> None:

@@ -103,15 +103,14 @@ def issue(
                 {"bulletin": bulletin.id, "commune": commune.code, "clusters": order.clusters}, ensure_ascii=False
             ),
         )
-    # Commit once, then announce each commune (urgently: nodes pull without their usual jitter).
-    results = []
-    for order, commune in orders:
-        stored = services.publish(session, commune, urgent=True)
-        results.append(_public(order, commune, stored.version))
-    return results
+    # Commit once, then announce each commune (urgently: nodes pull without their usual jitter). A commune
+    # that cannot be published now keeps its order and is announced by the periodic republish.
+    session.commit()
+    versions = services.publish_each(session, [commune for _, commune in orders], urgent=True)
+    return [_public(order, commune, versions[commune.code]) for order, commune in orders]
 
 
-def _public(order: EmergencyOrder, commune: Commune, playlist_version: int) -> EmergencyPublic:
+def _public(order: EmergencyOrder, commune: Commune, playlist_version: int | None) -> EmergencyPublic:
     assert order.id is not None
     return EmergencyPublic(
         id=order.id,

@@ -11,12 +11,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlmodel import Session, select
 
 from controller.accounts import Role
 from controller.audit import AuditEntry
 from controller.cli import build_parser
+from controller.demo import quiet_hours_elsewhere
 from controller.settings import Settings
 from tests.harness import Api, ControllerServer, add_user_directly, approved_bulletin, login, setup_commune
 
@@ -332,3 +333,86 @@ def test_a_province_bulletin_is_read_with_the_provinces_own_abbreviations(people
     assert approved.status_code == 200, approved.text
     spoken = approved.json()["spoken_text"]
     assert "ban quản lý rừng phòng hộ" in spoken and "BQLR" not in spoken and "lương thực" not in spoken, spoken
+
+
+def province_emergency(people: dict[str, Api]) -> list[dict[str, Any]]:
+    officer, approver = people["tinh.canbo"], people["tinh.duyet"]
+    created = officer.post(
+        "/api/v1/bulletins",
+        {"province_code": PROVINCE, "title": "Bão", "body": "Bà con vào nơi trú ẩn.", "priority": "emergency"},
+    )
+    alert = created.json()["id"]
+    assert officer.post(f"/api/v1/bulletins/{alert}/submit").status_code == 200
+    assert approver.post(f"/api/v1/bulletins/{alert}/approve").status_code == 200
+    issued = officer.post("/api/v1/emergencies", {"bulletin_id": alert, "province_code": PROVINCE})
+    assert issued.status_code == 201, issued.text
+    return list(issued.json())
+
+
+def corrupt(settings: Settings, sql: str, **params: object) -> None:
+    """Change stored rows behind the API's back, as a bug or a hand edit could."""
+    engine = create_engine(settings.database.url)
+    with engine.begin() as connection:
+        connection.execute(text(sql), params)
+    engine.dispose()
+
+
+def on_playlist(api: Api, commune: str, item_id: str) -> bool:
+    return item_id in [i["item_id"] for i in api.get(f"/api/v1/communes/{commune}/playlist").json()["items"]]
+
+
+def test_a_broken_stored_rule_drops_its_own_items_and_never_holds_up_an_emergency(
+    people: dict[str, Api], settings: Settings
+) -> None:
+    officer = people["tinh.canbo"]
+    bulletin_id = province_bulletin(people)
+    placed = officer.post(
+        f"/api/v1/provinces/{PROVINCE}/programs",
+        {"title": "Luật mới", "items": [{"kind": "bulletin", "bulletin_id": bulletin_id}], "rule": {"at": "08:00"}},
+    )
+    part = next(p for p in placed.json()["parts"] if p["commune_code"] == B)
+    corrupt(
+        settings, "UPDATE schedule_rule SET pattern = 'once', day = NULL WHERE program_id = :p", p=part["program_id"]
+    )
+
+    orders = {order["commune_code"]: order for order in province_emergency(people)}
+    assert all(isinstance(order["playlist_version"], int) for order in orders.values()), orders
+    assert on_playlist(officer, B, f"e{orders[B]['id']}")
+    schedule = officer.get(f"/api/v1/communes/{B}/schedule?date={tomorrow()}").json()
+    assert schedule["items"] == []
+    [why] = schedule["not_airing"]
+    assert why["reason"] == "invalid_rule" and "Lịch phát một lần phải có ngày phát." in why["message"], why
+    # A change in that commune is checked strictly: refused, naming the broken rule, until it is fixed.
+    again = officer.post(
+        f"/api/v1/provinces/{PROVINCE}/programs",
+        {"title": "Khác", "items": [{"kind": "bulletin", "bulletin_id": bulletin_id}], "rule": {"at": "09:00"}},
+    )
+    assert again.status_code == 422 and again.json()["message"].startswith("Xã XA-B: "), again.text
+
+
+def test_an_overlap_left_behind_the_checks_drops_the_later_item_and_the_commune_still_airs(
+    people: dict[str, Api], settings: Settings, admin: Api
+) -> None:
+    officer = people["tinh.canbo"]
+    # Quiet hours away from now in B, so that what is planned within the hour is on its playlist.
+    window = quiet_hours_elsewhere()
+    quiet = {"start_time": window["quiet_start"].strftime("%H:%M"), "end_time": window["quiet_end"].strftime("%H:%M")}
+    assert admin.client.put(f"/api/v1/communes/{B}/quiet-hours", json=quiet).is_success
+    bulletin_id = province_bulletin(people)
+    soon = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(hours=1)
+    items = [{"kind": "bulletin", "bulletin_id": bulletin_id}]
+    for title, at in (("Một", soon), ("Hai", soon + timedelta(minutes=5))):
+        program = officer.post("/api/v1/programs", {"commune_code": B, "title": title, "items": items}).json()
+        rule = {"pattern": "daily", "at": at.strftime("%H:%M")}
+        assert officer.post(f"/api/v1/programs/{program['id']}/rules", rule).is_success
+    # Both at the same time on the same clusters, behind the API's back.
+    corrupt(settings, "UPDATE schedule_rule SET at_time = (SELECT min(at_time) FROM schedule_rule)")
+
+    schedule = officer.get(f"/api/v1/communes/{B}/schedule?date={soon.date().isoformat()}").json()
+    assert [i["source"] for i in schedule["items"]] == ["Một"], schedule
+    [why] = schedule["not_airing"]
+    assert why["reason"] == "overlap" and "trùng giờ với “Mức phạt giao thông mới”" in why["message"], why
+
+    orders = {order["commune_code"]: order for order in province_emergency(people)}
+    assert all(isinstance(order["playlist_version"], int) for order in orders.values()), orders
+    assert all(on_playlist(officer, code, f"e{orders[code]['id']}") for code in (A, B))

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from audio_library import AssetStore, EncodedAudio, save_asset
 from controller.accounts import Role, UserCreate, create_user
@@ -17,12 +17,14 @@ from devices.registry import Commune, add_commune, add_device, add_province
 from schedules import Bulletin, BulletinStatus, EmergencyOrder, day_timetable
 from schedules.commune_hours import BroadcastSlot
 from schedules.emergency_dispatch import issue_emergency
+from schedules.errors import SlotOverfull
 from schedules.hamlet import HamletGroup, load_registry
 from schedules.local_time import COMMUNE_ZONE, at_wall_clock
 from schedules.planning import Planning
 from schedules.playlist import compile_playlist
 from schedules.program_record import ProgramItemRecord, ProgramRecord, ScheduleRule
 from schedules.target import HamletGroupTarget, resolve_target
+from schedules.timetable import commune_timetable
 
 DAY = date(2026, 12, 1)
 
@@ -247,3 +249,24 @@ def test_an_emergency_waits_only_for_one_on_air_on_a_shared_cluster(session: Ses
     # XA-02 is still busy with the first one until 06:00:31, and XA-03 with the second until 06:00:36.
     assert _issue(session, commune, bulletin, frozenset({"XA-02"}), later).time() == time(6, 0, 31)
     assert _issue(session, commune, bulletin, None, later).time() == time(6, 0, 51)
+
+
+def test_a_slot_that_no_longer_holds_its_items_drops_the_last_ones_unless_a_change_is_being_checked(
+    session: Session, tmp_path: Path
+) -> None:
+    """A recording replaced by a longer one can overfill a slot that was checked when it was placed."""
+    commune = add_commune(session, add_province(session, "P", "Tỉnh"), "XA", "Xã")
+    _morning_program(session, commune, _bulletin(session, commune, tmp_path, "Dài", 20 * 60_000))
+    program = session.exec(select(ProgramRecord)).one()
+    assert program.id is not None
+    second = _bulletin(session, commune, tmp_path, "Thêm", 15 * 60_000)  # 20 + 15 min in a 30 min slot
+    session.add(ProgramItemRecord(program_id=program.id, seq=1, kind="bulletin", bulletin_id=second))
+    session.flush()
+
+    aired = day_timetable(session, commune, DAY)
+    assert [i.title for i in aired.items] == ["Dài"]
+    assert [(d.title, d.reason) for d in aired.dropped] == [("Thêm", "slot_overfull")]
+    assert "khung giờ Sáng không còn đủ chỗ" in aired.dropped[0].message_vi
+    start = at_wall_clock(DAY, time(0), COMMUNE_ZONE)
+    with pytest.raises(SlotOverfull):
+        commune_timetable(session, commune, start=start, end=start + timedelta(days=1), check_conflicts=True)
