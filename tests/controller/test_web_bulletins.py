@@ -126,6 +126,7 @@ def test_write_preview_submit_approve_schedule(people: dict[str, ConsoleClient],
     assert scheduled.status_code == 303 and scheduled.headers["location"] == "/xa/XA-A/lich-phat?tb=da-len-lich"
     playlist = officer.get("/xa/XA-A/lich-phat")
     assert "Thông báo tiêm chủng" in playlist.text and starts.strftime("%H:%M:%S %d/%m/%Y") in playlist.text
+    assert "<td>cả xã</td>" in playlist.text  # which clusters play each item
 
     assert [a for a in audit_actions(settings) if a[1].startswith(("bulletin", "broadcast"))] == [
         ("officer.a", "bulletin.create"),
