@@ -56,8 +56,10 @@ def tomorrow() -> date:
     return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date() + timedelta(days=1)
 
 
-def province_bulletin(people: dict[str, Api], title: str = "Mức phạt giao thông mới") -> int:
-    created = people["tinh.canbo"].post("/api/v1/bulletins", {"province_code": PROVINCE, "title": title, "body": BODY})
+def province_bulletin(people: dict[str, Api], title: str = "Mức phạt giao thông mới", priority: str = "normal") -> int:
+    """Written, submitted and approved by the province's staff; its id."""
+    body = {"province_code": PROVINCE, "title": title, "body": BODY, "priority": priority}
+    created = people["tinh.canbo"].post("/api/v1/bulletins", body)
     assert created.status_code == 201, created.text
     bulletin_id = int(created.json()["id"])
     assert people["tinh.canbo"].post(f"/api/v1/bulletins/{bulletin_id}/submit").status_code == 200
@@ -259,17 +261,8 @@ def test_editing_a_province_bulletin_takes_it_off_every_commune_until_approved_a
 
 
 def test_a_province_emergency_reaches_every_commune_of_the_province_only(people: dict[str, Api]) -> None:
-    officer, approver = people["tinh.canbo"], people["tinh.duyet"]
-    created = officer.post(
-        "/api/v1/bulletins",
-        {"province_code": PROVINCE, "title": "Bão số 3", "body": "Bà con vào nơi trú ẩn.", "priority": "emergency"},
-    )
-    bulletin_id = created.json()["id"]
-    assert officer.post(f"/api/v1/bulletins/{bulletin_id}/submit").status_code == 200
-    assert approver.post(f"/api/v1/bulletins/{bulletin_id}/approve").status_code == 200
-    issued = officer.post("/api/v1/emergencies", {"bulletin_id": bulletin_id, "province_code": PROVINCE})
-    assert issued.status_code == 201, issued.text
-    assert sorted(order["commune_code"] for order in issued.json()) == [A, B]
+    bulletin_id, orders = province_emergency(people)
+    assert sorted(order["commune_code"] for order in orders) == [A, B]
     # A commune of the province may air it on its own too; a commune of another province may not.
     mine = people["canbo.a"].post("/api/v1/emergencies", {"bulletin_id": bulletin_id, "commune_code": A})
     assert mine.status_code == 201, mine.text
@@ -335,18 +328,12 @@ def test_a_province_bulletin_is_read_with_the_provinces_own_abbreviations(people
     assert "ban quản lý rừng phòng hộ" in spoken and "BQLR" not in spoken and "lương thực" not in spoken, spoken
 
 
-def province_emergency(people: dict[str, Api]) -> list[dict[str, Any]]:
-    officer, approver = people["tinh.canbo"], people["tinh.duyet"]
-    created = officer.post(
-        "/api/v1/bulletins",
-        {"province_code": PROVINCE, "title": "Bão", "body": "Bà con vào nơi trú ẩn.", "priority": "emergency"},
-    )
-    alert = created.json()["id"]
-    assert officer.post(f"/api/v1/bulletins/{alert}/submit").status_code == 200
-    assert approver.post(f"/api/v1/bulletins/{alert}/approve").status_code == 200
-    issued = officer.post("/api/v1/emergencies", {"bulletin_id": alert, "province_code": PROVINCE})
+def province_emergency(people: dict[str, Api]) -> tuple[int, list[dict[str, Any]]]:
+    """A province's emergency bulletin, issued for the whole province: its id and the orders per commune."""
+    bulletin_id = province_bulletin(people, "Bão số 3", priority="emergency")
+    issued = people["tinh.canbo"].post("/api/v1/emergencies", {"bulletin_id": bulletin_id, "province_code": PROVINCE})
     assert issued.status_code == 201, issued.text
-    return list(issued.json())
+    return bulletin_id, list(issued.json())
 
 
 def corrupt(settings: Settings, sql: str, **params: object) -> None:
@@ -375,7 +362,7 @@ def test_a_broken_stored_rule_drops_its_own_items_and_never_holds_up_an_emergenc
         settings, "UPDATE schedule_rule SET pattern = 'once', day = NULL WHERE program_id = :p", p=part["program_id"]
     )
 
-    orders = {order["commune_code"]: order for order in province_emergency(people)}
+    orders = {order["commune_code"]: order for order in province_emergency(people)[1]}
     assert all(isinstance(order["playlist_version"], int) for order in orders.values()), orders
     assert on_playlist(officer, B, f"e{orders[B]['id']}")
     schedule = officer.get(f"/api/v1/communes/{B}/schedule?date={tomorrow()}").json()
@@ -413,6 +400,6 @@ def test_an_overlap_left_behind_the_checks_drops_the_later_item_and_the_commune_
     [why] = schedule["not_airing"]
     assert why["reason"] == "overlap" and "trùng giờ với “Mức phạt giao thông mới”" in why["message"], why
 
-    orders = {order["commune_code"]: order for order in province_emergency(people)}
+    orders = {order["commune_code"]: order for order in province_emergency(people)[1]}
     assert all(isinstance(order["playlist_version"], int) for order in orders.values()), orders
     assert all(on_playlist(officer, code, f"e{orders[code]['id']}") for code in (A, B))
