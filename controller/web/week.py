@@ -18,7 +18,7 @@ from controller.accounts import Role, User, commune_scope
 from controller.api.emergencies import list_emergencies
 from controller.deps import ServicesDep, SessionDep, require_commune, require_role
 from controller.errors import InvalidInput, NotFound
-from controller.program_scheduling import add_program, add_rule, remove_rule
+from controller.program_scheduling import add_program, add_rule, remove_program, remove_rule
 from controller.services import Services
 from controller.web.notices import notices
 from controller.web.session import PageUser
@@ -27,7 +27,14 @@ from devices.registry import Commune, get_commune
 from schedules import Bulletin, BulletinStatus
 from schedules.commune_hours import BroadcastSlot, commune_slots
 from schedules.local_time import hhmm, local
-from schedules.program_record import ProgramCreate, ProgramItemCreate, ProgramRecord, RuleCreate, ScheduleRule
+from schedules.program_record import (
+    ProgramCreate,
+    ProgramItemCreate,
+    ProgramRecord,
+    RuleCreate,
+    ScheduleRule,
+    program_rules,
+)
 from schedules.slot import WEEKDAY_NAMES_VI
 from schedules.timetable import day_timetable
 
@@ -354,12 +361,20 @@ def remove_placement_page(
     user: PageUser,
     tu: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
-    """Take a placement off its slot (`DELETE /api/v1/rules/{id}`); its program stays, without a rule."""
+    """Take a placement off its slot (`DELETE /api/v1/rules/{id}`).
+
+    A placement made here is a one-bulletin program with its rule: when its last rule goes, so does the
+    program, rather than lingering with nothing scheduled. (The API keeps a program without rules: it
+    may be given another one.)
+    """
     rule = session.get(ScheduleRule, rule_id)
     program = session.get(ProgramRecord, rule.program_id) if rule is not None else None
     commune = session.get(Commune, program.commune_id) if program is not None else None
-    if commune is None:
+    if program is None or commune is None:
         raise NotFound(f"no rule {rule_id}", message_vi="Không tìm thấy lịch phát.")
-    services.publish(session, remove_rule(session, user, rule_id))
+    remove_rule(session, user, rule_id)
+    if not program_rules(session, program):
+        remove_program(session, program)
+    services.publish(session, commune)
     monday = _parse_week(tu, _today(services))
     return RedirectResponse(f"/xa/{commune.code}/lich-tuan?tu={monday.isoformat()}&tb=da-go-lich", status_code=303)

@@ -111,6 +111,8 @@ def test_place_refuse_and_remove_on_the_week(world: dict[str, Any]) -> None:
     week = officer.get(removed.headers["location"])
     assert "Đã gỡ nội dung khỏi khung giờ." in week.text and "Chưa có nội dung nào được xếp" in week.text
     assert all("06:00:00–" not in card for card in day_cards(week.text).values())
+    # The placement's program went with its last rule; the officer's own program stays.
+    assert [p["title"] for p in api.get(f"/api/v1/communes/{A}/programs").json()] == ["Thời sự"]
 
 
 def test_cancel_a_broadcast_and_end_an_emergency_from_the_console(world: dict[str, Any]) -> None:
