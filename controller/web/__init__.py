@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends
 from controller.web import (
     admin,
     audio,
+    broadcast_hours,
     bulletins,
     cancel,
     cluster,
@@ -25,7 +26,21 @@ from controller.web.session import check_csrf
 STATIC_DIR = Path(__file__).parent / "static"
 
 web_router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
-for module in (login, bulletins, review, playlist, week, province, cancel, dashboard, cluster, fleet_map, admin, audio):
+for module in (
+    login,
+    bulletins,
+    review,
+    playlist,
+    week,
+    broadcast_hours,
+    province,
+    cancel,
+    dashboard,
+    cluster,
+    fleet_map,
+    admin,
+    audio,
+):
     web_router.include_router(module.router)
 
 # Console routes that take audio uploads (multipart); they get `audio.upload_max_bytes`.

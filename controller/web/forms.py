@@ -22,6 +22,8 @@ FIELD_NAMES = {
     "slot_rank": "Khung giờ",
     "slot_name": "Tên khung giờ",
     "at": "Giờ phát",
+    "start_time": "Bắt đầu",
+    "end_time": "Kết thúc",
     "from_day": "Từ ngày",
     "until_day": "Đến ngày",
     "starts_at": "Thời điểm phát",
