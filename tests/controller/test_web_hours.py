@@ -3,42 +3,19 @@ refusals that keep what was typed and store nothing, and scope."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from controller.accounts import Role
-from controller.settings import Settings
-from tests.console import ConsoleClient
-from tests.harness import Api, ControllerServer, add_user_directly, approved_bulletin, login, setup_commune
+from tests.harness import approved_bulletin
 
 pytestmark = pytest.mark.one_database("sqlite", why="pages over the same API; the API tests cover both databases")
 
 A, B = "XA-A", "XA-B"
 
 
-@pytest.fixture
-def world(settings: Settings, controller: ControllerServer, admin: Api) -> Iterator[dict[str, Any]]:
-    setup_commune(admin, "P", A, ["A1"])
-    setup_commune(admin, "P", B, ["B1"])
-    add_user_directly(settings, "officer.a", Role.OFFICER, "officer-a-pass", commune_codes=[A])
-    add_user_directly(settings, "approver.a", Role.APPROVER, "approver-a-pass", commune_codes=[A])
-    add_user_directly(settings, "officer.b", Role.OFFICER, "officer-b-pass", commune_codes=[B])
-    api = login(controller.base_url, "officer.a", "officer-a-pass")
-    approver = login(controller.base_url, "approver.a", "approver-a-pass")
-    assert api.client.put(f"/api/v1/communes/{A}/quiet-hours", json={"start_time": "21:00", "end_time": "05:30"})
-    officer, stranger = ConsoleClient(controller.base_url), ConsoleClient(controller.base_url)
-    officer.login("officer.a", "officer-a-pass")
-    stranger.login("officer.b", "officer-b-pass")
-    yield {"api": api, "approver": approver, "officer": officer, "stranger": stranger}
-    for client in (officer, stranger):
-        client.close()
-    for logged_in in (api, approver):
-        logged_in.client.close()
-
-
-def test_an_officer_sets_the_communes_slots_and_quiet_hours(world: dict[str, Any]) -> None:
+def test_an_officer_sets_the_communes_slots_and_quiet_hours(two_communes: dict[str, Any]) -> None:
+    world = two_communes
     api, officer, stranger = world["api"], world["officer"], world["stranger"]
     page = officer.get(f"/xa/{A}/khung-gio")
     assert page.status_code == 200 and "Xã chưa có khung giờ phát nào." in page.text

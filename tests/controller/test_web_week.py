@@ -4,44 +4,18 @@ removing a placement, cancelling a broadcast and ending an emergency from the co
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from controller.accounts import Role
-from controller.settings import Settings
-from tests.console import ConsoleClient
-from tests.harness import Api, ControllerServer, add_user_directly, approved_bulletin, login, setup_commune
+from tests.harness import approved_bulletin
 
 pytestmark = pytest.mark.one_database("sqlite", why="pages over the same API; the API tests cover both databases")
 
 A, B = "XA-A", "XA-B"
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-@pytest.fixture
-def world(settings: Settings, controller: ControllerServer, admin: Api) -> Iterator[dict[str, Any]]:
-    """Commune A (quiet hours 21:00-05:30) with its officer and approver; commune B with its officer."""
-    setup_commune(admin, "P", A, ["A1"])
-    setup_commune(admin, "P", B, ["B1"])
-    add_user_directly(settings, "officer.a", Role.OFFICER, "officer-a-pass", commune_codes=[A])
-    add_user_directly(settings, "approver.a", Role.APPROVER, "approver-a-pass", commune_codes=[A])
-    add_user_directly(settings, "officer.b", Role.OFFICER, "officer-b-pass", commune_codes=[B])
-    api = login(controller.base_url, "officer.a", "officer-a-pass")
-    approver = login(controller.base_url, "approver.a", "approver-a-pass")
-    response = api.client.put(f"/api/v1/communes/{A}/quiet-hours", json={"start_time": "21:00", "end_time": "05:30"})
-    assert response.status_code == 200, response.text
-    officer, stranger = ConsoleClient(controller.base_url), ConsoleClient(controller.base_url)
-    officer.login("officer.a", "officer-a-pass")
-    stranger.login("officer.b", "officer-b-pass")
-    yield {"api": api, "approver": approver, "officer": officer, "stranger": stranger}
-    for client in (officer, stranger):
-        client.close()
-    for logged_in in (api, approver):
-        logged_in.client.close()
 
 
 def day_cards(page: str) -> dict[date, str]:
@@ -50,8 +24,13 @@ def day_cards(page: str) -> dict[date, str]:
     return {date.fromisoformat(match.group(1)): match.group(2) for match in found}
 
 
-def test_place_refuse_and_remove_on_the_week(world: dict[str, Any]) -> None:
-    api, approver, officer, stranger = world["api"], world["approver"], world["officer"], world["stranger"]
+def test_place_refuse_and_remove_on_the_week(two_communes: dict[str, Any]) -> None:
+    api, approver, officer, stranger = (
+        two_communes["api"],
+        two_communes["approver"],
+        two_communes["officer"],
+        two_communes["stranger"],
+    )
     bulletin, _ = approved_bulletin(api, approver, A, "Tin họp dân", "Tối nay thôn Đông họp dân.")
     morning = api.post(f"/api/v1/communes/{A}/slots", {"name": "Sáng", "start_time": "06:00", "end_time": "06:30"})
     evening = api.post(f"/api/v1/communes/{A}/slots", {"start_time": "17:00", "end_time": "17:30"})
@@ -115,8 +94,13 @@ def test_place_refuse_and_remove_on_the_week(world: dict[str, Any]) -> None:
     assert [p["title"] for p in api.get(f"/api/v1/communes/{A}/programs").json()] == ["Thời sự"]
 
 
-def test_cancel_a_broadcast_and_end_an_emergency_from_the_console(world: dict[str, Any]) -> None:
-    api, approver, officer, stranger = world["api"], world["approver"], world["officer"], world["stranger"]
+def test_cancel_a_broadcast_and_end_an_emergency_from_the_console(two_communes: dict[str, Any]) -> None:
+    api, approver, officer, stranger = (
+        two_communes["api"],
+        two_communes["approver"],
+        two_communes["officer"],
+        two_communes["stranger"],
+    )
     normal, _ = approved_bulletin(api, approver, A, "Tin tiêm phòng", "Thông báo lịch tiêm phòng cho gia súc.")
     alert, _ = approved_bulletin(
         api,
