@@ -30,8 +30,9 @@ from schedules import (
     resolve_target,
 )
 from schedules.bulletin import BulletinStatus
+from schedules.clearance import require_cleared
 from schedules.commune_hours import BroadcastSlot
-from schedules.errors import AudioMissing, InvalidRecurrence
+from schedules.errors import AudioMissing, InvalidRecurrence, NotCleared
 from schedules.hamlet import load_registry
 from schedules.local_time import at_wall_clock
 from schedules.program_record import (
@@ -97,6 +98,15 @@ def check_item(session: Session, commune: Commune, item: ProgramItemRecord) -> N
             f"program item {item.seq}: no audio {item.audio_sha256!r}",
             message_vi=f"Mục thứ {item.seq + 1} của chương trình chưa có tệp âm thanh.",
         )
+    else:
+        # Bare audio is the approved content of this commune, or nothing (`schedules.clearance`).
+        try:
+            require_cleared(session, commune, item.audio_sha256)
+        except NotCleared as exc:
+            raise NotCleared(
+                str(exc),
+                message_vi=f"Mục thứ {item.seq + 1}: chỉ được dùng âm thanh của bản tin đã duyệt cho xã này.",
+            ) from exc
 
 
 def add_program(session: Session, user: User, data: ProgramCreate) -> ProgramRecord:

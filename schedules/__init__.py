@@ -18,6 +18,7 @@ from schedules.bulletin import (
     revise,
     submit,
 )
+from schedules.clearance import SYSTEM_SOURCES, cleared_audio, require_cleared
 from schedules.clock import Clock, ShiftedClock, system_clock
 from schedules.conflict import Airing, Conflict, ProgramAirings, airings_of, check_no_conflict, find_conflict
 from schedules.emergency import EmergencyPlan, TimelineItem, plan_emergency
@@ -31,6 +32,7 @@ from schedules.errors import (
     InvalidTransition,
     InvalidValidityWindow,
     NotApproved,
+    NotCleared,
     NotEmergency,
     NotInValidity,
     PlaylistConflict,
@@ -83,6 +85,7 @@ from schedules.timetable import Timetable, commune_timetable, day_timetable
 
 __all__ = [
     "COMMUNE_ZONE",
+    "SYSTEM_SOURCES",
     "Airing",
     "AudioMissing",
     "AudioSource",
@@ -114,6 +117,7 @@ __all__ = [
     "ItemKind",
     "JobContext",
     "NotApproved",
+    "NotCleared",
     "NotEmergency",
     "NotInValidity",
     "Occurrence",
@@ -157,6 +161,7 @@ __all__ = [
     "check_audio_editable",
     "check_no_conflict",
     "check_reviewable",
+    "cleared_audio",
     "commune_timetable",
     "compile_airing",
     "compile_playlist",
@@ -175,6 +180,7 @@ __all__ = [
     "publish_playlist",
     "reject",
     "republish_all",
+    "require_cleared",
     "resolve_target",
     "revise",
     "schedule_broadcast",

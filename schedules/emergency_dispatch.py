@@ -17,6 +17,7 @@ from sqlmodel import Session
 from audio_library import AudioAsset
 from devices.registry import Commune
 from schedules.bulletin import Bulletin, BulletinStatus
+from schedules.clearance import require_cleared
 from schedules.emergency_order import EmergencyOrder
 from schedules.errors import NotApproved, NotEmergency
 from schedules.planning import Planning
@@ -46,6 +47,8 @@ def issue_emergency(
 ) -> EmergencyOrder:
     """Store the emergency order for one commune (`clusters` None: all of its clusters); the caller publishes."""
     check_emergency_bulletin(bulletin)
+    assert bulletin.audio_sha256 is not None
+    require_cleared(session, commune, bulletin.audio_sha256)
     asset = session.get(AudioAsset, bulletin.audio_sha256)
     assert asset is not None and bulletin.id is not None and commune.id is not None
     # Enough of the timeline to find an emergency on air when this one is due.

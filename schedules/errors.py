@@ -125,3 +125,11 @@ class EmergencyNotFound(ScheduleError):
     code = "emergency_not_found"
     http_status = 404
     message_vi = "Không tìm thấy lệnh phát khẩn cấp."
+
+
+class NotCleared(ScheduleError):
+    """Audio that is not the approved content of the commune it would play in (`schedules.clearance`)."""
+
+    code = "audio_not_cleared"
+    http_status = 403
+    message_vi = "Chỉ được phát âm thanh của bản tin đã được duyệt cho xã này."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Text
@@ -12,8 +13,9 @@ from sqlmodel import Field, Session, SQLModel, select
 from audio_library.timestamps import UtcDateTime
 from devices.protocol import Playlist, PlaylistNotice
 from devices.registry import Commune
+from schedules.clearance import cleared_audio
 from schedules.planning import Planning
-from schedules.playlist import compile_playlist, content_digest, etag
+from schedules.playlist import PlaylistEntry, compile_playlist, content_digest, etag
 from schedules.timetable import DEFAULT_PLANNING, commune_timetable
 
 log = logging.getLogger(__name__)
@@ -59,7 +61,7 @@ def publish_playlist(
     timetable = commune_timetable(session, commune, start=now - lookback, end=now + horizon, planning=planning)
     playlist: Playlist = compile_playlist(
         commune.code,
-        timetable.entries(),
+        _only_cleared(session, commune, timetable.entries()),
         version=version,
         now=now,
         horizon=horizon,
@@ -79,6 +81,23 @@ def publish_playlist(
     session.add(stored)
     session.flush()
     return stored, True
+
+
+def _only_cleared(session: Session, commune: Commune, entries: list[PlaylistEntry]) -> list[PlaylistEntry]:
+    """The last gate before nodes: an item whose audio is not cleared for the commune never reaches them.
+
+    The timetable already leaves such items out; this check holds whatever path put one there.
+    """
+    cleared = cleared_audio(session, commune, {e.asset_sha256 for e in entries if e.approved})
+    kept = []
+    for entry in entries:
+        if entry.approved and entry.asset_sha256 not in cleared:
+            log.error(
+                "%s: item %s left out: audio %s is not approved for it", commune.code, entry.item_id, entry.asset_sha256
+            )
+            entry = replace(entry, approved=False)
+        kept.append(entry)
+    return kept
 
 
 def notice_for(commune: Commune, stored: CommunePlaylist, *, urgent: bool = False) -> PlaylistNotice:

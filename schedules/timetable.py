@@ -23,7 +23,8 @@ from sqlmodel import Session, select
 from audio_library import AudioAsset
 from devices.registry import Commune
 from schedules.broadcast import Broadcast, commune_entries
-from schedules.bulletin import Bulletin, BulletinStatus
+from schedules.bulletin import Bulletin, BulletinStatus, airs_in
+from schedules.clearance import cleared_audio
 from schedules.commune_hours import commune_quiet_hours, commune_slots
 from schedules.conflict import Airing, ProgramAirings, check_no_conflict
 from schedules.emergency import TimelineItem
@@ -138,16 +139,17 @@ _KINDS: dict[str, ItemKind] = {"jingle": "jingle", "bulletin": "bulletin", "reco
 _POLICIES: dict[str, InterruptPolicy] = {"resume": "resume", "restart": "restart", "drop": "drop"}
 
 
-def _program_item(session: Session, record: ProgramItemRecord) -> tuple[ProgramItem, Content] | None:
-    """The pure item and its audio, or None when it cannot air (unapproved bulletin, audio gone)."""
+def _program_item(session: Session, commune: Commune, record: ProgramItemRecord) -> tuple[ProgramItem, Content] | None:
+    """The pure item and its audio, or None when it cannot air here (not approved for this commune, audio gone)."""
     kind = _KINDS.get(record.kind, "music")
     policy = _POLICIES.get(record.on_interrupt or "")
     if record.bulletin_id is not None:
         bulletin = session.get(Bulletin, record.bulletin_id)
         if bulletin is None or bulletin.status != BulletinStatus.APPROVED or bulletin.audio_sha256 is None:
             return None
+        assert commune.id is not None
         asset = session.get(AudioAsset, bulletin.audio_sha256)
-        if asset is None:
+        if asset is None or not airs_in(bulletin, commune.id, commune.province_id):
             return None
         priority = record.priority or bulletin.priority
         item = ProgramItem(
@@ -162,7 +164,8 @@ def _program_item(session: Session, record: ProgramItemRecord) -> tuple[ProgramI
         )
     else:
         asset = session.get(AudioAsset, record.audio_sha256) if record.audio_sha256 else None
-        if asset is None:
+        # Bare audio airs only if it is approved content of this commune (`schedules.clearance`).
+        if asset is None or not cleared_audio(session, commune, [asset.sha256]):
             return None
         item = ProgramItem(
             kind,
@@ -215,7 +218,7 @@ def commune_timetable(
     by_slot: dict[tuple[str, datetime], tuple[SlotOccurrence, list[ScheduledItem]]] = {}
     programs: dict[str, tuple[Program, frozenset[str] | None, dict[str, Content]]] = {}
     for record in session.exec(select(ProgramRecord).where(ProgramRecord.commune_id == commune.id)):
-        parts = [_program_item(session, item) for item in program_items(session, record)]
+        parts = [_program_item(session, commune, item) for item in program_items(session, record)]
         usable = [p for p in parts if p is not None]
         if not usable:
             continue

@@ -92,7 +92,7 @@ def reject_route(bulletin_id: int, data: Rejection, session: SessionDep, user: C
 def preview_route(bulletin_id: int, session: SessionDep, user: CurrentUser, services: ServicesDep) -> SpeechPreview:
     """The audio approval would air (title and body, the commune's lexicon and chimes), or the recording."""
     rendered, mp3_sha256 = preview_bulletin(session, services, user, bulletin_id)
-    return preview_of(rendered, mp3_sha256)
+    return preview_of(rendered, mp3_sha256, user, services)
 
 
 @router.put("/{bulletin_id}/recording")

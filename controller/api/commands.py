@@ -23,7 +23,7 @@ from devices.commands import CommandCenter, DeviceCommand, new_command_body
 from devices.errors import BrokerUnavailable
 from devices.protocol import CommandName, PlaylistItem
 from devices.registry import Commune, Device, get_commune, get_device
-from schedules import Bulletin, BulletinStatus, airs_in
+from schedules import Bulletin, BulletinStatus, NotInValidity, airs_in, require_cleared
 
 router = APIRouter(tags=["commands"])
 
@@ -81,22 +81,38 @@ def _center(services: Services) -> CommandCenter:
 
 
 def _play_item(session: Session, commune: Commune, data: CommandRequest, command_id: str) -> PlaylistItem:
-    """What play_now airs: an approved bulletin of this commune, or a stored asset, as a playlist item."""
+    """What play_now airs: audio cleared for this commune (`schedules.clearance`), as a playlist item.
+
+    By bulletin: an approved bulletin that airs in the commune. By hash: the audio of such a bulletin, or
+    audio the controller made itself; never a preview, a draft's speech or another commune's bulletin.
+    """
+    assert commune.id is not None
+    now = datetime.now(UTC)
     title = "Phát ngay theo lệnh"
-    sha256 = data.asset_sha256
     if data.bulletin_id is not None:
         bulletin = session.get(Bulletin, data.bulletin_id)
-        assert commune.id is not None
         if bulletin is None or not airs_in(bulletin, commune.id, commune.province_id):
             raise NotFound(f"no bulletin {data.bulletin_id} in {commune.code}", message_vi="Không tìm thấy bản tin.")
         if bulletin.status != BulletinStatus.APPROVED or bulletin.audio_sha256 is None:
             raise InvalidInput(
                 f"bulletin {bulletin.id} is {bulletin.status}", message_vi="Chỉ phát ngay được bản tin đã duyệt."
             )
+        if (bulletin.valid_from is not None and now < bulletin.valid_from) or (
+            bulletin.valid_until is not None and now >= bulletin.valid_until
+        ):
+            raise NotInValidity(f"bulletin {bulletin.id} is not valid now")
         title, sha256 = bulletin.title, bulletin.audio_sha256
+    else:
+        assert data.asset_sha256 is not None
+        sha256 = data.asset_sha256
+        owners = session.exec(
+            select(Bulletin).where(Bulletin.audio_sha256 == sha256, Bulletin.status == BulletinStatus.APPROVED)
+        )
+        title = next((b.title for b in owners if airs_in(b, commune.id, commune.province_id)), title)
     asset = session.get(AudioAsset, sha256)
     if asset is None or asset.codec not in ("opus", "mp3"):
         raise NotFound(f"no playable asset {sha256}", message_vi="Không tìm thấy tệp âm thanh.")
+    require_cleared(session, commune, asset.sha256, at=now)
     return PlaylistItem(
         item_id=f"cmd-{command_id[:24]}",
         title=title[:300],
@@ -105,7 +121,7 @@ def _play_item(session: Session, commune: Commune, data: CommandRequest, command
         asset_url=f"/api/v1/node/audio/{asset.sha256}.{asset.codec}",
         codec="mp3" if asset.codec == "mp3" else "opus",
         duration_ms=asset.duration_ms,
-        starts_at=datetime.now(UTC),
+        starts_at=now,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import anyio.from_thread
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
@@ -13,9 +13,11 @@ from sqlmodel import col, select
 
 from audio_library import AssetNotFound, AudioAsset
 from controller import audit
-from controller.accounts import Role
+from controller.accounts import Role, User
+from controller.audio_access import keyed_audio_path, may_hear
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
-from controller.errors import NotFound
+from controller.errors import NotFound, OutOfScope
+from controller.services import Services
 from controller.speech import speech_request
 from devices.registry import Province, get_commune
 from tts.errors import DuplicateLexiconEntry
@@ -25,6 +27,7 @@ from tts.speech_asset import RenderedSpeech, spoken_form
 router = APIRouter(tags=["speech"])
 
 MEDIA_TYPES = {"opus": "audio/ogg", "mp3": "audio/mpeg"}
+AUDIO_PREFIX = "/api/v1/audio"
 
 
 class SpeechText(BaseModel):
@@ -43,6 +46,7 @@ class SpeechPreview(BaseModel):
     audio_url: str
     mp3_url: str | None
     sha256: str
+    mp3_sha256: str | None = Field(description="The MP3 rendition for legacy nodes, if made.")
     duration_ms: int
     loudness_lufs: float | None
     engine: str
@@ -57,12 +61,15 @@ class LexiconEntryCreate(BaseModel):
     province_code: str | None = Field(default=None, description="None: applies in every province.")
 
 
-def preview_of(rendered: RenderedSpeech, mp3_sha256: str | None) -> SpeechPreview:
+def preview_of(rendered: RenderedSpeech, mp3_sha256: str | None, user: User, services: Services) -> SpeechPreview:
+    """The preview as the API answers it, with links only this user can open (`controller.audio_access`)."""
+    secret = services.settings.secret_key.get_secret_value()
     return SpeechPreview(
         spoken_text=rendered.spoken_text,
-        audio_url=f"/api/v1/audio/{rendered.asset_sha256}.{rendered.codec}",
-        mp3_url=f"/api/v1/audio/{mp3_sha256}.mp3" if mp3_sha256 else None,
+        audio_url=keyed_audio_path(AUDIO_PREFIX, secret, user, rendered.asset_sha256, rendered.codec),
+        mp3_url=keyed_audio_path(AUDIO_PREFIX, secret, user, mp3_sha256, "mp3") if mp3_sha256 else None,
         sha256=rendered.asset_sha256,
+        mp3_sha256=mp3_sha256,
         duration_ms=rendered.duration_ms,
         loudness_lufs=rendered.loudness_lufs,
         engine=rendered.engine,
@@ -96,16 +103,24 @@ def preview_speech(data: SpeechText, session: SessionDep, user: CurrentUser, ser
     )
     rendered = anyio.from_thread.run(services.speech.render, request)
     asset = session.get(AudioAsset, rendered.asset_sha256)
-    return preview_of(rendered, asset.mp3_sha256 if asset else None)
+    return preview_of(rendered, asset.mp3_sha256 if asset else None, user, services)
 
 
 @router.get("/audio/{filename}")
-def get_audio(filename: str, session: SessionDep, user: CurrentUser, services: ServicesDep) -> Response:
-    """Stored audio by content address, for people (previews, approval). Immutable, supports Range."""
+def get_audio(
+    filename: str, session: SessionDep, user: CurrentUser, services: ServicesDep, k: str = Query("", max_length=64)
+) -> Response:
+    """Stored audio by content address, for people (previews, approval). Immutable, supports Range.
+
+    Only audio of a bulletin (or commune chime) in the user's scope, or a preview through the keyed link
+    its preview answer gave (`k`).
+    """
     sha256, _, codec = filename.partition(".")
     asset = session.get(AudioAsset, sha256)
     if asset is None or asset.codec != codec:
         raise AssetNotFound(f"no asset {filename[:100]!r}")
+    if not may_hear(session, user, sha256, k, services.settings.secret_key.get_secret_value()):
+        raise OutOfScope(f"user {user.username} has no bulletin with audio {sha256}")
     return FileResponse(
         services.store.open_path(sha256, codec),
         media_type=MEDIA_TYPES.get(codec, "application/octet-stream"),

@@ -56,7 +56,7 @@ def test_a_legacy_node_plays_the_mp3_rendition_of_the_previewed_speech(
         approved = approver.post(f"/api/v1/bulletins/{bulletin_id}/approve").json()
         opus_sha = approved["audio_sha256"]
         assert opus_sha == preview["sha256"] and approved["spoken_text"] == preview["spoken_text"]
-        mp3_sha = preview["mp3_url"].rsplit("/", 1)[1].removesuffix(".mp3")
+        mp3_sha = preview["mp3_sha256"]
 
         starts_at = datetime.now(UTC) + timedelta(seconds=4)
         response = officer.post(
