@@ -432,6 +432,33 @@ def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_source_add(args: argparse.Namespace, settings: Settings) -> int:
+    from controller.api.source_link import SourceSystemCreate, register_source
+    from controller.db import make_engine, session_factory
+
+    data = SourceSystemCreate(code=args.code, name=args.name, province_code=args.province, public_key=args.public_key)
+    engine = make_engine(settings.database)
+    with session_factory(engine)() as session:
+        public = register_source(session, None, data)
+        session.commit()
+    engine.dispose()
+    print(f"source {public.code} ({public.province_code}) added; its bulletins are written by {public.author}")
+    return 0
+
+
+def cmd_source_list(args: argparse.Namespace, settings: Settings) -> int:
+    from controller.api.source_link import list_source_systems
+    from controller.db import make_engine, session_factory
+
+    engine = make_engine(settings.database)
+    with session_factory(engine)() as session:
+        for source in list_source_systems(session):
+            state = "active" if source.active else "inactive"
+            print(f"{source.code}\t{source.province_code}\t{state}\t{source.name}\t{source.public_key}")
+    engine.dispose()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="loaxa", description="Loaxa: điều khiển truyền thanh cơ sở")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -534,6 +561,16 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--date", required=True, help="local day, YYYY-MM-DD")
     show.set_defaults(func=cmd_schedule_show)
     add_schedule_commands(schedule)
+
+    source = sub.add_parser("source", help="the province's source information systems (docs/source-link.md)")
+    source_sub = source.add_subparsers(dest="source_command", required=True)
+    sadd = source_sub.add_parser("add", help="register a source system and the public key it signs with")
+    sadd.add_argument("code")
+    sadd.add_argument("--name", required=True)
+    sadd.add_argument("--province", required=True)
+    sadd.add_argument("--public-key", required=True, help="raw Ed25519 public key, base64")
+    sadd.set_defaults(func=cmd_source_add)
+    source_sub.add_parser("list", help="list the registered source systems").set_defaults(func=cmd_source_list)
 
     user = sub.add_parser("user", help="users").add_subparsers(dest="user_command", required=True)
     uadd = user.add_parser("add")

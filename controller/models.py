@@ -11,6 +11,7 @@ from devices.health import DeviceHealth, HealthEvent, HeartbeatSample
 from devices.proof_of_play import PlayRecord
 from devices.registry import Commune, Device, Hamlet, Province
 from devices.uptime import UptimeDay
+from province_link import SourceDelivery, SourceItemBulletin, SourceItemRecord, SourceNonce, SourceSystem
 from schedules.broadcast import Broadcast
 from schedules.bulletin import Bulletin
 from schedules.commune_hours import BroadcastSlot, CommuneQuietHours
@@ -49,6 +50,11 @@ __all__ = [
     "Province",
     "ProvinceProgram",
     "ScheduleRule",
+    "SourceDelivery",
+    "SourceItemBulletin",
+    "SourceItemRecord",
+    "SourceNonce",
+    "SourceSystem",
     "SpeechCacheEntry",
     "UptimeDay",
     "User",

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from audio_library import AudioSettings
 from devices.settings import DEFAULT_CONTROLLER_PASSWORD, FleetSettings, MqttSettings
 from firmware_sim.config import NodeSettings
+from province_link import SourceLinkSettings
 from schedules import SchedulerSettings
 from tts.settings import TtsSettings
 
@@ -66,6 +67,7 @@ class Settings(BaseSettings):
     tts: TtsSettings = TtsSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     node: NodeSettings = NodeSettings()
+    source_link: SourceLinkSettings = SourceLinkSettings()
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:

@@ -212,3 +212,21 @@ def revise(bulletin: Bulletin, changes: dict[str, object]) -> bool:
     if bulletin.audio_source != AudioSource.RECORDING:
         bulletin.audio_sha256 = None
     return True
+
+
+def withdraw(bulletin: Bulletin, reason: str) -> bool:
+    """Taken back by whoever sent it (the province's source system): it leaves every playlist.
+
+    The bulletin becomes rejected with `reason`; a later version may bring it back for approval.
+    Returns True when this took an approval away.
+    """
+    was_approved = bulletin.status == BulletinStatus.APPROVED
+    bulletin.status = BulletinStatus.REJECTED
+    bulletin.rejection_reason = reason[:1000]
+    bulletin.reviewer_id = None
+    bulletin.reviewed_at = None
+    bulletin.spoken_text = ""
+    if bulletin.audio_source != AudioSource.RECORDING:
+        bulletin.audio_sha256 = None
+    bulletin.updated_at = utc_now()
+    return was_approved

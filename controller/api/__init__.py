@@ -16,6 +16,7 @@ from controller.api import (
     province_programs,
     registry,
     slots,
+    source_link,
     speech,
     users,
 )
@@ -37,6 +38,7 @@ for module in (
     node,
     speech,
     commands,
+    source_link,
 ):
     api_router.include_router(module.router)
 

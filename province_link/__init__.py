@@ -1,0 +1,45 @@
+"""The link with the province's source information system (hệ thống thông tin nguồn cấp tỉnh).
+
+Content in: signed items from a registered source become bulletins waiting for loaxa's approval
+(`receive`), versioned and withdrawable. The wire format is `docs/source-link.md`, version 1.
+"""
+
+from province_link.errors import ItemRefused, SourceLinkError, SourceNotAuthenticated, StaleDelivery, VersionConflict
+from province_link.intake import IntakeResult, receive
+from province_link.item import SourceDelivery, SourceItemBulletin, SourceItemRecord
+from province_link.settings import SourceLinkSettings
+from province_link.source import (
+    SIGNATURE_HEADER,
+    SOURCE_HEADER,
+    SourceNonce,
+    SourceSystem,
+    authenticate_source,
+    parse_public_key,
+)
+from province_link.wire import LINK_VERSION, PRIORITIES, ItemReceipt, SourceItem, SourceMessage, Target
+
+__all__ = [
+    "LINK_VERSION",
+    "PRIORITIES",
+    "SIGNATURE_HEADER",
+    "SOURCE_HEADER",
+    "IntakeResult",
+    "ItemReceipt",
+    "ItemRefused",
+    "SourceDelivery",
+    "SourceItem",
+    "SourceItemBulletin",
+    "SourceItemRecord",
+    "SourceLinkError",
+    "SourceLinkSettings",
+    "SourceMessage",
+    "SourceNonce",
+    "SourceNotAuthenticated",
+    "SourceSystem",
+    "StaleDelivery",
+    "Target",
+    "VersionConflict",
+    "authenticate_source",
+    "parse_public_key",
+    "receive",
+]

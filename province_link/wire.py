@@ -1,0 +1,96 @@
+"""The source link's wire format, version 1 (`docs/source-link.md`): what the source system sends.
+
+The Ministry's guidance for the source systems (Thông tư 39/2020/TT-BTTTT; guidelines 1273/BTTTT-TTCS,
+2455/BTTTT-TTCS) names the three priorities and the kinds of data exchanged, but no fields, format or
+authentication that we could obtain, so this is loaxa's own small, versioned JSON interface. One signed
+message carries one item: the source's own id and version, what to do (publish or withdraw), and the
+bulletin's content and targets.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+LINK_VERSION = 1
+
+# TT39's three priorities, as the source names them, and loaxa's.
+PRIORITIES: dict[str, str] = {"thong_thuong": "normal", "uu_tien": "priority", "khan_cap": "emergency"}
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("times must carry an offset, e.g. 2026-12-03T08:00:00+07:00")
+    return moment
+
+
+AwareTime = Annotated[datetime, AfterValidator(_aware)]
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+
+
+class Target(BaseModel):
+    """Where the item airs: the whole province (`province`), or the communes listed, all of that province."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    province: Code | None = None
+    communes: list[Code] | None = Field(default=None, min_length=1, max_length=1000)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Target:
+        if (self.province is None) == (self.communes is None):
+            raise ValueError("give exactly one of `province` or `communes`")
+        return self
+
+
+class SourceItem(BaseModel):
+    """One bulletin as the source knows it. `version` grows with each change at the source."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Code
+    version: int = Field(ge=1, le=2**31 - 1)
+    action: Literal["publish", "withdraw"] = "publish"
+    title: str = Field(default="", max_length=300)
+    text: str = Field(default="", max_length=20_000)
+    legal_field: str = Field(default="", max_length=100, description="Lĩnh vực pháp luật, e.g. giao thông.")
+    language: Literal["vi", "km"] = "vi"
+    priority: Literal["thong_thuong", "uu_tien", "khan_cap"] = "thong_thuong"
+    target: Target | None = None
+    valid_from: AwareTime | None = None
+    valid_until: AwareTime | None = None
+
+    @model_validator(mode="after")
+    def _content_to_publish(self) -> SourceItem:
+        if self.action == "publish":
+            if not self.title.strip() or not self.text.strip():
+                raise ValueError("a published item needs a title and a text")
+            if self.target is None:
+                raise ValueError("a published item needs a target")
+            if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
+                raise ValueError("valid_until must be after valid_from")
+        return self
+
+
+class SourceMessage(BaseModel):
+    """The signed envelope: who sends, when, a nonce against replays, and the item."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    link_version: Literal[1]
+    source: Code
+    sent_at: AwareTime
+    nonce: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
+    item: SourceItem
+
+
+class ItemReceipt(BaseModel):
+    """loaxa's answer to a delivery: what became of the item, and the bulletins it is."""
+
+    item_id: str
+    version: int
+    status: Literal["pending", "withdrawn"]
+    duplicate: bool = Field(description="True when this version had been received before: nothing changed.")
+    bulletin_ids: list[int]

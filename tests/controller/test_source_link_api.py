@@ -1,0 +1,153 @@
+"""The source link over real HTTP: a province's source system sends signed items; they wait for approval,
+air once approved, come off air when withdrawn; refusals are answered and shown to the province's staff."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import redirect_stdout
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from controller import cli
+from controller.accounts import Role
+from controller.settings import Settings
+from tests.harness import Api, ControllerServer, add_user_directly, login, setup_commune
+from tests.source_system import SourceSigner, item
+
+
+@pytest.fixture
+def link(settings: Settings, controller: ControllerServer, admin: Api) -> Iterator[dict[str, Any]]:
+    setup_commune(admin, "P", "XA-A", ["A1"])
+    setup_commune(admin, "P", "XA-B", ["B1"])
+    setup_commune(admin, "Q", "XA-Q", ["Q1"])
+    users: dict[str, tuple[Role, dict[str, Any]]] = {
+        "approver.a": (Role.APPROVER, {"commune_codes": ["XA-A"]}),
+        "officer.a": (Role.OFFICER, {"commune_codes": ["XA-A"]}),
+        "so.canbo": (Role.OFFICER, {"province_code": "P"}),
+        "so.q": (Role.OFFICER, {"province_code": "Q"}),
+    }
+    apis = {}
+    for username, (role, scope) in users.items():
+        add_user_directly(settings, username, role, f"{username}-pass", **scope)
+        apis[username] = login(controller.base_url, username, f"{username}-pass")
+    signer = SourceSigner("STP-P")
+    response = admin.post(
+        "/api/v1/source-systems",
+        {"code": "STP-P", "name": "Sở Tư pháp tỉnh P", "province_code": "P", "public_key": signer.public_key},
+    )
+    assert response.status_code == 201, response.text
+    source = httpx.Client(base_url=controller.base_url, timeout=60)
+    yield {"signer": signer, "source": source, "admin": admin, **apis}
+    source.close()
+    for api in apis.values():
+        api.client.close()
+
+
+def deliveries(api: Api, outcome: str | None = None) -> list[dict[str, Any]]:
+    response = api.client.get("/api/v1/provinces/P/source-deliveries", params={"outcome": outcome} if outcome else {})
+    assert response.status_code == 200, response.text
+    rows: list[dict[str, Any]] = response.json()
+    return rows
+
+
+def test_an_item_from_the_source_waits_for_approval_airs_and_comes_off_air_when_withdrawn(
+    link: dict[str, Any],
+) -> None:
+    signer: SourceSigner = link["signer"]
+    officer, approver = link["officer.a"], link["approver.a"]
+    sent = signer.send(link["source"], signer.message(item()))
+    assert sent.status_code == 201, sent.text
+    receipt = sent.json()
+    assert receipt["status"] == "pending" and receipt["duplicate"] is False and len(receipt["bulletin_ids"]) == 2
+
+    queue = approver.get("/api/v1/bulletins?status=pending").json()
+    [mine] = [b for b in queue if b["id"] in receipt["bulletin_ids"]]
+    assert mine["title"] == item()["title"] and mine["topic"] == "phòng chống ma túy"
+    approved = approver.post(f"/api/v1/bulletins/{mine['id']}/approve")
+    assert approved.status_code == 200, approved.text
+    starts = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
+    scheduled = officer.post(
+        "/api/v1/broadcasts", {"bulletin_id": mine["id"], "commune_code": "XA-A", "starts_at": starts}
+    )
+    assert scheduled.status_code == 201, scheduled.text
+    playlist = officer.get("/api/v1/communes/XA-A/playlist").json()
+    assert [i["asset_sha256"] for i in playlist["items"]] == [approved.json()["audio_sha256"]]
+
+    again = signer.send(link["source"], signer.message(item()))
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+
+    withdrawn = signer.send(link["source"], signer.message({"id": item()["id"], "version": 2, "action": "withdraw"}))
+    assert withdrawn.status_code == 201 and withdrawn.json()["status"] == "withdrawn"
+    assert officer.get("/api/v1/communes/XA-A/playlist").json()["items"] == [], "withdrawn but still on air"
+    assert officer.get(f"/api/v1/bulletins/{mine['id']}").json()["status"] == "rejected"
+    assert [d["outcome"] for d in deliveries(link["so.canbo"])] == ["accepted", "duplicate", "accepted"]
+
+
+def test_unauthenticated_messages_are_refused_and_store_nothing(link: dict[str, Any]) -> None:
+    signer: SourceSigner = link["signer"]
+    client: httpx.Client = link["source"]
+    body = signer.message(item())
+    impostor = SourceSigner("STP-P")
+    attempts = [
+        client.post("/api/v1/source-link/items", content=body, headers={"Content-Type": "application/json"}),
+        client.post("/api/v1/source-link/items", content=body, headers=impostor.headers(body)),
+        client.post("/api/v1/source-link/items", content=body + b"\n", headers=signer.headers(body)),
+        client.post("/api/v1/source-link/items", content=b"{", headers={**signer.headers(b"{"), "X-Loaxa-Source": "X"}),
+    ]
+    for response in attempts:
+        assert response.status_code == 401 and response.json()["error"] == "source_not_authenticated", response.text
+    assert deliveries(link["admin"]) == []
+    assert link["admin"].get("/api/v1/bulletins").json() == []
+
+
+def test_refusals_say_why_to_the_sender_and_to_the_province_staff_only(link: dict[str, Any]) -> None:
+    signer: SourceSigner = link["signer"]
+    client: httpx.Client = link["source"]
+    cases = [
+        (signer.message(item(target={"communes": ["XA-A", "XA-Q"]})), 422, "XA-Q"),
+        (signer.message(item(target={"province": "Q"})), 422, "Tỉnh P"),
+        (b'{"link_version": 1, "source": "STP-P"}', 422, "định dạng"),
+        (signer.message(item(), sent_at=datetime.now(UTC) - timedelta(hours=1)), 409, "quá cũ"),
+    ]
+    for body, status, words in cases:
+        response = signer.send(client, body)
+        assert response.status_code == status and words in response.json()["message"], response.text
+    replayed = signer.message(item("STP-R"))
+    assert signer.send(client, replayed).status_code == 201
+    assert signer.send(client, replayed).status_code == 409
+
+    refused = deliveries(link["so.canbo"], "refused")
+    assert len(refused) == 5 and all(row["reason"] and row["detail"] for row in refused)
+    assert link["so.q"].client.get("/api/v1/provinces/P/source-deliveries").status_code == 403
+    assert link["officer.a"].client.get("/api/v1/provinces/P/source-deliveries").status_code == 403
+    assert len(link["admin"].get("/api/v1/bulletins").json()) == 2  # only STP-R's two communes
+
+
+def test_only_admins_register_sources_and_the_cli_does_it_too(link: dict[str, Any], settings: Settings) -> None:
+    other = SourceSigner("STP-Q")
+    body = {"code": "STP-Q", "name": "Sở Tư pháp tỉnh Q", "province_code": "Q", "public_key": other.public_key}
+    assert link["so.q"].post("/api/v1/source-systems", body).status_code == 403
+    assert link["admin"].post("/api/v1/source-systems", {**body, "public_key": "A" * 44}).status_code == 422
+    assert link["admin"].post("/api/v1/source-systems", {**body, "code": "STP-P"}).status_code == 409
+    env = {f"LOAXA_{k}": v for k, v in {"DATABASE__URL": settings.database.url}.items()}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        out = io.StringIO()
+        with redirect_stdout(out):
+            assert (
+                cli.main(
+                    ["source", "add", "STP-Q", "--name", "Sở Q", "--province", "Q", "--public-key", other.public_key]
+                )
+                == 0
+            )
+            assert cli.main(["source", "list"]) == 0
+    assert "nguon.stp-q" in out.getvalue() and "STP-P\tP\tactive" in out.getvalue()
+    codes = [s["code"] for s in link["admin"].get("/api/v1/source-systems").json()]
+    assert codes == ["STP-P", "STP-Q"]
+    response = other.send(link["source"], other.message(item(target={"communes": ["XA-Q"]})))
+    assert response.status_code == 201, response.text
