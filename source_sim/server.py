@@ -1,0 +1,189 @@
+"""The simulated source system's HTTP side: pushes items to loaxa, serves them as a feed, takes reports.
+
+    GET  /health              {"source": code}
+    POST /items               (the operator) sign an item, keep it in the feed, push it to loaxa if set
+    GET  /feed?after=N        the signed messages after sequence N, for loaxa's pull mode
+    POST /reports             loaxa's reports: {"messages": [{"id": ..., ...}]}, stored once per id, acked by id
+
+State lives in `state_dir`: `source-key.pem`, `feed.jsonl` (every signed message) and `reports.jsonl`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import UTC, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from source_sim.key import SourceKey
+from source_sim.messages import SignedMessage, sign_message
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+class SourceSystemSim:
+    """One source system on `host:port` (port 0: a free one), pushing to `loaxa_url` when given."""
+
+    def __init__(
+        self,
+        state_dir: Path,
+        code: str,
+        *,
+        loaxa_url: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        push_timeout_s: float = 30.0,
+    ) -> None:
+        self.state_dir = state_dir
+        self.code = code
+        self.loaxa_url = loaxa_url
+        self.push_timeout_s = push_timeout_s
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.key = SourceKey.load_or_create(state_dir / "source-key.pem")
+        self._lock = threading.Lock()
+        self._feed_path = state_dir / "feed.jsonl"
+        self._reports_path = state_dir / "reports.jsonl"
+        self._feed: list[dict[str, Any]] = _read_lines(self._feed_path)
+        self._reports: dict[str, dict[str, Any]] = {str(r["id"]): r for r in _read_lines(self._reports_path)}
+        self._address = (host, port)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> None:
+        """Serve the feed and take reports, in a background thread."""
+        self._server = ThreadingHTTPServer(self._address, _handler(self))
+        self._thread = threading.Thread(target=self._server.serve_forever, name="source-sim", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+        self._server = None
+
+    def __enter__(self) -> SourceSystemSim:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def publish(self, item: dict[str, Any]) -> tuple[int, httpx.Response | None]:
+        """Sign the item, add it to the feed, and push it to loaxa (if set); the feed sequence and loaxa's answer."""
+        message = sign_message(self.key, self.code, item)
+        with self._lock:
+            seq = len(self._feed) + 1
+            entry = {"seq": seq, "body": message.body.decode(), "signature": message.signature}
+            self._feed.append(entry)
+            _append_line(self._feed_path, entry)
+        return seq, self.push(message) if self.loaxa_url else None
+
+    def push(self, message: SignedMessage) -> httpx.Response:
+        assert self.loaxa_url is not None
+        with httpx.Client(base_url=self.loaxa_url, timeout=self.push_timeout_s) as client:
+            response = client.post("/api/v1/source-link/items", content=message.body, headers=message.headers())
+        log.info("%s: pushed, loaxa answered %s %s", self.code, response.status_code, response.text[:300])
+        return response
+
+    def feed(self, after: int) -> dict[str, Any]:
+        with self._lock:
+            messages = [entry for entry in self._feed if entry["seq"] > after]
+            return {"messages": messages, "cursor": self._feed[-1]["seq"] if self._feed else 0}
+
+    def take_reports(self, messages: list[dict[str, Any]]) -> list[str]:
+        """Store each report once (by id); return every id received, new or not, as the acknowledgement."""
+        acked = []
+        with self._lock:
+            for message in messages:
+                report_id = str(message["id"])
+                acked.append(report_id)
+                if report_id not in self._reports:
+                    stored = {**message, "received_at": datetime.now(UTC).isoformat()}
+                    self._reports[report_id] = stored
+                    _append_line(self._reports_path, stored)
+        return acked
+
+    def reports(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._reports.values())
+
+
+def _read_lines(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _append_line(path: Path, entry: dict[str, Any]) -> None:
+    with path.open("a") as handle:
+        handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def _handler(sim: SourceSystemSim) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            log.debug("%s: " + format, sim.code, *args)
+
+        def _answer(self, status: int, payload: object) -> None:
+            data = json.dumps(payload, ensure_ascii=False).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _json_body(self) -> Any:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY_BYTES:
+                raise ValueError("body too large")
+            return json.loads(self.rfile.read(length) or b"null")
+
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            if url.path == "/health":
+                self._answer(HTTPStatus.OK, {"source": sim.code})
+            elif url.path == "/feed":
+                after = parse_qs(url.query).get("after", ["0"])[0]
+                self._answer(HTTPStatus.OK, sim.feed(int(after) if after.isdigit() else 0))
+            else:
+                self._answer(HTTPStatus.NOT_FOUND, {"error": "not_found"})
+
+        def do_POST(self) -> None:
+            try:
+                payload = self._json_body()
+            except ValueError as exc:
+                self._answer(HTTPStatus.BAD_REQUEST, {"error": "bad_json", "detail": str(exc)[:200]})
+                return
+            path = urlsplit(self.path).path
+            if path == "/items" and isinstance(payload, dict):
+                seq, answer = sim.publish(payload)
+                pushed = None if answer is None else {"status": answer.status_code, "body": answer.text[:2000]}
+                self._answer(HTTPStatus.CREATED, {"seq": seq, "pushed": pushed})
+            elif path == "/reports" and isinstance(payload, dict) and isinstance(payload.get("messages"), list):
+                messages = [m for m in payload["messages"] if isinstance(m, dict) and "id" in m]
+                self._answer(HTTPStatus.OK, {"acked": sim.take_reports(messages)})
+            else:
+                self._answer(
+                    HTTPStatus.NOT_FOUND if path not in ("/items", "/reports") else HTTPStatus.BAD_REQUEST,
+                    {"error": "bad_request"},
+                )
+
+    return Handler
