@@ -436,7 +436,9 @@ def cmd_source_add(args: argparse.Namespace, settings: Settings) -> int:
     from controller.api.source_link import SourceSystemCreate, register_source
     from controller.db import make_engine, session_factory
 
-    data = SourceSystemCreate(code=args.code, name=args.name, province_code=args.province, public_key=args.public_key)
+    data = SourceSystemCreate(
+        code=args.code, name=args.name, province_code=args.province, public_key=args.public_key, feed_url=args.feed_url
+    )
     engine = make_engine(settings.database)
     with session_factory(engine)() as session:
         public = register_source(session, None, data)
@@ -569,6 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
     sadd.add_argument("--name", required=True)
     sadd.add_argument("--province", required=True)
     sadd.add_argument("--public-key", required=True, help="raw Ed25519 public key, base64")
+    sadd.add_argument("--feed-url", help="pull mode: the source's feed, read every LOAXA_SOURCE_LINK__POLL_INTERVAL_S")
     sadd.set_defaults(func=cmd_source_add)
     source_sub.add_parser("list", help="list the registered source systems").set_defaults(func=cmd_source_list)
 

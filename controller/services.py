@@ -29,6 +29,7 @@ from devices.link import MqttLink
 from devices.protocol import PlaylistNotice, commune_playlist_topic, encode
 from devices.registry import Commune
 from devices.uplink import UplinkHandler
+from province_link import FeedPoller
 from schedules import CommunePlaylist, notice_for, publish_playlist
 from schedules.clock import Clock, system_clock
 from schedules.jobs import JobContext, PlaylistScheduler
@@ -59,6 +60,8 @@ class Services:
     command_sweeper: TimeoutSweeper | None = field(default=None)
     # Heartbeats, health states, alerts and uptime (runs while connected to the broker).
     health: HealthMonitor | None = field(default=None)
+    # Reads the feeds of source systems that only publish (`province_link.feed`; started with the app).
+    feeds: FeedPoller | None = field(default=None)
 
     def start_scheduler(self) -> None:
         """Start the persistent publication jobs (missed ones run now); see schedules.jobs."""
@@ -153,6 +156,8 @@ class Services:
         return self.health
 
     def close(self) -> None:
+        if self.feeds is not None:
+            self.feeds.stop()
         if self.command_sweeper is not None:
             self.command_sweeper.stop()
         if self.health is not None:

@@ -5,6 +5,7 @@ Content in: signed items from a registered source become bulletins waiting for l
 """
 
 from province_link.errors import ItemRefused, SourceLinkError, SourceNotAuthenticated, StaleDelivery, VersionConflict
+from province_link.feed import FeedHooks, FeedPoller, FeedUnreadable, pull_feed
 from province_link.intake import IntakeResult, receive
 from province_link.item import SourceDelivery, SourceItemBulletin, SourceItemRecord
 from province_link.settings import SourceLinkSettings
@@ -23,6 +24,9 @@ __all__ = [
     "PRIORITIES",
     "SIGNATURE_HEADER",
     "SOURCE_HEADER",
+    "FeedHooks",
+    "FeedPoller",
+    "FeedUnreadable",
     "IntakeResult",
     "ItemReceipt",
     "ItemRefused",
@@ -41,5 +45,6 @@ __all__ = [
     "VersionConflict",
     "authenticate_source",
     "parse_public_key",
+    "pull_feed",
     "receive",
 ]

@@ -47,8 +47,15 @@ class IntakeResult:
     created: list[Bulletin] = field(default_factory=list)
 
 
-def receive(session: Session, source: SourceSystem, body: bytes, *, now: datetime, max_age: timedelta) -> IntakeResult:
-    """Take one authenticated message (its exact bytes). Flushes; the caller commits, whatever the outcome."""
+def receive(
+    session: Session, source: SourceSystem, body: bytes, *, now: datetime, max_age: timedelta | None
+) -> IntakeResult:
+    """Take one authenticated message (its exact bytes). Flushes; the caller commits, whatever the outcome.
+
+    `max_age` None: a message pulled from the source's feed, which keeps old messages by design; it is
+    not judged by age or nonce (a replay of it can do nothing: the same version is a duplicate and an
+    older one is refused).
+    """
     assert source.id is not None
     message: SourceMessage | None = None
     try:
@@ -56,7 +63,9 @@ def receive(session: Session, source: SourceSystem, body: bytes, *, now: datetim
             message = SourceMessage.model_validate_json(body)
         except ValidationError as exc:
             raise _malformed(exc) from exc
-        _check_fresh(session, source, message, now=now, max_age=max_age)
+        _check_source(source, message)
+        if max_age is not None:
+            _check_fresh(session, source, message, now=now, max_age=max_age)
         owners = _owners(session, source, message.item)
         result = _apply(session, source, message.item, owners, now=now)
     except ItemRefused as refusal:
@@ -67,6 +76,11 @@ def receive(session: Session, source: SourceSystem, body: bytes, *, now: datetim
     return result
 
 
+def record_refused(session: Session, source: SourceSystem, body: bytes, refusal: ItemRefused, *, now: datetime) -> None:
+    """Keep a message refused before it could be read (a feed message whose signature fails)."""
+    _record(session, source, None, body, "refused", now, refusal)
+
+
 def _malformed(exc: ValidationError) -> ItemRefused:
     problems = [f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}" for error in exc.errors()[:10]]
     fields = sorted({str(error["loc"][-1]) for error in exc.errors() if error["loc"]})[:5]
@@ -74,14 +88,17 @@ def _malformed(exc: ValidationError) -> ItemRefused:
     return ItemRefused("; ".join(problems)[:2000], message_vi=f"Bản tin từ nguồn không đúng định dạng{where}.")
 
 
-def _check_fresh(
-    session: Session, source: SourceSystem, message: SourceMessage, *, now: datetime, max_age: timedelta
-) -> None:
+def _check_source(source: SourceSystem, message: SourceMessage) -> None:
     if message.source != source.code:
         raise ItemRefused(
             f"message names source {message.source!r} but was signed by {source.code!r}",
             message_vi="Mã nguồn trong bản tin không khớp với nguồn đã ký.",
         )
+
+
+def _check_fresh(
+    session: Session, source: SourceSystem, message: SourceMessage, *, now: datetime, max_age: timedelta
+) -> None:
     if abs(now - message.sent_at) > max_age:
         raise StaleDelivery(
             f"sent_at {message.sent_at.isoformat()} is more than {max_age.total_seconds():.0f} s from now",

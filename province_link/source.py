@@ -34,6 +34,11 @@ class SourceSystem(SQLModel, table=True):
     author_id: int = Field(foreign_key="app_user.id")
     active: bool = True
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    # Pull mode, for a source that only publishes: loaxa reads `feed_url` (`province_link.feed`).
+    feed_url: str | None = Field(default=None, max_length=500)
+    feed_cursor: int = Field(default=0, description="The sequence of the last feed message taken.")
+    feed_checked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    feed_error: str = Field(default="", max_length=500, description="Why the last read failed; empty when it worked.")
 
 
 class SourceNonce(SQLModel, table=True):
@@ -63,9 +68,14 @@ def authenticate_source(session: Session, code: str | None, signature_b64: str |
     source = session.exec(select(SourceSystem).where(SourceSystem.code == code[:64])).first()
     if source is None or not source.active:
         raise SourceNotAuthenticated(f"unknown or inactive source {code[:64]!r}")
+    verify_signature(source, signature_b64, body)
+    return source
+
+
+def verify_signature(source: SourceSystem, signature_b64: str, body: bytes) -> None:
+    """Raise SourceNotAuthenticated unless the source's key signed exactly `body`."""
     try:
         signature = base64.b64decode(signature_b64, validate=True)
         parse_public_key(source.public_key_b64).verify(signature, body)
     except (binascii.Error, ValueError, InvalidSignature) as exc:
         raise SourceNotAuthenticated(f"bad signature from {source.code}") from exc
-    return source

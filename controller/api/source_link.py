@@ -20,11 +20,11 @@ from sqlmodel import Session, col, select
 from controller import audit
 from controller.accounts import Role, User, UserCreate, create_user
 from controller.bulletin_scope import require_province
-from controller.bulletin_workflow import communes_scheduling
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_role
 from controller.errors import Conflict, InvalidInput
 from controller.services import Services
-from devices.registry import Commune, Province, get_province
+from controller.source_link import audit_intake, republish_off_air
+from devices.registry import Province, get_province
 from province_link import (
     SIGNATURE_HEADER,
     SOURCE_HEADER,
@@ -72,6 +72,9 @@ class SourceSystemCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     province_code: str = Field(min_length=1, max_length=64)
     public_key: str = Field(min_length=40, max_length=64, description="The source's raw Ed25519 public key, base64.")
+    feed_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]{1,490}$")] | None = Field(
+        default=None, description="Pull mode: the source's feed, read every `source_link.poll_interval_s`."
+    )
 
 
 class SourceSystemPublic(BaseModel):
@@ -80,6 +83,9 @@ class SourceSystemPublic(BaseModel):
     province_code: str
     public_key: str
     active: bool
+    feed_url: str | None
+    feed_checked_at: datetime | None
+    feed_error: str
     author: str = Field(description="The service account its bulletins are written by (it cannot log in).")
     created_at: datetime
 
@@ -118,7 +124,12 @@ def register_source(session: Session, user: User | None, data: SourceSystemCreat
     account.active = False
     assert province.id is not None and account.id is not None
     source = SourceSystem(
-        code=data.code, name=data.name, province_id=province.id, public_key_b64=data.public_key, author_id=account.id
+        code=data.code,
+        name=data.name,
+        province_id=province.id,
+        public_key_b64=data.public_key,
+        author_id=account.id,
+        feed_url=data.feed_url,
     )
     session.add(source)
     session.flush()
@@ -133,6 +144,9 @@ def _public(source: SourceSystem, province: Province, account: User) -> SourceSy
         province_code=province.code,
         public_key=source.public_key_b64,
         active=source.active,
+        feed_url=source.feed_url,
+        feed_checked_at=source.feed_checked_at,
+        feed_error=source.feed_error,
         author=account.username,
         created_at=source.created_at,
     )
@@ -206,26 +220,13 @@ def _receive(services: Services, source_code: str | None, signature: str | None,
         # Freshness is judged by real time: `sent_at` is the source's real clock, whatever scheduling uses.
         max_age = timedelta(seconds=services.settings.source_link.max_age_s)
         result = receive(session, source, body, now=datetime.now(UTC), max_age=max_age)
-        author = session.get(User, source.author_id)
-        if result.receipt is not None and not result.receipt.duplicate:
-            receipt = result.receipt
-            audit.record(
-                session,
-                author,
-                "source.item",
-                f"source:{source.code} item {receipt.item_id}",
-                f"version {receipt.version} {receipt.status}; bulletins {receipt.bulletin_ids}",
-            )
+        audit_intake(session, source, result)
         try:
             session.commit()
         except IntegrityError as exc:  # the same nonce from two requests at once: one of them is a replay
             session.rollback()
             raise StaleDelivery(f"concurrent delivery with the same nonce from {source.code}") from exc
-        if result.off_air:
-            communes: dict[int | None, Commune] = {}
-            for bulletin in result.off_air:
-                communes.update({c.id: c for c in communes_scheduling(session, bulletin)})
-            services.publish_each(session, list(communes.values()))
+        republish_off_air(services, session, result)
         if result.refusal is not None:
             raise result.refusal
         assert result.receipt is not None
