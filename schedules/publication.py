@@ -14,6 +14,7 @@ from devices.protocol import Playlist, PlaylistNotice
 from devices.registry import Commune
 from schedules.planning import Planning
 from schedules.playlist import compile_playlist, content_digest, etag
+from schedules.published_item import record_published_items
 from schedules.timetable import DEFAULT_PLANNING, commune_timetable
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,8 @@ def publish_playlist(
     stored.content = playlist.model_dump_json()
     stored.generated_at = now
     session.add(stored)
+    # Kept beyond this version: a node's proof of play names the version it played from.
+    record_published_items(session, commune.id, playlist)
     session.flush()
     return stored, True
 
