@@ -32,6 +32,8 @@ from devices.protocol import (
 )
 from devices.registry import Commune
 from schedules.publication import CommunePlaylist
+from tests.conftest import ADMIN_PASSWORD
+from tests.console import ConsoleClient
 from tests.harness import (
     Api,
     ControllerServer,
@@ -161,10 +163,14 @@ def test_forged_proof_of_play_is_kept_flagged_and_counts_for_nothing(
     wait_s = (end - datetime.now(UTC)).total_seconds() + settings.fleet.play_grace_s + 10
     assert wait_until(lambda: F1 in alerts(admin, "failed_to_play"), wait_s), "a forged report counted as aired"
 
-    # The console marks them.
-    page = admin.client.get(f"/cum-loa/{F1}")
-    if page.status_code == 200:  # the console uses its own login; the API token may not open it
-        assert "Đáng ngờ" in page.text
+    # The console marks them, on the cluster's page and in the dashboard's recent plays.
+    console = ConsoleClient(controller.base_url)
+    try:
+        console.login("admin", ADMIN_PASSWORD)
+        assert "Đáng ngờ: âm thanh khác với tệp đã gửi" in console.get(f"/cum-loa/{F1}").text
+        assert "Đáng ngờ: mục không dành cho cụm loa này" in console.get("/giam-sat").text
+    finally:
+        console.close()
 
     # A genuine-looking report from F1 for the item it was sent is proof of play (no flag).
     genuine = report(emergency)
