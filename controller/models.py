@@ -20,6 +20,7 @@ from schedules.hamlet import HamletGroup
 from schedules.program_record import ProgramItemRecord, ProgramRecord, ScheduleRule
 from schedules.province_program import ProvinceProgram
 from schedules.publication import CommunePlaylist
+from schedules.published_item import PublishedItem
 from tts.lexicon import LexiconEntry
 from tts.speech_cache import SpeechCacheEntry
 
@@ -49,6 +50,7 @@ __all__ = [
     "ProgramRecord",
     "Province",
     "ProvinceProgram",
+    "PublishedItem",
     "ScheduleRule",
     "SourceDelivery",
     "SourceItemBulletin",

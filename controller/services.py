@@ -25,6 +25,7 @@ from devices.commands import CommandCenter, TimeoutSweeper
 from devices.credentials import VerifiedLogins
 from devices.errors import BrokerUnavailable
 from devices.health_monitor import HealthMonitor
+from devices.identity_watch import IdentityWatch
 from devices.link import MqttLink
 from devices.protocol import PlaylistNotice, commune_playlist_topic, encode
 from devices.registry import Commune
@@ -34,6 +35,7 @@ from schedules import CommunePlaylist, notice_for, publish_playlist
 from schedules.clock import Clock, system_clock
 from schedules.jobs import JobContext, PlaylistScheduler
 from schedules.play_audit import audit_plays
+from schedules.play_verification import PlayVerifier
 from tts.edge import EdgeTransport
 from tts.engines import build_engines
 from tts.speech_asset import SpeechRenderer
@@ -201,8 +203,19 @@ def build_services(
     if connect_mqtt:
         with sessions() as session:
             sync_broker_auth(session, settings.mqtt)
-        uplink = UplinkHandler(sessions, retry_max_s=settings.mqtt.ingest_retry_max_s)
-        uplink.register("heartbeat", services.start_health().handle_heartbeat)
+        fleet = settings.fleet
+        health = services.start_health()
+        uplink = UplinkHandler(
+            sessions,
+            retry_max_s=settings.mqtt.ingest_retry_max_s,
+            play_check=PlayVerifier(
+                clock_slack=timedelta(seconds=fleet.play_check_clock_slack_s),
+                command_timeout=timedelta(seconds=fleet.command_timeout_s),
+            ).flag,
+            identity_watch=IdentityWatch(window_s=fleet.identity_window_s, births_max=fleet.identity_births_max),
+            alarm=health.device_alarm,
+        )
+        uplink.register("heartbeat", health.handle_heartbeat)
         services.link = MqttLink(settings.mqtt, uplink.handle_batch)
         _wire_commands(services, uplink)
         services.link.start()
@@ -218,6 +231,7 @@ def _wire_commands(services: Services, uplink: UplinkHandler) -> None:
         CommandSigner.load_or_create(fleet.command_key_file),
         services.link.publish,
         timeout_s=fleet.command_timeout_s,
+        alarm=services.health.device_alarm if services.health is not None else None,
     )
     uplink.register("ack", services.commands.on_ack)
     uplink.register("result", services.commands.on_result)

@@ -15,8 +15,9 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import httpx
 from pydantic import BaseModel
@@ -24,6 +25,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from audio_library.timestamps import UtcDateTime
+
+if TYPE_CHECKING:
+    from devices.registry import Device
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,8 @@ AlertKind = Literal[
     "high_temperature",
     "failed_to_play",
     "commune_down",
+    "suspect_report",
+    "identity_contested",
 ]
 Severity = Literal["critical", "warning"]
 
@@ -45,6 +51,8 @@ SEVERITY: dict[str, Severity] = {
     "speaker_line": "critical",
     "commune_down": "critical",
     "failed_to_play": "critical",
+    "identity_contested": "critical",
+    "suspect_report": "warning",
     "low_storage": "warning",
     "clock_drift": "warning",
     "high_temperature": "warning",
@@ -60,7 +68,16 @@ MESSAGES: dict[str, str] = {
     "high_temperature": "Cụm loa {}: nhiệt độ thiết bị quá cao.",
     "failed_to_play": "Cụm loa {} không phát được nội dung theo lịch.",
     "commune_down": "Xã {}: quá nhiều cụm loa mất kết nối.",
+    "suspect_report": "Cụm loa {} gửi báo cáo không khớp với những gì đã gửi cho nó.",
+    "identity_contested": "Danh tính cụm loa {} đang kết nối từ hai nơi.",
 }
+# Alerts about one event rather than a lasting condition: acknowledging them closes them.
+EVENT_KINDS = ("failed_to_play", "suspect_report", "identity_contested")
+
+# How message ingest raises an alert about one cluster: (session, device, kind, detail). The composition
+# root binds it to `HealthMonitor.raise_alert`, which stores it (one open per kind and cluster) and sends
+# the webhook.
+DeviceAlarm = Callable[["Session", "Device", AlertKind, str], None]
 
 
 class AlertBase(SQLModel):
@@ -153,11 +170,12 @@ def open_alerts(session: Session, *, device_id: int | None = None, commune_id: i
 
 
 def acknowledge(session: Session, alert: Alert, username: str, now: datetime) -> None:
-    """Someone saw it. An event alert (failed to play) is thereby closed; a condition stays open until
-    its cause clears (acknowledging a dead amplifier does not repair it). The caller commits."""
+    """Someone saw it. An event alert (failed to play, a suspect report, an identity seen from two places)
+    is thereby closed; a condition stays open until its cause clears (acknowledging a dead amplifier does
+    not repair it). The caller commits."""
     alert.acknowledged_at = now
     alert.acknowledged_by = username
-    if alert.kind == "failed_to_play":
+    if alert.kind in EVENT_KINDS:
         resolve_alert(session, alert, now)
     session.add(alert)
 

@@ -3,6 +3,10 @@
 A command to one cluster goes to that device's `cmd` topic; a commune-wide one goes once to the
 commune's `cmd` topic, with a row for every active cluster of the commune so each node's ack and
 result are followed. Rows that see no result within `fleet.command_timeout_s` become `timed_out`.
+
+A node can publish any ack or result on its own topics. An answer counts only from a device the
+command was sent to (its own row) and in order: a result only after that device accepted the command.
+Anything else changes nothing, is logged, and raises a `suspect_report` alert (`alarm`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from audio_library.timestamps import UtcDateTime, utc_now
+from devices.alerts import DeviceAlarm
 from devices.command_signing import CommandSigner
 from devices.errors import BrokerUnavailable
 from devices.protocol import (
@@ -105,12 +110,19 @@ class CommandCenter:
     """Signs and sends commands, stores their rows, ingests acks and results, and times them out."""
 
     def __init__(
-        self, sessions: Callable[[], Session], signer: CommandSigner, publish: Publish | None, *, timeout_s: float
+        self,
+        sessions: Callable[[], Session],
+        signer: CommandSigner,
+        publish: Publish | None,
+        *,
+        timeout_s: float,
+        alarm: DeviceAlarm | None = None,
     ) -> None:
         self._sessions = sessions
         self.signer = signer
         self._publish = publish
         self.timeout = timedelta(seconds=timeout_s)
+        self._alarm = alarm
 
     def issue(
         self, session: Session, body: CommandBody, devices: Sequence[Device], *, commune_code: str, issued_by: str
@@ -151,19 +163,35 @@ class CommandCenter:
             session.refresh(row)
         return rows
 
-    def _row(self, session: Session, device: Device, command_id: str) -> DeviceCommand | None:
-        # Matched on the device too: a node can only ever answer for itself.
+    def _suspect(self, session: Session, device: Device, what: str, detail: str) -> None:
+        log.warning("device %s: %s; its status is unchanged", device.code, what)
+        if self._alarm is not None:
+            self._alarm(session, device, "suspect_report", detail)
+
+    def _row(self, session: Session, device: Device, command_id: str, kind: str) -> DeviceCommand | None:
+        # Matched on the device too: a node can only ever answer for itself, and only what it was sent.
         row = session.exec(
             select(DeviceCommand).where(DeviceCommand.command_id == command_id, DeviceCommand.device_id == device.id)
         ).first()
         if row is None:
-            log.warning("device %s answered unknown command %r; dropped", device.code, command_id[:64])
+            self._suspect(
+                session,
+                device,
+                f"{kind} for command {command_id[:64]!r}, never sent to it",
+                f"(trả lời lệnh “{command_id[:64]}” chưa từng gửi cho cụm loa này)",
+            )
         return row
 
     def on_ack(self, session: Session, device: Device, payload: bytes) -> None:
         ack = decode(CommandAck, payload)
-        row = self._row(session, device, ack.command_id)
+        row = self._row(session, device, ack.command_id, "ack")
         if row is None:
+            return
+        if row.status == "timed_out" and row.acked_at is None and ack.accepted:
+            # The node got the command late (a slow link): its result may follow and still tells the truth.
+            row.acked_at = datetime.now(UTC)
+            session.add(row)
+            session.commit()
             return
         if row.status != "sent":
             # Typically a replay of this command, refused by the node: the original outcome stands.
@@ -185,11 +213,22 @@ class CommandCenter:
 
     def on_result(self, session: Session, device: Device, payload: bytes) -> None:
         result = decode(CommandResult, payload)
-        row = self._row(session, device, result.command_id)
+        row = self._row(session, device, result.command_id, "result")
         if row is None:
             return
-        if row.status not in (*OPEN_STATUSES, "timed_out"):
+        if row.status in ("succeeded", "failed"):
+            # A QoS 1 redelivery of the result already stored: the first one stands.
             log.info("device %s: result for command %s (%s) ignored", device.code, row.command_id, row.status)
+            return
+        if row.acked_at is None or row.status == "refused":
+            # A result without the node first accepting the command: never how the agent answers
+            # (it acks before it runs anything), so it does not decide what the operator sees.
+            self._suspect(
+                session,
+                device,
+                f"result for command {row.command_id} it had not accepted ({row.status})",
+                f"(kết quả lệnh “{row.command_id}” khi cụm loa chưa nhận lệnh)",
+            )
             return
         # A late result still tells the operator what really happened, even after the timeout.
         row.status = "succeeded" if result.ok else "failed"

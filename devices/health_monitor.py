@@ -29,7 +29,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from devices.alerts import Alert, AlertWebhook, WebhookPayload, open_alert, resolve_alert, subject_key
+from devices.alerts import Alert, AlertKind, AlertWebhook, WebhookPayload, open_alert, resolve_alert, subject_key
 from devices.health import (
     DeviceHealth,
     Evidence,
@@ -396,6 +396,19 @@ class HealthMonitor:
         self._sampled.update(added)
 
     # -- alerts ------------------------------------------------------------------------------------
+
+    def device_alarm(self, session: Session, device: Device, kind: AlertKind, detail: str) -> None:
+        """A `DeviceAlarm` for message ingest: an alert about this cluster, one open at a time."""
+        assert device.id is not None
+        self.raise_alert(
+            session,
+            kind,
+            commune_id=device.commune_id,
+            device_id=device.id,
+            subject=device.code,
+            now=self._clock(),
+            detail=detail,
+        )
 
     def raise_alert(
         self,

@@ -1,8 +1,15 @@
-"""Proof-of-play records: what each cluster actually played, stored from the nodes' reports."""
+"""Proof-of-play records: what each cluster actually played, stored from the nodes' reports.
+
+A report that does not match what the controller sent that cluster (an item of a playlist published
+to its commune that targets it, with that audio; or a play_now command sent to it) is kept, never
+dropped, but with `flag_reason` set: it is not proof of play, so the play audit, the "last play"
+figures and any count of aired items leave it out, and an alert asks an admin to look at it.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from sqlmodel import Field, SQLModel
 
@@ -24,6 +31,22 @@ class PlayRecordBase(SQLModel):
     start_error_ms: int
     outcome: str = Field(max_length=16)
     detail: str = Field(default="", max_length=500)
+    # Why this report is not proof of play (see FlagReason); None for a report that matches what was sent.
+    flag_reason: str | None = Field(default=None, max_length=32, index=True)
+
+
+# other_commune: it names a commune that is not the cluster's own; not_sent: no item with this id and
+# start was ever published to the commune, nor sent to the cluster by play_now; other_cluster: the item
+# exists but was never for this cluster; wrong_audio: the item was sent with other audio.
+FlagReason = Literal["other_commune", "not_sent", "other_cluster", "wrong_audio"]
+
+# What an admin reads next to a flagged report (console and alert).
+FLAG_LABELS: dict[str, str] = {
+    "other_commune": "báo cáo cho xã khác",
+    "not_sent": "mục chưa từng gửi cho cụm loa này",
+    "other_cluster": "mục không dành cho cụm loa này",
+    "wrong_audio": "âm thanh khác với tệp đã gửi",
+}
 
 
 class PlayRecord(PlayRecordBase, table=True):

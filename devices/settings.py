@@ -93,6 +93,16 @@ class FleetSettings(BaseModel):
     # More than this share of a commune's clusters offline: one commune-level alert (a power cut or
     # a dead mobile cell), instead of only a flood of per-cluster ones.
     commune_down_pct: float = Field(default=50.0, ge=0, le=100)
+    # A node's clock may be this far from the controller's and its play_now proof of play still match
+    # the command it was sent (the node stamps the start itself); beyond clock_drift_max_ms it is
+    # already alerted on, so this only keeps a drifting node's reports from looking forged.
+    play_check_clock_slack_s: float = Field(default=300.0, ge=0)
+    # "Identity from two places": this many distinct births (reconnections) of one cluster within
+    # identity_window_s raise `identity_contested`. A restart is one birth, a poor 4G link a few in
+    # five minutes (each drop needs a keep-alive timeout to be noticed); a stolen password used from
+    # elsewhere makes the two clients take the session from each other every second or two.
+    identity_births_max: int = Field(default=10, ge=2)
+    identity_window_s: float = Field(default=300.0, gt=0)
     # Alerts are POSTed as JSON to this URL (unset: in the app only).
     webhook_url: str | None = None
     # A slow receiver must not hold the queue for long; retried with backoff this many times.

@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
-from devices.proof_of_play import PlayRecord
+from devices.alerts import AlertKind, DeviceAlarm
+from devices.identity_watch import IdentityWatch
+from devices.proof_of_play import FLAG_LABELS, PlayRecord
 from devices.protocol import DeviceChannel, NodeState, PlayReport, ProtocolError, decode, parse_device_topic
 from devices.registry import Commune, Device
 
@@ -19,17 +21,33 @@ log = logging.getLogger(__name__)
 
 # Handles one decoded-topic message from a known, active device, inside an open database session.
 ChannelHandler = Callable[[Session, Device, bytes], None]
+# Why a play report is not proof of play (a FlagReason), or None: schedules/play_verification.py.
+PlayCheck = Callable[[Session, Device, PlayReport], str | None]
 
 
 class UplinkHandler:
     """Called by the MQTT link for every message on a device uplink topic.
 
     A message that does not decode, or comes from an unknown or revoked device, is logged and dropped.
+    A play report that does not match what the device was sent (`play_check`) is stored flagged, and
+    `alarm` raises a `suspect_report` alert; births coming too fast (`identity_watch`) raise
+    `identity_contested`.
     """
 
-    def __init__(self, session_factory: Callable[[], Session], *, retry_max_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        *,
+        retry_max_s: float = 5.0,
+        play_check: PlayCheck | None = None,
+        identity_watch: IdentityWatch | None = None,
+        alarm: DeviceAlarm | None = None,
+    ) -> None:
         self._session_factory = session_factory
         self._retry_max_s = retry_max_s
+        self._play_check = play_check
+        self._identity_watch = identity_watch
+        self._alarm = alarm
         self._channels: dict[DeviceChannel, ChannelHandler] = {
             "state": lambda session, device, payload: self._state(session, device, decode(NodeState, payload)),
             "play": lambda session, device, payload: self._play(session, device, decode(PlayReport, payload)),
@@ -110,21 +128,46 @@ class UplinkHandler:
             device.firmware = state.firmware
         session.add(device)
         session.commit()
+        if state.state == "online" and self._identity_watch is not None:
+            assert device.id is not None
+            births = self._identity_watch.birth(device.id, state.session_seq, state.at)
+            if births is not None:
+                window = self._identity_watch.window_s
+                log.warning(
+                    "device %s: %d births within %.0f s, its identity is used twice", device.code, births, window
+                )
+                self._raise(
+                    session,
+                    device,
+                    "identity_contested",
+                    f"({births} lần kết nối lại trong {window:g} giây; hãy đổi mật khẩu của cụm loa.)",
+                )
+
+    def _raise(self, session: Session, device: Device, kind: AlertKind, detail: str) -> None:
+        if self._alarm is not None:
+            self._alarm(session, device, kind, detail)
 
     def _play(self, session: Session, device: Device, report: PlayReport) -> None:
-        commune = session.get(Commune, device.commune_id)
-        if commune is None or commune.code != report.commune:
-            log.warning("device %s reported play for commune %r, not its own; dropped", device.code, report.commune)
-            return
         if session.exec(select(PlayRecord).where(PlayRecord.report_id == report.report_id)).first() is not None:
             return  # a retry of a report we already have
+        commune = session.get(Commune, device.commune_id)
+        own_commune = commune.code if commune is not None else report.commune
+        flag: str | None
+        if own_commune != report.commune:
+            flag = "other_commune"
+        else:
+            flag = self._play_check(session, device, report) if self._play_check is not None else None
+        detail = report.detail
+        if flag == "other_commune":
+            # Filed under the cluster's own commune, never in the listing of the commune it names.
+            detail = f"[xã {report.commune}] {detail}"[:500]
         assert device.id is not None
         delta = report.started_at - report.scheduled_start
         session.add(
             PlayRecord(
                 report_id=report.report_id,
                 device_id=device.id,
-                commune_code=report.commune,
+                commune_code=own_commune,
                 playlist_version=report.playlist_version,
                 item_id=report.item_id,
                 asset_sha256=report.asset_sha256,
@@ -134,10 +177,24 @@ class UplinkHandler:
                 ended_at=report.ended_at,
                 start_error_ms=round(delta.total_seconds() * 1000),
                 outcome=report.outcome,
-                detail=report.detail,
+                detail=detail,
+                flag_reason=flag,
             )
         )
         try:
             session.commit()
         except IntegrityError:
             session.rollback()  # the same report raced in through another controller instance
+            return
+        if flag is not None:
+            log.warning(
+                "device %s: play report %s (item %r at %s, audio %s) is not proof of play: %s",
+                device.code,
+                report.report_id,
+                report.item_id[:64],
+                report.scheduled_start.isoformat(),
+                report.asset_sha256[:16],
+                flag,
+            )
+            label = FLAG_LABELS.get(flag, flag)
+            self._raise(session, device, "suspect_report", f"(báo cáo phát “{report.item_id[:64]}”: {label})")

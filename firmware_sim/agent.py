@@ -657,9 +657,12 @@ class NodeAgent:
             await self._restart_session(client)
 
     async def _answer(self, topic: str, payload: bytes) -> None:
-        """Publish an ack or result; if the link fails, keep it and send it again on the next session."""
+        """Publish an ack or result; if the link fails, keep it and send it again on the next session.
+
+        While older answers wait, this one waits behind them: the controller takes a result only after
+        the ack that accepted the command."""
         client = self._mqtt
-        if client is not None:
+        if client is not None and not self._unsent_answers:
             try:
                 await client.publish(topic, payload, qos=1, timeout=self.settings.publish_timeout_s)
                 return

@@ -60,6 +60,7 @@ def audit_plays(session: Session, now: datetime, monitor: HealthMonitor) -> int:
                     PlayRecord.commune_code == playlist.commune,
                     col(PlayRecord.scheduled_start) >= oldest,
                     col(PlayRecord.outcome).in_(_AIRED),
+                    col(PlayRecord.flag_reason).is_(None),  # a suspect report proves nothing
                 )
             ).all()
         }

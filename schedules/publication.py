@@ -16,6 +16,7 @@ from devices.registry import Commune
 from schedules.clearance import cleared_audio
 from schedules.planning import Planning
 from schedules.playlist import PlaylistEntry, compile_playlist, content_digest, etag
+from schedules.published_item import record_published_items
 from schedules.timetable import DEFAULT_PLANNING, commune_timetable
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,8 @@ def publish_playlist(
     stored.content = playlist.model_dump_json()
     stored.generated_at = now
     session.add(stored)
+    # Kept beyond this version: a node's proof of play names the version it played from.
+    record_published_items(session, commune.id, playlist)
     session.flush()
     return stored, True
 

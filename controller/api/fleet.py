@@ -58,7 +58,8 @@ def alerts(session: SessionDep, user: CurrentUser, open: bool = False, limit: in
 def acknowledge_in_scope(session: Session, user: User, alert_id: int) -> Alert:
     """Mark an alert as seen, for the API and the console alike: monitors and admins whose scope has it.
 
-    A failed-to-play alert is thereby closed; a condition stays open until it clears. Idempotent.
+    An event alert (failed to play, suspect report, identity from two places) is thereby closed; a
+    condition stays open until it clears. Idempotent.
     """
     require_role(user, Role.MONITOR, Role.ADMIN)
     alert = session.get(Alert, alert_id)

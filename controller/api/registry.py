@@ -154,7 +154,8 @@ def read_hamlets(commune_code: str, session: SessionDep, user: CurrentUser) -> l
 
 @router.get("/communes/{commune_code}/plays")
 def list_plays(commune_code: str, session: SessionDep, user: CurrentUser, limit: int = 200) -> list[PlayRecordPublic]:
-    """Proof of play, newest first."""
+    """Proof of play, newest first. A report with `flag_reason` set did not match what the controller sent
+    that cluster: kept for investigation, not counted as aired (docs/protocol.md)."""
     commune = get_commune(session, commune_code)
     require_commune(session, user, commune)
     rows = session.exec(

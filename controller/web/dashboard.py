@@ -126,7 +126,7 @@ def live_context(session: Session, user: User) -> dict[str, Any]:
     last_plays = dict(
         session.exec(
             select(PlayRecord.commune_code, func.max(PlayRecord.started_at))
-            .where(col(PlayRecord.commune_code).in_(codes))
+            .where(col(PlayRecord.commune_code).in_(codes), col(PlayRecord.flag_reason).is_(None))
             .group_by(col(PlayRecord.commune_code))
         ).all()
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from devices.proof_of_play import FLAG_LABELS
+
 ROLES = {
     "admin": "Quản trị viên",
     "monitor": "Giám sát cấp tỉnh",
@@ -53,6 +55,9 @@ SPEAKER_LINE = {"ok": "Bình thường", "open": "Hở mạch", "short": "Chập
 NETWORK_TYPES = {"4g": "4G", "3g": "3G", "wifi": "Wi-Fi", "ethernet": "Mạng dây (Ethernet)", "unknown": "Không rõ"}
 
 PLAY_OUTCOMES = {"played": "Đã phát", "missed": "Bỏ lỡ", "failed": "Lỗi phát"}
+
+# Why a play report is not counted as proof of play (devices/proof_of_play.py).
+PLAY_FLAGS = FLAG_LABELS
 
 AUDIO_SOURCES = {"speech": "Giọng đọc tự động", "recording": "Bản ghi âm tải lên"}
 

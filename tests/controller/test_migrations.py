@@ -130,3 +130,30 @@ def test_migrations_keep_data_both_ways(database_url: str) -> None:
     finally:
         engine.dispose()
         upgrade(database_url)
+
+
+def test_published_playlists_become_published_items(database_url: str) -> None:
+    """0011 records the items of the playlists already published: what deployed nodes will report."""
+    downgrade(database_url, "0009")
+    engine = create_engine(database_url)
+    starts_at = "2026-12-03T06:00:00+07:00"
+    content = (
+        '{"v": 1, "commune": "C", "version": 4, "generated_at": "2026-12-03T00:00:00+00:00", "items": ['
+        f'{{"item_id": "b1", "title": "t", "asset_sha256": "{"a" * 64}", "asset_url": "/a", "duration_ms": 1000,'
+        f' "starts_at": "{starts_at}", "clusters": ["D1"]}}]}}'
+    )
+    try:
+        with engine.begin() as connection:
+            province = _insert(connection, "province", code="P", name="Tỉnh P")
+            commune = _insert(connection, "commune", code="C", name="Xã C", province_id=province)
+            _insert(connection, "commune_playlist", commune_id=commune, version=4, content=content)
+        upgrade(database_url)
+        with engine.connect() as connection:
+            row = connection.execute(
+                text("SELECT commune_id, item_id, asset_sha256, first_version FROM published_item")
+            ).one()
+            assert tuple(row) == (commune, "b1", "a" * 64, 4)
+            assert connection.execute(text("SELECT flag_reason FROM play_record")).all() == []
+    finally:
+        engine.dispose()
+        upgrade(database_url)

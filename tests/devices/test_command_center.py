@@ -73,7 +73,13 @@ def test_each_node_answers_only_for_itself_and_silence_times_out(
     status = {codes[r.device_id]: (r.status, r.acked_at is not None) for r in rows}
     assert status == {"A1": ("succeeded", True), "A2": ("timed_out", False)}
     assert not awaits_play_now(session, a2, SHA)
-    # The truth, arriving late, still replaces the timeout.
+    # A result the node never accepted changes nothing...
+    late = encode(CommandResult(command_id=body.command_id, ok=True, at=NOW))
+    commands.on_result(session, a2, late)
+    session.refresh(rows[1])
+    assert rows[1].status == "timed_out"
+    # ...but the truth, arriving late after its ack, still replaces the timeout.
+    commands.on_ack(session, a2, ack)
     commands.on_result(session, a2, encode(CommandResult(command_id=body.command_id, ok=False, detail="x", at=NOW)))
     session.refresh(rows[1])
     assert rows[1].status == "failed"

@@ -58,16 +58,21 @@ def test_bad_messages_are_dropped_and_the_next_one_is_handled(controller: Contro
     stale = NodeState(state="offline", session_seq=4, firmware="fw-1")
     probe.client.publish(device_state_topic("A1"), encode(stale), qos=1).wait_for_publish(3)
 
-    # A report claiming another commune is dropped; a real one is stored once, however often it is resent.
-    probe.client.publish(device_play_topic("A1"), encode(report("XA-B")), qos=1).wait_for_publish(3)
+    # A report claiming another commune is kept, flagged, under the cluster's own commune; any report is
+    # stored once, however often it is resent (this one names nothing published: flagged too).
+    elsewhere = report("XA-B")
+    probe.client.publish(device_play_topic("A1"), encode(elsewhere), qos=1).wait_for_publish(3)
     genuine = report("XA-A")
     for _ in range(3):
         probe.client.publish(device_play_topic("A1"), encode(genuine), qos=1).wait_for_publish(3)
-    assert wait_until(lambda: len(plays()) >= 1, 5)
+    assert wait_until(lambda: len(plays()) >= 2, 5)
     time.sleep(0.3)
-    records = plays()
-    assert [r.report_id for r in records] == [genuine.report_id]
-    assert records[0].commune_code == "XA-A" and records[0].start_error_ms == 0
+    records = {r.report_id: r for r in plays()}
+    assert records.keys() == {elsewhere.report_id, genuine.report_id}
+    assert records[elsewhere.report_id].commune_code == "XA-A"
+    assert records[elsewhere.report_id].flag_reason == "other_commune"
+    assert records[genuine.report_id].commune_code == "XA-A" and records[genuine.report_id].start_error_ms == 0
+    assert records[genuine.report_id].flag_reason == "not_sent"
     assert device().state == "online"
     probe.close()
 

@@ -114,7 +114,7 @@ def test_approved_bulletin_plays_on_every_cluster_and_nothing_else_does(
     assert len(plays) == 3, plays
     assert {p["device_id"] for p in plays} and len({p["device_id"] for p in plays}) == 3
     for play in plays:
-        assert play["outcome"] == "played"
+        assert play["outcome"] == "played" and play["flag_reason"] is None  # proof of play, not suspect
         assert play["asset_sha256"] == play["played_sha256"] == asset_sha
         assert abs(int(str(play["start_error_ms"]))) < START_TOLERANCE_MS, play
 

@@ -191,6 +191,8 @@ def test_signed_commands_round_trip_and_forgeries_or_replays_are_refused(
     assert {(p["outcome"], "lệnh dừng" in p["detail"]) for p in officer.get(plays_path).json()} == {
         ("interrupted", True)
     }
+    # What a play_now command sent to that very node is proof of play.
+    assert [p["flag_reason"] for p in officer.get(plays_path).json()] == [None, None]
 
     # A replayed command is refused: the eavesdropper captured the signed play_now, and whoever can
     # publish on the broker (here: the controller's own account) sends the same bytes again.

@@ -134,3 +134,5 @@ def test_emergency_preempts_a_playing_item_which_then_resumes(
     outcomes = sorted((p["item_id"], p["outcome"]) for p in plays)
     expected = sorted([(item, "interrupted"), (emergency, "played"), (rest, "played")] * len(CLUSTERS))
     assert outcomes == expected
+    # The interrupted item, the emergency and the resumed rest: each was sent to these nodes.
+    assert {p["flag_reason"] for p in plays} == {None}

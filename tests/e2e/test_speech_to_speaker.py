@@ -76,6 +76,7 @@ def test_a_legacy_node_plays_the_mp3_rendition_of_the_previewed_speech(
         [(opus_sha, opus_sha, "played"), (mp3_sha, mp3_sha, "played")]
     ), plays
     assert all(abs(int(p["start_error_ms"])) < START_TOLERANCE_MS for p in plays), plays
+    assert [p["flag_reason"] for p in plays] == [None, None], "the MP3 rendition is what the legacy node was sent"
 
     for node, sha, codec in [(current, opus_sha, "opus"), (legacy, mp3_sha, "mp3")]:
         home = tmp_path / "nodes" / node.device_code

@@ -1,7 +1,7 @@
 """source link: registered source systems, their items, the bulletins they became, every delivery
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-03 06:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import audio_library.timestamps
 
 revision: str = "0012"
-down_revision: str | None = "0009"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
