@@ -15,6 +15,7 @@ from controller.demo import quiet_hours_elsewhere
 from controller.settings import DatabaseSettings, Settings
 from devices.mosquitto import MosquittoProcess, free_port
 from devices.settings import FleetSettings, MqttSettings
+from province_link import SourceLinkSettings
 
 
 def controller_env(settings: Settings) -> dict[str, str]:
@@ -31,6 +32,7 @@ def controller_env(settings: Settings) -> dict[str, str]:
         "LOAXA_MQTT__ACL_FILE": str(mqtt.acl_file),
         "LOAXA_MQTT__BROKER_PID_FILE": str(mqtt.broker_pid_file),
         "LOAXA_FLEET__COMMAND_KEY_FILE": str(settings.fleet.command_key_file),
+        "LOAXA_SOURCE_LINK__SIGNING_KEY_FILE": str(settings.source_link.signing_key_file),
         "LOAXA_FLEET__HEARTBEAT_INTERVAL_S": str(settings.fleet.heartbeat_interval_s),
         "LOAXA_FLEET__COMMAND_TIMEOUT_S": str(settings.fleet.command_timeout_s),
         # Offline: espeak-ng speaks (this machine cannot reach the edge-tts service).
@@ -49,6 +51,7 @@ def bench_settings(root: Path) -> Settings:
         mqtt=mqtt,
         audio=AudioSettings(storage_dir=root / "audio"),
         fleet=FleetSettings(command_key_file=root / "command.key"),
+        source_link=SourceLinkSettings(signing_key_file=root / "source-link.key"),
     )
 
 

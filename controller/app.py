@@ -15,7 +15,7 @@ from controller.body_limit import BodyLimit
 from controller.errors import install_error_handlers
 from controller.services import Services, build_services
 from controller.settings import Settings
-from controller.source_link import start_feed_poller
+from controller.source_link import start_feed_poller, start_report_sender
 from controller.web import STATIC_DIR, WEB_UPLOAD_PATHS, LoginThrottle, page_error, web_router
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ def create_app(settings: Settings, *, services_factory: Callable[[Settings], Ser
         # Publication jobs (periodic republication, each commune's next airtime) persist in the database.
         await asyncio.to_thread(services.start_scheduler)
         services.feeds = start_feed_poller(services)
+        services.reports = start_report_sender(services)
         try:
             yield
         finally:

@@ -437,7 +437,12 @@ def cmd_source_add(args: argparse.Namespace, settings: Settings) -> int:
     from controller.db import make_engine, session_factory
 
     data = SourceSystemCreate(
-        code=args.code, name=args.name, province_code=args.province, public_key=args.public_key, feed_url=args.feed_url
+        code=args.code,
+        name=args.name,
+        province_code=args.province,
+        public_key=args.public_key,
+        feed_url=args.feed_url,
+        report_url=args.report_url,
     )
     engine = make_engine(settings.database)
     with session_factory(engine)() as session:
@@ -445,6 +450,14 @@ def cmd_source_add(args: argparse.Namespace, settings: Settings) -> int:
         session.commit()
     engine.dispose()
     print(f"source {public.code} ({public.province_code}) added; its bulletins are written by {public.author}")
+    return 0
+
+
+def cmd_source_key(args: argparse.Namespace, settings: Settings) -> int:
+    from devices.command_signing import CommandSigner
+
+    signer = CommandSigner.load_or_create(settings.source_link.signing_key_file)
+    print(signer.public_key_b64)
     return 0
 
 
@@ -572,8 +585,12 @@ def build_parser() -> argparse.ArgumentParser:
     sadd.add_argument("--province", required=True)
     sadd.add_argument("--public-key", required=True, help="raw Ed25519 public key, base64")
     sadd.add_argument("--feed-url", help="pull mode: the source's feed, read every LOAXA_SOURCE_LINK__POLL_INTERVAL_S")
+    sadd.add_argument("--report-url", help="results out: where loaxa posts what aired in the province")
     sadd.set_defaults(func=cmd_source_add)
     source_sub.add_parser("list", help="list the registered source systems").set_defaults(func=cmd_source_list)
+    source_sub.add_parser(
+        "key", help="print the public key loaxa signs its reports with (for the source's integrator)"
+    ).set_defaults(func=cmd_source_key)
 
     user = sub.add_parser("user", help="users").add_subparsers(dest="user_command", required=True)
     uadd = user.add_parser("add")

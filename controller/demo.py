@@ -97,6 +97,7 @@ def demo_settings(base: Settings, port: int) -> Settings:
             "tts": base.tts.model_copy(update={"engine": "espeak"}),
             "mqtt": mqtt,
             "fleet": base.fleet.model_copy(update={"command_key_file": root / "command-signing-key.pem"}),
+            "source_link": base.source_link.model_copy(update={"signing_key_file": root / "source-link-key.pem"}),
             "web": base.web.model_copy(update={"port": port}),
             "scheduler": base.scheduler.model_copy(update=quiet_hours_elsewhere(base.scheduler.timezone)),
             "node": base.node.model_copy(

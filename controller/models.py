@@ -11,7 +11,7 @@ from devices.health import DeviceHealth, HealthEvent, HeartbeatSample
 from devices.proof_of_play import PlayRecord
 from devices.registry import Commune, Device, Hamlet, Province
 from devices.uptime import UptimeDay
-from province_link import SourceDelivery, SourceItemBulletin, SourceItemRecord, SourceNonce, SourceSystem
+from province_link import OutboxMessage, SourceDelivery, SourceItemBulletin, SourceItemRecord, SourceNonce, SourceSystem
 from schedules.broadcast import Broadcast
 from schedules.bulletin import Bulletin
 from schedules.commune_hours import BroadcastSlot, CommuneQuietHours
@@ -45,6 +45,7 @@ __all__ = [
     "HealthEvent",
     "HeartbeatSample",
     "LexiconEntry",
+    "OutboxMessage",
     "PlayRecord",
     "ProgramItemRecord",
     "ProgramRecord",

@@ -30,7 +30,7 @@ from devices.link import MqttLink
 from devices.protocol import PlaylistNotice, commune_playlist_topic, encode
 from devices.registry import Commune
 from devices.uplink import UplinkHandler
-from province_link import FeedPoller
+from province_link import FeedPoller, OutboxSender, enqueue_play
 from schedules import CommunePlaylist, notice_for, publish_playlist
 from schedules.clock import Clock, system_clock
 from schedules.jobs import JobContext, PlaylistScheduler
@@ -64,6 +64,8 @@ class Services:
     health: HealthMonitor | None = field(default=None)
     # Reads the feeds of source systems that only publish (`province_link.feed`; started with the app).
     feeds: FeedPoller | None = field(default=None)
+    # Sends the outbox's reports to the province's source systems (`province_link.outbox`).
+    reports: OutboxSender | None = field(default=None)
 
     def start_scheduler(self) -> None:
         """Start the persistent publication jobs (missed ones run now); see schedules.jobs."""
@@ -160,6 +162,8 @@ class Services:
     def close(self) -> None:
         if self.feeds is not None:
             self.feeds.stop()
+        if self.reports is not None:
+            self.reports.stop()
         if self.command_sweeper is not None:
             self.command_sweeper.stop()
         if self.health is not None:
@@ -214,6 +218,7 @@ def build_services(
             ).flag,
             identity_watch=IdentityWatch(window_s=fleet.identity_window_s, births_max=fleet.identity_births_max),
             alarm=health.device_alarm,
+            on_play=enqueue_play,  # proof of play goes up to the province's source system (results out)
         )
         uplink.register("heartbeat", health.handle_heartbeat)
         services.link = MqttLink(settings.mqtt, uplink.handle_batch)

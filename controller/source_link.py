@@ -9,8 +9,9 @@ from controller import audit
 from controller.accounts import User
 from controller.bulletin_workflow import communes_scheduling
 from controller.services import Services
+from devices.command_signing import CommandSigner
 from devices.registry import Commune
-from province_link import FeedHooks, FeedPoller, IntakeResult, SourceSystem
+from province_link import FeedHooks, FeedPoller, IntakeResult, OutboxSender, SourceSystem
 
 
 def audit_intake(session: Session, source: SourceSystem, result: IntakeResult) -> None:
@@ -44,3 +45,14 @@ def start_feed_poller(services: Services) -> FeedPoller:
     poller = FeedPoller(services.sessions, services.settings.source_link, hooks)
     poller.start()
     return poller
+
+
+def report_signer(services: Services) -> CommandSigner:
+    """loaxa's key for what it sends upstream; its own file, apart from the command-signing key nodes trust."""
+    return CommandSigner.load_or_create(services.settings.source_link.signing_key_file)
+
+
+def start_report_sender(services: Services) -> OutboxSender:
+    sender = OutboxSender(services.sessions, services.settings.source_link, report_signer(services))
+    sender.start()
+    return sender

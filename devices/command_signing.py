@@ -72,6 +72,10 @@ class CommandSigner:
             raise SigningKeyUnusable(f"{path} holds a {type(key).__name__}, not an Ed25519 key")
         return cls(key)
 
+    def sign_bytes(self, data: bytes) -> str:
+        """The base64 signature of exactly `data` (for another key file than the commands': see its users)."""
+        return base64.b64encode(self._key.sign(data)).decode()
+
     def sign(self, body: CommandBody) -> SignedCommand:
         text = body.model_dump_json()
         signature = self._key.sign(text.encode())

@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 ChannelHandler = Callable[[Session, Device, bytes], None]
 # Why a play report is not proof of play (a FlagReason), or None: schedules/play_verification.py.
 PlayCheck = Callable[[Session, Device, PlayReport], str | None]
+# Told of each new proof of play (not a flagged report) in its own transaction, before the commit: what it
+# adds is stored exactly when the play is (the source link's outbox).
+PlayListener = Callable[[Session, Device, PlayRecord], None]
 
 
 class UplinkHandler:
@@ -42,8 +45,10 @@ class UplinkHandler:
         play_check: PlayCheck | None = None,
         identity_watch: IdentityWatch | None = None,
         alarm: DeviceAlarm | None = None,
+        on_play: PlayListener | None = None,
     ) -> None:
         self._session_factory = session_factory
+        self._on_play = on_play
         self._retry_max_s = retry_max_s
         self._play_check = play_check
         self._identity_watch = identity_watch
@@ -163,25 +168,27 @@ class UplinkHandler:
             detail = f"[xã {report.commune}] {detail}"[:500]
         assert device.id is not None
         delta = report.started_at - report.scheduled_start
-        session.add(
-            PlayRecord(
-                report_id=report.report_id,
-                device_id=device.id,
-                commune_code=own_commune,
-                playlist_version=report.playlist_version,
-                item_id=report.item_id,
-                asset_sha256=report.asset_sha256,
-                played_sha256=report.played_sha256,
-                scheduled_start=report.scheduled_start,
-                started_at=report.started_at,
-                ended_at=report.ended_at,
-                start_error_ms=round(delta.total_seconds() * 1000),
-                outcome=report.outcome,
-                detail=detail,
-                flag_reason=flag,
-            )
+        record = PlayRecord(
+            report_id=report.report_id,
+            device_id=device.id,
+            commune_code=own_commune,
+            playlist_version=report.playlist_version,
+            item_id=report.item_id,
+            asset_sha256=report.asset_sha256,
+            played_sha256=report.played_sha256,
+            scheduled_start=report.scheduled_start,
+            started_at=report.started_at,
+            ended_at=report.ended_at,
+            start_error_ms=round(delta.total_seconds() * 1000),
+            outcome=report.outcome,
+            detail=detail,
+            flag_reason=flag,
         )
+        session.add(record)
         try:
+            if flag is None and self._on_play is not None:
+                session.flush()
+                self._on_play(session, device, record)
             session.commit()
         except IntegrityError:
             session.rollback()  # the same report raced in through another controller instance

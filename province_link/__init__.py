@@ -8,6 +8,7 @@ from province_link.errors import ItemRefused, SourceLinkError, SourceNotAuthenti
 from province_link.feed import FeedHooks, FeedPoller, FeedUnreadable, pull_feed
 from province_link.intake import IntakeResult, receive
 from province_link.item import SourceDelivery, SourceItemBulletin, SourceItemRecord
+from province_link.outbox import OutboxMessage, OutboxSender, ReportNotDelivered, enqueue, enqueue_play
 from province_link.settings import SourceLinkSettings
 from province_link.source import (
     SIGNATURE_HEADER,
@@ -30,6 +31,9 @@ __all__ = [
     "IntakeResult",
     "ItemReceipt",
     "ItemRefused",
+    "OutboxMessage",
+    "OutboxSender",
+    "ReportNotDelivered",
     "SourceDelivery",
     "SourceItem",
     "SourceItemBulletin",
@@ -44,6 +48,8 @@ __all__ = [
     "Target",
     "VersionConflict",
     "authenticate_source",
+    "enqueue",
+    "enqueue_play",
     "parse_public_key",
     "pull_feed",
     "receive",

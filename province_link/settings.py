@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, Field
 
 
@@ -16,3 +18,16 @@ class SourceLinkSettings(BaseModel):
     poll_interval_s: float = Field(default=60.0, gt=0)
     fetch_timeout_s: float = Field(default=10.0, gt=0, description="One feed request, connect to last byte.")
     max_feed_bytes: int = Field(default=8 * 1024 * 1024, gt=0, description="A larger feed page is refused.")
+    # Results out (`province_link.outbox`): how often waiting reports are sent. Proof of play is not urgent,
+    # but the province's dashboards should be near live; a batch every 2 s costs one request per source.
+    report_interval_s: float = Field(default=2.0, gt=0)
+    report_batch_max: int = Field(default=200, ge=1, le=10_000)
+    report_timeout_s: float = Field(default=10.0, gt=0, description="One report request, connect to answer.")
+    # A source that does not acknowledge is tried again after retry_min_s, doubling up to retry_max_s: an
+    # upstream down for hours is asked every 15 minutes at most, and hears everything once it is back.
+    retry_min_s: float = Field(default=5.0, gt=0)
+    retry_max_s: float = Field(default=900.0, gt=0)
+    signing_key_file: Path = Field(
+        default=Path("var/source-link-signing-key.pem"),
+        description="loaxa's Ed25519 key for what it sends upstream (created on first use, mode 0600).",
+    )

@@ -39,6 +39,8 @@ class SourceSystem(SQLModel, table=True):
     feed_cursor: int = Field(default=0, description="The sequence of the last feed message taken.")
     feed_checked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     feed_error: str = Field(default="", max_length=500, description="Why the last read failed; empty when it worked.")
+    # Results out: where loaxa posts what aired in the province (`province_link.outbox`); None: nothing sent.
+    report_url: str | None = Field(default=None, max_length=500)
 
 
 class SourceNonce(SQLModel, table=True):

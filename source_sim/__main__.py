@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--loaxa", help="loaxa's base URL, e.g. http://127.0.0.1:8000")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8100)
+    serve.add_argument("--loaxa-key", help="loaxa's report key (`loaxa source key`): refuse reports not signed with it")
     send.add_argument("item", type=Path)
     return parser
 
@@ -49,7 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         seq, answer = sim.publish(json.loads(args.item.read_text()))
         print(f"feed #{seq}: " + (f"loaxa {answer.status_code} {answer.text}" if answer is not None else "not pushed"))
         return 0 if answer is None or answer.status_code < 300 else 1
-    sim = SourceSystemSim(args.state_dir, args.code, loaxa_url=args.loaxa, host=args.host, port=args.port)
+    sim = SourceSystemSim(
+        args.state_dir, args.code, loaxa_url=args.loaxa, host=args.host, port=args.port, loaxa_public_key=args.loaxa_key
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with sim:

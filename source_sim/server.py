@@ -4,12 +4,14 @@
     POST /items               (the operator) sign an item, keep it in the feed, push it to loaxa if set
     GET  /feed?after=N        the signed messages after sequence N, for loaxa's pull mode
     POST /reports             loaxa's reports: {"messages": [{"id": ..., ...}]}, stored once per id, acked by id
+                              (checked against loaxa's key when given)
 
 State lives in `state_dir`: `source-key.pem`, `feed.jsonl` (every signed message) and `reports.jsonl`.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import threading
@@ -21,6 +23,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from source_sim.key import SourceKey
 from source_sim.messages import SignedMessage, sign_message
@@ -42,11 +46,14 @@ class SourceSystemSim:
         host: str = "127.0.0.1",
         port: int = 0,
         push_timeout_s: float = 30.0,
+        loaxa_public_key: str | None = None,
     ) -> None:
         self.state_dir = state_dir
         self.code = code
         self.loaxa_url = loaxa_url
         self.push_timeout_s = push_timeout_s
+        # loaxa's report key (`loaxa source key`); when set, a report not signed with it is refused.
+        self.loaxa_public_key = loaxa_public_key
         state_dir.mkdir(parents=True, exist_ok=True)
         self.key = SourceKey.load_or_create(state_dir / "source-key.pem")
         self._lock = threading.Lock()
@@ -121,6 +128,16 @@ class SourceSystemSim:
                     _append_line(self._reports_path, stored)
         return acked
 
+    def report_signed(self, body: bytes, signature: str | None) -> bool:
+        if self.loaxa_public_key is None:
+            return True
+        try:
+            key = Ed25519PublicKey.from_public_bytes(base64.b64decode(self.loaxa_public_key))
+            key.verify(base64.b64decode(signature or "", validate=True), body)
+        except (ValueError, InvalidSignature):
+            return False
+        return True
+
     def reports(self) -> list[dict[str, Any]]:
         with self._lock:
             return list(self._reports.values())
@@ -150,11 +167,11 @@ def _handler(sim: SourceSystemSim) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def _json_body(self) -> Any:
+        def _raw_body(self) -> bytes:
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY_BYTES:
                 raise ValueError("body too large")
-            return json.loads(self.rfile.read(length) or b"null")
+            return self.rfile.read(length)
 
         def do_GET(self) -> None:
             url = urlsplit(self.path)
@@ -168,11 +185,15 @@ def _handler(sim: SourceSystemSim) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             try:
-                payload = self._json_body()
+                raw = self._raw_body()
+                payload = json.loads(raw or b"null")
             except ValueError as exc:
                 self._answer(HTTPStatus.BAD_REQUEST, {"error": "bad_json", "detail": str(exc)[:200]})
                 return
             path = urlsplit(self.path).path
+            if path == "/reports" and not sim.report_signed(raw, self.headers.get("X-Loaxa-Signature")):
+                self._answer(HTTPStatus.UNAUTHORIZED, {"error": "bad_signature"})
+                return
             if path == "/items" and isinstance(payload, dict):
                 seq, answer = sim.publish(payload)
                 pushed = None if answer is None else {"status": answer.status_code, "body": answer.text[:2000]}

@@ -14,6 +14,7 @@ from controller.settings import DatabaseSettings, Settings, WebSettings
 from devices.mosquitto import MosquittoProcess
 from devices.settings import FleetSettings, MqttSettings
 from firmware_sim import NodeSettings
+from province_link import SourceLinkSettings
 from schedules import SchedulerSettings
 from tests.harness import (
     Api,
@@ -86,6 +87,7 @@ def settings(tmp_path: Path, database_url: str, mqtt_settings: MqttSettings) -> 
         tts=TtsSettings(engine="espeak"),
         scheduler=SchedulerSettings(**quiet_hours_elsewhere()),
         fleet=FleetSettings(command_key_file=tmp_path / "command-signing-key.pem"),
+        source_link=SourceLinkSettings(signing_key_file=tmp_path / "source-link-key.pem"),
         node=NodeSettings(
             broker_host=mqtt_settings.host,
             broker_port=mqtt_settings.port,

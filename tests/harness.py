@@ -167,6 +167,7 @@ def controller_env(settings: Settings) -> dict[str, str]:
         "LOAXA_MQTT__BROKER_PID_FILE": str(mqtt.broker_pid_file),
         "LOAXA_AUDIO__STORAGE_DIR": str(settings.audio.storage_dir),
         "LOAXA_FLEET__COMMAND_KEY_FILE": str(settings.fleet.command_key_file),
+        "LOAXA_SOURCE_LINK__SIGNING_KEY_FILE": str(settings.source_link.signing_key_file),
         "LOAXA_TTS__ENGINE": "espeak",
         "LOAXA_SCHEDULER__QUIET_START": sched.quiet_start.isoformat(),
         "LOAXA_SCHEDULER__QUIET_END": sched.quiet_end.isoformat(),

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from controller import audit
 from controller.accounts import Role, User, UserCreate, create_user
@@ -23,12 +23,13 @@ from controller.bulletin_scope import require_province
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_role
 from controller.errors import Conflict, InvalidInput
 from controller.services import Services
-from controller.source_link import audit_intake, republish_off_air
+from controller.source_link import audit_intake, report_signer, republish_off_air
 from devices.registry import Province, get_province
 from province_link import (
     SIGNATURE_HEADER,
     SOURCE_HEADER,
     ItemReceipt,
+    OutboxMessage,
     SourceDelivery,
     SourceMessage,
     SourceSystem,
@@ -75,6 +76,9 @@ class SourceSystemCreate(BaseModel):
     feed_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]{1,490}$")] | None = Field(
         default=None, description="Pull mode: the source's feed, read every `source_link.poll_interval_s`."
     )
+    report_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]{1,490}$")] | None = Field(
+        default=None, description="Results out: where loaxa posts what aired in the province."
+    )
 
 
 class SourceSystemPublic(BaseModel):
@@ -86,6 +90,8 @@ class SourceSystemPublic(BaseModel):
     feed_url: str | None
     feed_checked_at: datetime | None
     feed_error: str
+    report_url: str | None
+    reports_waiting: int = Field(description="Reports not yet acknowledged by the source.")
     author: str = Field(description="The service account its bulletins are written by (it cannot log in).")
     created_at: datetime
 
@@ -130,6 +136,7 @@ def register_source(session: Session, user: User | None, data: SourceSystemCreat
         public_key_b64=data.public_key,
         author_id=account.id,
         feed_url=data.feed_url,
+        report_url=data.report_url,
     )
     session.add(source)
     session.flush()
@@ -137,7 +144,7 @@ def register_source(session: Session, user: User | None, data: SourceSystemCreat
     return _public(source, province, account)
 
 
-def _public(source: SourceSystem, province: Province, account: User) -> SourceSystemPublic:
+def _public(source: SourceSystem, province: Province, account: User, waiting: int = 0) -> SourceSystemPublic:
     return SourceSystemPublic(
         code=source.code,
         name=source.name,
@@ -147,6 +154,8 @@ def _public(source: SourceSystem, province: Province, account: User) -> SourceSy
         feed_url=source.feed_url,
         feed_checked_at=source.feed_checked_at,
         feed_error=source.feed_error,
+        report_url=source.report_url,
+        reports_waiting=waiting,
         author=account.username,
         created_at=source.created_at,
     )
@@ -167,7 +176,27 @@ def list_source_systems(session: Session) -> list[SourceSystemPublic]:
         .where(SourceSystem.province_id == Province.id, SourceSystem.author_id == User.id)
         .order_by(col(SourceSystem.code))
     ).all()
-    return [_public(source, province, account) for source, province, account in rows]
+    waiting = dict(
+        session.exec(
+            select(OutboxMessage.source_id, func.count())
+            .where(col(OutboxMessage.sent_at).is_(None))
+            .group_by(col(OutboxMessage.source_id))
+        ).all()
+    )
+    return [_public(source, province, account, waiting.get(source.id or 0, 0)) for source, province, account in rows]
+
+
+class ReportKey(BaseModel):
+    public_key: str = Field(description="loaxa's raw Ed25519 public key, base64: it signs every report.")
+    key_id: str
+
+
+@router.get("/source-link/key")
+def report_key(user: CurrentUser, services: ServicesDep) -> ReportKey:
+    """The key a source system checks loaxa's reports with (give it to the province's integrator)."""
+    require_role(user, Role.ADMIN)
+    signer = report_signer(services)
+    return ReportKey(public_key=signer.public_key_b64, key_id=signer.key_id)
 
 
 @router.get("/source-systems")

@@ -128,7 +128,7 @@ def test_a_feed_that_is_not_a_feed_is_an_error_not_a_crash(sessions: Sessions, t
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"source_link": SourceLinkSettings(poll_interval_s=0.3)})
+    return settings.model_copy(update={"source_link": settings.source_link.model_copy(update={"poll_interval_s": 0.3})})
 
 
 def test_the_controller_reads_a_registered_feed_on_its_own(

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("feed_cursor", sa.Integer(), nullable=False),
         sa.Column("feed_checked_at", UtcDateTime(timezone=True), nullable=True),
         sa.Column("feed_error", sa.String(length=500), nullable=False),
+        sa.Column("report_url", sa.String(length=500), nullable=True),
         sa.ForeignKeyConstraint(["author_id"], ["app_user.id"]),
         sa.ForeignKeyConstraint(["province_id"], ["province.id"]),
         sa.PrimaryKeyConstraint("id"),
@@ -100,7 +101,35 @@ def upgrade() -> None:
         batch.create_index(batch.f("ix_source_delivery_source_id"), ["source_id"], unique=False)
         batch.create_index(batch.f("ix_source_delivery_received_at"), ["received_at"], unique=False)
 
+    op.create_table(
+        "source_outbox",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("source_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("key", sa.String(length=100), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_at", UtcDateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", UtcDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", UtcDateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.String(length=500), nullable=False),
+        sa.ForeignKeyConstraint(["source_id"], ["source_system.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("source_id", "key"),
+    )
+    with op.batch_alter_table("source_outbox") as batch:
+        batch.create_index(batch.f("ix_source_outbox_source_id"), ["source_id"], unique=False)
+        batch.create_index(batch.f("ix_source_outbox_next_attempt_at"), ["next_attempt_at"], unique=False)
+        batch.create_index(batch.f("ix_source_outbox_sent_at"), ["sent_at"], unique=False)
+
 
 def downgrade() -> None:
-    for table in ("source_delivery", "source_item_bulletin", "source_item", "source_nonce", "source_system"):
+    for table in (
+        "source_outbox",
+        "source_delivery",
+        "source_item_bulletin",
+        "source_item",
+        "source_nonce",
+        "source_system",
+    ):
         op.drop_table(table)
