@@ -42,7 +42,7 @@ def _logging(settings: Settings) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from controller.app import create_app
+    from controller.app import create_app, server_config
     from controller.db import make_engine, wait_for_database
     from controller.services import require_schema
 
@@ -52,7 +52,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     engine.dispose()
     host = args.host or settings.web.host
     port = args.port if args.port is not None else settings.web.port
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    config = server_config(create_app(settings), settings, host=host, port=port, log_level=settings.log_level.lower())
+    uvicorn.Server(config).run()
     return 0
 
 

@@ -20,7 +20,6 @@ from controller.web import (
     week,
 )
 from controller.web.errors import page_error
-from controller.web.login_throttle import LoginThrottle
 from controller.web.session import check_csrf
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -46,4 +45,4 @@ for module in (
 # Console routes that take audio uploads (multipart); they get `audio.upload_max_bytes`.
 WEB_UPLOAD_PATHS = r"/ban-tin/[0-9]+/ghi-am"
 
-__all__ = ["STATIC_DIR", "WEB_UPLOAD_PATHS", "LoginThrottle", "page_error", "web_router"]
+__all__ = ["STATIC_DIR", "WEB_UPLOAD_PATHS", "page_error", "web_router"]
