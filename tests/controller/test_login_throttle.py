@@ -150,4 +150,3 @@ def test_window_expiry_success_reset_and_purge(settings: Settings) -> None:
             assert throttle.retry_after_s(session, "a", "1.2.3.4") == 0
     finally:
         engine.dispose()
-

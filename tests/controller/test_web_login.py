@@ -77,4 +77,3 @@ def test_login_redirects_only_to_this_site(console: ConsoleClient) -> None:
     console.get("/dang-nhap")
     response = console.post("/dang-nhap", {"username": "canbo", "password": "officer-pass-1", "next": "//evil.example"})
     assert response.headers["location"] == "/ban-tin"
-
