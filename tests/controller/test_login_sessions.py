@@ -54,10 +54,11 @@ def steal(base_url: str, username: str, password: str) -> tuple[Stolen, Api, Con
     return stolen, api, console
 
 
+Officer = tuple[Stolen, Api, ConsoleClient]
+
+
 @pytest.fixture
-def officer(
-    settings: Settings, controller: ControllerServer, admin: Api
-) -> Iterator[tuple[Stolen, Api, ConsoleClient]]:
+def officer(settings: Settings, controller: ControllerServer, admin: Api) -> Iterator[Officer]:
     add_user_directly(settings, "canbo", Role.OFFICER, PASSWORD)
     stolen, api, console = steal(controller.base_url, "canbo", PASSWORD)
     yield stolen, api, console
@@ -65,14 +66,14 @@ def officer(
     console.close()
 
 
-def test_console_logout_ends_the_session_on_the_server(officer: tuple[Stolen, Api, ConsoleClient]) -> None:
+def test_console_logout_ends_the_session_on_the_server(officer: Officer) -> None:
     stolen, _, console = officer
     assert console.post("/dang-xuat").headers["location"] == "/dang-nhap"
     assert not stolen.console_works(), "the copied cookie still opens pages after logout"
     assert stolen.api_works(), "logging out of the console does not end the API token"
 
 
-def test_api_logout_ends_the_calling_token(officer: tuple[Stolen, Api, ConsoleClient]) -> None:
+def test_api_logout_ends_the_calling_token(officer: Officer) -> None:
     stolen, api, _ = officer
     assert api.post("/api/v1/auth/logout").status_code == 204
     assert not stolen.api_works()
@@ -81,9 +82,7 @@ def test_api_logout_ends_the_calling_token(officer: tuple[Stolen, Api, ConsoleCl
     assert stolen.console_works()
 
 
-def test_own_password_change_ends_every_session(
-    controller: ControllerServer, officer: tuple[Stolen, Api, ConsoleClient]
-) -> None:
+def test_own_password_change_ends_every_session(controller: ControllerServer, officer: Officer) -> None:
     stolen, api, _ = officer
     short = api.client.put("/api/v1/users/me/password", json={"current_password": PASSWORD, "new_password": "ngan"})
     assert short.status_code == 422
@@ -98,9 +97,7 @@ def test_own_password_change_ends_every_session(
     assert old.status_code == 401 and new.status_code == 200
 
 
-def test_a_borrowed_token_cannot_guess_the_current_password(
-    settings: Settings, officer: tuple[Stolen, Api, ConsoleClient]
-) -> None:
+def test_a_borrowed_token_cannot_guess_the_current_password(settings: Settings, officer: Officer) -> None:
     _, api, _ = officer
     for i in range(settings.web.login_max_failures):
         wrong = api.client.put(
@@ -114,7 +111,7 @@ def test_a_borrowed_token_cannot_guess_the_current_password(
 
 
 def test_deactivation_ends_every_session_and_refuses_login(
-    controller: ControllerServer, admin: Api, officer: tuple[Stolen, Api, ConsoleClient]
+    controller: ControllerServer, admin: Api, officer: Officer
 ) -> None:
     stolen, _, _ = officer
     response = admin.post("/api/v1/users/canbo/deactivate")
@@ -127,9 +124,7 @@ def test_deactivation_ends_every_session_and_refuses_login(
     assert not stolen.api_works(), "reactivation does not bring old sessions back"
 
 
-def test_admin_reset_and_end_sessions(
-    controller: ControllerServer, admin: Api, officer: tuple[Stolen, Api, ConsoleClient]
-) -> None:
+def test_admin_reset_and_end_sessions(controller: ControllerServer, admin: Api, officer: Officer) -> None:
     stolen, _, _ = officer
     assert admin.client.delete("/api/v1/users/canbo/sessions").status_code == 204
     assert not stolen.api_works() and not stolen.console_works()
@@ -150,7 +145,7 @@ def test_admin_reset_and_end_sessions(
 
 
 def test_scope_only_admins_manage_others_and_not_themselves(
-    settings: Settings, controller: ControllerServer, admin: Api, officer: tuple[Stolen, Api, ConsoleClient]
+    settings: Settings, controller: ControllerServer, admin: Api, officer: Officer
 ) -> None:
     _, api, _ = officer
     add_user_directly(settings, "nguoikhac", Role.OFFICER, PASSWORD)
@@ -188,7 +183,7 @@ def test_delete_refuses_accountable_users_and_removes_mistakes(
     bulletin = author.post("/api/v1/bulletins", {"commune_code": "XA-A", "title": "Thông báo", "body": "Nội dung."})
     assert bulletin.status_code == 201, bulletin.text
     author.client.close()
-    mistaken, api, console = steal(controller.base_url, "nham.lan", PASSWORD)
+    _, api, console = steal(controller.base_url, "nham.lan", PASSWORD)
     assert api.client.delete("/api/v1/users/me/sessions").status_code == 204  # an audit entry by the user
     console.close()
     api.client.close()
