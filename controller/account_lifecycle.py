@@ -122,10 +122,10 @@ def reset_password(session: Session, actor: User | None, target: User, data: Pas
     return ended
 
 
-def end_sessions(session: Session, actor: User | None, target: User) -> int:
-    """Log a user out everywhere: every API token and console session ends now."""
+def end_sessions(session: Session, actor: User | None, target: User, *, keep: str | None = None) -> int:
+    """Log a user out everywhere (but the session `keep`): every API token and console session ends now."""
     assert target.id is not None
-    ended = end_all_logins(session, target.id)
+    ended = end_all_logins(session, target.id, keep=keep)
     audit.record(session, actor, "user.logout_all", f"user:{target.username}", _actor_detail(actor, f"{ended} ended"))
     return ended
 

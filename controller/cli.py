@@ -19,6 +19,7 @@ from audio_library.errors import LoaxaError
 from controller.accounts import use_password_policy
 from controller.cli_api import add_login_arguments, add_schedule_commands, expect
 from controller.cli_api import run as run_through_api
+from controller.cli_users import add_user_commands
 from controller.settings import Settings
 from devices.protocol import NetworkType
 
@@ -545,6 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
     uadd.add_argument("--commune", action="append")
     uadd.add_argument("--password-stdin", action="store_true")
     uadd.set_defaults(func=cmd_user_add)
+    add_user_commands(user)
     return parser
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends
 
 from controller.web import (
+    account,
     admin,
     audio,
     broadcast_hours,
@@ -17,6 +18,7 @@ from controller.web import (
     playlist,
     province,
     review,
+    user_admin,
     week,
 )
 from controller.web.errors import page_error
@@ -38,6 +40,8 @@ for module in (
     cluster,
     fleet_map,
     admin,
+    user_admin,
+    account,
     audio,
 ):
     web_router.include_router(module.router)
