@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from sqlalchemy import event
 from sqlmodel import col, select
 
 from controller.accounts import Role
@@ -201,3 +202,19 @@ def test_delete_refuses_accountable_users_and_removes_mistakes(
         assert by_them and all(e.user_id is None for e in by_them), "kept, with the name they were written with"
         assert entries[-1].action == "user.delete" and entries[-1].username == "admin"
     engine.dispose()
+
+
+def test_each_request_checks_its_session_with_one_query(controller: ControllerServer, admin: Api) -> None:
+    """Revocation costs one primary-key lookup joined to the user, per request, not one per table."""
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "login_session" in statement or "app_user" in statement:
+            statements.append(statement)
+
+    event.listen(controller.services.engine, "before_cursor_execute", seen)
+    try:
+        assert admin.get("/api/v1/users/me").status_code == 200
+    finally:
+        event.remove(controller.services.engine, "before_cursor_execute", seen)
+    assert len(statements) == 1 and "JOIN login_session" in statements[0], statements
