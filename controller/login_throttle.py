@@ -8,6 +8,7 @@ written, so the table holds at most one window of failures.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,7 +39,7 @@ class TooManyLoginAttempts(ControllerError):
     message_vi = "Bạn đã nhập sai mật khẩu quá nhiều lần. Vui lòng thử lại sau."
 
     def __init__(self, retry_after_s: int) -> None:
-        minutes = max(1, -(-retry_after_s // 60))
+        minutes = max(1, math.ceil(retry_after_s / 60))
         super().__init__(
             f"login refused for {retry_after_s} s after too many wrong passwords",
             message_vi=f"Bạn đã nhập sai mật khẩu quá nhiều lần. Vui lòng thử lại sau {minutes} phút.",
@@ -49,6 +50,10 @@ class TooManyLoginAttempts(ControllerError):
 
 def _key(username: str) -> str:
     return username.strip().lower()[:200]
+
+
+def _address(address: str) -> str:
+    return address[:64]
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,7 @@ class LoginThrottle:
         """0 when a login may be tried now; otherwise whole seconds until enough failures have expired."""
         now = self.clock()
         since = now - timedelta(seconds=self.window_s)
-        recent = select(LoginFailure.at).where(LoginFailure.address == address, col(LoginFailure.at) > since)
+        recent = select(LoginFailure.at).where(LoginFailure.address == _address(address), col(LoginFailure.at) > since)
         waits = [0.0]
         for query, limit in (
             (recent.where(LoginFailure.username == _key(username)), self.max_failures),
@@ -84,7 +89,7 @@ class LoginThrottle:
             if len(times) >= limit:
                 waits.append((times[-1] + timedelta(seconds=self.window_s) - now).total_seconds())
         wait = max(waits)
-        return max(1, -int(-wait // 1)) if wait > 0 else 0
+        return max(1, math.ceil(wait)) if wait > 0 else 0
 
     def check(self, session: Session, username: str, address: str) -> None:
         wait = self.retry_after_s(session, username, address)
@@ -95,7 +100,7 @@ class LoginThrottle:
         """Count a wrong password and purge expired failures, in the caller's transaction (commit it)."""
         now = self.clock()
         session.execute(delete(LoginFailure).where(col(LoginFailure.at) <= now - timedelta(seconds=self.window_s)))
-        session.add(LoginFailure(username=_key(username), address=address[:64], at=now))
+        session.add(LoginFailure(username=_key(username), address=_address(address), at=now))
 
     def succeeded(self, session: Session, username: str, address: str) -> None:
         """Forget this username's failures from this address (not the address's: one account an attacker
