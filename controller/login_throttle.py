@@ -107,7 +107,7 @@ class LoginThrottle:
         owns must not reset the count of its guesses at the others)."""
         session.execute(
             delete(LoginFailure).where(
-                col(LoginFailure.username) == _key(username), col(LoginFailure.address) == address
+                col(LoginFailure.username) == _key(username), col(LoginFailure.address) == _address(address)
             )
         )
 
