@@ -7,16 +7,18 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+import uvicorn
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from controller.api import UPLOAD_PATHS, api_router
 from controller.body_limit import BodyLimit
 from controller.errors import install_error_handlers
+from controller.login_throttle import LoginThrottle
 from controller.services import Services, build_services
 from controller.settings import Settings
 from controller.source_link import start_feed_poller, start_report_sender
-from controller.web import STATIC_DIR, WEB_UPLOAD_PATHS, LoginThrottle, page_error, web_router
+from controller.web import STATIC_DIR, WEB_UPLOAD_PATHS, page_error, web_router
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +55,29 @@ def create_app(settings: Settings, *, services_factory: Callable[[Settings], Ser
         upload_paths=f"{UPLOAD_PATHS}|{WEB_UPLOAD_PATHS}",
     )
     install_error_handlers(app, page_errors=page_error)
-    app.state.login_throttle = LoginThrottle(settings.web.login_max_failures, settings.web.login_window_s)
+    app.state.login_throttle = LoginThrottle.from_settings(settings.web)
     app.include_router(api_router)
     app.include_router(web_router)
     app.mount("/tinh", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def server_config(
+    app: FastAPI, settings: Settings, *, host: str, port: int, log_level: str = "warning"
+) -> uvicorn.Config:
+    """How every entry point (serve, demo, the tests' server) runs the app under uvicorn.
+
+    Forwarded headers (X-Forwarded-For/-Proto) are believed only from `web.trusted_proxies`. uvicorn's
+    own default believes them from 127.0.0.1, which let any local client, or a proxy on the same host that
+    does not overwrite the header, choose the address the login throttle counts against.
+    """
+    proxies = settings.web.trusted_proxy_list()
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        lifespan="on",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or [],
+    )

@@ -19,6 +19,7 @@ from audio_library.errors import LoaxaError
 from controller.accounts import use_password_policy
 from controller.cli_api import add_login_arguments, add_schedule_commands, expect
 from controller.cli_api import run as run_through_api
+from controller.cli_users import add_user_commands
 from controller.settings import Settings
 from devices.protocol import NetworkType
 
@@ -42,7 +43,7 @@ def _logging(settings: Settings) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from controller.app import create_app
+    from controller.app import create_app, server_config
     from controller.db import make_engine, wait_for_database
     from controller.services import require_schema
 
@@ -52,7 +53,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     engine.dispose()
     host = args.host or settings.web.host
     port = args.port if args.port is not None else settings.web.port
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    config = server_config(create_app(settings), settings, host=host, port=port, log_level=settings.log_level.lower())
+    uvicorn.Server(config).run()
     return 0
 
 
@@ -601,6 +603,7 @@ def build_parser() -> argparse.ArgumentParser:
     uadd.add_argument("--commune", action="append")
     uadd.add_argument("--password-stdin", action="store_true")
     uadd.set_defaults(func=cmd_user_add)
+    add_user_commands(user)
     return parser
 
 

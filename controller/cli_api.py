@@ -11,7 +11,7 @@ import argparse
 import getpass
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import httpx
@@ -39,7 +39,12 @@ def api_client(args: argparse.Namespace, settings: Settings) -> Iterator[httpx.C
         if token.status_code != 200:
             raise ApiRefused(f"đăng nhập thất bại ({token.status_code})")
         client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
-        yield client
+        try:
+            yield client
+        finally:
+            # End this command's token now rather than leave it valid for a working day.
+            with suppress(httpx.HTTPError):
+                client.post("/api/v1/auth/logout")
 
 
 def expect(response: httpx.Response, *statuses: int) -> Any:

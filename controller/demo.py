@@ -29,7 +29,7 @@ import uvicorn
 from audio_library import AudioSettings
 from controller.accounts import Role, UserCreate
 from controller.api.users import create_user_from
-from controller.app import create_app
+from controller.app import create_app, server_config
 from controller.db import make_engine, session_factory
 from controller.fleet_provisioning import ensure_fleet_identities
 from controller.migrate import upgrade
@@ -287,9 +287,7 @@ def run_demo(base: Settings, *, duration_s: float, port: int) -> int:
     seed(settings)
     broker = MosquittoProcess(DEMO_DIR.resolve() / "broker", settings.mqtt)
     broker.start()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host=settings.web.host, port=port, log_level="warning")
-    )
+    server = uvicorn.Server(server_config(create_app(settings), settings, host=settings.web.host, port=port))
     thread = threading.Thread(target=server.run, name="controller", daemon=True)
     thread.start()
     while not server.started:

@@ -12,8 +12,9 @@ from sqlmodel import Session, select
 
 from controller.accounts import Role, User, commune_scope
 from controller.errors import DatabaseUnavailable, Forbidden, NotAuthenticated, OutOfScope
+from controller.login_sessions import user_of_login
 from controller.services import Services
-from controller.tokens import user_id_from_token
+from controller.tokens import read_token
 from devices.registry import Commune, Device
 
 
@@ -51,20 +52,30 @@ _basic = HTTPBasic(auto_error=False)
 
 
 def get_current_user(
+    request: Request,
     session: SessionDep,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
+    """The user of a live API login session; its id is left in `request.state.login_id` (for logout)."""
     if credentials is None:
         raise NotAuthenticated("bearer token required")
-    user_id = user_id_from_token(credentials.credentials, services.settings.secret_key.get_secret_value())
-    user = session.get(User, user_id)
-    if user is None or not user.active:
-        raise NotAuthenticated("user no longer active")
+    claims = read_token(credentials.credentials, services.settings.secret_key.get_secret_value())
+    user = user_of_login(session, claims.login_id, "api")
+    if user is None or user.id != claims.user_id:
+        raise NotAuthenticated(
+            "login session ended or user no longer active", message_vi="Phiên đăng nhập đã kết thúc."
+        )
+    request.state.login_id = claims.login_id
     return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the TCP peer, or what a trusted proxy forwarded (`web.trusted_proxies`)."""
+    return request.client.host if request.client else "unknown"
 
 
 def get_current_device(

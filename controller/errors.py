@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from audio_library.errors import LoaxaError
@@ -74,6 +76,29 @@ class MethodNotAllowed(ControllerError):
     message_vi = "Địa chỉ này không nhận thao tác đó."
 
 
+class ErrorBody(BaseModel):
+    """The JSON body of every API error (what `install_error_handlers` writes), for OpenAPI `responses=`."""
+
+    error: str
+    message: str
+    detail: Any = None
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: each status with the error body."""
+    return {status: {"model": ErrorBody, "description": _STATUS_TEXT.get(status, "Lỗi")} for status in statuses}
+
+
+_STATUS_TEXT = {
+    401: "Chưa đăng nhập hoặc phiên đã kết thúc",
+    403: "Không có quyền",
+    404: "Không tìm thấy",
+    409: "Xung đột với dữ liệu hiện có",
+    422: "Dữ liệu không hợp lệ",
+    429: "Quá nhiều lần đăng nhập sai (xem Retry-After)",
+}
+
+
 PageErrors = Callable[[Request, LoaxaError], Response]
 
 
@@ -91,11 +116,14 @@ def install_error_handlers(app: FastAPI, page_errors: PageErrors | None = None) 
             log.error("%s %s failed: %s: %s", request.method, request.url.path, exc.code, exc.detail)
         if page_errors is not None and _is_page(request):
             return page_errors(request, exc)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+        # An error may carry its own headers (Retry-After on 429).
+        headers: dict[str, str] = dict(getattr(exc, "headers", None) or {})
+        if exc.http_status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
         return JSONResponse(
             status_code=exc.http_status,
             content={"error": exc.code, "message": exc.message_vi, "detail": exc.detail},
-            headers=headers,
+            headers=headers or None,
         )
 
     @app.exception_handler(StarletteHTTPException)

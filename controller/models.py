@@ -5,6 +5,8 @@ from sqlmodel import SQLModel
 from audio_library.asset import AudioAsset
 from controller.accounts import User, UserCommune
 from controller.audit import AuditEntry
+from controller.login_sessions import LoginSession
+from controller.login_throttle import LoginFailure
 from devices.alerts import Alert
 from devices.commands import DeviceCommand
 from devices.health import DeviceHealth, HealthEvent, HeartbeatSample
@@ -45,6 +47,8 @@ __all__ = [
     "HealthEvent",
     "HeartbeatSample",
     "LexiconEntry",
+    "LoginFailure",
+    "LoginSession",
     "OutboxMessage",
     "PlayRecord",
     "ProgramItemRecord",

@@ -6,9 +6,10 @@ Built once by the entry point; each package receives only its own section.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from audio_library import AudioSettings
@@ -45,12 +46,37 @@ class WebSettings(BaseModel):
     # on a small server), which OWASP considers strong. Tests lower them; they hash hundreds of passwords.
     password_time_cost: int = Field(default=3, ge=1, le=20)
     password_memory_kib: int = Field(default=64 * 1024, ge=8 * 1024, le=1024 * 1024)
-    # The web console: how long a login lasts, how many wrong passwords (per username and address) are
-    # allowed within the window before login is refused with 429, and how often live pages refresh.
+    # The web console: how long a login lasts, and how often live pages refresh.
     session_ttl_s: int = Field(default=8 * 3600, gt=0)
-    login_max_failures: int = Field(default=5, ge=1)
-    login_window_s: float = Field(default=300.0, gt=0)
     live_refresh_s: float = Field(default=5.0, gt=0)
+    # Login throttle (API token and console alike, counted in the database so every instance sees them):
+    # wrong passwords allowed within the window per (username, address), and per address over all
+    # usernames, before login answers 429. 5 per user stops guessing one password (a few tries a minute at
+    # most); 20 per address still lets a commune office behind one NAT address mistype, but stops one
+    # address guessing across many usernames.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+    login_window_s: float = Field(default=300.0, gt=0)
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: comma-separated addresses or
+    # networks (e.g. "10.0.0.5,10.1.0.0/24"). Empty: no forwarded header is believed, from anyone; the
+    # client's own TCP address is used (for the login throttle and everything else).
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"LOAXA_WEB__TRUSTED_PROXIES: {entry!r} is not an IP address or network (no '*', no names)"
+                ) from exc
+        return ",".join(entries)
+
+    def trusted_proxy_list(self) -> list[str]:
+        return [entry for entry in self.trusted_proxies.split(",") if entry]
 
 
 class Settings(BaseSettings):

@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 
 from controller.accounts import Role, UserCreate
 from controller.api.users import create_user_from
-from controller.app import create_app
+from controller.app import create_app, server_config
 from controller.db import make_engine, session_factory
 from controller.migrate import upgrade
 from controller.services import Services
@@ -72,9 +72,8 @@ class ControllerServer:
     def __init__(self, settings: Settings, services_factory: Callable[[Settings], Services] | None = None) -> None:
         self.settings = settings
         self.app = create_app(settings, services_factory=services_factory)
-        self._server = uvicorn.Server(
-            uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-        )
+        # The same uvicorn configuration as `loaxa serve` (forwarded headers, trusted proxies).
+        self._server = uvicorn.Server(server_config(self.app, settings, host="127.0.0.1", port=0))
         self._thread = threading.Thread(target=self._server.run, name="controller", daemon=True)
         self.base_url = ""
 

@@ -5,6 +5,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends
 
 from controller.web import (
+    account,
     admin,
     audio,
     broadcast_hours,
@@ -17,10 +18,10 @@ from controller.web import (
     playlist,
     province,
     review,
+    user_admin,
     week,
 )
 from controller.web.errors import page_error
-from controller.web.login_throttle import LoginThrottle
 from controller.web.session import check_csrf
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -39,6 +40,8 @@ for module in (
     cluster,
     fleet_map,
     admin,
+    user_admin,
+    account,
     audio,
 ):
     web_router.include_router(module.router)
@@ -46,4 +49,4 @@ for module in (
 # Console routes that take audio uploads (multipart); they get `audio.upload_max_bytes`.
 WEB_UPLOAD_PATHS = r"/ban-tin/[0-9]+/ghi-am"
 
-__all__ = ["STATIC_DIR", "WEB_UPLOAD_PATHS", "LoginThrottle", "page_error", "web_router"]
+__all__ = ["STATIC_DIR", "WEB_UPLOAD_PATHS", "page_error", "web_router"]

@@ -25,6 +25,7 @@ from controller.errors import NotFound
 from controller.provisioning import provision_device
 from controller.web import labels
 from controller.web.forms import messages_vi
+from controller.web.notices import notices
 from controller.web.session import PageUser
 from controller.web.templating import render
 from devices.errors import InvalidClusterMetadata
@@ -81,6 +82,7 @@ def _users_page(
         "communes": session.exec(select(Commune).order_by(col(Commune.name))).all(),
         "form": form or {"username": "", "full_name": "", "role": "officer", "province_code": "", "commune_codes": []},
         "errors": errors or [],
+        "flashes": notices(request),
     }
     return render(request, "admin_users.html", context, user=user, status_code=422 if errors else 200)
 

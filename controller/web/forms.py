@@ -30,6 +30,8 @@ FIELD_NAMES = {
     "reason": "Lý do",
     "username": "Tên đăng nhập",
     "password": "Mật khẩu",
+    "current_password": "Mật khẩu hiện tại",
+    "new_password": "Mật khẩu mới",
     "role": "Vai trò",
     "code": "Mã",
     "name": "Tên",

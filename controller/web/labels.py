@@ -88,4 +88,10 @@ AUDIT_ACTIONS = {
     "device.revoke": "Thu hồi cụm loa",
     "hamlet.add": "Thêm ấp/thôn",
     "user.create": "Tạo người dùng",
+    "user.password_change": "Đổi mật khẩu",
+    "user.password_reset": "Đặt lại mật khẩu người dùng",
+    "user.logout_all": "Đăng xuất khỏi mọi nơi",
+    "user.deactivate": "Khoá tài khoản",
+    "user.activate": "Mở khoá tài khoản",
+    "user.delete": "Xoá người dùng",
 }

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from controller.accounts import Role, authenticate
-from controller.deps import ServicesDep, SessionDep
-from controller.web.login_throttle import LoginThrottle
+from controller.deps import ServicesDep, SessionDep, client_address
+from controller.login_throttle import LoginThrottle, TooManyLoginAttempts
 from controller.web.session import LARGE_TEXT_COOKIE, MaybePageUser, end_session, secure_cookies, start_session
 from controller.web.templating import render
 
@@ -24,10 +23,6 @@ def _local_path(target: str, fallback: str = "/") -> str:
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return fallback
-
-
-def _client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 @router.get("/")
@@ -54,34 +49,35 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     throttle: LoginThrottle = request.app.state.login_throttle
-    address = _client_address(request)
+    address = client_address(request)
     username = username.strip()
     context = {"next": _local_path(next), "username": username}
-    wait_s = throttle.retry_after_s(username, address)
-    if wait_s > 0:
-        minutes = max(1, math.ceil(wait_s / 60))
-        message = f"Bạn đã nhập sai mật khẩu quá nhiều lần. Vui lòng thử lại sau {minutes} phút."
-        response = render(request, "login.html", {**context, "error": message}, status_code=429)
-        response.headers["Retry-After"] = str(math.ceil(wait_s))
+    try:
+        throttle.check(session, username, address)
+    except TooManyLoginAttempts as exc:
+        response = render(request, "login.html", {**context, "error": exc.message_vi}, status_code=429)
+        response.headers.update(exc.headers)
         return response
     user = authenticate(session, username, password) if username and password else None
     if user is None or user.id is None:
-        throttle.failed(username, address)
+        throttle.failed(session, username, address)
+        session.commit()
         message = "Sai tên đăng nhập hoặc mật khẩu."
         return render(request, "login.html", {**context, "error": message}, status_code=401)
-    throttle.succeeded(username, address)
+    throttle.succeeded(session, username, address)
     target = _local_path(next)
     if target in ("/", "/dang-nhap"):
         target = _HOME_BY_ROLE.get(user.role, "/giam-sat")
     redirect = RedirectResponse(target, status_code=303)
-    start_session(redirect, services.settings, user.id)
+    start_session(redirect, session, services.settings, user, address)
     return redirect
 
 
 @router.post("/dang-xuat")
-def logout(services: ServicesDep) -> RedirectResponse:
+def logout(request: Request, session: SessionDep, services: ServicesDep) -> RedirectResponse:
+    """Log out: the session ends on the server too, so the old cookie opens nothing any more."""
     response = RedirectResponse("/dang-nhap", status_code=303)
-    end_session(response, services.settings)
+    end_session(request, response, session, services.settings)
     return response
 
 

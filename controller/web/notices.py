@@ -23,6 +23,13 @@ NOTICES = {
     "da-go-toan-tinh": "Đã gỡ chương trình khỏi lịch của mọi xã.",
     "da-huy-phat": "Đã huỷ lịch phát. Nếu bản tin đang phát, các cụm loa sẽ dừng ngay.",
     "da-ket-thuc-khan-cap": "Đã kết thúc phát khẩn cấp. Các cụm loa trở lại lịch phát thường.",
+    "da-doi-mat-khau": "Đã đổi mật khẩu. Mọi phiên đăng nhập khác (máy khác, ứng dụng dùng API) đã kết thúc.",
+    "da-dang-xuat-noi-khac": "Đã đăng xuất khỏi mọi thiết bị khác.",
+    "da-dat-lai-mat-khau": "Đã đặt lại mật khẩu. Người dùng đã bị đăng xuất khỏi mọi nơi.",
+    "da-khoa": "Đã khoá tài khoản. Người dùng đã bị đăng xuất khỏi mọi nơi và không đăng nhập được nữa.",
+    "da-mo-khoa": "Đã mở khoá tài khoản.",
+    "da-dang-xuat-nguoi-dung": "Người dùng đã bị đăng xuất khỏi mọi nơi.",
+    "da-xoa-nguoi-dung": "Đã xoá người dùng.",
 }
 
 

@@ -1,8 +1,10 @@
 """Web console sessions: a signed login cookie, CSRF tokens bound to a per-browser nonce, the page user.
 
-The login cookie is a web-audience JWT (`controller.tokens`), HttpOnly and SameSite=Lax, Secure outside
-dev/demo/test. Every form carries a CSRF token: an HMAC of the browser's nonce cookie under the secret key,
-so a page from another site can neither read nor forge it. htmx requests send it as `X-CSRF-Token`.
+The login cookie is a web-audience JWT (`controller.tokens`) naming a server-side login session
+(`controller.login_sessions`), HttpOnly and SameSite=Lax, Secure outside dev/demo/test. Logging out ends
+the session on the server, so a copied cookie stops working too. Every form carries a CSRF token: an HMAC
+of the browser's nonce cookie under the secret key, so a page from another site can neither read nor
+forge it. htmx requests send it as `X-CSRF-Token`.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import secrets
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
+from sqlmodel import Session
 
 from controller.accounts import User
 from controller.deps import ServicesDep, SessionDep
 from controller.errors import Forbidden, NotAuthenticated
+from controller.login_sessions import end_login, start_login, user_of_login
 from controller.settings import Settings
-from controller.tokens import issue_token, user_id_from_token
+from controller.tokens import issue_token, read_token
 
 SESSION_COOKIE = "loaxa_session"
 CSRF_COOKIE = "loaxa_csrf"
@@ -44,8 +48,13 @@ def secure_cookies(settings: Settings) -> bool:
     return settings.env not in ("dev", "demo", "test")
 
 
-def start_session(response: Response, settings: Settings, user_id: int) -> None:
-    token = issue_token(user_id, settings.secret_key.get_secret_value(), settings.web.session_ttl_s, audience="web")
+def start_session(response: Response, session: Session, settings: Settings, user: User, address: str) -> None:
+    """A new console login for `user`: the session row (committed here) and the cookie naming it."""
+    assert user.id is not None
+    login = start_login(session, user, "web", settings.web.session_ttl_s, address)
+    session.commit()
+    secret = settings.secret_key.get_secret_value()
+    token = issue_token(user.id, login.id, secret, settings.web.session_ttl_s, audience="web")
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -59,7 +68,15 @@ def start_session(response: Response, settings: Settings, user_id: int) -> None:
     set_csrf_nonce(response, settings, secrets.token_urlsafe(24))
 
 
-def end_session(response: Response, settings: Settings) -> None:
+def end_session(request: Request, response: Response, session: Session, settings: Settings) -> None:
+    """End this browser's login on the server (its cookie no longer opens anything) and drop the cookie."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        try:
+            end_login(session, read_token(token, settings.secret_key.get_secret_value(), audience="web").login_id)
+            session.commit()
+        except NotAuthenticated:
+            pass  # already unusable
     response.delete_cookie(SESSION_COOKIE, path="/", secure=secure_cookies(settings), httponly=True, samesite="lax")
 
 
@@ -99,15 +116,19 @@ async def check_csrf(request: Request, services: ServicesDep) -> None:
 
 
 def optional_page_user(request: Request, session: SessionDep, services: ServicesDep) -> User | None:
+    """The user of this browser's live console session (its id left in `request.state.login_id`), or None."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
     try:
-        user_id = user_id_from_token(token, services.settings.secret_key.get_secret_value(), audience="web")
+        claims = read_token(token, services.settings.secret_key.get_secret_value(), audience="web")
     except NotAuthenticated:
         return None
-    user = session.get(User, user_id)
-    return user if user is not None and user.active else None
+    user = user_of_login(session, claims.login_id, "web")
+    if user is None or user.id != claims.user_id:
+        return None
+    request.state.login_id = claims.login_id
+    return user
 
 
 def page_user(user: Annotated[User | None, Depends(optional_page_user)]) -> User:

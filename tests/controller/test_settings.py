@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from controller.app import create_app, server_config
 from controller.settings import Settings
 
 
@@ -53,3 +54,17 @@ def test_quiet_hours_are_read_as_wall_clock(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("LOAXA_SCHEDULER__QUIET_END", "05:00")
     quiet = Settings().scheduler.planning().quiet
     assert quiet.label == "22:00–05:00" and str(quiet.zone) == "Asia/Ho_Chi_Minh"
+
+
+def test_trusted_proxies_are_addresses_and_none_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    default = Settings()
+    config = server_config(create_app(default), default, host="127.0.0.1", port=0)
+    assert default.web.trusted_proxies == "" and config.proxy_headers is False
+    monkeypatch.setenv("LOAXA_WEB__TRUSTED_PROXIES", " 10.0.0.5, 10.1.0.0/24 ")
+    behind = Settings()
+    config = server_config(create_app(behind), behind, host="127.0.0.1", port=0)
+    assert config.proxy_headers is True and config.forwarded_allow_ips == ["10.0.0.5", "10.1.0.0/24"]
+    for wrong in ("*", "proxy.example"):
+        monkeypatch.setenv("LOAXA_WEB__TRUSTED_PROXIES", wrong)
+        with pytest.raises(ValidationError, match="LOAXA_WEB__TRUSTED_PROXIES"):
+            Settings()

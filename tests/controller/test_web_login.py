@@ -9,7 +9,6 @@ import pytest
 
 from controller.accounts import Role
 from controller.settings import Settings
-from controller.web.login_throttle import LoginThrottle
 from tests.console import ConsoleClient
 from tests.harness import ControllerServer, add_user_directly
 
@@ -78,18 +77,3 @@ def test_login_redirects_only_to_this_site(console: ConsoleClient) -> None:
     console.get("/dang-nhap")
     response = console.post("/dang-nhap", {"username": "canbo", "password": "officer-pass-1", "next": "//evil.example"})
     assert response.headers["location"] == "/ban-tin"
-
-
-def test_throttle_window_expires() -> None:
-    now = [1000.0]
-    throttle = LoginThrottle(max_failures=2, window_s=60, clock=lambda: now[0])
-    throttle.failed("A", "1.2.3.4")
-    throttle.failed("a ", "1.2.3.4")
-    assert throttle.retry_after_s("a", "1.2.3.4") == pytest.approx(60)
-    assert throttle.retry_after_s("a", "5.6.7.8") == 0
-    now[0] += 61
-    assert throttle.retry_after_s("a", "1.2.3.4") == 0
-    throttle.failed("a", "1.2.3.4")
-    throttle.succeeded("a", "1.2.3.4")
-    throttle.failed("a", "1.2.3.4")
-    assert throttle.retry_after_s("a", "1.2.3.4") == 0

@@ -1,7 +1,7 @@
 """proof of play checked against what was sent: play_record.flag_reason and published_item
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-03 05:50:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import audio_library.timestamps
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
