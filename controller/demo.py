@@ -35,7 +35,7 @@ from controller.fleet_provisioning import ensure_fleet_identities
 from controller.migrate import upgrade
 from controller.settings import DatabaseSettings, Settings
 from devices.command_signing import CommandSigner
-from devices.mosquitto import MosquittoProcess
+from devices.mosquitto import MosquittoProcess, free_port
 from devices.registry import (
     DeviceUpdate,
     add_commune,
@@ -46,6 +46,7 @@ from devices.registry import (
     update_device,
 )
 from firmware_sim import Fleet, NodeIdentity
+from source_sim import SourceSystemSim
 
 log = logging.getLogger("loaxa.demo")
 
@@ -70,6 +71,21 @@ HAMLETS = {
 }
 COMMUNE_CENTRES = {"XA-AN-BINH": (10.5361, 106.4127), "XA-PHU-MY": (10.5850, 106.3500)}
 DEMO_PASSWORD = "loaxa-demo"
+# The province's source information system (simulated): it sends one item to Phú Mỹ, and gets the proof
+# of play of every cluster of the province back.
+SOURCE_CODE = "STP-DEMO"
+SOURCE_ITEM: dict[str, Any] = {
+    "id": "STP-2026-0193",
+    "version": 1,
+    "title": "Phòng, chống ma túy trong thanh thiếu niên",
+    "text": (
+        "Kính thưa bà con! Sở Tư pháp thông báo: theo Luật Phòng, chống ma túy năm 2021, gia đình có trách "
+        "nhiệm giáo dục con em không sử dụng ma túy. Khi phát hiện hành vi vi phạm, bà con báo ngay cho công an xã."
+    ),
+    "legal_field": "phòng chống ma túy",
+    "priority": "thong_thuong",
+    "target": {"communes": ["XA-PHU-MY"]},
+}
 # Airtime of the first bulletin: far enough ahead for the nodes to download the audio.
 FIRST_AIR_DELAY_S = 15
 GAP_S = 3
@@ -170,8 +186,9 @@ def _login(client: httpx.Client, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-def publish_bulletins(base_url: str, zone: ZoneInfo) -> int:
-    """Write, submit, approve and schedule the sample bulletins through the HTTP API, like people would."""
+def publish_bulletins(base_url: str, zone: ZoneInfo, source: SourceSystemSim) -> int:
+    """Write, submit, approve and schedule the sample bulletins through the HTTP API, like people would;
+    before the province's own, the source system's item arrives, is approved and scheduled in Phú Mỹ."""
     samples: list[dict[str, Any]] = json.loads(
         resources.files("controller").joinpath("demo_data/bulletins.json").read_text(encoding="utf-8")
     )
@@ -179,6 +196,7 @@ def publish_bulletins(base_url: str, zone: ZoneInfo) -> int:
     with httpx.Client(base_url=base_url, timeout=120) as client:
         for sample in samples:
             if sample.get("province"):
+                next_start["XA-PHU-MY"] = _from_source(client, source, next_start["XA-PHU-MY"])
                 # Written and approved at the province, placed once for every commune of it.
                 province_officer, province_approver = _login(client, "so.tuphap"), _login(client, "so.duyet")
                 bulletin_id = _approved(
@@ -216,6 +234,46 @@ def publish_bulletins(base_url: str, zone: ZoneInfo) -> int:
             ).raise_for_status()
             next_start[commune] = _after(client, officer, commune, starts_at, sample["title"])
     return len(samples)
+
+
+def _from_source(client: httpx.Client, source: SourceSystemSim, not_before: datetime) -> datetime:
+    """The source system pushes its item; Phú Mỹ's approver approves it and its officer schedules it."""
+    _, answer = source.publish(SOURCE_ITEM)
+    assert answer is not None
+    answer.raise_for_status()
+    [bulletin_id] = answer.json()["bulletin_ids"]
+    print(f"  nguồn tỉnh {SOURCE_CODE} gửi «{SOURCE_ITEM['title']}»: bản tin {bulletin_id}, chờ duyệt", flush=True)
+    client.post(f"/api/v1/bulletins/{bulletin_id}/approve", headers=_login(client, "duyet")).raise_for_status()
+    officer = _login(client, "canbo.phumy")
+    starts_at = max(not_before, datetime.now(UTC) + timedelta(seconds=FIRST_AIR_DELAY_S))
+    client.post(
+        "/api/v1/broadcasts",
+        headers=officer,
+        json={"bulletin_id": bulletin_id, "commune_code": "XA-PHU-MY", "starts_at": starts_at.isoformat()},
+    ).raise_for_status()
+    return _after(client, officer, "XA-PHU-MY", starts_at, SOURCE_ITEM["title"])
+
+
+def start_source(settings: Settings, base_url: str) -> SourceSystemSim:
+    """The simulated source system, registered for the demo's province, taking reports signed by loaxa."""
+    report_key = CommandSigner.load_or_create(settings.source_link.signing_key_file).public_key_b64
+    source = SourceSystemSim(
+        DEMO_DIR.resolve() / "source", SOURCE_CODE, loaxa_url=base_url, port=free_port(), loaxa_public_key=report_key
+    )
+    source.start()
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        client.post(
+            "/api/v1/source-systems",
+            headers=_login(client, "quantri"),
+            json={
+                "code": SOURCE_CODE,
+                "name": "Hệ thống thông tin nguồn tỉnh (mô phỏng)",
+                "province_code": PROVINCE,
+                "public_key": source.key.public_key_b64,
+                "report_url": f"{source.url}/reports",
+            },
+        ).raise_for_status()
+    return source
 
 
 def _approved(
@@ -316,9 +374,13 @@ def run_demo(base: Settings, *, duration_s: float, port: int) -> int:
         flush=True,
     )
 
+    source = start_source(settings, base_url)
+    print(f"  Hệ thống thông tin nguồn (mô phỏng): {source.url}\n", flush=True)
+
     async def main() -> None:
         fleet_task = asyncio.create_task(fleet.run())
-        count = await asyncio.to_thread(publish_bulletins, base_url, ZoneInfo(settings.scheduler.timezone))
+        zone = ZoneInfo(settings.scheduler.timezone)
+        count = await asyncio.to_thread(publish_bulletins, base_url, zone, source)
         print(f"  {count} bản tin đã duyệt và lên lịch; các cụm loa sẽ phát khi đến giờ.\n", flush=True)
         try:
             if duration_s > 0:
@@ -337,6 +399,8 @@ def run_demo(base: Settings, *, duration_s: float, port: int) -> int:
     finally:
         plays = sum(agent.plays for agent in fleet.agents)
         print(f"\nLoaxa demo dừng: {plays} lượt phát đã ghi nhận trên {NODES} cụm loa.", flush=True)
+        print(f"  Hệ thống thông tin nguồn đã nhận {len(source.reports())} báo cáo phát.", flush=True)
+        source.stop()
         server.should_exit = True
         thread.join(10)
         broker.stop()

@@ -43,6 +43,11 @@ def test_the_demo_airs_its_bulletins_on_every_speaker(tmp_path: Path) -> None:
     assert len({at for _, at in province_times}) == 1, province_times
     plays = int(re.search(r"Loaxa demo dừng: (\d+) lượt phát", out).group(1))  # type: ignore[union-attr]
     assert plays >= 10, out
+    # The simulated source system's item arrives and is scheduled; every proof of play goes back to it.
+    assert "nguồn tỉnh STP-DEMO gửi «Phòng, chống ma túy trong thanh thiếu niên»" in out, out
+    assert "lịch phát: XA-PHU-MY" in out and "«Phòng, chống ma túy trong thanh thiếu niên»" in out
+    reports = int(re.search(r"nguồn đã nhận (\d+) báo cáo phát", out).group(1))  # type: ignore[union-attr]
+    assert 10 <= reports <= plays, out
     playlogs = list((tmp_path / "var" / "demo" / "fleet").glob("*/recordings/playlog.jsonl"))
     assert len(playlogs) == 10
     for playlog in playlogs:
