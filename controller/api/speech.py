@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from audio_library import AssetNotFound, AudioAsset
+from audio_library.row_id import RowId
 from controller import audit
 from controller.accounts import Role
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
@@ -141,7 +142,7 @@ def add_lexicon_entry(data: LexiconEntryCreate, session: SessionDep, user: Curre
 
 
 @router.delete("/lexicon/{entry_id}", status_code=204)
-def delete_lexicon_entry(entry_id: int, session: SessionDep, user: CurrentUser) -> Response:
+def delete_lexicon_entry(entry_id: RowId, session: SessionDep, user: CurrentUser) -> Response:
     require_role(user, Role.ADMIN)
     entry = session.get(LexiconEntry, entry_id)
     if entry is None:
