@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from controller.api import UPLOAD_PATHS, api_router
 from controller.body_limit import BodyLimit
 from controller.errors import install_error_handlers
+from controller.openapi import install_api_document
 from controller.services import Services, build_services
 from controller.settings import Settings
 from controller.web import STATIC_DIR, WEB_UPLOAD_PATHS, LoginThrottle, page_error, web_router
@@ -54,4 +55,5 @@ def create_app(settings: Settings, *, services_factory: Callable[[Settings], Ser
     app.include_router(api_router)
     app.include_router(web_router)
     app.mount("/tinh", StaticFiles(directory=STATIC_DIR), name="static")
+    install_api_document(app)
     return app

@@ -17,6 +17,7 @@ from audio_library.row_id import DbInteger, RowId
 from audio_library.timestamps import UtcDateTime, utc_now
 from devices.protocol import Priority
 from schedules.errors import InvalidRecurrence
+from schedules.local_time import LocalTime
 from schedules.program import InterruptPolicy, ItemKind
 from schedules.recurrence import Daily, DayPattern, Once, Repeat, Rule, Weekdays
 
@@ -110,7 +111,7 @@ class RuleCreate(SQLModel):
     pattern: Pattern = "daily"
     day: date | None = None
     weekdays: list[int] = Field(default_factory=list, description="Monday 0 .. Sunday 6, for pattern weekdays.")
-    at: time | None = Field(default=None, description="An exact local time; or give slot_id.")
+    at: LocalTime | None = Field(default=None, description="An exact local time; or give slot_id.")
     slot_id: RowId | None = None
     from_day: date | None = None
     until_day: date | None = None

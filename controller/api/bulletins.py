@@ -29,7 +29,8 @@ from controller.bulletin_workflow import (
     update_bulletin,
 )
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_role
-from controller.uploads import read_upload
+from controller.errors import error_responses
+from controller.uploads import UPLOAD_OPENAPI, UPLOAD_RESPONSES, read_upload
 from schedules import Bulletin, BulletinCreate, BulletinPublic, BulletinUpdate, detach_recording
 
 router = APIRouter(prefix="/bulletins", tags=["bulletins"])
@@ -74,7 +75,8 @@ def submit_route(bulletin_id: RowId, session: SessionDep, user: CurrentUser) -> 
     return BulletinPublic.model_validate(submit_bulletin(session, user, bulletin_id))
 
 
-@router.post("/{bulletin_id}/approve")
+# Approval and previews speak the text: the engine may fail (502) or be unreachable (503).
+@router.post("/{bulletin_id}/approve", responses=error_responses(502))
 def approve_route(bulletin_id: RowId, session: SessionDep, user: CurrentUser, services: ServicesDep) -> BulletinPublic:
     """Approve and render the audio; the bulletin is approved only once its audio exists.
 
@@ -89,14 +91,14 @@ def reject_route(bulletin_id: RowId, data: Rejection, session: SessionDep, user:
     return BulletinPublic.model_validate(reject_bulletin(session, user, bulletin_id, data.reason))
 
 
-@router.post("/{bulletin_id}/preview")
+@router.post("/{bulletin_id}/preview", responses=error_responses(502))
 def preview_route(bulletin_id: RowId, session: SessionDep, user: CurrentUser, services: ServicesDep) -> SpeechPreview:
     """The audio approval would air (title and body, the commune's lexicon and chimes), or the recording."""
     rendered, mp3_sha256 = preview_bulletin(session, services, user, bulletin_id)
     return preview_of(rendered, mp3_sha256)
 
 
-@router.put("/{bulletin_id}/recording")
+@router.put("/{bulletin_id}/recording", openapi_extra=UPLOAD_OPENAPI, responses=UPLOAD_RESPONSES)
 async def upload_recording(
     bulletin_id: RowId, request: Request, user: CurrentUser, services: ServicesDep
 ) -> BulletinPublic:

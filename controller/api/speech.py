@@ -15,8 +15,9 @@ from audio_library import AssetNotFound, AudioAsset
 from audio_library.row_id import RowId
 from controller import audit
 from controller.accounts import Role
+from controller.api.node import AUDIO_RESPONSES
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
-from controller.errors import NotFound
+from controller.errors import NotFound, error_responses
 from controller.speech import speech_request
 from devices.registry import Province, get_commune
 from tts.errors import DuplicateLexiconEntry
@@ -85,7 +86,7 @@ def normalize_text(data: SpeechText, session: SessionDep, user: CurrentUser, ser
     return NormalizedText(spoken_text=spoken_form(request))
 
 
-@router.post("/speech/preview")
+@router.post("/speech/preview", responses=error_responses(502))
 def preview_speech(data: SpeechText, session: SessionDep, user: CurrentUser, services: ServicesDep) -> SpeechPreview:
     """Render the text as it would air; the audio is kept, so approving the same text later is instant."""
     require_role(user, Role.OFFICER, Role.APPROVER, Role.ADMIN)
@@ -100,7 +101,7 @@ def preview_speech(data: SpeechText, session: SessionDep, user: CurrentUser, ser
     return preview_of(rendered, asset.mp3_sha256 if asset else None)
 
 
-@router.get("/audio/{filename}")
+@router.get("/audio/{filename}", response_class=FileResponse, responses=AUDIO_RESPONSES)
 def get_audio(filename: str, session: SessionDep, user: CurrentUser, services: ServicesDep) -> Response:
     """Stored audio by content address, for people (previews, approval). Immutable, supports Range."""
     sha256, _, codec = filename.partition(".")
