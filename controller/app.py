@@ -15,6 +15,7 @@ from controller.api import UPLOAD_PATHS, api_router
 from controller.body_limit import BodyLimit
 from controller.errors import install_error_handlers
 from controller.login_throttle import LoginThrottle
+from controller.openapi import install_api_document
 from controller.services import Services, build_services
 from controller.settings import Settings
 from controller.source_link import start_feed_poller, start_report_sender
@@ -59,6 +60,7 @@ def create_app(settings: Settings, *, services_factory: Callable[[Settings], Ser
     app.include_router(api_router)
     app.include_router(web_router)
     app.mount("/tinh", StaticFiles(directory=STATIC_DIR), name="static")
+    install_api_document(app)
     return app
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from audio_library.errors import LoaxaError
@@ -70,33 +69,62 @@ class InvalidInput(ControllerError):
     message_vi = "Dữ liệu gửi lên không hợp lệ."
 
 
+class HttpRefusal(ControllerError):
+    """Any other refusal of Starlette's or FastAPI's own, in the body of every API error."""
+
+    code = "http_error"
+    message_vi = "Yêu cầu không được chấp nhận."
+
+    def __init__(self, http_status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.http_status = http_status
+
+
 class MethodNotAllowed(ControllerError):
     code = "method_not_allowed"
     http_status = 405
     message_vi = "Địa chỉ này không nhận thao tác đó."
 
 
+class ValidationIssue(BaseModel):
+    """One invalid part of a request, as FastAPI reports it (`detail` of a 422 for a malformed request)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    loc: list[str | int] = Field(description="Where: body, path, query or header, then the field names.")
+    msg: str
+    input: Any = None
+    ctx: dict[str, Any] | None = None
+
+
 class ErrorBody(BaseModel):
     """The JSON body of every API error (what `install_error_handlers` writes), for OpenAPI `responses=`."""
 
-    error: str
-    message: str
-    detail: Any = None
-
-
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route: each status with the error body."""
-    return {status: {"model": ErrorBody, "description": _STATUS_TEXT.get(status, "Lỗi")} for status in statuses}
+    error: str = Field(description="Stable code for programs, e.g. `out_of_scope`.")
+    message: str = Field(description="What a person reads, in Vietnamese.")
+    detail: str | list[ValidationIssue] = Field(
+        description="For developers: a sentence, or, for a request that does not fit its schema, each invalid part."
+    )
 
 
 _STATUS_TEXT = {
     401: "Chưa đăng nhập hoặc phiên đã kết thúc",
-    403: "Không có quyền",
+    403: "Không có quyền, hoặc ngoài địa bàn phụ trách",
     404: "Không tìm thấy",
     409: "Xung đột với dữ liệu hiện có",
+    413: "Dữ liệu gửi lên quá lớn",
+    415: "Định dạng tệp không được hỗ trợ",
     422: "Dữ liệu không hợp lệ",
     429: "Quá nhiều lần đăng nhập sai (xem Retry-After)",
+    502: "Bộ đọc văn bản gặp lỗi",
+    503: "Hệ thống đang bận, hoặc thiếu một dịch vụ (cơ sở dữ liệu, MQTT, bộ đọc văn bản)",
 }
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: each status with the error body (see `controller.openapi` for the defaults)."""
+    return {status: {"model": ErrorBody, "description": _STATUS_TEXT.get(status, "Lỗi")} for status in statuses}
 
 
 PageErrors = Callable[[Request, LoaxaError], Response]
@@ -112,31 +140,47 @@ def install_error_handlers(app: FastAPI, page_errors: PageErrors | None = None) 
 
     @app.exception_handler(LoaxaError)
     async def _loaxa_error(request: Request, exc: LoaxaError) -> Response:
+        return _error_response(request, exc)
+
+    def _error_response(request: Request, exc: LoaxaError, headers: Mapping[str, str] | None = None) -> Response:
         if exc.http_status >= 500:
             log.error("%s %s failed: %s: %s", request.method, request.url.path, exc.code, exc.detail)
         if page_errors is not None and _is_page(request):
             return page_errors(request, exc)
-        # An error may carry its own headers (Retry-After on 429).
-        headers: dict[str, str] = dict(getattr(exc, "headers", None) or {})
+        # An error may carry its own headers (Retry-After on 429); Starlette's refusals pass theirs.
+        merged: dict[str, str] = dict(getattr(exc, "headers", None) or {})
+        merged.update(headers or {})
         if exc.http_status == 401:
-            headers["WWW-Authenticate"] = "Bearer"
+            merged.setdefault("WWW-Authenticate", "Bearer")
         return JSONResponse(
             status_code=exc.http_status,
             content={"error": exc.code, "message": exc.message_vi, "detail": exc.detail},
-            headers=headers or None,
+            headers=merged or None,
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        """Starlette's own refusals (no such route, wrong method) in Vietnamese, like every other error."""
+        """Starlette's and FastAPI's own refusals (no such route, wrong method, unreadable body, malformed
+        credentials) in Vietnamese, with the body of every other error.
+
+        A path segment holding an encoded slash (`/devices/A1%2Frevoke`) is decoded before routing and can
+        land on another route's path: no code or id contains a slash, so that is "not found", not 405.
+        """
         error: LoaxaError
-        if exc.status_code == 404:
+        encoded_slash = b"%2f" in request.scope.get("raw_path", b"").lower()
+        if exc.status_code == 404 or (exc.status_code == 405 and encoded_slash):
             error = NotFound(f"no route {request.url.path[:200]}", message_vi="Không tìm thấy trang này.")
         elif exc.status_code == 405:
             error = MethodNotAllowed(f"{request.method} {request.url.path[:200]}")
+        elif exc.status_code == 400:
+            # FastAPI's answer to a body it cannot decode (not UTF-8): as invalid as malformed JSON, a 422.
+            error = InvalidInput(f"unreadable body: {exc.detail}")
+        elif exc.status_code == 401:
+            # HTTP Basic credentials that are not base64 "user:password" (FastAPI refuses them itself).
+            error = NotAuthenticated(str(exc.detail))
         else:
-            return await http_exception_handler(request, exc)
-        return await _loaxa_error(request, error)
+            error = HttpRefusal(exc.status_code, str(exc.detail))
+        return _error_response(request, error, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:

@@ -93,13 +93,16 @@ def check_item(session: Session, commune: Commune, item: ProgramItemRecord) -> N
         check_airs_in(bulletin, commune)
         if bulletin.status != BulletinStatus.APPROVED or bulletin.audio_sha256 is None:
             raise NotApproved(f"bulletin {bulletin.id} is {bulletin.status}")
-    elif item.audio_sha256 is None or session.get(AudioAsset, item.audio_sha256) is None:
+    # A bulletin item may also name audio; whatever is named must exist (the column is a foreign key).
+    if (item.bulletin_id is None or item.audio_sha256 is not None) and (
+        item.audio_sha256 is None or session.get(AudioAsset, item.audio_sha256) is None
+    ):
         raise AudioMissing(
             f"program item {item.seq}: no audio {item.audio_sha256!r}",
             message_vi=f"Mục thứ {item.seq + 1} của chương trình chưa có tệp âm thanh.",
         )
-    else:
-        # Bare audio is the approved content of this commune, or nothing (`schedules.clearance`).
+    if item.audio_sha256 is not None:
+        # Audio named by an item is the approved content of this commune, or nothing (`schedules.clearance`).
         try:
             require_cleared(session, commune, item.audio_sha256)
         except NotCleared as exc:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Final, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -42,6 +42,13 @@ Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 Code = Annotated[str, Field(pattern=CODE_PATTERN)]
 
 Priority = Literal["normal", "priority", "emergency"]
+
+# The controller keeps every integer of these payloads in an INTEGER column (32 bits on PostgreSQL), so
+# none may exceed it: a counter, a version, milliseconds (24.8 days), seconds (68 years), megabytes
+# (2 PB). A well-behaved node never comes near; a payload that does is refused like any other invalid
+# one instead of failing in the database (docs/protocol.md, "Bounds").
+INTEGER_MAX: Final = 2**31 - 1
+Count = Annotated[int, Field(ge=0, le=INTEGER_MAX)]
 
 
 class ProtocolError(ValueError):
@@ -133,7 +140,7 @@ class PlaylistNotice(Message):
 
     type: Literal["playlist"] = "playlist"
     commune: Code
-    version: int = Field(ge=0)
+    version: Count
     etag: str = Field(max_length=128)
     issued_at: AwareDatetime
     urgent: bool = Field(
@@ -146,7 +153,7 @@ class NodeState(Message):
 
     type: Literal["state"] = "state"
     state: Literal["online", "offline"]
-    session_seq: int = Field(ge=0, description="Increments on every connection the node makes.")
+    session_seq: Count = Field(description="Increments on every connection the node makes.")
     firmware: str = Field(max_length=64)
     at: AwareDatetime | None = None
 
@@ -157,7 +164,7 @@ class PlayReport(Message):
     type: Literal["play"] = "play"
     report_id: str = Field(min_length=8, max_length=64, description="Unique per report; makes retries idempotent.")
     commune: Code
-    playlist_version: int = Field(ge=0)
+    playlist_version: Count
     item_id: str = Field(max_length=64)
     asset_sha256: Sha256Hex
     played_sha256: Sha256Hex | None = Field(
@@ -169,6 +176,13 @@ class PlayReport(Message):
     # interrupted: an emergency cut the item short (it started on time; what follows is in the playlist).
     outcome: Literal["played", "failed", "interrupted"] = "played"
     detail: str = Field(default="", max_length=500)
+
+    @model_validator(mode="after")
+    def _start_error_fits(self) -> PlayReport:
+        # The controller keeps started_at - scheduled_start in milliseconds, as an INTEGER: 24.8 days.
+        if abs(self.started_at - self.scheduled_start) > timedelta(milliseconds=INTEGER_MAX):
+            raise ValueError("started_at is more than 24 days away from scheduled_start")
+        return self
 
 
 class PlaylistItem(BaseModel):
@@ -182,9 +196,9 @@ class PlaylistItem(BaseModel):
     asset_sha256: Sha256Hex
     asset_url: str = Field(max_length=300, description="Path on the controller, relative to its base URL.")
     codec: Literal["opus", "mp3"] = "opus"
-    duration_ms: int = Field(gt=0, description="How long it plays from `offset_ms` on.")
+    duration_ms: int = Field(gt=0, le=INTEGER_MAX, description="How long it plays from `offset_ms` on.")
     starts_at: AwareDatetime
-    offset_ms: int = Field(default=0, ge=0, description="Where in the audio to start: a resumed item skips this.")
+    offset_ms: Count = Field(default=0, description="Where in the audio to start: a resumed item skips this.")
     clusters: tuple[Code, ...] | None = Field(
         default=None, max_length=500, description="Device codes it is for; None means every cluster of the commune."
     )
@@ -200,7 +214,7 @@ class Playlist(BaseModel):
 
     v: Literal[1] = PROTOCOL_VERSION
     commune: Code
-    version: int = Field(ge=0)
+    version: Count
     generated_at: AwareDatetime
     items: tuple[PlaylistItem, ...] = ()
 
@@ -214,9 +228,9 @@ class Heartbeat(Message):
     """Every `heartbeat_interval_s` while connected: how the node and its horns are."""
 
     type: Literal["heartbeat"] = "heartbeat"
-    session_seq: int = Field(ge=0)
+    session_seq: Count
     sent_at: AwareDatetime
-    uptime_s: int = Field(ge=0, description="Seconds since the agent started.")
+    uptime_s: Count = Field(description="Seconds since the agent started.")
     firmware: str = Field(max_length=64)
     volume: int = Field(ge=0, le=100)
     amplifier: AmplifierState = "ok"
@@ -224,12 +238,15 @@ class Heartbeat(Message):
     temperature_c: float | None = Field(default=None, ge=-50, le=150)
     network: NetworkType = "unknown"
     signal_dbm: int | None = Field(default=None, ge=-150, le=0)
-    storage_free_mb: int = Field(ge=0)
+    storage_free_mb: Count
     clock_offset_ms: int | None = Field(
-        default=None, description="Node clock minus controller clock, measured on the last HTTP pull."
+        default=None,
+        ge=-INTEGER_MAX,
+        le=INTEGER_MAX,
+        description="Node clock minus controller clock, measured on the last HTTP pull.",
     )
     current_item: str | None = Field(default=None, max_length=64, description="Item on air now, if any.")
-    playlist_version: int | None = Field(default=None, ge=0)
+    playlist_version: Count | None = None
 
 
 CommandName = Literal["play_now", "stop", "set_volume", "resync", "reboot", "self_test"]

@@ -8,6 +8,7 @@ from sqlalchemy import String
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from audio_library import AudioAsset
+from audio_library.row_id import RowId
 from audio_library.timestamps import UtcDateTime, utc_now
 from devices.protocol import Priority
 from devices.registry import Commune
@@ -34,7 +35,7 @@ class Broadcast(BroadcastBase, table=True):
 
 
 class BroadcastCreate(BroadcastBase):
-    bulletin_id: int
+    bulletin_id: RowId
     commune_code: str
 
 

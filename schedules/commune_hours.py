@@ -12,6 +12,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from devices.registry import Commune
 from schedules.errors import InvalidSlot
+from schedules.local_time import LocalTime
 from schedules.quiet_hours import QuietHours
 from schedules.slot import WEEKDAY_NAMES_VI, Slot
 
@@ -20,8 +21,8 @@ ALL_WEEKDAYS = "0123456"
 
 class SlotBase(SQLModel):
     name: str = Field(default="", max_length=64, description="How rules refer to it; empty: its start ('06:00').")
-    start_time: time
-    end_time: time
+    start_time: LocalTime
+    end_time: LocalTime
     weekdays: list[int] = Field(default_factory=lambda: list(range(7)), description="Monday 0 .. Sunday 6.")
 
 
@@ -83,8 +84,8 @@ class CommuneQuietHours(SQLModel, table=True):
 
 
 class QuietHoursPublic(SQLModel):
-    start_time: time
-    end_time: time
+    start_time: LocalTime
+    end_time: LocalTime
 
 
 def commune_slots(session: Session, commune: Commune) -> list[BroadcastSlot]:

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from audio_library.row_id import RowId
 from audio_library.timestamps import UtcDateTime
 
 
@@ -40,7 +41,7 @@ class EmergencyOrder(SQLModel, table=True):
 class EmergencyCreate(SQLModel):
     """An approved emergency bulletin and where it plays: a commune, a hamlet group, clusters or a province."""
 
-    bulletin_id: int
+    bulletin_id: RowId
     commune_code: str | None = None
     hamlet_group: str | None = Field(default=None, description="With commune_code: one of its hamlet groups.")
     clusters: list[str] | None = Field(default=None, max_length=500)

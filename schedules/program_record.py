@@ -13,9 +13,11 @@ from typing import Literal
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from audio_library.row_id import DbInteger, RowId
 from audio_library.timestamps import UtcDateTime, utc_now
 from devices.protocol import Priority
 from schedules.errors import InvalidRecurrence
+from schedules.local_time import LocalTime
 from schedules.program import InterruptPolicy, ItemKind
 from schedules.recurrence import Daily, DayPattern, Once, Repeat, Rule, Weekdays
 
@@ -74,7 +76,7 @@ class ScheduleRule(SQLModel, table=True):
 
 class ProgramItemCreate(SQLModel):
     kind: ItemKind = "bulletin"
-    bulletin_id: int | None = None
+    bulletin_id: RowId | None = None
     audio_sha256: str | None = Field(default=None, max_length=64)
     title: str = Field(default="", max_length=300)
     priority: Priority | None = None
@@ -84,7 +86,7 @@ class ProgramItemCreate(SQLModel):
 class ProgramCreate(SQLModel):
     commune_code: str
     title: str = Field(min_length=1, max_length=300)
-    position: int | None = None
+    position: DbInteger | None = None
     target_group: str | None = None
     target_clusters: list[str] | None = Field(default=None, max_length=500)
     items: list[ProgramItemCreate] = Field(min_length=1, max_length=100)
@@ -95,7 +97,9 @@ class ProgramItemsReplace(SQLModel):
 
 
 class ProgramReorder(SQLModel):
-    position: int | None = Field(description="Place among the programs of a slot, lower first; null: by approval.")
+    position: DbInteger | None = Field(
+        description="Place among the programs of a slot, lower first; null: by approval."
+    )
 
 
 class ProgramItemPublic(ProgramItemCreate):
@@ -107,8 +111,8 @@ class RuleCreate(SQLModel):
     pattern: Pattern = "daily"
     day: date | None = None
     weekdays: list[int] = Field(default_factory=list, description="Monday 0 .. Sunday 6, for pattern weekdays.")
-    at: time | None = Field(default=None, description="An exact local time; or give slot_id.")
-    slot_id: int | None = None
+    at: LocalTime | None = Field(default=None, description="An exact local time; or give slot_id.")
+    slot_id: RowId | None = None
     from_day: date | None = None
     until_day: date | None = None
     repeat_times: int | None = Field(default=None, ge=1, le=100)

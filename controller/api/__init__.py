@@ -20,6 +20,7 @@ from controller.api import (
     speech,
     users,
 )
+from controller.errors import error_responses
 
 api_router = APIRouter(prefix="/api/v1")
 for module in (
@@ -40,7 +41,8 @@ for module in (
     commands,
     source_link,
 ):
-    api_router.include_router(module.router)
+    # Logging in answers 401 for a wrong password, without a token to lack (controller.openapi derives the rest).
+    api_router.include_router(module.router, responses=error_responses(401) if module is auth else None)
 
 # Routes that take audio uploads; they get `audio.upload_max_bytes` instead of the JSON body limit.
 UPLOAD_PATHS = r"/api/v1/bulletins/[0-9]+/recording|/api/v1/communes/[^/]+/chimes/(intro|outro)"

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from audio_library.row_id import RowId
 from controller import audit
 from controller.accounts import Role
 from controller.bulletin_workflow import schedule_once
@@ -32,7 +33,7 @@ def create_broadcast(
 
 
 @router.get("/broadcasts/{broadcast_id}")
-def get_broadcast(broadcast_id: int, session: SessionDep, user: CurrentUser) -> BroadcastPublic:
+def get_broadcast(broadcast_id: RowId, session: SessionDep, user: CurrentUser) -> BroadcastPublic:
     broadcast = session.get(Broadcast, broadcast_id)
     commune = session.get(Commune, broadcast.commune_id) if broadcast else None
     if broadcast is None or commune is None:
@@ -43,7 +44,7 @@ def get_broadcast(broadcast_id: int, session: SessionDep, user: CurrentUser) -> 
 
 @router.post("/broadcasts/{broadcast_id}/cancel")
 def cancel_broadcast(
-    broadcast_id: int, session: SessionDep, user: CurrentUser, services: ServicesDep
+    broadcast_id: RowId, session: SessionDep, user: CurrentUser, services: ServicesDep
 ) -> BroadcastPublic:
     """Take a scheduled bulletin off the air: later playlists drop it, and a node playing it stops."""
     require_role(user, Role.OFFICER, Role.ADMIN)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
+from audio_library.row_id import RowId
 from controller import audit
 from controller.accounts import Role
 from controller.api.speech import SpeechPreview, preview_of
@@ -28,7 +29,8 @@ from controller.bulletin_workflow import (
     update_bulletin,
 )
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_role
-from controller.uploads import read_upload
+from controller.errors import error_responses
+from controller.uploads import UPLOAD_OPENAPI, UPLOAD_RESPONSES, read_upload
 from schedules import Bulletin, BulletinCreate, BulletinPublic, BulletinUpdate, detach_recording
 
 router = APIRouter(prefix="/bulletins", tags=["bulletins"])
@@ -55,13 +57,13 @@ def list_bulletins(session: SessionDep, user: CurrentUser, status: str | None = 
 
 
 @router.get("/{bulletin_id}")
-def get_bulletin(bulletin_id: int, session: SessionDep, user: CurrentUser) -> BulletinPublic:
+def get_bulletin(bulletin_id: RowId, session: SessionDep, user: CurrentUser) -> BulletinPublic:
     return BulletinPublic.model_validate(load_bulletin(session, user, bulletin_id, to_change=False))
 
 
 @router.patch("/{bulletin_id}")
 def update_route(
-    bulletin_id: int, data: BulletinUpdate, session: SessionDep, user: CurrentUser, services: ServicesDep
+    bulletin_id: RowId, data: BulletinUpdate, session: SessionDep, user: CurrentUser, services: ServicesDep
 ) -> BulletinPublic:
     """Change a bulletin. An approved one goes back for approval (pending) and stops airing until then."""
     bulletin, _ = update_bulletin(session, services, user, bulletin_id, data)
@@ -69,12 +71,13 @@ def update_route(
 
 
 @router.post("/{bulletin_id}/submit")
-def submit_route(bulletin_id: int, session: SessionDep, user: CurrentUser) -> BulletinPublic:
+def submit_route(bulletin_id: RowId, session: SessionDep, user: CurrentUser) -> BulletinPublic:
     return BulletinPublic.model_validate(submit_bulletin(session, user, bulletin_id))
 
 
-@router.post("/{bulletin_id}/approve")
-def approve_route(bulletin_id: int, session: SessionDep, user: CurrentUser, services: ServicesDep) -> BulletinPublic:
+# Approval and previews speak the text: the engine may fail (502) or be unreachable (503).
+@router.post("/{bulletin_id}/approve", responses=error_responses(502))
+def approve_route(bulletin_id: RowId, session: SessionDep, user: CurrentUser, services: ServicesDep) -> BulletinPublic:
     """Approve and render the audio; the bulletin is approved only once its audio exists.
 
     A plain (threaded) route: the database work must not block the event loop, so the async speech
@@ -84,20 +87,20 @@ def approve_route(bulletin_id: int, session: SessionDep, user: CurrentUser, serv
 
 
 @router.post("/{bulletin_id}/reject")
-def reject_route(bulletin_id: int, data: Rejection, session: SessionDep, user: CurrentUser) -> BulletinPublic:
+def reject_route(bulletin_id: RowId, data: Rejection, session: SessionDep, user: CurrentUser) -> BulletinPublic:
     return BulletinPublic.model_validate(reject_bulletin(session, user, bulletin_id, data.reason))
 
 
-@router.post("/{bulletin_id}/preview")
-def preview_route(bulletin_id: int, session: SessionDep, user: CurrentUser, services: ServicesDep) -> SpeechPreview:
+@router.post("/{bulletin_id}/preview", responses=error_responses(502))
+def preview_route(bulletin_id: RowId, session: SessionDep, user: CurrentUser, services: ServicesDep) -> SpeechPreview:
     """The audio approval would air (title and body, the commune's lexicon and chimes), or the recording."""
     rendered, mp3_sha256 = preview_bulletin(session, services, user, bulletin_id)
     return preview_of(rendered, mp3_sha256, user, services)
 
 
-@router.put("/{bulletin_id}/recording")
+@router.put("/{bulletin_id}/recording", openapi_extra=UPLOAD_OPENAPI, responses=UPLOAD_RESPONSES)
 async def upload_recording(
-    bulletin_id: int, request: Request, user: CurrentUser, services: ServicesDep
+    bulletin_id: RowId, request: Request, user: CurrentUser, services: ServicesDep
 ) -> BulletinPublic:
     """Air an uploaded recording (MP3, WAV, M4A or OGG; raw body) instead of synthesised speech.
 
@@ -111,7 +114,7 @@ async def upload_recording(
 
 
 @router.delete("/{bulletin_id}/recording")
-def remove_recording(bulletin_id: int, session: SessionDep, user: CurrentUser) -> BulletinPublic:
+def remove_recording(bulletin_id: RowId, session: SessionDep, user: CurrentUser) -> BulletinPublic:
     """Go back to speech synthesised from the text."""
     require_role(user, Role.OFFICER, Role.ADMIN)
     bulletin = load_bulletin(session, user, bulletin_id, to_change=True)

@@ -12,7 +12,7 @@ from controller import audit
 from controller.accounts import Role, User
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
 from controller.services import Services
-from controller.uploads import RECORDING_FORMATS, read_upload
+from controller.uploads import RECORDING_FORMATS, UPLOAD_OPENAPI, UPLOAD_RESPONSES, read_upload
 from devices.registry import CommunePublic, get_commune
 
 router = APIRouter(tags=["registry"])
@@ -38,7 +38,7 @@ def _store(
         return CommunePublic.model_validate(commune)
 
 
-@router.put("/communes/{commune_code}/chimes/{position}")
+@router.put("/communes/{commune_code}/chimes/{position}", openapi_extra=UPLOAD_OPENAPI, responses=UPLOAD_RESPONSES)
 async def upload_chime(
     commune_code: str, position: Position, request: Request, user: CurrentUser, services: ServicesDep
 ) -> CommunePublic:

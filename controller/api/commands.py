@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, model_validator
 from sqlmodel import Session, col, select
 
 from audio_library import AudioAsset
+from audio_library.row_id import RowId
 from controller import audit
 from controller.accounts import Role, User
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
@@ -34,7 +35,7 @@ AUDITED: frozenset[str] = frozenset({"play_now", "stop", "set_volume", "reboot"}
 class CommandRequest(BaseModel):
     name: CommandName
     volume: int | None = Field(default=None, ge=0, le=100, description="set_volume: 0-100.")
-    bulletin_id: int | None = Field(default=None, description="play_now: an approved bulletin of the commune.")
+    bulletin_id: RowId | None = Field(default=None, description="play_now: an approved bulletin of the commune.")
     asset_sha256: str | None = Field(
         default=None, pattern=r"^[0-9a-f]{64}$", description="play_now: a stored audio asset instead of a bulletin."
     )

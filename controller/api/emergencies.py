@@ -9,6 +9,7 @@ from datetime import timedelta
 from fastapi import APIRouter
 from sqlmodel import Session, col, select
 
+from audio_library.row_id import RowId
 from controller import audit
 from controller.accounts import Role, User
 from controller.bulletin_scope import check_airs_in
@@ -134,7 +135,7 @@ def _order_in_scope(session: Session, user: User, order_id: int) -> tuple[Emerge
 
 
 @router.post("/emergencies/{order_id}/cancel")
-def cancel(order_id: int, session: SessionDep, user: CurrentUser, services: ServicesDep) -> EmergencyPublic:
+def cancel(order_id: RowId, session: SessionDep, user: CurrentUser, services: ServicesDep) -> EmergencyPublic:
     """End an emergency now (a false alarm, or the danger has passed), in one commune.
 
     Nodes cut it at once and what it interrupted continues by its policy. Cancelling before it began

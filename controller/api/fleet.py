@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlmodel import Session
 
+from audio_library.row_id import RowId
 from audio_library.timestamps import utc_now
 from controller.accounts import Role, User, commune_scope
 from controller.deps import CurrentUser, SessionDep, require_commune, require_role
@@ -75,5 +76,5 @@ def acknowledge_in_scope(session: Session, user: User, alert_id: int) -> Alert:
 
 
 @router.post("/alerts/{alert_id}/ack")
-def ack(alert_id: int, session: SessionDep, user: CurrentUser) -> AlertPublic:
+def ack(alert_id: RowId, session: SessionDep, user: CurrentUser) -> AlertPublic:
     return alert_public(session, acknowledge_in_scope(session, user, alert_id))

@@ -23,7 +23,11 @@ class Health(BaseModel):
     protocol_version: int
 
 
-@router.get("/health", response_model=Health)
+@router.get(
+    "/health",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "Không kết nối được cơ sở dữ liệu"}},
+)
 def health(services: ServicesDep) -> JSONResponse:
     """`ok`; `degraded` without the broker (nodes keep playing their cache); 503 without a database."""
     try:

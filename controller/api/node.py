@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
 
 from fastapi import APIRouter, Depends, Header, Response
 from fastapi.responses import FileResponse
@@ -23,6 +23,20 @@ router = APIRouter(prefix="/node", tags=["node protocol"])
 
 _EMPTY_ETAG = '"0-empty"'
 _MEDIA_TYPES = {"opus": "audio/ogg", "mp3": "audio/mpeg"}
+_AUDIO_CONTENT: dict[str, Any] = {
+    media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in _MEDIA_TYPES.values()
+}
+# What an audio route sends: Opus in Ogg or MP3, whole or the Range asked for; Starlette's file response
+# answers a Range it cannot serve itself, in plain text.
+AUDIO_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The file (`{sha256}.opus` or `.mp3`).", "content": _AUDIO_CONTENT},
+    206: {
+        "description": "The Range asked for (several ranges: multipart/byteranges).",
+        "content": {**_AUDIO_CONTENT, "multipart/byteranges": {}},
+    },
+    400: {"description": "A malformed Range header.", "content": {"text/plain": {}}},
+    416: {"description": "A Range outside the file.", "content": {"text/plain": {}}},
+}
 
 
 def _as_mp3(session: Session, playlist: Playlist) -> Playlist:
@@ -83,7 +97,11 @@ def _playlist_etag_row(session: Session, username: str) -> _PollRow | None:
     return _PollRow(*row) if row is not None else None
 
 
-@router.get("/playlist", response_model=Playlist)
+@router.get(
+    "/playlist",
+    response_model=Playlist,
+    responses={304: {"description": "Unchanged since the ETag given in If-None-Match (no body)."}},
+)
 def node_playlist(
     session: SessionDep,
     services: ServicesDep,
@@ -125,7 +143,7 @@ def node_playlist(
     return Response(content=content, media_type="application/json", headers=headers)
 
 
-@router.get("/audio/{filename}")
+@router.get("/audio/{filename}", response_class=FileResponse, responses=AUDIO_RESPONSES)
 def node_audio(filename: str, session: SessionDep, device: CurrentDevice, services: ServicesDep) -> FileResponse:
     """Audio by content address; immutable, so nodes and proxies may cache it forever. Supports Range.
 

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from sqlmodel import select
 
+from audio_library.row_id import RowId
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune
 from controller.program_scheduling import (
     add_program,
@@ -47,7 +48,7 @@ def create_program(data: ProgramCreate, session: SessionDep, user: CurrentUser) 
 
 
 @router.get("/programs/{program_id}")
-def get_program(program_id: int, session: SessionDep, user: CurrentUser) -> ProgramPublic:
+def get_program(program_id: RowId, session: SessionDep, user: CurrentUser) -> ProgramPublic:
     program = load_program(session, program_id)
     commune = session.get(Commune, program.commune_id)
     assert commune is not None
@@ -65,7 +66,7 @@ def list_programs(commune_code: str, session: SessionDep, user: CurrentUser) -> 
 
 @router.patch("/programs/{program_id}")
 def reorder_program(
-    program_id: int, data: ProgramReorder, session: SessionDep, user: CurrentUser, services: ServicesDep
+    program_id: RowId, data: ProgramReorder, session: SessionDep, user: CurrentUser, services: ServicesDep
 ) -> ProgramPublic:
     """Set the program's `position` among the programs of its slots (lower first; null: by approval time)."""
     program = load_program(session, program_id)
@@ -79,7 +80,7 @@ def reorder_program(
 
 
 @router.delete("/programs/{program_id}", status_code=204)
-def delete_program(program_id: int, session: SessionDep, user: CurrentUser, services: ServicesDep) -> Response:
+def delete_program(program_id: RowId, session: SessionDep, user: CurrentUser, services: ServicesDep) -> Response:
     program = load_program(session, program_id)
     commune = commune_for_write(session, user, program.commune_id)
     require_part_owner(session, user, program)
@@ -90,7 +91,7 @@ def delete_program(program_id: int, session: SessionDep, user: CurrentUser, serv
 
 @router.put("/programs/{program_id}/items")
 def replace_items(
-    program_id: int, data: ProgramItemsReplace, session: SessionDep, user: CurrentUser, services: ServicesDep
+    program_id: RowId, data: ProgramItemsReplace, session: SessionDep, user: CurrentUser, services: ServicesDep
 ) -> ProgramPublic:
     """Replace the program's items (in the order given), keeping its rules; checked under each of its rules
     as a new rule is (overfull slot, overlap, quiet hours). Refused: nothing changes."""
@@ -105,7 +106,7 @@ def replace_items(
 
 @router.post("/programs/{program_id}/rules", status_code=201)
 def create_rule(
-    program_id: int, data: RuleCreate, session: SessionDep, user: CurrentUser, services: ServicesDep
+    program_id: RowId, data: RuleCreate, session: SessionDep, user: CurrentUser, services: ServicesDep
 ) -> RulePublic:
     """When the program airs. Refused if a slot overflows, it overlaps another program on a shared cluster,
     or (normal content) it falls in quiet hours; the error names what does not fit."""
@@ -116,7 +117,7 @@ def create_rule(
 
 
 @router.delete("/rules/{rule_id}", status_code=204)
-def delete_rule(rule_id: int, session: SessionDep, user: CurrentUser, services: ServicesDep) -> Response:
+def delete_rule(rule_id: RowId, session: SessionDep, user: CurrentUser, services: ServicesDep) -> Response:
     services.publish(session, remove_rule(session, user, rule_id))
     return Response(status_code=204)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from audio_library.row_id import RowId
 from controller.deps import CurrentUser, ServicesDep, SessionDep
 from controller.province_scheduling import (
     load_province_program,
@@ -38,13 +39,13 @@ def list_province_programs(province_code: str, session: SessionDep, user: Curren
 
 
 @router.get("/province-programs/{record_id}")
-def get_province_program(record_id: int, session: SessionDep, user: CurrentUser) -> ProvinceProgramPublic:
+def get_province_program(record_id: RowId, session: SessionDep, user: CurrentUser) -> ProvinceProgramPublic:
     return province_program_public(session, load_province_program(session, user, record_id))
 
 
 @router.put("/province-programs/{record_id}/items")
 def replace_items(
-    record_id: int, data: ProgramItemsReplace, session: SessionDep, user: CurrentUser, services: ServicesDep
+    record_id: RowId, data: ProgramItemsReplace, session: SessionDep, user: CurrentUser, services: ServicesDep
 ) -> ProvinceProgramPublic:
     """Replace the items in every commune's part, keeping the rules; a commune that refuses keeps all as it was."""
     record = replace_province_items(session, services, user, record_id, data.items)
@@ -52,7 +53,9 @@ def replace_items(
 
 
 @router.delete("/province-programs/{record_id}", status_code=204)
-def delete_province_program(record_id: int, session: SessionDep, user: CurrentUser, services: ServicesDep) -> Response:
+def delete_province_program(
+    record_id: RowId, session: SessionDep, user: CurrentUser, services: ServicesDep
+) -> Response:
     """Take the program off every commune's schedule."""
     withdraw_province_program(session, services, user, record_id)
     return Response(status_code=204)

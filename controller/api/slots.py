@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from sqlmodel import select
 
+from audio_library.row_id import RowId
 from controller.broadcast_hours import add_slot, remove_slot, set_quiet_hours, writable_commune
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune
 from controller.errors import Conflict
@@ -44,7 +45,7 @@ def create_slot(
 
 
 @router.delete("/slots/{slot_id}", status_code=204)
-def delete_slot(slot_id: int, session: SessionDep, user: CurrentUser, services: ServicesDep) -> Response:
+def delete_slot(slot_id: RowId, session: SessionDep, user: CurrentUser, services: ServicesDep) -> Response:
     services.publish(session, remove_slot(session, user, slot_id))
     return Response(status_code=204)
 

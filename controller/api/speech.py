@@ -12,11 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from audio_library import AssetNotFound, AudioAsset
+from audio_library.row_id import RowId
 from controller import audit
 from controller.accounts import Role, User
+from controller.api.node import AUDIO_RESPONSES
 from controller.audio_access import keyed_audio_path, may_hear
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
-from controller.errors import NotFound, OutOfScope
+from controller.errors import NotFound, OutOfScope, error_responses
 from controller.services import Services
 from controller.speech import speech_request
 from devices.registry import Province, get_commune
@@ -91,7 +93,7 @@ def normalize_text(data: SpeechText, session: SessionDep, user: CurrentUser, ser
     return NormalizedText(spoken_text=spoken_form(request))
 
 
-@router.post("/speech/preview")
+@router.post("/speech/preview", responses=error_responses(502))
 def preview_speech(data: SpeechText, session: SessionDep, user: CurrentUser, services: ServicesDep) -> SpeechPreview:
     """Render the text as it would air; the audio is kept, so approving the same text later is instant."""
     require_role(user, Role.OFFICER, Role.APPROVER, Role.ADMIN)
@@ -106,7 +108,7 @@ def preview_speech(data: SpeechText, session: SessionDep, user: CurrentUser, ser
     return preview_of(rendered, asset.mp3_sha256 if asset else None, user, services)
 
 
-@router.get("/audio/{filename}")
+@router.get("/audio/{filename}", response_class=FileResponse, responses=AUDIO_RESPONSES)
 def get_audio(
     filename: str, session: SessionDep, user: CurrentUser, services: ServicesDep, k: str = Query("", max_length=64)
 ) -> Response:
@@ -156,7 +158,7 @@ def add_lexicon_entry(data: LexiconEntryCreate, session: SessionDep, user: Curre
 
 
 @router.delete("/lexicon/{entry_id}", status_code=204)
-def delete_lexicon_entry(entry_id: int, session: SessionDep, user: CurrentUser) -> Response:
+def delete_lexicon_entry(entry_id: RowId, session: SessionDep, user: CurrentUser) -> Response:
     require_role(user, Role.ADMIN)
     entry = session.get(LexiconEntry, entry_id)
     if entry is None:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from audio_library.errors import LoaxaError
+from audio_library.row_id import RowId
 from controller import audit
 from controller.accounts import Role, User, UserCommune, UserCreate
 from controller.api.users import create_user_from
@@ -392,7 +393,7 @@ def add_lexicon_page(
 
 
 @router.post("/tu-dien/{entry_id}/xoa")
-def delete_lexicon_page(entry_id: int, session: SessionDep, user: PageUser) -> RedirectResponse:
+def delete_lexicon_page(entry_id: RowId, session: SessionDep, user: PageUser) -> RedirectResponse:
     _admin(user)
     entry = session.get(LexiconEntry, entry_id)
     if entry is None:

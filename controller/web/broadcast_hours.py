@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from audio_library.errors import LoaxaError
+from audio_library.row_id import RowId
 from controller.accounts import Role, User
 from controller.broadcast_hours import add_slot, remove_slot, set_quiet_hours
 from controller.deps import ServicesDep, SessionDep, require_commune
@@ -136,7 +137,7 @@ def add_slot_page(
 
 @router.post("/khung-gio/{slot_id}/xoa")
 def remove_slot_page(
-    slot_id: int, request: Request, session: SessionDep, services: ServicesDep, user: PageUser
+    slot_id: RowId, request: Request, session: SessionDep, services: ServicesDep, user: PageUser
 ) -> Response:
     slot = session.get(BroadcastSlot, slot_id)
     code = owner.code if slot is not None and (owner := session.get(Commune, slot.commune_id)) else ""

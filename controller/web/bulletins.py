@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from audio_library import AudioAsset, AudioTooLarge, InvalidAudio
+from audio_library.row_id import RowId
 from controller.accounts import Role, User, commune_scope
 from controller.bulletin_scope import bulletin_filter, may_change_bulletin, owner_label
 from controller.bulletin_workflow import (
@@ -180,7 +181,7 @@ def _edit_context(bulletin: Bulletin, form: dict[str, Any], errors: list[str]) -
 
 @router.get("/ban-tin/{bulletin_id}/sua")
 def edit_bulletin_page(
-    bulletin_id: int, request: Request, session: SessionDep, services: ServicesDep, user: PageUser
+    bulletin_id: RowId, request: Request, session: SessionDep, services: ServicesDep, user: PageUser
 ) -> HTMLResponse:
     require_role(user, Role.OFFICER, Role.ADMIN)
     bulletin = load_bulletin(session, user, bulletin_id, to_change=True)
@@ -201,7 +202,7 @@ def edit_bulletin_page(
 
 @router.post("/ban-tin/{bulletin_id}/sua")
 def edit_bulletin(
-    bulletin_id: int,
+    bulletin_id: RowId,
     request: Request,
     session: SessionDep,
     services: ServicesDep,
@@ -253,7 +254,7 @@ def _audio_links(session: Session, services: Services, user: User, sha256: str |
 
 @router.get("/ban-tin/{bulletin_id}")
 def bulletin_page(
-    bulletin_id: int, request: Request, session: SessionDep, services: ServicesDep, user: PageUser
+    bulletin_id: RowId, request: Request, session: SessionDep, services: ServicesDep, user: PageUser
 ) -> HTMLResponse:
     bulletin = load_bulletin(session, user, bulletin_id, to_change=False)
     author = session.get(User, bulletin.author_id)
@@ -287,7 +288,7 @@ def bulletin_page(
 
 @router.post("/ban-tin/{bulletin_id}/xem-truoc")
 def preview(
-    bulletin_id: int, request: Request, session: SessionDep, services: ServicesDep, user: PageUser
+    bulletin_id: RowId, request: Request, session: SessionDep, services: ServicesDep, user: PageUser
 ) -> HTMLResponse:
     """An htmx fragment: how the text is read, and the audio as it would air."""
     rendered, mp3_sha256 = preview_bulletin(session, services, user, bulletin_id)
@@ -298,14 +299,14 @@ def preview(
 
 
 @router.post("/ban-tin/{bulletin_id}/gui-duyet")
-def submit_page(bulletin_id: int, session: SessionDep, user: PageUser) -> RedirectResponse:
+def submit_page(bulletin_id: RowId, session: SessionDep, user: PageUser) -> RedirectResponse:
     submit_bulletin(session, user, bulletin_id)
     return RedirectResponse(f"/ban-tin/{bulletin_id}?tb=da-gui", status_code=303)
 
 
 @router.post("/ban-tin/{bulletin_id}/ghi-am")
 async def upload_recording_page(
-    bulletin_id: int, services: ServicesDep, user: PageUser, recording: UploadFile | None = None
+    bulletin_id: RowId, services: ServicesDep, user: PageUser, recording: UploadFile | None = None
 ) -> RedirectResponse:
     """The same chain as `PUT /api/v1/bulletins/{id}/recording`, from a file field."""
     await asyncio.to_thread(check_recording_target, services, user, bulletin_id)

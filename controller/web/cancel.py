@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
+from audio_library.row_id import RowId
 from controller.accounts import Role, User
 from controller.api.broadcasts import cancel_broadcast
 from controller.api.emergencies import cancel as cancel_emergency
@@ -51,7 +52,7 @@ def _title(session: Session, bulletin_id: int) -> str:
 
 
 @router.get("/lich-phat/{broadcast_id}/huy")
-def cancel_broadcast_page(broadcast_id: int, request: Request, session: SessionDep, user: PageUser) -> HTMLResponse:
+def cancel_broadcast_page(broadcast_id: RowId, request: Request, session: SessionDep, user: PageUser) -> HTMLResponse:
     broadcast, commune = _broadcast(session, user, broadcast_id)
     context = {
         "heading": "Huỷ lịch phát",
@@ -69,7 +70,7 @@ def cancel_broadcast_page(broadcast_id: int, request: Request, session: SessionD
 
 @router.post("/lich-phat/{broadcast_id}/huy")
 def cancel_broadcast_action(
-    broadcast_id: int, session: SessionDep, services: ServicesDep, user: PageUser
+    broadcast_id: RowId, session: SessionDep, services: ServicesDep, user: PageUser
 ) -> RedirectResponse:
     _, commune = _broadcast(session, user, broadcast_id)
     cancel_broadcast(broadcast_id, session, user, services)
@@ -77,7 +78,7 @@ def cancel_broadcast_action(
 
 
 @router.get("/khan-cap/{order_id}/ket-thuc")
-def end_emergency_page(order_id: int, request: Request, session: SessionDep, user: PageUser) -> HTMLResponse:
+def end_emergency_page(order_id: RowId, request: Request, session: SessionDep, user: PageUser) -> HTMLResponse:
     order, commune = _emergency(session, user, order_id)
     context = {
         "heading": "Kết thúc phát khẩn cấp",
@@ -94,7 +95,9 @@ def end_emergency_page(order_id: int, request: Request, session: SessionDep, use
 
 
 @router.post("/khan-cap/{order_id}/ket-thuc")
-def end_emergency_action(order_id: int, session: SessionDep, services: ServicesDep, user: PageUser) -> RedirectResponse:
+def end_emergency_action(
+    order_id: RowId, session: SessionDep, services: ServicesDep, user: PageUser
+) -> RedirectResponse:
     _, commune = _emergency(session, user, order_id)
     cancel_emergency(order_id, session, user, services)
     return RedirectResponse(f"/xa/{commune.code}/lich-tuan?tb=da-ket-thuc-khan-cap", status_code=303)

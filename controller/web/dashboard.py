@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from audio_library.row_id import RowId
 from audio_library.timestamps import utc_now
 from controller.accounts import Role, User, commune_scope
 from controller.api.fleet import acknowledge_in_scope
@@ -181,7 +182,7 @@ def dashboard_live(request: Request, session: SessionDep, user: PageUser) -> HTM
 
 @router.post("/canh-bao/{alert_id}/xac-nhan")
 def acknowledge_alert(
-    alert_id: int, request: Request, session: SessionDep, user: PageUser, next: Annotated[str, Form()] = ""
+    alert_id: RowId, request: Request, session: SessionDep, user: PageUser, next: Annotated[str, Form()] = ""
 ) -> RedirectResponse:
     """Mark an alert as seen (monitors and admins); back to the page the button was on."""
     acknowledge_in_scope(session, user, alert_id)

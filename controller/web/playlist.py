@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlmodel import col, select
 
+from audio_library.row_id import RowId
 from controller.accounts import Role
 from controller.bulletin_workflow import load_bulletin, schedule_once
 from controller.deps import ServicesDep, SessionDep, require_commune
@@ -28,7 +29,7 @@ router = APIRouter()
 
 @router.post("/ban-tin/{bulletin_id}/lich-phat")
 def schedule_page(
-    bulletin_id: int,
+    bulletin_id: RowId,
     session: SessionDep,
     services: ServicesDep,
     user: PageUser,

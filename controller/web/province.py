@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from audio_library.errors import LoaxaError
+from audio_library.row_id import RowId
 from controller.accounts import Role, User
 from controller.bulletin_scope import require_province
 from controller.deps import ServicesDep, SessionDep, require_role
@@ -195,7 +196,7 @@ def place_page(
 
 
 @router.post("/chuong-trinh-tinh/{record_id}/go")
-def withdraw_page(record_id: int, session: SessionDep, services: ServicesDep, user: PageUser) -> RedirectResponse:
+def withdraw_page(record_id: RowId, session: SessionDep, services: ServicesDep, user: PageUser) -> RedirectResponse:
     """Take the province program off every commune's schedule."""
     record = session.get(ProvinceProgram, record_id)
     province = session.get(Province, record.province_id) if record is not None else None

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import col, select
 
+from audio_library.row_id import RowId
 from controller.accounts import Role, User
 from controller.bulletin_scope import bulletin_filter, owner_label
 from controller.bulletin_workflow import approve_bulletin, reject_bulletin
@@ -45,14 +46,14 @@ def review_queue(request: Request, session: SessionDep, user: PageUser) -> HTMLR
 
 
 @router.post("/ban-tin/{bulletin_id}/duyet")
-def approve_page(bulletin_id: int, session: SessionDep, services: ServicesDep, user: PageUser) -> RedirectResponse:
+def approve_page(bulletin_id: RowId, session: SessionDep, services: ServicesDep, user: PageUser) -> RedirectResponse:
     approve_bulletin(session, services, user, bulletin_id)
     return RedirectResponse(f"/ban-tin/{bulletin_id}?tb=da-duyet", status_code=303)
 
 
 @router.post("/ban-tin/{bulletin_id}/tu-choi")
 def reject_page(
-    bulletin_id: int, session: SessionDep, user: PageUser, reason: Annotated[str, Form()] = ""
+    bulletin_id: RowId, session: SessionDep, user: PageUser, reason: Annotated[str, Form()] = ""
 ) -> RedirectResponse:
     try:
         data = RejectionForm(reason=reason.strip())

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, or_, select
 
 from audio_library import AudioAsset
 from audio_library.errors import LoaxaError
+from audio_library.row_id import RowId
 from controller.accounts import Role, User, commune_scope
 from controller.api.emergencies import list_emergencies
 from controller.deps import ServicesDep, SessionDep, require_commune, require_role
@@ -355,7 +356,7 @@ def place_page(
 
 @router.post("/lich-tuan/xep-lich/{rule_id}/go")
 def remove_placement_page(
-    rule_id: int,
+    rule_id: RowId,
     session: SessionDep,
     services: ServicesDep,
     user: PageUser,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 import uuid
 from datetime import UTC, datetime
 
+import pytest
 from sqlmodel import select
 
 from devices.proof_of_play import PlayRecord
@@ -141,3 +144,33 @@ def test_a_failing_handler_costs_only_its_own_message_in_a_batch(database_url: s
     with sessions() as session:
         assert [r.device_id for r in session.exec(select(PlayRecord))] == [3]
     engine.dispose()
+
+
+def test_numbers_the_database_cannot_hold_are_dropped_with_one_clear_line(
+    controller: ControllerServer, admin: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 12, finding 8: a `state` with session_seq 2^63 reached the database, failed there
+    (OverflowError) and was logged with a traceback. Now it is an invalid message like any other."""
+    nodes = setup_commune(admin, "P", "XA-A", ["A1"])
+    probe = Probe(controller.settings.mqtt, "A1", nodes[0].password)
+    assert probe.connect()
+    sessions = controller.services.sessions
+
+    def device() -> Device:
+        with sessions() as session:
+            return session.exec(select(Device).where(Device.code == "A1")).one()
+
+    caplog.set_level(logging.INFO)
+    huge = json.dumps({"v": 1, "type": "state", "state": "online", "session_seq": 2**63, "firmware": "fw-x"})
+    late = report("XA-A").model_dump(mode="json") | {"started_at": "2030-01-01T00:00:00+00:00"}
+    probe.client.publish(device_state_topic("A1"), huge, qos=1).wait_for_publish(3)
+    probe.client.publish(device_play_topic("A1"), json.dumps(late), qos=1).wait_for_publish(3)
+    online = NodeState(state="online", session_seq=7, firmware="fw-2")
+    probe.client.publish(device_state_topic("A1"), encode(online), qos=1).wait_for_publish(3)
+    assert wait_until(lambda: device().state == "online", 5), "the message after the huge one was not handled"
+    assert device().session_seq == 7 and device().firmware == "fw-2"
+    probe.close()
+    dropped = [r for r in caplog.records if r.name == "devices.uplink" and "dropped" in r.getMessage()]
+    assert any("state" in r.getMessage() and "session_seq" in r.getMessage() for r in dropped), dropped
+    assert any("/play" in r.getMessage() and "scheduled_start" in r.getMessage() for r in dropped), dropped
+    assert [r for r in caplog.records if r.exc_info] == [], "a traceback was logged"
