@@ -21,7 +21,7 @@ from controller import audit
 from controller.accounts import Role, User, UserCreate, create_user
 from controller.bulletin_scope import require_province
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_role
-from controller.errors import Conflict, InvalidInput
+from controller.errors import Conflict, InvalidInput, error_responses
 from controller.services import Services
 from controller.source_link import audit_intake, report_signer, republish_off_air
 from devices.registry import Province, get_province
@@ -265,7 +265,10 @@ def _receive(services: Services, source_code: str | None, signature: str | None,
 @router.post(
     "/source-link/items",
     status_code=201,
-    responses={200: {"model": ItemReceipt, "description": "This version was received before; nothing changed."}},
+    responses={
+        200: {"model": ItemReceipt, "description": "This version was received before; nothing changed."},
+        **error_responses(401, 409, 422),
+    },
     openapi_extra={
         "requestBody": {"required": True, "content": {"application/json": {"schema": SOURCE_MESSAGE_SCHEMA}}}
     },
