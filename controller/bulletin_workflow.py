@@ -45,7 +45,7 @@ from schedules.commune_hours import commune_quiet_hours
 from schedules.emergency_order import EmergencyOrder
 from schedules.program_record import ProgramItemRecord, ProgramRecord
 from schedules.timetable import commune_timetable
-from tts.speech_asset import RenderedSpeech
+from tts.speech_asset import RenderedSpeech, SpeechRequest
 
 
 def spoken_text(bulletin: Bulletin) -> str:
@@ -69,13 +69,13 @@ def _target(bulletin: Bulletin) -> str:
     return f"bulletin:{bulletin.id} «{bulletin.title[:120]}»"
 
 
-def render_speech(session: Session, services: Services, bulletin: Bulletin) -> RenderedSpeech:
-    """Speak the bulletin as its commune airs it (from a worker thread: the async renderer runs on the loop).
+def bulletin_speech(session: Session, services: Services, bulletin: Bulletin) -> SpeechRequest:
+    """What the speakers will say for the bulletin, as its commune airs it.
 
     A province's bulletin is read with its province's lexicon and no commune's chimes: it airs in every commune.
     """
     commune = session.get(Commune, bulletin.commune_id) if bulletin.commune_id is not None else None
-    request = speech_request(
+    return speech_request(
         session,
         services.store,
         spoken_text(bulletin),
@@ -84,7 +84,21 @@ def render_speech(session: Session, services: Services, bulletin: Bulletin) -> R
         commune=commune,
         province_id=bulletin.province_id,
     )
-    return anyio.from_thread.run(services.speech.render, request)
+
+
+def render_speech(session: Session, services: Services, bulletin: Bulletin) -> RenderedSpeech:
+    """Speak the bulletin (from a worker thread: the async renderer runs on the loop)."""
+    return anyio.from_thread.run(services.speech.render, bulletin_speech(session, services, bulletin))
+
+
+def scheduled_anywhere(session: Session, bulletin: Bulletin) -> bool:
+    """Whether a broadcast or a program uses the bulletin (then an approval changes playlists now)."""
+    return (
+        session.exec(
+            select(Broadcast.id).where(Broadcast.bulletin_id == bulletin.id, col(Broadcast.cancelled_at).is_(None))
+        ).first()
+        or session.exec(select(ProgramItemRecord.id).where(ProgramItemRecord.bulletin_id == bulletin.id)).first()
+    ) is not None
 
 
 def create_bulletin(session: Session, services: Services, user: User, data: BulletinCreate) -> Bulletin:
@@ -207,13 +221,7 @@ def approve_bulletin(session: Session, services: Services, user: User, bulletin_
         audio_sha256 = rendered.asset_sha256
     approve(bulletin, user.id, audio_sha256)
     audit.record(session, user, "bulletin.approve", _target(bulletin), f"audio {audio_sha256}")
-    scheduled = (
-        session.exec(
-            select(Broadcast.id).where(Broadcast.bulletin_id == bulletin.id, col(Broadcast.cancelled_at).is_(None))
-        ).first()
-        or session.exec(select(ProgramItemRecord.id).where(ProgramItemRecord.bulletin_id == bulletin.id)).first()
-    )
-    if scheduled is not None:
+    if scheduled_anywhere(session, bulletin):
         # Approved again after an edit: it returns to the playlists now, not at the next republish.
         _republish(session, services, bulletin)
     else:

@@ -455,6 +455,27 @@ def cmd_source_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_source_approval(args: argparse.Namespace, settings: Settings) -> int:
+    from controller.api.source_link import ApprovalAtSource, ApproverKey, set_approval_at_source
+    from controller.db import make_engine, session_factory
+
+    approvers = []
+    for entry in args.approver or []:
+        name, sep, key = entry.rpartition("=")
+        if not sep or not name.strip():
+            print(f"loaxa: --approver wants NAME=PUBLIC_KEY, got {entry!r}", file=sys.stderr)
+            return 2
+        approvers.append(ApproverKey(name=name.strip(), public_key=key.strip()))
+    engine = make_engine(settings.database)
+    with session_factory(engine)() as session:
+        set_approval_at_source(session, None, args.code, ApprovalAtSource(enabled=args.enable, approvers=approvers))
+        session.commit()
+    engine.dispose()
+    state = "counts as approval" if args.enable else "does not count: items wait for loaxa's approvers"
+    print(f"source {args.code}: a named approver's signature {state} ({len(approvers)} approvers)")
+    return 0
+
+
 def cmd_source_key(args: argparse.Namespace, settings: Settings) -> int:
     from devices.command_signing import CommandSigner
 
@@ -593,6 +614,13 @@ def build_parser() -> argparse.ArgumentParser:
     source_sub.add_parser(
         "key", help="print the public key loaxa signs its reports with (for the source's integrator)"
     ).set_defaults(func=cmd_source_key)
+    sappr = source_sub.add_parser("approval", help="whether a named approver's signature at the source approves")
+    sappr.add_argument("code")
+    toggle = sappr.add_mutually_exclusive_group(required=True)
+    toggle.add_argument("--enable", action="store_true")
+    toggle.add_argument("--disable", dest="enable", action="store_false")
+    sappr.add_argument("--approver", action="append", metavar="NAME=PUBLIC_KEY", help="replaces the list; repeat")
+    sappr.set_defaults(func=cmd_source_approval)
 
     user = sub.add_parser("user", help="users").add_subparsers(dest="user_command", required=True)
     uadd = user.add_parser("add")

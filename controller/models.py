@@ -13,7 +13,15 @@ from devices.health import DeviceHealth, HealthEvent, HeartbeatSample
 from devices.proof_of_play import PlayRecord
 from devices.registry import Commune, Device, Hamlet, Province
 from devices.uptime import UptimeDay
-from province_link import OutboxMessage, SourceDelivery, SourceItemBulletin, SourceItemRecord, SourceNonce, SourceSystem
+from province_link import (
+    OutboxMessage,
+    SourceApprover,
+    SourceDelivery,
+    SourceItemBulletin,
+    SourceItemRecord,
+    SourceNonce,
+    SourceSystem,
+)
 from schedules.broadcast import Broadcast
 from schedules.bulletin import Bulletin
 from schedules.commune_hours import BroadcastSlot, CommuneQuietHours
@@ -57,6 +65,7 @@ __all__ = [
     "ProvinceProgram",
     "PublishedItem",
     "ScheduleRule",
+    "SourceApprover",
     "SourceDelivery",
     "SourceItemBulletin",
     "SourceItemRecord",

@@ -3,15 +3,22 @@ taken, pushed (`controller.api.source_link`) or pulled from a feed (the poller s
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from sqlmodel import Session
 
 from controller import audit
 from controller.accounts import User
-from controller.bulletin_workflow import communes_scheduling
+from controller.bulletin_workflow import bulletin_speech, communes_scheduling, scheduled_anywhere
 from controller.services import Services
 from devices.command_signing import CommandSigner
 from devices.registry import Commune
 from province_link import FeedHooks, FeedPoller, IntakeResult, OutboxSender, SourceSystem
+from schedules import Bulletin, BulletinStatus, approve_at_source
+from tts.errors import TtsError
+
+log = logging.getLogger(__name__)
 
 
 def audit_intake(session: Session, source: SourceSystem, result: IntakeResult) -> None:
@@ -37,10 +44,52 @@ def republish_off_air(services: Services, session: Session, result: IntakeResult
         services.publish_each(session, list(communes.values()))
 
 
+def approve_from_source(services: Services, session: Session, source: SourceSystem, result: IntakeResult) -> None:
+    """After the commit: approve the bulletins a named approver signed at the source, once their speech exists.
+
+    The province chose (audited, `PUT /source-systems/{code}/approval`) that this approver's signature
+    counts as approval. Speech that cannot be made now leaves the bulletin pending for loaxa's approvers.
+    Runs in a plain thread (the push route's worker or the feed poller), so the renderer gets its own loop.
+    """
+    if result.approved_by is None:
+        return
+    author = session.get(User, source.author_id)
+    republish: dict[int | None, Commune] = {}
+    for pending in result.to_approve:
+        bulletin = session.get(Bulletin, pending.id)
+        if bulletin is None or bulletin.status != BulletinStatus.PENDING:
+            continue
+        try:
+            rendered = asyncio.run(services.speech.render(bulletin_speech(session, services, bulletin)))
+        except TtsError as exc:
+            log.warning("bulletin %s approved at source %s, but no speech yet: %s", bulletin.id, source.code, exc)
+            continue
+        bulletin.spoken_text = rendered.spoken_text
+        approve_at_source(bulletin, result.approved_by, rendered.asset_sha256)
+        audit.record(
+            session,
+            author,
+            "source.approve",
+            f"bulletin:{bulletin.id} «{bulletin.title[:120]}»",
+            f"approved at source {source.code} by {result.approved_by}; audio {rendered.asset_sha256}",
+        )
+        session.commit()
+        if scheduled_anywhere(session, bulletin):
+            republish.update({c.id: c for c in communes_scheduling(session, bulletin)})
+    if republish:
+        services.publish_each(session, list(republish.values()))
+
+
+def after_intake(services: Services, session: Session, source: SourceSystem, result: IntakeResult) -> None:
+    """Everything that follows a committed intake: playlists of what went off air, approvals at the source."""
+    republish_off_air(services, session, result)
+    approve_from_source(services, session, source, result)
+
+
 def start_feed_poller(services: Services) -> FeedPoller:
     hooks = FeedHooks(
         before_commit=audit_intake,
-        after_commit=lambda session, result: republish_off_air(services, session, result),
+        after_commit=lambda session, source, result: after_intake(services, session, source, result),
     )
     poller = FeedPoller(services.sessions, services.settings.source_link, hooks)
     poller.start()

@@ -13,18 +13,29 @@ from province_link.settings import SourceLinkSettings
 from province_link.source import (
     SIGNATURE_HEADER,
     SOURCE_HEADER,
+    SourceApprover,
     SourceNonce,
     SourceSystem,
     authenticate_source,
     parse_public_key,
 )
-from province_link.wire import LINK_VERSION, PRIORITIES, ItemReceipt, SourceItem, SourceMessage, Target
+from province_link.wire import (
+    LINK_VERSION,
+    PRIORITIES,
+    Approval,
+    ItemReceipt,
+    SourceItem,
+    SourceMessage,
+    Target,
+    approval_text,
+)
 
 __all__ = [
     "LINK_VERSION",
     "PRIORITIES",
     "SIGNATURE_HEADER",
     "SOURCE_HEADER",
+    "Approval",
     "FeedHooks",
     "FeedPoller",
     "FeedUnreadable",
@@ -34,6 +45,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxSender",
     "ReportNotDelivered",
+    "SourceApprover",
     "SourceDelivery",
     "SourceItem",
     "SourceItemBulletin",
@@ -47,6 +59,7 @@ __all__ = [
     "StaleDelivery",
     "Target",
     "VersionConflict",
+    "approval_text",
     "authenticate_source",
     "enqueue",
     "enqueue_play",

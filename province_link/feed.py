@@ -71,7 +71,7 @@ class FeedHooks:
     """What the composition root does around each message taken: before its commit (audit) and after (publish)."""
 
     before_commit: Callable[[Session, SourceSystem, IntakeResult], None]
-    after_commit: Callable[[Session, IntakeResult], None]
+    after_commit: Callable[[Session, SourceSystem, IntakeResult], None]
 
 
 def pull_feed(
@@ -109,7 +109,7 @@ def pull_feed(
             source.feed_cursor, source.feed_checked_at, source.feed_error = message.seq, now(), ""
             session.commit()
             if result is not None:
-                hooks.after_commit(session, result)
+                hooks.after_commit(session, source, result)
         taken += 1
     _note(sessions, source_id, "", now())
     return taken

@@ -17,18 +17,21 @@ run before the first write.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from cryptography.exceptions import InvalidSignature
 from pydantic import ValidationError
 from sqlmodel import Session, col, delete, select
 
 from devices.registry import Commune, Province
 from province_link.errors import ItemRefused, StaleDelivery, VersionConflict
 from province_link.item import SourceDelivery, SourceItemBulletin, SourceItemRecord
-from province_link.source import SourceNonce, SourceSystem
-from province_link.wire import PRIORITIES, ItemReceipt, SourceItem, SourceMessage
+from province_link.source import SourceApprover, SourceNonce, SourceSystem, parse_public_key
+from province_link.wire import PRIORITIES, ItemReceipt, SourceItem, SourceMessage, approval_text
 from schedules.bulletin import Bulletin, BulletinStatus, revise, submit, withdraw
 
 BODY_KEPT_BYTES = 64 * 1024
@@ -45,6 +48,10 @@ class IntakeResult:
     refusal: ItemRefused | None = None
     off_air: list[Bulletin] = field(default_factory=list)
     created: list[Bulletin] = field(default_factory=list)
+    # Approved at the source by this named approver (signature checked, and the province accepts it):
+    # the caller renders the speech of `to_approve` and approves them (`schedules.bulletin.approve_at_source`).
+    approved_by: str | None = None
+    to_approve: list[Bulletin] = field(default_factory=list)
 
 
 def receive(
@@ -67,7 +74,15 @@ def receive(
         if max_age is not None:
             _check_fresh(session, source, message, now=now, max_age=max_age)
         owners = _owners(session, source, message.item)
+        approver = _approver(session, source, message)
         result = _apply(session, source, message.item, owners, now=now)
+        if approver is not None and result.receipt is not None and not result.receipt.duplicate:
+            pending = [b for b in _bulletins_of(session, _record_of(session, source, message.item))]
+            result = replace(
+                result,
+                approved_by=approver,
+                to_approve=[b for b in pending if b.status == BulletinStatus.PENDING],
+            )
     except ItemRefused as refusal:
         _record(session, source, message, body, "refused", now, refusal)
         return IntakeResult(refusal=refusal)
@@ -79,6 +94,38 @@ def receive(
 def record_refused(session: Session, source: SourceSystem, body: bytes, refusal: ItemRefused, *, now: datetime) -> None:
     """Keep a message refused before it could be read (a feed message whose signature fails)."""
     _record(session, source, None, body, "refused", now, refusal)
+
+
+def _approver(session: Session, source: SourceSystem, message: SourceMessage) -> str | None:
+    """The named approver whose signature approves this item, if the province accepts approval at this source.
+
+    Without that choice an approval is ignored (the item waits like any other); with it, a signature that
+    is not the named approver's refuses the item: approval must never be taken on a forged signature.
+    """
+    approval = message.item.approval
+    if approval is None or not source.approval_at_source or message.item.action != "publish":
+        return None
+    approver = session.exec(
+        select(SourceApprover).where(SourceApprover.source_id == source.id, SourceApprover.name == approval.approver)
+    ).first()
+    try:
+        if approver is None:
+            raise ValueError("unknown approver")
+        signature = base64.b64decode(approval.signature, validate=True)
+        parse_public_key(approver.public_key_b64).verify(signature, approval_text(source.code, message.item))
+    except (ValueError, binascii.Error, InvalidSignature) as exc:
+        raise ItemRefused(
+            f"approval by {approval.approver[:200]!r} does not verify: {exc}",
+            message_vi=f"Chữ ký duyệt của “{approval.approver[:200]}” không hợp lệ hoặc người duyệt chưa được đăng ký.",
+        ) from exc
+    return approver.name
+
+
+def _record_of(session: Session, source: SourceSystem, item: SourceItem) -> SourceItemRecord:
+    record = session.exec(
+        select(SourceItemRecord).where(SourceItemRecord.source_id == source.id, SourceItemRecord.external_id == item.id)
+    ).one()
+    return record
 
 
 def _malformed(exc: ValidationError) -> ItemRefused:

@@ -41,6 +41,21 @@ class SourceSystem(SQLModel, table=True):
     feed_error: str = Field(default="", max_length=500, description="Why the last read failed; empty when it worked.")
     # Results out: where loaxa posts what aired in the province (`province_link.outbox`); None: nothing sent.
     report_url: str | None = Field(default=None, max_length=500)
+    # The province chose (audited) that a named approver's signature at this source counts as approval.
+    approval_at_source: bool = False
+
+
+class SourceApprover(SQLModel, table=True):
+    """A person at the source system whose signature approves an item, when the province accepts that."""
+
+    __tablename__ = "source_approver"
+    __table_args__ = (UniqueConstraint("source_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source_system.id", index=True)
+    name: str = Field(max_length=200, description="As the item names them, e.g. Nguyễn Văn An - Phó Giám đốc Sở.")
+    public_key_b64: str = Field(max_length=64, description="Their raw Ed25519 public key, base64.")
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
 
 
 class SourceNonce(SQLModel, table=True):

@@ -45,6 +45,15 @@ class Target(BaseModel):
         return self
 
 
+class Approval(BaseModel):
+    """An approver's signature at the source over `approval_text(source, item)`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    approver: str = Field(min_length=1, max_length=200)
+    signature: str = Field(min_length=1, max_length=200, description="Base64 Ed25519 signature.")
+
+
 class SourceItem(BaseModel):
     """One bulletin as the source knows it. `version` grows with each change at the source."""
 
@@ -61,6 +70,7 @@ class SourceItem(BaseModel):
     target: Target | None = None
     valid_from: AwareTime | None = None
     valid_until: AwareTime | None = None
+    approval: Approval | None = None
 
     @model_validator(mode="after")
     def _content_to_publish(self) -> SourceItem:
@@ -94,3 +104,12 @@ class ItemReceipt(BaseModel):
     status: Literal["pending", "withdrawn"]
     duplicate: bool = Field(description="True when this version had been received before: nothing changed.")
     bulletin_ids: list[int]
+
+
+APPROVAL_LABEL = "loaxa-approval/1"
+
+
+def approval_text(source: str, item: SourceItem) -> bytes:
+    """What an approver at the source signs: everything about the item that is heard, one field a line."""
+    fields = [APPROVAL_LABEL, source, item.id, str(item.version), item.language, item.priority, item.title, item.text]
+    return "\n".join(fields).encode()

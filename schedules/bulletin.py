@@ -64,6 +64,9 @@ class Bulletin(BulletinBase, table=True):
     spoken_text: str = Field(default="", sa_type=Text, description="What the engine read, after normalisation.")
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    # Approved at the province's source system by this named approver, whose signature the province chose
+    # to accept as approval (`province_link`); None when approved in loaxa (reviewer_id) or not approved.
+    approved_at_source_by: str | None = Field(default=None, max_length=200)
 
 
 class BulletinCreate(BulletinBase):
@@ -98,6 +101,7 @@ class BulletinPublic(BulletinBase):
     spoken_text: str
     created_at: datetime
     updated_at: datetime
+    approved_at_source_by: str | None = None
 
 
 def airs_in(bulletin: Bulletin, commune_id: int, province_id: int) -> bool:
@@ -144,6 +148,19 @@ def approve(bulletin: Bulletin, reviewer_id: int, audio_sha256: str) -> None:
     bulletin.reviewer_id = reviewer_id
     bulletin.reviewed_at = utc_now()
     bulletin.rejection_reason = ""
+    bulletin.approved_at_source_by = None
+    bulletin.audio_sha256 = audio_sha256
+    bulletin.updated_at = bulletin.reviewed_at
+
+
+def approve_at_source(bulletin: Bulletin, approver: str, audio_sha256: str) -> None:
+    """Approved by a named approver at the province's source system (their signature checked by the caller)."""
+    if bulletin.status != BulletinStatus.PENDING:
+        raise InvalidTransition(f"bulletin {bulletin.id} is {bulletin.status}, cannot approve")
+    bulletin.status = BulletinStatus.APPROVED
+    bulletin.reviewer_id = None
+    bulletin.reviewed_at = utc_now()
+    bulletin.approved_at_source_by = approver[:200]
     bulletin.audio_sha256 = audio_sha256
     bulletin.updated_at = bulletin.reviewed_at
 
@@ -208,6 +225,7 @@ def revise(bulletin: Bulletin, changes: dict[str, object]) -> bool:
     bulletin.status = BulletinStatus.PENDING
     bulletin.reviewer_id = None
     bulletin.reviewed_at = None
+    bulletin.approved_at_source_by = None
     bulletin.spoken_text = ""
     if bulletin.audio_source != AudioSource.RECORDING:
         bulletin.audio_sha256 = None
@@ -225,6 +243,7 @@ def withdraw(bulletin: Bulletin, reason: str) -> bool:
     bulletin.rejection_reason = reason[:1000]
     bulletin.reviewer_id = None
     bulletin.reviewed_at = None
+    bulletin.approved_at_source_by = None
     bulletin.spoken_text = ""
     if bulletin.audio_source != AudioSource.RECORDING:
         bulletin.audio_sha256 = None

@@ -51,3 +51,31 @@ def item(item_id: str = "STP-2026-0001", version: int = 1, **fields: Any) -> dic
         "target": {"communes": ["XA-A", "XA-B"]},
         **fields,
     }
+
+
+def approval_text(source: str, fields: dict[str, Any]) -> bytes:
+    """What an approver at the source signs (docs/source-link.md, "Approval at the source")."""
+    lines = [
+        "loaxa-approval/1",
+        source,
+        fields["id"],
+        str(fields["version"]),
+        fields.get("language", "vi"),
+        fields.get("priority", "thong_thuong"),
+        fields["title"],
+        fields["text"],
+    ]
+    return "\n".join(lines).encode()
+
+
+class Approver:
+    """A named approver at the source, with a key of their own."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.key = Ed25519PrivateKey.generate()
+        self.public_key = base64.b64encode(self.key.public_key().public_bytes_raw()).decode()
+
+    def approve(self, source: str, fields: dict[str, Any]) -> dict[str, Any]:
+        signature = base64.b64encode(self.key.sign(approval_text(source, fields))).decode()
+        return {**fields, "approval": {"approver": self.name, "signature": signature}}

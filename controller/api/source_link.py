@@ -21,15 +21,16 @@ from controller import audit
 from controller.accounts import Role, User, UserCreate, create_user
 from controller.bulletin_scope import require_province
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_role
-from controller.errors import Conflict, InvalidInput, error_responses
+from controller.errors import Conflict, InvalidInput, NotFound, error_responses
 from controller.services import Services
-from controller.source_link import audit_intake, report_signer, republish_off_air
+from controller.source_link import after_intake, audit_intake, report_signer
 from devices.registry import Province, get_province
 from province_link import (
     SIGNATURE_HEADER,
     SOURCE_HEADER,
     ItemReceipt,
     OutboxMessage,
+    SourceApprover,
     SourceDelivery,
     SourceMessage,
     SourceSystem,
@@ -92,6 +93,8 @@ class SourceSystemPublic(BaseModel):
     feed_error: str
     report_url: str | None
     reports_waiting: int = Field(description="Reports not yet acknowledged by the source.")
+    approval_at_source: bool = Field(description="A named approver's signature at the source counts as approval.")
+    approvers: list[str] = Field(description="The approvers whose signature counts, when it does.")
     author: str = Field(description="The service account its bulletins are written by (it cannot log in).")
     created_at: datetime
 
@@ -144,7 +147,9 @@ def register_source(session: Session, user: User | None, data: SourceSystemCreat
     return _public(source, province, account)
 
 
-def _public(source: SourceSystem, province: Province, account: User, waiting: int = 0) -> SourceSystemPublic:
+def _public(
+    source: SourceSystem, province: Province, account: User, waiting: int = 0, approvers: list[str] | None = None
+) -> SourceSystemPublic:
     return SourceSystemPublic(
         code=source.code,
         name=source.name,
@@ -156,6 +161,8 @@ def _public(source: SourceSystem, province: Province, account: User, waiting: in
         feed_error=source.feed_error,
         report_url=source.report_url,
         reports_waiting=waiting,
+        approval_at_source=source.approval_at_source,
+        approvers=approvers or [],
         author=account.username,
         created_at=source.created_at,
     )
@@ -183,7 +190,64 @@ def list_source_systems(session: Session) -> list[SourceSystemPublic]:
             .group_by(col(OutboxMessage.source_id))
         ).all()
     )
-    return [_public(source, province, account, waiting.get(source.id or 0, 0)) for source, province, account in rows]
+    names: dict[int, list[str]] = {}
+    for approver in session.exec(select(SourceApprover).order_by(col(SourceApprover.name))):
+        names.setdefault(approver.source_id, []).append(approver.name)
+    return [
+        _public(source, province, account, waiting.get(source.id or 0, 0), names.get(source.id or 0))
+        for source, province, account in rows
+    ]
+
+
+class ApproverKey(BaseModel):
+    name: str = Field(min_length=1, max_length=200, description="As items name them in `approval.approver`.")
+    public_key: str = Field(min_length=40, max_length=64, description="Their raw Ed25519 public key, base64.")
+
+
+class ApprovalAtSource(BaseModel):
+    enabled: bool = Field(description="Whether these approvers' signatures at the source count as approval.")
+    approvers: list[ApproverKey] = Field(default_factory=list, max_length=100)
+
+
+def set_approval_at_source(session: Session, user: User | None, code: str, data: ApprovalAtSource) -> None:
+    """The province's choice (audited): which approvers at the source approve for loaxa; replaces the list."""
+    source = session.exec(select(SourceSystem).where(SourceSystem.code == code)).first()
+    if source is None or source.id is None:
+        raise NotFound(f"no source {code[:64]!r}", message_vi="Không tìm thấy hệ thống nguồn.")
+    if len({a.name for a in data.approvers}) != len(data.approvers):
+        raise InvalidInput("approver names repeat", message_vi="Tên người duyệt bị trùng.")
+    if data.enabled and not data.approvers:
+        raise InvalidInput("no approver", message_vi="Cần ít nhất một người duyệt khi bật duyệt tại nguồn.")
+    for approver in data.approvers:
+        try:
+            parse_public_key(approver.public_key)
+        except ValueError as exc:
+            raise InvalidInput(
+                str(exc), message_vi=f"Khóa công khai của “{approver.name}” phải là 32 byte Ed25519 mã hóa base64."
+            ) from exc
+    for old in session.exec(select(SourceApprover).where(SourceApprover.source_id == source.id)):
+        session.delete(old)
+    session.flush()
+    for approver in data.approvers:
+        session.add(SourceApprover(source_id=source.id, name=approver.name, public_key_b64=approver.public_key))
+    source.approval_at_source = data.enabled
+    names = ", ".join(a.name for a in data.approvers) or "none"
+    audit.record(
+        session,
+        user,
+        "source.approval",
+        f"source:{source.code}",
+        f"{'enabled' if data.enabled else 'disabled'}; {names}",
+    )
+
+
+@router.put("/source-systems/{code}/approval")
+def put_approval(code: str, data: ApprovalAtSource, session: SessionDep, user: CurrentUser) -> SourceSystemPublic:
+    """Whether a named approver's signature at the source counts as approval, and whose (admins; audited)."""
+    require_role(user, Role.ADMIN)
+    set_approval_at_source(session, user, code, data)
+    session.commit()
+    return next(s for s in list_source_systems(session) if s.code == code)
 
 
 class ReportKey(BaseModel):
@@ -255,7 +319,7 @@ def _receive(services: Services, source_code: str | None, signature: str | None,
         except IntegrityError as exc:  # the same nonce from two requests at once: one of them is a replay
             session.rollback()
             raise StaleDelivery(f"concurrent delivery with the same nonce from {source.code}") from exc
-        republish_off_air(services, session, result)
+        after_intake(services, session, source, result)
         if result.refusal is not None:
             raise result.refusal
         assert result.receipt is not None

@@ -16,7 +16,7 @@ from controller import cli
 from controller.accounts import Role
 from controller.settings import Settings
 from tests.harness import Api, ControllerServer, add_user_directly, login, setup_commune
-from tests.source_system import SourceSigner, item
+from tests.source_system import Approver, SourceSigner, item
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def link(settings: Settings, controller: ControllerServer, admin: Api) -> Iterat
     )
     assert response.status_code == 201, response.text
     source = httpx.Client(base_url=controller.base_url, timeout=60)
-    yield {"signer": signer, "source": source, "admin": admin, **apis}
+    yield {"signer": signer, "source": source, "admin": admin, "controller": controller, **apis}
     source.close()
     for api in apis.values():
         api.client.close()
@@ -151,3 +151,66 @@ def test_only_admins_register_sources_and_the_cli_does_it_too(link: dict[str, An
     assert codes == ["STP-P", "STP-Q"]
     response = other.send(link["source"], other.message(item(target={"communes": ["XA-Q"]})))
     assert response.status_code == 201, response.text
+
+
+def test_a_named_approvers_signature_approves_only_where_the_province_chose_so(
+    link: dict[str, Any], settings: Settings
+) -> None:
+    signer: SourceSigner = link["signer"]
+    client: httpx.Client = link["source"]
+    admin: Api = link["admin"]
+    director = Approver("Nguyễn Văn An - Phó Giám đốc Sở")
+    signed = director.approve("STP-P", item("STP-A1", target={"communes": ["XA-A"]}))
+
+    # Not chosen yet: the approval is ignored and the item waits for loaxa's approvers.
+    waiting = signer.send(client, signer.message(signed))
+    assert waiting.status_code == 201, waiting.text
+    [waiting_id] = waiting.json()["bulletin_ids"]
+    assert admin.get(f"/api/v1/bulletins/{waiting_id}").json()["status"] == "pending"
+
+    choice = {"enabled": True, "approvers": [{"name": director.name, "public_key": director.public_key}]}
+    assert link["so.canbo"].client.put("/api/v1/source-systems/STP-P/approval", json=choice).status_code == 403
+    chosen = admin.client.put("/api/v1/source-systems/STP-P/approval", json=choice)
+    assert chosen.status_code == 200 and chosen.json()["approvers"] == [director.name], chosen.text
+
+    approved = signer.send(
+        client, signer.message(director.approve("STP-P", item("STP-A2", target={"communes": ["XA-A"]})))
+    )
+    assert approved.status_code == 201, approved.text
+    [bulletin_id] = approved.json()["bulletin_ids"]
+    bulletin = admin.get(f"/api/v1/bulletins/{bulletin_id}").json()
+    assert bulletin["status"] == "approved" and bulletin["approved_at_source_by"] == director.name
+    assert bulletin["audio_sha256"] and bulletin["reviewer_id"] is None
+    starts = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
+    scheduled = link["officer.a"].post(
+        "/api/v1/broadcasts", {"bulletin_id": bulletin_id, "commune_code": "XA-A", "starts_at": starts}
+    )
+    assert scheduled.status_code == 201, scheduled.text
+
+    # A forged or unknown signature refuses the item outright; a changed text voids the signature.
+    impostor = Approver(director.name)
+    forged = signer.send(client, signer.message(impostor.approve("STP-P", item("STP-A3"))))
+    assert forged.status_code == 422 and "Chữ ký duyệt" in forged.json()["message"], forged.text
+    tampered = director.approve("STP-P", item("STP-A4"))
+    tampered["text"] = "Nội dung khác với nội dung đã ký."
+    assert signer.send(client, signer.message(tampered)).status_code == 422
+    stranger = Approver("Người lạ")
+    assert signer.send(client, signer.message(stranger.approve("STP-P", item("STP-A5")))).status_code == 422
+    titles = {b["title"] for b in admin.get("/api/v1/bulletins").json()}
+    assert len(admin.get("/api/v1/bulletins").json()) == 2 and titles == {item()["title"]}
+
+    # A new version, signed again, is approved again and stays on the playlist.
+    v2 = item("STP-A2", version=2, text="Nội dung mới, đã ký duyệt lại.", target={"communes": ["XA-A"]})
+    assert signer.send(client, signer.message(director.approve("STP-P", v2))).status_code == 201
+    again = admin.get(f"/api/v1/bulletins/{bulletin_id}").json()
+    assert again["status"] == "approved" and again["body"] == "Nội dung mới, đã ký duyệt lại."
+    playlist = admin.get("/api/v1/communes/XA-A/playlist").json()["items"]
+    assert [i["asset_sha256"] for i in playlist] == [again["audio_sha256"]]
+
+    # The province turns it off: the next item waits again.
+    off = admin.client.put("/api/v1/source-systems/STP-P/approval", json={"enabled": False, "approvers": []})
+    assert off.status_code == 200 and off.json()["approval_at_source"] is False
+    later = signer.send(
+        client, signer.message(director.approve("STP-P", item("STP-A6", target={"communes": ["XA-A"]})))
+    )
+    assert admin.get(f"/api/v1/bulletins/{later.json()['bulletin_ids'][0]}").json()["status"] == "pending"

@@ -66,7 +66,7 @@ class Hooks:
     def feed_hooks(self) -> FeedHooks:
         return FeedHooks(
             before_commit=lambda session, source, result: self.audited.append(self._item(result)),
-            after_commit=lambda session, result: self.published.append(len(result.off_air)),
+            after_commit=lambda session, source, result: self.published.append(len(result.off_air)),
         )
 
     @staticmethod

@@ -38,12 +38,28 @@ def upgrade() -> None:
         sa.Column("feed_checked_at", UtcDateTime(timezone=True), nullable=True),
         sa.Column("feed_error", sa.String(length=500), nullable=False),
         sa.Column("report_url", sa.String(length=500), nullable=True),
+        sa.Column("approval_at_source", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(["author_id"], ["app_user.id"]),
         sa.ForeignKeyConstraint(["province_id"], ["province.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("source_system") as batch:
         batch.create_index(batch.f("ix_source_system_code"), ["code"], unique=True)
+    op.create_table(
+        "source_approver",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("source_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("public_key_b64", sa.String(length=64), nullable=False),
+        sa.Column("created_at", UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["source_id"], ["source_system.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("source_id", "name"),
+    )
+    with op.batch_alter_table("source_approver") as batch:
+        batch.create_index(batch.f("ix_source_approver_source_id"), ["source_id"], unique=False)
+    with op.batch_alter_table("bulletin") as batch:
+        batch.add_column(sa.Column("approved_at_source_by", sa.String(length=200), nullable=True))
     op.create_table(
         "source_nonce",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -124,12 +140,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("bulletin") as batch:
+        batch.drop_column("approved_at_source_by")
     for table in (
         "source_outbox",
         "source_delivery",
         "source_item_bulletin",
         "source_item",
         "source_nonce",
+        "source_approver",
         "source_system",
     ):
         op.drop_table(table)
