@@ -18,6 +18,7 @@ from controller.web import (
     playlist,
     province,
     review,
+    source_link,
     user_admin,
     week,
 )
@@ -42,6 +43,7 @@ for module in (
     admin,
     user_admin,
     account,
+    source_link,
     audio,
 ):
     web_router.include_router(module.router)

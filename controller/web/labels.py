@@ -94,4 +94,10 @@ AUDIT_ACTIONS = {
     "user.deactivate": "Khoá tài khoản",
     "user.activate": "Mở khoá tài khoản",
     "user.delete": "Xoá người dùng",
+    "source.register": "Đăng ký hệ thống nguồn",
+    "source.item": "Nhận bản tin từ hệ thống nguồn",
+    "source.approval": "Đặt duyệt tại nguồn",
+    "source.approve": "Duyệt tại nguồn",
 }
+
+SOURCE_OUTCOMES = {"accepted": "Đã nhận", "duplicate": "Gửi lặp (đã có)", "refused": "Bị từ chối"}

@@ -70,6 +70,8 @@ def navigation(user: User | None) -> list[tuple[str, str]]:
         items += [("/ban-tin", "Bản tin"), ("/ban-tin/moi", "Soạn bản tin"), ("/lich-tuan", "Lịch tuần")]
         if user.role == Role.ADMIN or user.province_id is not None:
             items.append(("/chuong-trinh-tinh", "Toàn tỉnh"))
+    if user.role == Role.ADMIN or user.province_id is not None:
+        items.append(("/nguon-tinh", "Nguồn tin tỉnh"))
     if user.role in (Role.APPROVER, Role.ADMIN):
         items.append(("/duyet", "Duyệt bản tin"))
     items.append(("/giam-sat", "Giám sát"))

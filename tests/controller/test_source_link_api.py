@@ -15,6 +15,7 @@ import pytest
 from controller import cli
 from controller.accounts import Role
 from controller.settings import Settings
+from tests.console import ConsoleClient
 from tests.harness import Api, ControllerServer, add_user_directly, login, setup_commune
 from tests.source_system import Approver, SourceSigner, item
 
@@ -125,6 +126,18 @@ def test_refusals_say_why_to_the_sender_and_to_the_province_staff_only(link: dic
     assert link["so.q"].client.get("/api/v1/provinces/P/source-deliveries").status_code == 403
     assert link["officer.a"].client.get("/api/v1/provinces/P/source-deliveries").status_code == 403
     assert len(link["admin"].get("/api/v1/bulletins").json()) == 2  # only STP-R's two communes
+
+    # The province's staff see the same in the console, refused ones with their reason.
+    controller: ControllerServer = link["controller"]
+    for username, status in (("so.canbo", 200), ("so.q", 403), ("officer.a", 403)):
+        console = ConsoleClient(controller.base_url)
+        console.login(username, f"{username}-pass")
+        page = console.get("/nguon-tinh?tinh=P&tu-choi=1")
+        console.close()
+        assert page.status_code == status, (username, page.status_code)
+        if status == 200:
+            assert "Sở Tư pháp tỉnh P" in page.text and "Không có xã XA-Q" in page.text
+            assert page.text.count("Bị từ chối") == 5 and "Đã nhận" not in page.text
 
 
 def test_only_admins_register_sources_and_the_cli_does_it_too(link: dict[str, Any], settings: Settings) -> None:
