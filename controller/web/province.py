@@ -44,8 +44,15 @@ SLOT_RANKS = (1, 2, 3)
 
 
 def _province_of(session: Session, user: User, code: str) -> Province:
-    """The province the page is about: `code`, or the user's own; admins with no choice get the first."""
     require_role(user, Role.OFFICER, Role.ADMIN)
+    return page_province(session, user, code)
+
+
+def page_province(session: Session, user: User, code: str) -> Province:
+    """The province a page is about: `code`, or the user's own; admins with no choice get the first.
+
+    OutOfScope unless the user answers for that province (its own staff, or an admin).
+    """
     if code:
         province = get_province(session, code)
     elif user.province_id is not None:

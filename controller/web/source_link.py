@@ -11,12 +11,11 @@ from sqlmodel import col, select
 
 from controller.accounts import Role
 from controller.api.source_link import list_source_systems
-from controller.bulletin_scope import require_province
 from controller.deps import SessionDep
-from controller.errors import InvalidInput
+from controller.web.province import page_province
 from controller.web.session import PageUser
 from controller.web.templating import render
-from devices.registry import Province, get_province
+from devices.registry import Province
 from province_link import SourceDelivery, SourceSystem
 
 router = APIRouter()
@@ -33,18 +32,7 @@ def source_page(
     tu_choi: Annotated[bool, Query(alias="tu-choi")] = False,
 ) -> HTMLResponse:
     """Sources of the province, and what they delivered (`?tu-choi=1`: only what was refused)."""
-    if tinh:
-        province = get_province(session, tinh)
-    elif user.province_id is not None:
-        own = session.get(Province, user.province_id)
-        assert own is not None
-        province = own
-    else:
-        first = session.exec(select(Province).order_by(col(Province.name))).first()
-        if first is None:
-            raise InvalidInput("no province yet", message_vi="Chưa có tỉnh nào trong hệ thống.")
-        province = first
-    require_province(user, province)
+    province = page_province(session, user, tinh)
     sources = [s for s in list_source_systems(session) if s.province_code == province.code]
     query = (
         select(SourceDelivery, SourceSystem)
