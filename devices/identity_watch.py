@@ -37,7 +37,8 @@ class IdentityWatch:
         now = self._clock()
         key = (session_seq, at)
         with self._lock:
-            births = self._births.setdefault(device_id, deque())
+            # At most births_max kept: enough to count up to the alert, and a flood of births costs no more.
+            births = self._births.setdefault(device_id, deque(maxlen=self.births_max))
             while births and now - births[0][0] > self.window_s:
                 births.popleft()
             if any(seen == key for _, seen in births):

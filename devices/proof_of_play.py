@@ -37,8 +37,9 @@ class PlayRecordBase(SQLModel):
 
 # other_commune: it names a commune that is not the cluster's own; not_sent: no item with this id and
 # start was ever published to the commune, nor sent to the cluster by play_now; other_cluster: the item
-# exists but was never for this cluster; wrong_audio: the item was sent with other audio.
-FlagReason = Literal["other_commune", "not_sent", "other_cluster", "wrong_audio"]
+# exists but was never for this cluster; wrong_audio: the item was sent with other audio, or what played
+# was not that audio; implausible_time: it claims to have aired in the future, or far from its start.
+FlagReason = Literal["other_commune", "not_sent", "other_cluster", "wrong_audio", "implausible_time"]
 
 # What an admin reads next to a flagged report (console and alert).
 FLAG_LABELS: dict[str, str] = {
@@ -46,6 +47,7 @@ FLAG_LABELS: dict[str, str] = {
     "not_sent": "mục chưa từng gửi cho cụm loa này",
     "other_cluster": "mục không dành cho cụm loa này",
     "wrong_audio": "âm thanh khác với tệp đã gửi",
+    "implausible_time": "thời gian phát không hợp lý (trước giờ phát, hoặc lệch quá xa giờ đã định)",
 }
 
 

@@ -16,7 +16,8 @@ published (play_now rows of that device).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -35,9 +36,16 @@ class PlayVerifier:
     count; `command_timeout`: how long after issue a play_now may still start.
     """
 
-    def __init__(self, *, clock_slack: timedelta, command_timeout: timedelta) -> None:
+    def __init__(
+        self,
+        *,
+        clock_slack: timedelta,
+        command_timeout: timedelta,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.clock_slack = clock_slack
         self.command_timeout = command_timeout
+        self._clock = clock  # real time: nodes report what they aired by their (synchronised) real clock
 
     def flag(self, session: Session, device: Device, report: PlayReport) -> FlagReason | None:
         commune = session.get(Commune, device.commune_id)
@@ -48,12 +56,32 @@ class PlayVerifier:
         if mine:
             shas = {m.asset_sha256 for m in mine}
             if report.asset_sha256 in shas or self._is_mp3_of(session, report.asset_sha256, shas):
-                return None
+                return self._airing(report)
         if self._sent_by_play_now(session, device, report):
-            return None
+            return self._airing(report)
         if mine:
             return "wrong_audio"
         return "other_cluster" if matches else "not_sent"
+
+    def _airing(self, report: PlayReport) -> FlagReason | None:
+        """For a report of something sent to this node: did it air then, and was it that audio?"""
+        if self._implausible_time(report, self._clock()):
+            return "implausible_time"
+        if report.outcome in ("played", "interrupted") and report.played_sha256 != report.asset_sha256:
+            return "wrong_audio"  # a node hashes the whole file it played: it must be the file it was sent
+        return None
+
+    def _implausible_time(self, report: PlayReport, now: datetime) -> bool:
+        """Aired in the future (by more than the clock slack), or started further than that from its start.
+
+        A node starts an item at most its late-start tolerance (seconds) after the start, and its clock is
+        within `clock_slack` of ours; a report beyond both was not made by a node airing that item.
+        """
+        future = now + self.clock_slack
+        if max(report.scheduled_start, report.started_at, report.ended_at) > future:
+            return True
+        aired = report.outcome in ("played", "interrupted")
+        return aired and abs(report.started_at - report.scheduled_start) > self.clock_slack
 
     @staticmethod
     def _is_mp3_of(session: Session, sha256: str, originals: set[str]) -> bool:

@@ -26,7 +26,7 @@ class PublishedItem(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     commune_id: int = Field(foreign_key="commune.id")
     item_id: str = Field(max_length=64)
-    starts_at: datetime = Field(sa_type=UtcDateTime)
+    starts_at: datetime = Field(sa_type=UtcDateTime, index=True)
     asset_sha256: str = Field(max_length=64)
     # Device codes it was sent to, over every version; None: every cluster of the commune.
     clusters: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

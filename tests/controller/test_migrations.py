@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -134,13 +135,16 @@ def test_migrations_keep_data_both_ways(database_url: str) -> None:
 
 def test_published_playlists_become_published_items(database_url: str) -> None:
     """0011 records the items of the playlists already published: what deployed nodes will report."""
-    downgrade(database_url, "0009")
+    downgrade(database_url, "0010")
     engine = create_engine(database_url)
     starts_at = "2026-12-03T06:00:00+07:00"
     content = (
         '{"v": 1, "commune": "C", "version": 4, "generated_at": "2026-12-03T00:00:00+00:00", "items": ['
         f'{{"item_id": "b1", "title": "t", "asset_sha256": "{"a" * 64}", "asset_url": "/a", "duration_ms": 1000,'
-        f' "starts_at": "{starts_at}", "clusters": ["D1"]}}]}}'
+        f' "starts_at": "{starts_at}", "clusters": ["D1"]}},'
+        # The same item cut by an emergency on D2 and D3 only: one row for all three clusters.
+        f'{{"item_id": "b1", "title": "t", "asset_sha256": "{"a" * 64}", "asset_url": "/a", "duration_ms": 500,'
+        f' "starts_at": "{starts_at}", "clusters": ["D3", "D2"]}}]}}'
     )
     try:
         with engine.begin() as connection:
@@ -150,9 +154,11 @@ def test_published_playlists_become_published_items(database_url: str) -> None:
         upgrade(database_url)
         with engine.connect() as connection:
             row = connection.execute(
-                text("SELECT commune_id, item_id, asset_sha256, first_version FROM published_item")
+                text("SELECT commune_id, item_id, asset_sha256, first_version, clusters FROM published_item")
             ).one()
-            assert tuple(row) == (commune, "b1", "a" * 64, 4)
+            assert tuple(row)[:4] == (commune, "b1", "a" * 64, 4)
+            clusters = row[4] if isinstance(row[4], list) else json.loads(row[4])
+            assert clusters == ["D1", "D2", "D3"]
             assert connection.execute(text("SELECT flag_reason FROM play_record")).all() == []
     finally:
         engine.dispose()

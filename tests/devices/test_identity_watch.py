@@ -29,3 +29,11 @@ def test_an_impostor_repeating_the_same_session_number_still_counts_by_time() ->
     watch = IdentityWatch(window_s=60, births_max=2, clock=lambda: now[0])
     assert watch.birth(1, 7, AT) is None
     assert watch.birth(1, 7, AT.replace(second=5)) == 2
+
+
+def test_a_flood_of_births_keeps_only_what_the_alert_needs() -> None:
+    """An impostor flooding births must not slow the ingest thread: each birth costs at most births_max."""
+    watch = IdentityWatch(window_s=300, births_max=10, clock=lambda: 0.0)
+    counts = {watch.birth(1, seq, AT) for seq in range(30_000)}
+    assert counts == {None, 10}
+    assert max(len(births) for births in watch._births.values()) == 10

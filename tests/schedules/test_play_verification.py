@@ -21,7 +21,10 @@ from schedules.published_item import record_published_items
 
 NOW = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)
 OPUS, MP3, OTHER = "a" * 64, "b" * 64, "c" * 64
-VERIFIER = PlayVerifier(clock_slack=timedelta(seconds=60), command_timeout=timedelta(seconds=30))
+# The controller's clock two hours after NOW: every report below is of something that has aired.
+VERIFIER = PlayVerifier(
+    clock_slack=timedelta(seconds=60), command_timeout=timedelta(seconds=30), clock=lambda: NOW + timedelta(hours=2)
+)
 
 
 @pytest.fixture
@@ -60,6 +63,7 @@ def report(item_id: str, sha: str = OPUS, start: datetime = NOW, commune: str = 
         playlist_version=1,
         item_id=item_id,
         asset_sha256=sha,
+        played_sha256=sha,
         scheduled_start=start,
         started_at=start,
         ended_at=start + timedelta(seconds=1),
@@ -114,3 +118,29 @@ def test_play_now_counts_only_for_the_device_it_was_sent_to_near_its_issue_time(
     assert flag(session, devices["D2"], report("cmd-1", OTHER, start=NOW + timedelta(seconds=2))) == "not_sent"
     assert flag(session, d1, report("cmd-1", OTHER, start=NOW + timedelta(hours=1))) == "not_sent"
     assert flag(session, d1, report("cmd-2", OTHER, start=NOW)) == "not_sent"
+
+
+def test_reports_of_airings_in_the_future_or_far_from_their_start_or_of_other_audio_do_not_count(
+    world: tuple[Session, dict[str, Device]],
+) -> None:
+    session, devices = world
+    commune_id = devices["D1"].commune_id
+    record_published_items(
+        session, commune_id, Playlist(commune="XA", version=1, generated_at=NOW, items=(item("b1", None),))
+    )
+    session.commit()
+    d1 = devices["D1"]
+    genuine = report("b1")
+    assert VERIFIER.flag(session, d1, genuine) is None
+    before_it_aired = PlayVerifier(
+        clock_slack=timedelta(seconds=60), command_timeout=timedelta(seconds=30), clock=lambda: NOW - timedelta(hours=1)
+    )
+    assert before_it_aired.flag(session, d1, genuine) == "implausible_time", "reported as played before it aired"
+    weeks_late = genuine.model_copy(update={"started_at": NOW + timedelta(minutes=5)})
+    assert VERIFIER.flag(session, d1, weeks_late) == "implausible_time"
+    slightly_late = genuine.model_copy(update={"started_at": NOW + timedelta(seconds=3)})
+    assert VERIFIER.flag(session, d1, slightly_late) is None
+    for played in (None, "0" * 64, OTHER):
+        assert VERIFIER.flag(session, d1, genuine.model_copy(update={"played_sha256": played})) == "wrong_audio"
+    failed = genuine.model_copy(update={"played_sha256": None, "outcome": "failed"})
+    assert VERIFIER.flag(session, d1, failed) is None, "a failure to play is reported without audio"

@@ -39,30 +39,32 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("commune_id", "item_id", "starts_at", "asset_sha256", name="uq_published_item"),
     )
+    with op.batch_alter_table("published_item") as batch:
+        batch.create_index(batch.f("ix_published_item_starts_at"), ["starts_at"], unique=False)
     # The playlists already published are what the nodes have now: their items are what they will report.
-    rows = []
+    rows: dict[tuple[int, str, datetime, str], dict[str, object]] = {}
     for commune_id, version, content in op.get_bind().execute(
         sa.text("SELECT commune_id, version, content FROM commune_playlist")
     ):
-        seen = set()
         for item in json.loads(content).get("items", []):
             starts_at = datetime.fromisoformat(item["starts_at"]).astimezone(UTC)
-            key = (item["item_id"], starts_at, item["asset_sha256"])
-            if key in seen:
-                continue
-            seen.add(key)
-            rows.append(
-                {
+            key = (commune_id, item["item_id"], starts_at, item["asset_sha256"])
+            clusters = item.get("clusters")
+            row = rows.get(key)
+            if row is None:
+                rows[key] = {
                     "commune_id": commune_id,
                     "item_id": item["item_id"],
                     "starts_at": starts_at,
                     "asset_sha256": item["asset_sha256"],
-                    "clusters": item.get("clusters"),
+                    "clusters": clusters,
                     "first_version": version,
                 }
-            )
+            elif row["clusters"] is not None:
+                # An item cut by an emergency on some clusters appears twice: one row for all its clusters.
+                row["clusters"] = None if clusters is None else sorted(set(row["clusters"]) | set(clusters))  # type: ignore[call-overload]
     if rows:
-        op.bulk_insert(published, rows)
+        op.bulk_insert(published, list(rows.values()))
 
 
 def downgrade() -> None:
