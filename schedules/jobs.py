@@ -39,6 +39,7 @@ from devices.registry import Commune, get_commune
 from schedules.clock import Clock
 from schedules.planning import Planning
 from schedules.publication import Notifier, announce_all, notice_for, publish_playlist, republish_all
+from schedules.published_item import prune_published_items
 from schedules.settings import SchedulerSettings
 from schedules.timetable import commune_timetable
 
@@ -111,15 +112,24 @@ def republish_every_commune(key: str) -> None:
     if context is None or scheduler is None:
         log.warning("republication job has no running controller (key %s)", key)
         return
+    now = context.clock()
     republish_all(
         context.sessions,
         context.notify,
-        now=context.clock(),
+        now=now,
         horizon=context.horizon,
         lookback=context.lookback,
         planning=context.planning,
     )
     scheduler.plan_all()
+    try:
+        with context.sessions() as session:
+            retention = timedelta(days=context.settings.published_item_retention_days)
+            if pruned := prune_published_items(session, before=now - retention):
+                log.info("forgot %d published items older than %s", pruned, retention)
+            session.commit()
+    except Exception:
+        log.exception("pruning published items failed; next try at the next republication")
 
 
 def next_publication(context: JobContext, session: Session, commune: Commune) -> datetime | None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, delete, select
 
 from audio_library.timestamps import UtcDateTime
 from devices.protocol import Playlist
@@ -92,3 +92,9 @@ def published_matches(session: Session, commune_id: int, item_id: str, starts_at
         PublishedItem.starts_at == starts_at,
     )
     return list(session.exec(query))
+
+
+def prune_published_items(session: Session, *, before: datetime) -> int:
+    """Forget items that started before `before` (kept long enough for any late report); how many."""
+    result = session.execute(delete(PublishedItem).where(col(PublishedItem.starts_at) < before))
+    return int(getattr(result, "rowcount", 0) or 0)

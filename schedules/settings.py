@@ -28,6 +28,10 @@ class SchedulerSettings(BaseModel):
     # How often every playlist is recompiled, so that items entering the horizon reach the nodes.
     # Five minutes: a day's horizon then always holds the next 23 h 55 min, far more than any lead needed.
     republish_interval_s: float = Field(default=300.0, gt=0)
+    # How long what was published is kept to check proof of play against (`schedules.published_item`).
+    # A node keeps unsent reports on disk however long it is cut off; 90 days covers a cluster offline
+    # for a season (and every report window of the play audit) while bounding the table.
+    published_item_retention_days: float = Field(default=90.0, gt=0)
     # The longest item we expect; bounds how far back a still-playing item is looked for.
     max_item_duration_min: float = Field(default=120.0, gt=0)
     # Every airing is in its commune's published playlist at least this long before it starts, so nodes

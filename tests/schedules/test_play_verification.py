@@ -17,7 +17,7 @@ from devices.commands import DeviceCommand
 from devices.protocol import Playlist, PlaylistItem, PlayReport
 from devices.registry import Device, add_commune, add_device, add_province
 from schedules.play_verification import PlayVerifier
-from schedules.published_item import record_published_items
+from schedules.published_item import prune_published_items, record_published_items
 
 NOW = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)
 OPUS, MP3, OTHER = "a" * 64, "b" * 64, "c" * 64
@@ -144,3 +144,16 @@ def test_reports_of_airings_in_the_future_or_far_from_their_start_or_of_other_au
         assert VERIFIER.flag(session, d1, genuine.model_copy(update={"played_sha256": played})) == "wrong_audio"
     failed = genuine.model_copy(update={"played_sha256": None, "outcome": "failed"})
     assert VERIFIER.flag(session, d1, failed) is None, "a failure to play is reported without audio"
+
+
+def test_published_items_are_forgotten_after_their_retention(world: tuple[Session, dict[str, Device]]) -> None:
+    session, devices = world
+    commune_id = devices["D1"].commune_id
+    old = item("b0", None).model_copy(update={"starts_at": NOW - timedelta(days=100)})
+    playlist = Playlist(commune="XA", version=1, generated_at=NOW, items=(old, item("b1", None)))
+    record_published_items(session, commune_id, playlist)
+    session.commit()
+    assert prune_published_items(session, before=NOW - timedelta(days=90)) == 1
+    session.commit()
+    assert VERIFIER.flag(session, devices["D1"], report("b1")) is None
+    assert VERIFIER.flag(session, devices["D1"], report("b0", start=NOW - timedelta(days=100))) == "not_sent"
