@@ -22,7 +22,9 @@ class AudioAssetBase(SQLModel):
     voice: str = Field(default="", max_length=64)
     loudness_lufs: float | None = Field(default=None, description="Integrated loudness as measured (EBU R128).")
     true_peak_dbtp: float | None = None
-    mp3_sha256: str | None = Field(default=None, max_length=64, description="The MP3 rendition for legacy nodes.")
+    mp3_sha256: str | None = Field(
+        default=None, max_length=64, index=True, description="The MP3 rendition for legacy nodes."
+    )
 
 
 class AudioAsset(AudioAssetBase, table=True):

@@ -14,8 +14,8 @@ from controller.bulletin_workflow import bulletin_speech, communes_scheduling, s
 from controller.services import Services
 from devices.command_signing import CommandSigner
 from devices.registry import Commune
-from province_link import FeedHooks, FeedPoller, IntakeResult, OutboxSender, SourceSystem
-from schedules import Bulletin, BulletinStatus, approve_at_source
+from province_link import FeedHooks, FeedPoller, IntakeResult, OutboxSender, SourceSystem, still_as_signed
+from schedules import approve_at_source
 from tts.errors import TtsError
 
 log = logging.getLogger(__name__)
@@ -56,13 +56,23 @@ def approve_from_source(services: Services, session: Session, source: SourceSyst
     author = session.get(User, source.author_id)
     republish: dict[int | None, Commune] = {}
     for pending in result.to_approve:
-        bulletin = session.get(Bulletin, pending.id)
-        if bulletin is None or bulletin.status != BulletinStatus.PENDING:
+        signed = result.signed.get(pending.id or 0)
+        bulletin = still_as_signed(session, pending.id or 0, signed) if signed is not None else None
+        session.commit()  # release the lock while the speech is made (seconds)
+        if bulletin is None or signed is None:
+            log.info(
+                "bulletin %s changed since %s signed it: left for loaxa's approvers", pending.id, result.approved_by
+            )
             continue
         try:
             rendered = asyncio.run(services.speech.render(bulletin_speech(session, services, bulletin)))
         except TtsError as exc:
             log.warning("bulletin %s approved at source %s, but no speech yet: %s", bulletin.id, source.code, exc)
+            continue
+        # Checked again under a lock: the speech was made from the signed text, and nothing changed meanwhile.
+        bulletin = still_as_signed(session, bulletin.id or 0, signed)
+        if bulletin is None:
+            session.rollback()
             continue
         bulletin.spoken_text = rendered.spoken_text
         approve_at_source(bulletin, result.approved_by, rendered.asset_sha256)

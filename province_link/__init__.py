@@ -6,7 +6,7 @@ Content in: signed items from a registered source become bulletins waiting for l
 
 from province_link.errors import ItemRefused, SourceLinkError, SourceNotAuthenticated, StaleDelivery, VersionConflict
 from province_link.feed import FeedHooks, FeedPoller, FeedUnreadable, pull_feed
-from province_link.intake import IntakeResult, receive
+from province_link.intake import IntakeResult, receive, still_as_signed
 from province_link.item import SourceDelivery, SourceItemBulletin, SourceItemRecord
 from province_link.outbox import OutboxMessage, OutboxSender, ReportNotDelivered, enqueue, enqueue_play
 from province_link.settings import SourceLinkSettings
@@ -66,4 +66,5 @@ __all__ = [
     "parse_public_key",
     "pull_feed",
     "receive",
+    "still_as_signed",
 ]

@@ -106,10 +106,21 @@ def pull_feed(
             except SourceNotAuthenticated as exc:
                 refusal = ItemRefused(str(exc), message_vi="Chữ ký của bản tin trong nguồn tin không hợp lệ.")
                 record_refused(session, source, body, refusal, now=now())
+            except Exception as exc:  # one message that breaks the intake must not stop the feed behind it
+                log.exception("source %s: feed message %d could not be taken", source_id, message.seq)
+                session.rollback()
+                source = session.get(SourceSystem, source_id, with_for_update=True)
+                assert source is not None
+                result = None
+                refusal = ItemRefused(f"{type(exc).__name__}: {exc}"[:2000], message_vi="Lỗi khi nhận bản tin này.")
+                record_refused(session, source, body, refusal, now=now())
             source.feed_cursor, source.feed_checked_at, source.feed_error = message.seq, now(), ""
             session.commit()
             if result is not None:
-                hooks.after_commit(session, source, result)
+                try:
+                    hooks.after_commit(session, source, result)
+                except Exception:  # the message is taken; what follows (publishing, approval) is retried elsewhere
+                    log.exception("source %s: after taking feed message %d", source_id, message.seq)
         taken += 1
     _note(sessions, source_id, "", now())
     return taken

@@ -52,6 +52,9 @@ class IntakeResult:
     # the caller renders the speech of `to_approve` and approves them (`schedules.bulletin.approve_at_source`).
     approved_by: str | None = None
     to_approve: list[Bulletin] = field(default_factory=list)
+    # What the approver signed, per bulletin id: (item version, title, body). The caller approves a
+    # bulletin only if it still holds exactly that when its speech is ready (`still_as_signed`).
+    signed: dict[int, tuple[int, str, str]] = field(default_factory=dict)
 
 
 def receive(
@@ -64,6 +67,9 @@ def receive(
     older one is refused).
     """
     assert source.id is not None
+    # One delivery of a source at a time (on PostgreSQL): two versions of an item racing in must not both
+    # read the old version and both apply.
+    session.exec(select(SourceSystem.id).where(SourceSystem.id == source.id).with_for_update()).first()
     message: SourceMessage | None = None
     try:
         try:
@@ -77,11 +83,17 @@ def receive(
         approver = _approver(session, source, message)
         result = _apply(session, source, message.item, owners, now=now)
         if approver is not None and result.receipt is not None and not result.receipt.duplicate:
-            pending = [b for b in _bulletins_of(session, _record_of(session, source, message.item))]
+            pending = [
+                b
+                for b in _bulletins_of(session, _record_of(session, source, message.item))
+                if b.status == BulletinStatus.PENDING and b.id is not None
+            ]
+            version = message.item.version
             result = replace(
                 result,
                 approved_by=approver,
-                to_approve=[b for b in pending if b.status == BulletinStatus.PENDING],
+                to_approve=pending,
+                signed={b.id: (version, b.title, b.body) for b in pending if b.id is not None},
             )
     except ItemRefused as refusal:
         _record(session, source, message, body, "refused", now, refusal)
@@ -119,6 +131,25 @@ def _approver(session: Session, source: SourceSystem, message: SourceMessage) ->
             message_vi=f"Chữ ký duyệt của “{approval.approver[:200]}” không hợp lệ hoặc người duyệt chưa được đăng ký.",
         ) from exc
     return approver.name
+
+
+def still_as_signed(session: Session, bulletin_id: int, signed: tuple[int, str, str]) -> Bulletin | None:
+    """The bulletin, locked, if it is still pending with the signed text and its item still at the signed
+    version; None if anything changed since (a newer version, an officer's edit): no approval then."""
+    bulletin = session.get(Bulletin, bulletin_id, with_for_update=True, populate_existing=True)
+    version, title, body = signed
+    if (
+        bulletin is None
+        or bulletin.status != BulletinStatus.PENDING
+        or (bulletin.title, bulletin.body) != (title, body)
+    ):
+        return None
+    record = session.exec(
+        select(SourceItemRecord)
+        .join(SourceItemBulletin, col(SourceItemBulletin.source_item_id) == col(SourceItemRecord.id))
+        .where(SourceItemBulletin.bulletin_id == bulletin_id)
+    ).first()
+    return bulletin if record is not None and record.version == version else None
 
 
 def _record_of(session: Session, source: SourceSystem, item: SourceItem) -> SourceItemRecord:
@@ -244,7 +275,7 @@ def _apply(
             continue
         bulletin = existing
         changes = {k: v for k, v in _content(item).items() if getattr(bulletin, k) != v}
-        if revise(bulletin, changes):
+        if changes and revise(bulletin, changes):  # a version that changes only where it airs keeps approvals
             off_air.append(bulletin)
         if bulletin.status in (BulletinStatus.DRAFT, BulletinStatus.REJECTED):
             submit(bulletin)

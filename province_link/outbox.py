@@ -74,7 +74,7 @@ def enqueue(session: Session, province_id: int, kind: str, key: str, payload: di
 def enqueue_play(session: Session, device: Device, record: PlayRecord) -> None:
     """Report a proof of play to the province's sources, with the bulletin and the source's item it aired."""
     commune = session.exec(select(Commune).where(Commune.code == record.commune_code)).first()
-    if commune is None or commune.id is None:
+    if commune is None or commune.id is None or not _takes_reports(session, commune.province_id):
         return
     bulletin = _bulletin_of(session, commune, record.asset_sha256)
     source_item = None
@@ -98,6 +98,18 @@ def enqueue_play(session: Session, device: Device, record: PlayRecord) -> None:
         "outcome": record.outcome,
     }
     enqueue(session, commune.province_id, "play", f"play:{record.report_id}", payload, now=utc_now())
+
+
+def _takes_reports(session: Session, province_id: int) -> bool:
+    """Whether any active source of the province takes reports (most plays then cost nothing more)."""
+    found = session.exec(
+        select(SourceSystem.id).where(
+            SourceSystem.province_id == province_id,
+            col(SourceSystem.active),
+            col(SourceSystem.report_url).is_not(None),
+        )
+    ).first()
+    return found is not None
 
 
 def _bulletin_of(session: Session, commune: Commune, sha256: str) -> Bulletin | None:
@@ -194,8 +206,9 @@ class OutboxSender:
                 .limit(settings.report_batch_max)
                 .with_for_update(skip_locked=True)
             ).all()
-            # A lease: another controller leaves these alone while this one sends them.
-            lease = now + timedelta(seconds=settings.report_timeout_s + settings.retry_min_s)
+            # A lease: another controller leaves these alone while this one sends them. httpx's timeout is per
+            # phase (connect, write, read), so a slow request may last about three of them.
+            lease = now + timedelta(seconds=3 * settings.report_timeout_s + settings.retry_min_s)
             for row in rows:
                 row.next_attempt_at = lease
             batch = [(row.id, row.key, row.body) for row in rows]

@@ -9,7 +9,7 @@ bulletin's content and targets.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -106,10 +106,40 @@ class ItemReceipt(BaseModel):
     bulletin_ids: list[int]
 
 
-APPROVAL_LABEL = "loaxa-approval/1"
+APPROVAL_LABEL = "loaxa-approval/2"
+
+
+def _utc(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment is not None else ""
+
+
+def approval_fields(source: str, item: SourceItem) -> list[str]:
+    """What an approver at the source approves: what is heard, where, when, in that order (docs/source-link.md)."""
+    target = item.target
+    where = ""
+    if target is not None and target.province is not None:
+        where = f"province:{target.province}"
+    elif target is not None:
+        where = "communes:" + ",".join(sorted(set(target.communes or [])))
+    return [
+        APPROVAL_LABEL,
+        source,
+        item.id,
+        str(item.version),
+        item.action,
+        item.language,
+        item.priority,
+        where,
+        _utc(item.valid_from),
+        _utc(item.valid_until),
+        item.title,
+        item.text,
+    ]
 
 
 def approval_text(source: str, item: SourceItem) -> bytes:
-    """What an approver at the source signs: everything about the item that is heard, one field a line."""
-    fields = [APPROVAL_LABEL, source, item.id, str(item.version), item.language, item.priority, item.title, item.text]
-    return "\n".join(fields).encode()
+    """The bytes an approver signs: each field as a netstring (`<UTF-8 length>:<value>,`), so that no field
+    can run into the next whatever it contains."""
+    return b"".join(
+        f"{len(value.encode())}:".encode() + value.encode() + b"," for value in approval_fields(source, item)
+    )

@@ -59,7 +59,8 @@ class Bulletin(BulletinBase, table=True):
     reviewer_id: int | None = Field(default=None, foreign_key="app_user.id")
     reviewed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     rejection_reason: str = Field(default="", max_length=1000)
-    audio_sha256: str | None = Field(default=None, foreign_key="audio_asset.sha256", max_length=64)
+    # Indexed: which bulletin a sound belongs to is asked on every publication and proof of play.
+    audio_sha256: str | None = Field(default=None, foreign_key="audio_asset.sha256", max_length=64, index=True)
     audio_source: str = Field(default=AudioSource.SPEECH, max_length=16, description="speech or recording")
     spoken_text: str = Field(default="", sa_type=Text, description="What the engine read, after normalisation.")
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)

@@ -84,3 +84,17 @@ def require_cleared(session: Session, commune: Commune, sha256: str, *, at: date
     """Raise `NotCleared` unless the audio may air in the commune (see the module's rule)."""
     if sha256 not in cleared_audio(session, commune, [sha256], at=at):
         raise NotCleared(f"audio {sha256[:64]} is not approved content of {commune.code}")
+
+
+def clearing_bulletin(session: Session, commune: Commune, sha256: str) -> Bulletin | None:
+    """The newest approved bulletin airing in the commune whose audio this is (its validity then bounds
+    when the audio may air as a bare program item); None for system audio or audio not cleared."""
+    query = select(Bulletin).where(
+        Bulletin.audio_sha256 == sha256,
+        col(Bulletin.status) == BulletinStatus.APPROVED,
+        or_(
+            and_(col(Bulletin.province_id).is_(None), col(Bulletin.commune_id) == commune.id),
+            col(Bulletin.province_id) == commune.province_id,
+        ),
+    )
+    return session.exec(query.order_by(col(Bulletin.id).desc())).first()

@@ -24,7 +24,7 @@ from audio_library import AudioAsset
 from devices.registry import Commune
 from schedules.broadcast import Broadcast, commune_entries
 from schedules.bulletin import Bulletin, BulletinStatus, airs_in
-from schedules.clearance import cleared_audio
+from schedules.clearance import cleared_audio, clearing_bulletin
 from schedules.commune_hours import commune_quiet_hours, commune_slots
 from schedules.conflict import Airing, ProgramAirings, check_no_conflict
 from schedules.emergency import TimelineItem
@@ -164,15 +164,19 @@ def _program_item(session: Session, commune: Commune, record: ProgramItemRecord)
         )
     else:
         asset = session.get(AudioAsset, record.audio_sha256) if record.audio_sha256 else None
-        # Bare audio airs only if it is approved content of this commune (`schedules.clearance`).
+        # Bare audio airs only if it is approved content of this commune (`schedules.clearance`), and only
+        # within the validity of the bulletin it belongs to.
         if asset is None or not cleared_audio(session, commune, [asset.sha256]):
             return None
+        owner = clearing_bulletin(session, commune, asset.sha256)
         item = ProgramItem(
             kind,
             f"asset:{asset.sha256}",
             record.title or asset.sha256[:12],
             asset.duration_ms,
             priority="priority" if record.priority == "priority" else "normal",
+            valid_from=owner.valid_from if owner is not None else None,
+            valid_until=owner.valid_until if owner is not None else None,
             on_interrupt=policy,
         )
     return item, Content(asset.sha256, asset.codec, True)

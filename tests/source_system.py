@@ -54,18 +54,34 @@ def item(item_id: str = "STP-2026-0001", version: int = 1, **fields: Any) -> dic
 
 
 def approval_text(source: str, fields: dict[str, Any]) -> bytes:
-    """What an approver at the source signs (docs/source-link.md, "Approval at the source")."""
-    lines = [
-        "loaxa-approval/1",
+    """What an approver at the source signs (docs/source-link.md, "Approval at the source"), built as an
+    integrator would: netstrings of the label, source, id, version, action, language, priority, target,
+    validity (UTC, to the second) and the words."""
+    target = fields.get("target") or {}
+    where = ""
+    if "province" in target:
+        where = f"province:{target['province']}"
+    elif "communes" in target:
+        where = "communes:" + ",".join(sorted(set(target["communes"])))
+
+    def utc(value: str | None) -> str:
+        return datetime.fromisoformat(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
+
+    values = [
+        "loaxa-approval/2",
         source,
         fields["id"],
         str(fields["version"]),
+        fields.get("action", "publish"),
         fields.get("language", "vi"),
         fields.get("priority", "thong_thuong"),
+        where,
+        utc(fields.get("valid_from")),
+        utc(fields.get("valid_until")),
         fields["title"],
         fields["text"],
     ]
-    return "\n".join(lines).encode()
+    return b"".join(f"{len(v.encode())}:".encode() + v.encode() + b"," for v in values)
 
 
 class Approver:

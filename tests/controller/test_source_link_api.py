@@ -207,6 +207,9 @@ def test_a_named_approvers_signature_approves_only_where_the_province_chose_so(
     tampered = director.approve("STP-P", item("STP-A4"))
     tampered["text"] = "Nội dung khác với nội dung đã ký."
     assert signer.send(client, signer.message(tampered)).status_code == 422
+    widened = director.approve("STP-P", item("STP-A7", target={"communes": ["XA-A"]}))
+    widened["target"] = {"province": "P"}  # the source's key reaching further than the approver signed
+    assert signer.send(client, signer.message(widened)).status_code == 422
     stranger = Approver("Người lạ")
     assert signer.send(client, signer.message(stranger.approve("STP-P", item("STP-A5")))).status_code == 422
     titles = {b["title"] for b in admin.get("/api/v1/bulletins").json()}

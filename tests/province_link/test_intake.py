@@ -184,3 +184,15 @@ def test_only_the_registered_key_over_the_exact_bytes_authenticates(session: Ses
     link.source.active = False
     with pytest.raises(SourceNotAuthenticated):
         authenticate_source(session, "STP-LA", headers["X-Loaxa-Signature"], body)
+
+
+def test_a_version_that_only_changes_where_it_airs_keeps_the_approvals_it_can(session: Session) -> None:
+    link = Link(session)
+    link.send(item())
+    for bulletin in link.bulletins():
+        bulletin.status = BulletinStatus.APPROVED
+    session.flush()
+    narrowed = link.send(item(version=2, target={"communes": ["XA-A"]}))
+    a, b = link.bulletins()
+    assert (a.status, b.status) == (BulletinStatus.APPROVED, BulletinStatus.REJECTED)
+    assert [x.id for x in narrowed.off_air] == [b.id]

@@ -60,6 +60,10 @@ def upgrade() -> None:
         batch.create_index(batch.f("ix_source_approver_source_id"), ["source_id"], unique=False)
     with op.batch_alter_table("bulletin") as batch:
         batch.add_column(sa.Column("approved_at_source_by", sa.String(length=200), nullable=True))
+        # Which bulletin a sound belongs to (the clearance rule, proof of play going upstream, audio scope).
+        batch.create_index(batch.f("ix_bulletin_audio_sha256"), ["audio_sha256"], unique=False)
+    with op.batch_alter_table("audio_asset") as batch:
+        batch.create_index(batch.f("ix_audio_asset_mp3_sha256"), ["mp3_sha256"], unique=False)
     op.create_table(
         "source_nonce",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -140,7 +144,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("audio_asset") as batch:
+        batch.drop_index(batch.f("ix_audio_asset_mp3_sha256"))
     with op.batch_alter_table("bulletin") as batch:
+        batch.drop_index(batch.f("ix_bulletin_audio_sha256"))
         batch.drop_column("approved_at_source_by")
     for table in (
         "source_outbox",
