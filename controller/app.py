@@ -11,10 +11,10 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from controller.access.throttle import LoginThrottle
 from controller.api import UPLOAD_PATHS, api_router
 from controller.body_limit import BodyLimit
 from controller.errors import install_error_handlers
-from controller.login_throttle import LoginThrottle
 from controller.openapi import install_api_document
 from controller.services import Services, build_services
 from controller.settings import Settings

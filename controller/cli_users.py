@@ -33,8 +33,8 @@ def _with_session(settings: Settings, action: Callable[[Session], str]) -> int:
 
 
 def cmd_user_list(args: argparse.Namespace, settings: Settings) -> int:
+    from controller.access.login_sessions import live_logins
     from controller.accounts import User
-    from controller.login_sessions import live_logins
 
     def run(session: Session) -> str:
         users = session.exec(select(User).order_by(col(User.username))).all()
@@ -48,7 +48,7 @@ def cmd_user_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_user_passwd(args: argparse.Namespace, settings: Settings) -> int:
-    from controller.account_lifecycle import PasswordReset, get_user, reset_password
+    from controller.access.account_care import PasswordReset, get_user, reset_password
 
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Mật khẩu mới: ")
     data = PasswordReset(new_password=password)
@@ -61,7 +61,7 @@ def cmd_user_passwd(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_user_active(args: argparse.Namespace, settings: Settings) -> int:
-    from controller.account_lifecycle import get_user, set_active
+    from controller.access.account_care import get_user, set_active
 
     def run(session: Session) -> str:
         set_active(session, None, get_user(session, args.username), args.active)
@@ -71,7 +71,7 @@ def cmd_user_active(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_user_logout(args: argparse.Namespace, settings: Settings) -> int:
-    from controller.account_lifecycle import end_sessions, get_user
+    from controller.access.account_care import end_sessions, get_user
 
     def run(session: Session) -> str:
         ended = end_sessions(session, None, get_user(session, args.username))
@@ -81,7 +81,7 @@ def cmd_user_logout(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_user_delete(args: argparse.Namespace, settings: Settings) -> int:
-    from controller.account_lifecycle import delete_user, get_user
+    from controller.access.account_care import delete_user, get_user
 
     def run(session: Session) -> str:
         delete_user(session, None, get_user(session, args.username))

@@ -10,11 +10,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 from sqlmodel import Session, select
 
+from controller.access.login_sessions import user_of_login
+from controller.access.tokens import read_token
 from controller.accounts import Role, User, commune_scope
 from controller.errors import DatabaseUnavailable, Forbidden, NotAuthenticated, OutOfScope
-from controller.login_sessions import user_of_login
 from controller.services import Services
-from controller.tokens import read_token
 from devices.registry import Commune, Device
 
 

@@ -3,10 +3,10 @@
 from sqlmodel import SQLModel
 
 from audio_library.asset import AudioAsset
+from controller.access.login_sessions import LoginSession
+from controller.access.throttle import LoginFailure
 from controller.accounts import User, UserCommune
 from controller.audit import AuditEntry
-from controller.login_sessions import LoginSession
-from controller.login_throttle import LoginFailure
 from devices.alerts import Alert
 from devices.commands import DeviceCommand
 from devices.health import DeviceHealth, HealthEvent, HeartbeatSample

@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
+from controller.access.login_sessions import end_login, start_login
+from controller.access.throttle import LoginThrottle
+from controller.access.tokens import issue_token
 from controller.accounts import UserPublic, authenticate
 from controller.deps import CurrentUser, ServicesDep, SessionDep, client_address
 from controller.errors import NotAuthenticated, error_responses
-from controller.login_sessions import end_login, start_login
-from controller.login_throttle import LoginThrottle
-from controller.tokens import issue_token
 
 router = APIRouter(tags=["auth"])
 

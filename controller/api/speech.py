@@ -14,9 +14,9 @@ from sqlmodel import col, select
 from audio_library import AssetNotFound, AudioAsset
 from audio_library.row_id import RowId
 from controller import audit
+from controller.access.audio import keyed_audio_path, may_hear
 from controller.accounts import Role, User
 from controller.api.node import AUDIO_RESPONSES
-from controller.audio_access import keyed_audio_path, may_hear
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
 from controller.errors import NotFound, OutOfScope, error_responses
 from controller.services import Services
@@ -64,7 +64,7 @@ class LexiconEntryCreate(BaseModel):
 
 
 def preview_of(rendered: RenderedSpeech, mp3_sha256: str | None, user: User, services: Services) -> SpeechPreview:
-    """The preview as the API answers it, with links only this user can open (`controller.audio_access`)."""
+    """The preview as the API answers it, with links only this user can open (`controller.access.audio`)."""
     secret = services.settings.secret_key.get_secret_value()
     return SpeechPreview(
         spoken_text=rendered.spoken_text,

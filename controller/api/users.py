@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from sqlmodel import Session, col, select
 
 from controller import audit
-from controller.account_lifecycle import (
+from controller.access.account_care import (
     PasswordChange,
     PasswordReset,
     WrongCurrentPassword,
@@ -18,10 +18,10 @@ from controller.account_lifecycle import (
     reset_password,
     set_active,
 )
+from controller.access.throttle import LoginThrottle
 from controller.accounts import Role, User, UserCreate, UserPublic, create_user
 from controller.deps import CurrentUser, SessionDep, client_address, require_role
 from controller.errors import NotFound, error_responses
-from controller.login_throttle import LoginThrottle
 from devices.registry import Commune, Province, get_commune
 
 router = APIRouter(tags=["users"])

@@ -9,11 +9,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from controller.account_lifecycle import PasswordChange, WrongCurrentPassword, change_own_password, end_sessions
+from controller.access.account_care import PasswordChange, WrongCurrentPassword, change_own_password, end_sessions
+from controller.access.login_sessions import live_logins
+from controller.access.throttle import LoginThrottle, TooManyLoginAttempts
 from controller.accounts import User
 from controller.deps import ServicesDep, SessionDep, client_address
-from controller.login_sessions import live_logins
-from controller.login_throttle import LoginThrottle, TooManyLoginAttempts
 from controller.web.forms import messages_vi
 from controller.web.notices import notices
 from controller.web.session import PageUser, start_session

@@ -1,6 +1,6 @@
 """Audio for people logged in to the console: previews and approved bulletins, by content address.
 
-Who may hear what is `controller.audio_access`, shared with the API.
+Who may hear what is `controller.access.audio`, shared with the API.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from fastapi import APIRouter, Response
 from fastapi.responses import FileResponse
 
 from audio_library import AssetNotFound, AudioAsset
+from controller.access.audio import keyed_audio_path, may_hear
 from controller.accounts import User
-from controller.audio_access import keyed_audio_path, may_hear
 from controller.deps import ServicesDep, SessionDep
 from controller.errors import OutOfScope
 from controller.services import Services

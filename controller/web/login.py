@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from controller.access.throttle import LoginThrottle, TooManyLoginAttempts
 from controller.accounts import Role, authenticate
 from controller.deps import ServicesDep, SessionDep, client_address
-from controller.login_throttle import LoginThrottle, TooManyLoginAttempts
 from controller.web.session import LARGE_TEXT_COOKIE, MaybePageUser, end_session, secure_cookies, start_session
 from controller.web.templating import render
 

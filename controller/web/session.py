@@ -1,7 +1,7 @@
 """Web console sessions: a signed login cookie, CSRF tokens bound to a per-browser nonce, the page user.
 
-The login cookie is a web-audience JWT (`controller.tokens`) naming a server-side login session
-(`controller.login_sessions`), HttpOnly and SameSite=Lax, Secure outside dev/demo/test. Logging out ends
+The login cookie is a web-audience JWT (`controller.access.tokens`) naming a server-side login session
+(`controller.access.login_sessions`), HttpOnly and SameSite=Lax, Secure outside dev/demo/test. Logging out ends
 the session on the server, so a copied cookie stops working too. Every form carries a CSRF token: an HMAC
 of the browser's nonce cookie under the secret key, so a page from another site can neither read nor
 forge it. htmx requests send it as `X-CSRF-Token`.
@@ -17,12 +17,12 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from sqlmodel import Session
 
+from controller.access.login_sessions import end_login, start_login, user_of_login
+from controller.access.tokens import issue_token, read_token
 from controller.accounts import User
 from controller.deps import ServicesDep, SessionDep
 from controller.errors import Forbidden, NotAuthenticated
-from controller.login_sessions import end_login, start_login, user_of_login
 from controller.settings import Settings
-from controller.tokens import issue_token, read_token
 
 SESSION_COOKIE = "loaxa_session"
 CSRF_COOKIE = "loaxa_csrf"

@@ -1,5 +1,5 @@
 """Admin pages for one user (/quan-tri/nguoi-dung/{username}): reset the password, lock or unlock the
-account, log it out everywhere, delete it. The rules are `controller.account_lifecycle`'s, as in the API."""
+account, log it out everywhere, delete it. The rules are `controller.access.account_care`'s, as in the API."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from audio_library.errors import LoaxaError
-from controller.account_lifecycle import (
+from controller.access.account_care import (
     PasswordReset,
     delete_user,
     end_sessions,
@@ -19,10 +19,10 @@ from controller.account_lifecycle import (
     reset_password,
     set_active,
 )
+from controller.access.login_sessions import live_logins
 from controller.accounts import Role, User
 from controller.audit import AuditEntry
 from controller.deps import SessionDep, require_role
-from controller.login_sessions import live_logins
 from controller.web.forms import messages_vi
 from controller.web.notices import notices
 from controller.web.session import PageUser

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from controller.access.throttle import LoginThrottle
 from controller.accounts import Role
 from controller.db import make_engine, session_factory
-from controller.login_throttle import LoginThrottle
 from controller.services import build_services
 from controller.settings import Settings
 from tests.console import ConsoleClient

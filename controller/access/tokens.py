@@ -2,7 +2,7 @@
 
 API tokens (bearer) and web console sessions (a cookie) are both JWTs, told apart by their audience, so
 a stolen cookie is no bearer token and an API token is no cookie. The `sid` claim is the id of the
-`login_session` row (`controller.login_sessions`); the token is good only while that row lives, so it
+`login_session` row (`controller.access.login_sessions`); the token is good only while that row lives, so it
 can be revoked before it expires.
 """
 

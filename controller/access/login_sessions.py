@@ -1,6 +1,6 @@
 """Server-side login sessions: every API token and console cookie names one row, so it can be ended.
 
-A login creates a `LoginSession` and signs its random id into the JWT (`controller.tokens`). Each request
+A login creates a `LoginSession` and signs its random id into the JWT (`controller.access.tokens`). Each request
 looks the row up by primary key, joined to its user, in one query: a token whose row is gone (logout,
 password change, deactivation, "end all sessions"), expired, or whose user is inactive is refused at once,
 not when the JWT expires. Expired rows are purged whenever a new login is written.
@@ -15,8 +15,8 @@ from sqlalchemy import delete, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from audio_library.timestamps import UtcDateTime, utc_now
+from controller.access.tokens import Audience
 from controller.accounts import User
-from controller.tokens import Audience
 
 
 class LoginSession(SQLModel, table=True):

@@ -20,10 +20,10 @@ from sqlmodel import Session, SQLModel, col, select
 
 import controller.models  # noqa: F401  (every table, so that references to app_user are all known)
 from controller import audit
+from controller.access.login_sessions import LoginSession, end_all_logins
 from controller.accounts import Role, User, UserCommune, hash_password, verify_password
 from controller.audit import AuditEntry
 from controller.errors import Conflict, ControllerError, Forbidden, NotFound
-from controller.login_sessions import LoginSession, end_all_logins
 
 CLI = "by the loaxa command line"
 
