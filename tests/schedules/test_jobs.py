@@ -19,7 +19,7 @@ from schedules import SchedulerSettings, current_playlist, schedule_broadcast
 from schedules.clock import ShiftedClock
 from schedules.jobs import JobContext, PlaylistScheduler, next_publication, publish_commune
 from tests.harness import wait_until
-from tests.schedules.test_publication import approved_bulletin
+from tests.schedules.test_publication import approved_bulletin, quiet_hours_away_from
 
 SETTINGS = SchedulerSettings(playlist_horizon_h=24, publish_lead_min=30, republish_interval_s=3600)
 
@@ -36,6 +36,7 @@ def _commune_with_airing(sessions: Callable[[], Session], tmp_path: Path, hours_
     with sessions() as session:
         commune = add_commune(session, add_province(session, "P", "Tỉnh"), "XA", "Xã")
         bulletin = approved_bulletin(session, commune, tmp_path)
+        quiet_hours_away_from(session, commune, now + timedelta(hours=hours_ahead))
         schedule_broadcast(
             session,
             bulletin,

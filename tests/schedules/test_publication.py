@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,8 @@ from controller.settings import DatabaseSettings
 from devices.protocol import Playlist, PlaylistNotice
 from devices.registry import Commune, add_commune, add_province
 from schedules import Bulletin, BulletinStatus, current_playlist, republish_all, schedule_broadcast
+from schedules.commune_hours import CommuneQuietHours
+from schedules.local_time import local
 
 HORIZON, LOOKBACK = timedelta(hours=24), timedelta(hours=2)
 
@@ -49,6 +51,16 @@ def approved_bulletin(session: Session, commune: Commune, tmp_path: Path) -> Bul
     return bulletin
 
 
+def quiet_hours_away_from(session: Session, commune: Commune, airs_at: datetime) -> None:
+    """Give the commune quiet hours half a day away from `airs_at`, so the default night window (21:00-05:30)
+    cannot swallow an airing whose wall-clock hour depends on when the test runs."""
+    assert commune.id is not None
+    start = (local(airs_at) + timedelta(hours=12)).replace(second=0, microsecond=0)
+    end = start + timedelta(hours=2)
+    session.add(CommuneQuietHours(commune_id=commune.id, start_time=start.time(), end_time=end.time()))
+    session.flush()
+
+
 def test_items_beyond_the_horizon_are_published_when_time_brings_them_in(
     sessions: Callable[[], Session], tmp_path: Path
 ) -> None:
@@ -57,6 +69,7 @@ def test_items_beyond_the_horizon_are_published_when_time_brings_them_in(
     with make() as session:
         commune = add_commune(session, add_province(session, "P", "Tỉnh"), "XA", "Xã")
         bulletin = approved_bulletin(session, commune, tmp_path)
+        quiet_hours_away_from(session, commune, now + timedelta(hours=30))
         schedule_broadcast(
             session,
             bulletin,
