@@ -8,17 +8,50 @@ import logging
 
 from sqlmodel import Session
 
+from audio_library import InvalidAudio, save_broadcast
 from controller import audit
 from controller.accounts import User
-from controller.bulletin_workflow import bulletin_speech, communes_scheduling, scheduled_anywhere
+from controller.bulletin_workflow import bulletin_speech, communes_scheduling, process_recording, scheduled_anywhere
 from controller.services import Services
 from devices.command_signing import CommandSigner
 from devices.registry import Commune
-from province_link import FeedHooks, FeedPoller, IntakeResult, OutboxSender, SourceSystem, still_as_signed
-from schedules import approve_at_source
+from province_link import (
+    FeedHooks,
+    FeedPoller,
+    IntakeResult,
+    ItemAudio,
+    ItemRefused,
+    OutboxSender,
+    RecordingLoader,
+    SourceSystem,
+    fetch_recording,
+    still_as_signed,
+)
+from schedules import AudioSource, approve_at_source
 from tts.errors import TtsError
 
 log = logging.getLogger(__name__)
+
+
+def recording_loader(services: Services) -> RecordingLoader:
+    """How an item's recording is stored: fetched and checked (`province_link.fetch_recording`), then through
+    the same broadcast chain as an officer's upload (trim, high-pass, loudness), within `audio.upload_max_bytes`."""
+
+    def load(session: Session, audio: ItemAudio) -> str:
+        settings = services.settings
+        data = fetch_recording(
+            audio, max_bytes=settings.audio.upload_max_bytes, timeout_s=settings.source_link.recording_timeout_s
+        )
+        try:
+            processed = process_recording(services, data)
+        except InvalidAudio as exc:  # not audio, a format nobody uploads, too long: the sender hears why
+            raise ItemRefused(
+                f"recording at {audio.url[:300]}: {exc.detail or exc.code}"[:2000],
+                message_vi=f"Tệp ghi âm kèm bản tin không dùng được: {exc.message_vi}",
+            ) from exc
+        return save_broadcast(session, services.store, processed, source="upload").sha256
+
+    return load
 
 
 def audit_intake(session: Session, source: SourceSystem, result: IntakeResult) -> None:
@@ -64,24 +97,28 @@ def approve_from_source(services: Services, session: Session, source: SourceSyst
                 "bulletin %s changed since %s signed it: left for loaxa's approvers", pending.id, result.approved_by
             )
             continue
-        try:
-            rendered = asyncio.run(services.speech.render(bulletin_speech(session, services, bulletin)))
-        except TtsError as exc:
-            log.warning("bulletin %s approved at source %s, but no speech yet: %s", bulletin.id, source.code, exc)
-            continue
+        if bulletin.audio_source == AudioSource.RECORDING and bulletin.audio_sha256 is not None:
+            audio_sha256, spoken = bulletin.audio_sha256, ""  # the signed recording, aired as it is
+        else:
+            try:
+                rendered = asyncio.run(services.speech.render(bulletin_speech(session, services, bulletin)))
+            except TtsError as exc:
+                log.warning("bulletin %s approved at source %s, but no speech yet: %s", bulletin.id, source.code, exc)
+                continue
+            audio_sha256, spoken = rendered.asset_sha256, rendered.spoken_text
         # Checked again under a lock: the speech was made from the signed text, and nothing changed meanwhile.
         bulletin = still_as_signed(session, bulletin.id or 0, signed)
         if bulletin is None:
             session.rollback()
             continue
-        bulletin.spoken_text = rendered.spoken_text
-        approve_at_source(bulletin, result.approved_by, rendered.asset_sha256)
+        bulletin.spoken_text = spoken
+        approve_at_source(bulletin, result.approved_by, audio_sha256)
         audit.record(
             session,
             author,
             "source.approve",
             f"bulletin:{bulletin.id} «{bulletin.title[:120]}»",
-            f"approved at source {source.code} by {result.approved_by}; audio {rendered.asset_sha256}",
+            f"approved at source {source.code} by {result.approved_by}; audio {audio_sha256}",
         )
         session.commit()
         if scheduled_anywhere(session, bulletin):
@@ -100,6 +137,7 @@ def start_feed_poller(services: Services) -> FeedPoller:
     hooks = FeedHooks(
         before_commit=audit_intake,
         after_commit=lambda session, source, result: after_intake(services, session, source, result),
+        recordings=recording_loader(services),
     )
     poller = FeedPoller(services.sessions, services.settings.source_link, hooks)
     poller.start()

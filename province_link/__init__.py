@@ -1,7 +1,8 @@
 """The link with the province's source information system (hệ thống thông tin nguồn cấp tỉnh).
 
 Content in: signed items from a registered source become bulletins waiting for loaxa's approval
-(`receive`), versioned and withdrawable. The wire format is `docs/source-link.md`, version 1.
+(`receive`), versioned and withdrawable, with the words read by loaxa's speech or a recording of their
+own. The wire format is `docs/source-link.md`, version 1.
 """
 
 from province_link.errors import ItemRefused, SourceLinkError, SourceNotAuthenticated, StaleDelivery, VersionConflict
@@ -9,6 +10,7 @@ from province_link.feed import FeedHooks, FeedPoller, FeedUnreadable, pull_feed
 from province_link.intake import IntakeResult, receive, still_as_signed
 from province_link.item import SourceDelivery, SourceItemBulletin, SourceItemRecord
 from province_link.outbox import OutboxMessage, OutboxSender, ReportNotDelivered, enqueue, enqueue_play
+from province_link.recording import RecordingLoader, fetch_recording
 from province_link.settings import SourceLinkSettings
 from province_link.source import (
     SIGNATURE_HEADER,
@@ -23,6 +25,7 @@ from province_link.wire import (
     LINK_VERSION,
     PRIORITIES,
     Approval,
+    ItemAudio,
     ItemReceipt,
     SourceItem,
     SourceMessage,
@@ -40,10 +43,12 @@ __all__ = [
     "FeedPoller",
     "FeedUnreadable",
     "IntakeResult",
+    "ItemAudio",
     "ItemReceipt",
     "ItemRefused",
     "OutboxMessage",
     "OutboxSender",
+    "RecordingLoader",
     "ReportNotDelivered",
     "SourceApprover",
     "SourceDelivery",
@@ -63,6 +68,7 @@ __all__ = [
     "authenticate_source",
     "enqueue",
     "enqueue_play",
+    "fetch_recording",
     "parse_public_key",
     "pull_feed",
     "receive",

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from province_link.errors import ItemRefused, SourceNotAuthenticated
 from province_link.intake import IntakeResult, receive, record_refused
+from province_link.recording import RecordingLoader
 from province_link.settings import SourceLinkSettings
 from province_link.source import SourceSystem, verify_signature
 
@@ -68,10 +69,12 @@ def http_fetch(settings: SourceLinkSettings) -> Fetch:
 
 @dataclass(frozen=True)
 class FeedHooks:
-    """What the composition root does around each message taken: before its commit (audit) and after (publish)."""
+    """What the composition root does around each message taken: before its commit (audit) and after (publish),
+    and how it stores an item's recording (None: items with a recording are refused)."""
 
     before_commit: Callable[[Session, SourceSystem, IntakeResult], None]
     after_commit: Callable[[Session, SourceSystem, IntakeResult], None]
+    recordings: RecordingLoader | None = None
 
 
 def pull_feed(
@@ -101,7 +104,7 @@ def pull_feed(
             result: IntakeResult | None = None
             try:
                 verify_signature(source, message.signature, body)
-                result = receive(session, source, body, now=now(), max_age=None)
+                result = receive(session, source, body, now=now(), max_age=None, recordings=hooks.recordings)
                 hooks.before_commit(session, source, result)
             except SourceNotAuthenticated as exc:
                 refusal = ItemRefused(str(exc), message_vi="Chữ ký của bản tin trong nguồn tin không hợp lệ.")

@@ -30,13 +30,32 @@ from sqlmodel import Session, col, delete, select
 from devices.registry import Commune, Province
 from province_link.errors import ItemRefused, StaleDelivery, VersionConflict
 from province_link.item import SourceDelivery, SourceItemBulletin, SourceItemRecord
+from province_link.recording import RecordingLoader
 from province_link.source import SourceApprover, SourceNonce, SourceSystem, parse_public_key
 from province_link.wire import PRIORITIES, ItemReceipt, SourceItem, SourceMessage, approval_text
-from schedules.bulletin import Bulletin, BulletinStatus, revise, submit, withdraw
+from schedules.bulletin import AudioSource, Bulletin, BulletinStatus, revise, submit, withdraw
 
 BODY_KEPT_BYTES = 64 * 1024
 
 Owner = tuple[int | None, int | None]  # (commune_id, province_id) of a bulletin
+
+
+@dataclass(frozen=True)
+class Signed:
+    """What an approver at the source approved of one bulletin: its item's version, words and recording."""
+
+    version: int
+    title: str
+    body: str
+    recording: str | None  # the recording's audio hash; None: loaxa's speech of the words
+
+    @classmethod
+    def of(cls, bulletin: Bulletin, version: int) -> Signed:
+        return cls(version, bulletin.title, bulletin.body, _recording_of(bulletin))
+
+
+def _recording_of(bulletin: Bulletin) -> str | None:
+    return bulletin.audio_sha256 if bulletin.audio_source == AudioSource.RECORDING else None
 
 
 @dataclass(frozen=True)
@@ -52,19 +71,27 @@ class IntakeResult:
     # the caller renders the speech of `to_approve` and approves them (`schedules.bulletin.approve_at_source`).
     approved_by: str | None = None
     to_approve: list[Bulletin] = field(default_factory=list)
-    # What the approver signed, per bulletin id: (item version, title, body). The caller approves a
-    # bulletin only if it still holds exactly that when its speech is ready (`still_as_signed`).
-    signed: dict[int, tuple[int, str, str]] = field(default_factory=dict)
+    # What the approver signed, per bulletin id. The caller approves a bulletin only if it still holds
+    # exactly that when its speech is ready (`still_as_signed`).
+    signed: dict[int, Signed] = field(default_factory=dict)
 
 
 def receive(
-    session: Session, source: SourceSystem, body: bytes, *, now: datetime, max_age: timedelta | None
+    session: Session,
+    source: SourceSystem,
+    body: bytes,
+    *,
+    now: datetime,
+    max_age: timedelta | None,
+    recordings: RecordingLoader | None = None,
 ) -> IntakeResult:
     """Take one authenticated message (its exact bytes). Flushes; the caller commits, whatever the outcome.
 
     `max_age` None: a message pulled from the source's feed, which keeps old messages by design; it is
     not judged by age or nonce (a replay of it can do nothing: the same version is a duplicate and an
     older one is refused).
+    `recordings` stores an item's recording (fetched only for a new version, after every other check; it
+    refuses before it writes anything); without it an item with a recording is refused.
     """
     assert source.id is not None
     # One delivery of a source at a time (on PostgreSQL): two versions of an item racing in must not both
@@ -81,7 +108,7 @@ def receive(
             _check_fresh(session, source, message, now=now, max_age=max_age)
         owners = _owners(session, source, message.item)
         approver = _approver(session, source, message)
-        result = _apply(session, source, message.item, owners, now=now)
+        result = _apply(session, source, message.item, owners, now=now, recordings=recordings)
         if approver is not None and result.receipt is not None and not result.receipt.duplicate:
             pending = [
                 b
@@ -93,7 +120,7 @@ def receive(
                 result,
                 approved_by=approver,
                 to_approve=pending,
-                signed={b.id: (version, b.title, b.body) for b in pending if b.id is not None},
+                signed={b.id: Signed.of(b, version) for b in pending if b.id is not None},
             )
     except ItemRefused as refusal:
         _record(session, source, message, body, "refused", now, refusal)
@@ -133,23 +160,18 @@ def _approver(session: Session, source: SourceSystem, message: SourceMessage) ->
     return approver.name
 
 
-def still_as_signed(session: Session, bulletin_id: int, signed: tuple[int, str, str]) -> Bulletin | None:
+def still_as_signed(session: Session, bulletin_id: int, signed: Signed) -> Bulletin | None:
     """The bulletin, locked, if it is still pending with the signed text and its item still at the signed
     version; None if anything changed since (a newer version, an officer's edit): no approval then."""
     bulletin = session.get(Bulletin, bulletin_id, with_for_update=True, populate_existing=True)
-    version, title, body = signed
-    if (
-        bulletin is None
-        or bulletin.status != BulletinStatus.PENDING
-        or (bulletin.title, bulletin.body) != (title, body)
-    ):
+    if bulletin is None or bulletin.status != BulletinStatus.PENDING or Signed.of(bulletin, signed.version) != signed:
         return None
     record = session.exec(
         select(SourceItemRecord)
         .join(SourceItemBulletin, col(SourceItemBulletin.source_item_id) == col(SourceItemRecord.id))
         .where(SourceItemBulletin.bulletin_id == bulletin_id)
     ).first()
-    return bulletin if record is not None and record.version == version else None
+    return bulletin if record is not None and record.version == signed.version else None
 
 
 def _record_of(session: Session, source: SourceSystem, item: SourceItem) -> SourceItemRecord:
@@ -223,7 +245,13 @@ def _digest(item: SourceItem) -> str:
 
 
 def _apply(
-    session: Session, source: SourceSystem, item: SourceItem, owners: list[Owner], *, now: datetime
+    session: Session,
+    source: SourceSystem,
+    item: SourceItem,
+    owners: list[Owner],
+    *,
+    now: datetime,
+    recordings: RecordingLoader | None,
 ) -> IntakeResult:
     assert source.id is not None
     record = session.exec(
@@ -242,6 +270,7 @@ def _apply(
         )
     if record is None and item.action == "withdraw":
         raise ItemRefused(f"withdrawal of unknown item {item.id}", message_vi="Không có bản tin này để thu hồi.")
+    recording = _recording(session, item, recordings)
     if record is None:
         record = SourceItemRecord(
             source_id=source.id,
@@ -265,7 +294,7 @@ def _apply(
     for owner in owners:
         existing = by_owner.get(owner)
         if existing is None:
-            fresh = _new_bulletin(source, item, owner)
+            fresh = _new_bulletin(source, item, owner, recording)
             session.add(fresh)
             session.flush()
             assert fresh.id is not None and record.id is not None
@@ -274,7 +303,8 @@ def _apply(
             linked.append(fresh)
             continue
         bulletin = existing
-        changes = {k: v for k, v in _content(item).items() if getattr(bulletin, k) != v}
+        wanted = {**_content(item), **_audio(bulletin, recording)}
+        changes = {k: v for k, v in wanted.items() if getattr(bulletin, k) != v}
         if changes and revise(bulletin, changes):  # a version that changes only where it airs keeps approvals
             off_air.append(bulletin)
         if bulletin.status in (BulletinStatus.DRAFT, BulletinStatus.REJECTED):
@@ -286,6 +316,26 @@ def _apply(
         record.title = item.title[:300]
     session.flush()
     return IntakeResult(receipt=_receipt(record, linked, duplicate=False), off_air=off_air, created=created)
+
+
+def _recording(session: Session, item: SourceItem, recordings: RecordingLoader | None) -> str | None:
+    """The stored recording's audio hash for a published item that carries one."""
+    if item.action != "publish" or item.audio is None:
+        return None
+    if recordings is None:
+        raise ItemRefused(
+            "this intake takes no recordings", message_vi="Kênh nhận này không nhận tệp ghi âm kèm bản tin."
+        )
+    return recordings(session, item.audio)
+
+
+def _audio(bulletin: Bulletin | None, recording: str | None) -> dict[str, object]:
+    """The audio fields a version asks for: its recording, or back to speech if an earlier one had one."""
+    if recording is not None:
+        return {"audio_source": AudioSource.RECORDING, "audio_sha256": recording}
+    if bulletin is not None and bulletin.audio_source == AudioSource.RECORDING:
+        return {"audio_source": AudioSource.SPEECH, "audio_sha256": None}
+    return {}
 
 
 def _content(item: SourceItem) -> dict[str, object]:
@@ -300,7 +350,7 @@ def _content(item: SourceItem) -> dict[str, object]:
     }
 
 
-def _new_bulletin(source: SourceSystem, item: SourceItem, owner: Owner) -> Bulletin:
+def _new_bulletin(source: SourceSystem, item: SourceItem, owner: Owner, recording: str | None) -> Bulletin:
     commune_id, province_id = owner
     return Bulletin.model_validate(
         {**_content(item), "commune_id": commune_id, "province_id": province_id},
@@ -309,6 +359,7 @@ def _new_bulletin(source: SourceSystem, item: SourceItem, owner: Owner) -> Bulle
             "status": BulletinStatus.PENDING,
             "commune_id": commune_id,
             "province_id": province_id,
+            **_audio(None, recording),
         },
     )
 

@@ -17,6 +17,9 @@ class SourceLinkSettings(BaseModel):
     # request per source per minute.
     poll_interval_s: float = Field(default=60.0, gt=0)
     fetch_timeout_s: float = Field(default=10.0, gt=0, description="One feed request, connect to last byte.")
+    # An item's recording is fetched while its sender waits for the answer: a 50 MB file (the upload limit)
+    # over a slow provincial link takes about a minute at 8 Mbit/s, so two minutes for the whole download.
+    recording_timeout_s: float = Field(default=120.0, gt=0, description="One recording download, connect to last byte.")
     max_feed_bytes: int = Field(default=8 * 1024 * 1024, gt=0, description="A larger feed page is refused.")
     # Results out (`province_link.outbox`): how often waiting reports are sent. Proof of play is not urgent,
     # but the province's dashboards should be near live; a batch every 2 s costs one request per source.

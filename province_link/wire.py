@@ -54,6 +54,17 @@ class Approval(BaseModel):
     signature: str = Field(min_length=1, max_length=200, description="Base64 Ed25519 signature.")
 
 
+class ItemAudio(BaseModel):
+    """A recording to air instead of loaxa's speech: fetched from `url`, accepted only if it is `bytes` long
+    and hashes to `sha256` (the signed message names the exact file, wherever it is served from)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]{1,2000}$")]
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    bytes: int = Field(ge=1, le=2**40, description="The file's size; loaxa's limit is `audio.upload_max_bytes`.")
+
+
 class SourceItem(BaseModel):
     """One bulletin as the source knows it. `version` grows with each change at the source."""
 
@@ -71,6 +82,9 @@ class SourceItem(BaseModel):
     valid_from: AwareTime | None = None
     valid_until: AwareTime | None = None
     approval: Approval | None = None
+    audio: ItemAudio | None = Field(
+        default=None, description="A recording aired as it is; `text` stays what villagers read along."
+    )
 
     @model_validator(mode="after")
     def _content_to_publish(self) -> SourceItem:
@@ -106,7 +120,7 @@ class ItemReceipt(BaseModel):
     bulletin_ids: list[int]
 
 
-APPROVAL_LABEL = "loaxa-approval/2"
+APPROVAL_LABEL = "loaxa-approval/3"
 
 
 def _utc(moment: datetime | None) -> str:
@@ -114,7 +128,9 @@ def _utc(moment: datetime | None) -> str:
 
 
 def approval_fields(source: str, item: SourceItem) -> list[str]:
-    """What an approver at the source approves: what is heard, where, when, in that order (docs/source-link.md)."""
+    """What an approver at the source approves: what is heard, where, when, in that order (docs/source-link.md).
+
+    The last field is the recording's SHA-256 (empty without one): the approver approves that exact sound."""
     target = item.target
     where = ""
     if target is not None and target.province is not None:
@@ -134,6 +150,7 @@ def approval_fields(source: str, item: SourceItem) -> list[str]:
         _utc(item.valid_until),
         item.title,
         item.text,
+        item.audio.sha256 if item.audio is not None else "",
     ]
 
 

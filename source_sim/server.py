@@ -3,15 +3,19 @@
     GET  /health              {"source": code}
     POST /items               (the operator) sign an item, keep it in the feed, push it to loaxa if set
     GET  /feed?after=N        the signed messages after sequence N, for loaxa's pull mode
+    POST /recordings          (the operator) keep a recording (raw body); answers the item's `audio` field
+    GET  /media/<sha256>      a kept recording, for loaxa to fetch
     POST /reports             loaxa's reports: {"messages": [{"id": ..., ...}]}, stored once per id, acked by id
                               (checked against loaxa's key when given)
 
-State lives in `state_dir`: `source-key.pem`, `feed.jsonl` (every signed message) and `reports.jsonl`.
+State lives in `state_dir`: `source-key.pem`, `feed.jsonl` (every signed message), `reports.jsonl` and
+`media/` (recordings, named by their SHA-256).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import threading
@@ -103,6 +107,20 @@ class SourceSystemSim:
             _append_line(self._feed_path, entry)
         return seq, self.push(message) if self.loaxa_url else None
 
+    def add_recording(self, data: bytes) -> dict[str, Any]:
+        """Keep a recording and answer the `audio` field of an item that airs it (its link, size and hash)."""
+        digest = hashlib.sha256(data).hexdigest()
+        media = self.state_dir / "media"
+        media.mkdir(exist_ok=True)
+        (media / digest).write_bytes(data)
+        return {"url": f"{self.url}/media/{digest}", "sha256": digest, "bytes": len(data)}
+
+    def recording(self, digest: str) -> bytes | None:
+        path = self.state_dir / "media" / digest
+        if len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest) or not path.is_file():
+            return None
+        return path.read_bytes()
+
     def push(self, message: SignedMessage) -> httpx.Response:
         assert self.loaxa_url is not None
         with httpx.Client(base_url=self.loaxa_url, timeout=self.push_timeout_s) as client:
@@ -180,10 +198,24 @@ def _handler(sim: SourceSystemSim) -> type[BaseHTTPRequestHandler]:
             elif url.path == "/feed":
                 after = parse_qs(url.query).get("after", ["0"])[0]
                 self._answer(HTTPStatus.OK, sim.feed(int(after) if after.isdigit() else 0))
+            elif url.path.startswith("/media/") and (data := sim.recording(url.path.removeprefix("/media/"))):
+                self.send_response(HTTPStatus.OK)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
             else:
                 self._answer(HTTPStatus.NOT_FOUND, {"error": "not_found"})
 
         def do_POST(self) -> None:
+            if urlsplit(self.path).path == "/recordings":
+                try:
+                    recording = self._raw_body()
+                except ValueError as exc:
+                    self._answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": "too_large", "detail": str(exc)})
+                    return
+                self._answer(HTTPStatus.CREATED, sim.add_recording(recording))
+                return
             try:
                 raw = self._raw_body()
                 payload = json.loads(raw or b"null")

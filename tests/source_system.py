@@ -56,7 +56,7 @@ def item(item_id: str = "STP-2026-0001", version: int = 1, **fields: Any) -> dic
 def approval_text(source: str, fields: dict[str, Any]) -> bytes:
     """What an approver at the source signs (docs/source-link.md, "Approval at the source"), built as an
     integrator would: netstrings of the label, source, id, version, action, language, priority, target,
-    validity (UTC, to the second) and the words."""
+    validity (UTC, to the second), the words and the recording's hash (empty without one)."""
     target = fields.get("target") or {}
     where = ""
     if "province" in target:
@@ -68,7 +68,7 @@ def approval_text(source: str, fields: dict[str, Any]) -> bytes:
         return datetime.fromisoformat(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
 
     values = [
-        "loaxa-approval/2",
+        "loaxa-approval/3",
         source,
         fields["id"],
         str(fields["version"]),
@@ -80,6 +80,7 @@ def approval_text(source: str, fields: dict[str, Any]) -> bytes:
         utc(fields.get("valid_until")),
         fields["title"],
         fields["text"],
+        (fields.get("audio") or {}).get("sha256", ""),
     ]
     return b"".join(f"{len(v.encode())}:".encode() + v.encode() + b"," for v in values)
 

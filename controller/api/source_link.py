@@ -23,7 +23,7 @@ from controller.bulletin_scope import require_province
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_role
 from controller.errors import Conflict, InvalidInput, NotFound, error_responses
 from controller.services import Services
-from controller.source_link import after_intake, audit_intake, report_signer
+from controller.source_link import after_intake, audit_intake, recording_loader, report_signer
 from devices.registry import Province, get_province
 from province_link import (
     SIGNATURE_HEADER,
@@ -312,7 +312,9 @@ def _receive(services: Services, source_code: str | None, signature: str | None,
         source = authenticate_source(session, source_code, signature, body)
         # Freshness is judged by real time: `sent_at` is the source's real clock, whatever scheduling uses.
         max_age = timedelta(seconds=services.settings.source_link.max_age_s)
-        result = receive(session, source, body, now=datetime.now(UTC), max_age=max_age)
+        result = receive(
+            session, source, body, now=datetime.now(UTC), max_age=max_age, recordings=recording_loader(services)
+        )
         audit_intake(session, source, result)
         try:
             session.commit()

@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterator
 from contextlib import redirect_stdout
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,7 +16,9 @@ import pytest
 from controller import cli
 from controller.accounts import Role
 from controller.settings import Settings
+from source_sim.server import SourceSystemSim
 from tests.console import ConsoleClient
+from tests.controller.test_web_bulletins import tone_wav
 from tests.harness import Api, ControllerServer, add_user_directly, login, setup_commune
 from tests.source_system import Approver, SourceSigner, item
 
@@ -230,3 +233,68 @@ def test_a_named_approvers_signature_approves_only_where_the_province_chose_so(
         client, signer.message(director.approve("STP-P", item("STP-A6", target={"communes": ["XA-A"]})))
     )
     assert admin.get(f"/api/v1/bulletins/{later.json()['bulletin_ids'][0]}").json()["status"] == "pending"
+
+
+def test_an_item_may_bring_its_own_recording_which_must_be_exactly_the_signed_file(
+    link: dict[str, Any], tmp_path: Path
+) -> None:
+    signer: SourceSigner = link["signer"]
+    client: httpx.Client = link["source"]
+    admin, approver, officer = link["admin"], link["approver.a"], link["officer.a"]
+    with SourceSystemSim(tmp_path / "source", "STP-P") as media:
+        audio = media.add_recording(tone_wav(2.0))
+        sent = signer.send(client, signer.message(item("STP-REC", audio=audio, target={"communes": ["XA-A"]})))
+        assert sent.status_code == 201, sent.text
+        [bulletin_id] = sent.json()["bulletin_ids"]
+        bulletin = admin.get(f"/api/v1/bulletins/{bulletin_id}").json()
+        assert bulletin["status"] == "pending" and bulletin["audio_source"] == "recording"
+        recording = bulletin["audio_sha256"]
+        assert recording and admin.client.get(f"/api/v1/audio/{recording}.opus").status_code == 200
+
+        # Approved as it is, it airs: the processed recording, not speech of the text.
+        approved = approver.post(f"/api/v1/bulletins/{bulletin_id}/approve")
+        assert approved.status_code == 200 and approved.json()["audio_sha256"] == recording, approved.text
+        starts = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
+        placed = officer.post(
+            "/api/v1/broadcasts", {"bulletin_id": bulletin_id, "commune_code": "XA-A", "starts_at": starts}
+        )
+        assert placed.status_code == 201, placed.text
+        assert [i["asset_sha256"] for i in officer.get("/api/v1/communes/XA-A/playlist").json()["items"]] == [recording]
+
+        # Anything but the signed file is refused, with the reason, and nothing of the item is stored.
+        other = media.add_recording(tone_wav(1.0, rate=8000))
+        cases = [
+            ({**audio, "url": other["url"]}, "không khớp"),  # a swapped file
+            ({**audio, "bytes": audio["bytes"] + 1}, "không khớp"),  # a truncated one, as far as the signer knows
+            ({**audio, "url": f"{media.url}/media/{'0' * 64}"}, "mã 404"),  # gone
+            (media.add_recording(b"not audio at all " * 100), "không dùng được"),
+            ({**audio, "bytes": 2**31}, "quá lớn"),  # refused before anything is fetched
+        ]
+        for index, (bad, words) in enumerate(cases):
+            refused = signer.send(client, signer.message(item(f"STP-BAD{index}", audio=bad)))
+            assert refused.status_code == 422 and words in refused.json()["message"], (index, refused.text)
+
+        # A newer version without a recording goes back to speech, and back for approval.
+        v2 = item("STP-REC", version=2, text="Nay đọc bằng giọng máy.", target={"communes": ["XA-A"]})
+        assert signer.send(client, signer.message(v2)).status_code == 201
+        spoken = admin.get(f"/api/v1/bulletins/{bulletin_id}").json()
+        assert spoken["status"] == "pending" and spoken["audio_source"] == "speech" and spoken["audio_sha256"] is None
+        assert officer.get("/api/v1/communes/XA-A/playlist").json()["items"] == []
+
+        # An approver at the source approves the exact recording: it airs without speech being made.
+        director = Approver("Giám đốc Sở")
+        choice = {"enabled": True, "approvers": [{"name": director.name, "public_key": director.public_key}]}
+        assert admin.client.put("/api/v1/source-systems/STP-P/approval", json=choice).status_code == 200
+        signed = director.approve("STP-P", item("STP-REC2", audio=audio, target={"communes": ["XA-A"]}))
+        done = signer.send(client, signer.message(signed))
+        assert done.status_code == 201, done.text
+        approved_here = admin.get(f"/api/v1/bulletins/{done.json()['bulletin_ids'][0]}").json()
+        assert approved_here["status"] == "approved" and approved_here["audio_sha256"] == recording
+        assert approved_here["approved_at_source_by"] == director.name
+        swapped = director.approve("STP-P", item("STP-REC3", audio=audio, target={"communes": ["XA-A"]}))
+        swapped["audio"] = other  # the source's key sending another sound than the approver signed
+        assert signer.send(client, signer.message(swapped)).status_code == 422
+
+    assert len(deliveries(link["so.canbo"], "refused")) == len(cases) + 1
+    titles = [b["title"] for b in admin.get("/api/v1/bulletins").json()]
+    assert len(titles) == 2
