@@ -36,7 +36,10 @@ from schedules import (
     check_audio_editable,
     check_reviewable,
     in_zone,
+    legal_fields,
+    match_legal_field,
     reject,
+    require_active_field,
     revise,
     schedule_broadcast,
     submit,
@@ -123,9 +126,13 @@ def create_bulletin(session: Session, services: Services, user: User, data: Bull
         raise InvalidValidityWindow(
             f"valid_until {window['valid_until']} is not after valid_from {window['valid_from']}"
         )
+    if data.legal_field is not None:
+        field = require_active_field(session, data.legal_field).code
+    else:
+        field = match_legal_field(legal_fields(session, active_only=True), data.topic)
     bulletin = Bulletin.model_validate(
-        data.model_dump(exclude={"commune_code", "province_code"}),
-        update={**owner, "author_id": user.id, **window},
+        data.model_dump(exclude={"commune_code", "province_code", "legal_field"}),
+        update={**owner, "author_id": user.id, **window, "legal_field": field},
     )
     session.add(bulletin)
     session.flush()
@@ -156,6 +163,14 @@ def update_bulletin(
     # Only what really changes counts: saving an unchanged form must not take a bulletin off the air.
     changes = {name: value for name, value in changes.items() if getattr(bulletin, name) != value}
     if not changes:
+        return bulletin, False
+    if "legal_field" in changes:
+        require_active_field(session, str(changes["legal_field"]))
+    if changes.keys() == {"legal_field"}:  # how it is reported, not what is heard: the approval stands
+        bulletin.legal_field = str(changes["legal_field"])
+        bulletin.updated_at = utc_now()
+        audit.record(session, user, "bulletin.classify", _target(bulletin), f"legal field {bulletin.legal_field}")
+        session.commit()
         return bulletin, False
     lost_approval = revise(bulletin, changes)
     audit.record(

@@ -34,6 +34,7 @@ from province_link.recording import RecordingLoader
 from province_link.source import SourceApprover, SourceNonce, SourceSystem, parse_public_key
 from province_link.wire import PRIORITIES, ItemReceipt, SourceItem, SourceMessage, approval_text
 from schedules.bulletin import AudioSource, Bulletin, BulletinStatus, revise, submit, withdraw
+from schedules.legal_field import legal_fields, match_legal_field
 
 BODY_KEPT_BYTES = 64 * 1024
 
@@ -271,6 +272,8 @@ def _apply(
     if record is None and item.action == "withdraw":
         raise ItemRefused(f"withdrawal of unknown item {item.id}", message_vi="Không có bản tin này để thu hồi.")
     recording = _recording(session, item, recordings)
+    # How it is reported, found from the source's own wording: not part of what an approval covers.
+    field = match_legal_field(legal_fields(session, active_only=True), item.legal_field)
     if record is None:
         record = SourceItemRecord(
             source_id=source.id,
@@ -295,6 +298,7 @@ def _apply(
         existing = by_owner.get(owner)
         if existing is None:
             fresh = _new_bulletin(source, item, owner, recording)
+            fresh.legal_field = field
             session.add(fresh)
             session.flush()
             assert fresh.id is not None and record.id is not None
@@ -304,6 +308,7 @@ def _apply(
             continue
         bulletin = existing
         wanted = {**_content(item), **_audio(bulletin, recording)}
+        bulletin.legal_field = field
         changes = {k: v for k, v in wanted.items() if getattr(bulletin, k) != v}
         if changes and revise(bulletin, changes):  # a version that changes only where it airs keeps approvals
             off_air.append(bulletin)

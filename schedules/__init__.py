@@ -45,9 +45,20 @@ from schedules.errors import (
     SlotOverfull,
     SlotOverlap,
     StartInPast,
+    UnknownLegalField,
     UnknownTarget,
 )
 from schedules.jobs import JobContext, PlaylistScheduler
+from schedules.legal_field import (
+    LegalField,
+    LegalFieldCreate,
+    LegalFieldPublic,
+    LegalFieldUpdate,
+    get_legal_field,
+    legal_fields,
+    match_legal_field,
+    require_active_field,
+)
 from schedules.local_time import COMMUNE_ZONE
 from schedules.planning import Planning
 from schedules.playlist import PlaylistEntry, compile_playlist
@@ -117,6 +128,10 @@ __all__ = [
     "ItemAsset",
     "ItemKind",
     "JobContext",
+    "LegalField",
+    "LegalFieldCreate",
+    "LegalFieldPublic",
+    "LegalFieldUpdate",
     "NotApproved",
     "NotCleared",
     "NotEmergency",
@@ -153,6 +168,7 @@ __all__ = [
     "Target",
     "TimelineItem",
     "Timetable",
+    "UnknownLegalField",
     "UnknownTarget",
     "Weekdays",
     "airings_of",
@@ -173,8 +189,11 @@ __all__ = [
     "detach_recording",
     "expand_rule",
     "find_conflict",
+    "get_legal_field",
     "in_zone",
     "issue_emergency",
+    "legal_fields",
+    "match_legal_field",
     "next_slot_occurrence",
     "notice_for",
     "place_program",
@@ -182,6 +201,7 @@ __all__ = [
     "publish_playlist",
     "reject",
     "republish_all",
+    "require_active_field",
     "require_cleared",
     "resolve_target",
     "revise",

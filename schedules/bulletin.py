@@ -68,6 +68,8 @@ class Bulletin(BulletinBase, table=True):
     # Approved at the province's source system by this named approver, whose signature the province chose
     # to accept as approval (`province_link`); None when approved in loaxa (reviewer_id) or not approved.
     approved_at_source_by: str | None = Field(default=None, max_length=200)
+    # The field of law it is reported under (`schedules.legal_field`); indexed: reports group by it.
+    legal_field: str = Field(default="khac", foreign_key="legal_field.code", max_length=48, index=True)
 
 
 class BulletinCreate(BulletinBase):
@@ -79,6 +81,11 @@ class BulletinCreate(BulletinBase):
     dialect: Literal["north", "south"] = "north"
     language: Literal["vi", "km"] = "vi"
     legal_refs: list[str] = Field(default_factory=list, max_length=20)
+    legal_field: str | None = Field(
+        default=None,
+        max_length=48,
+        description="A code of GET /legal-fields; None: found from `topic`, else 'khac' (Khác).",
+    )
 
     @model_validator(mode="after")
     def _one_owner(self) -> BulletinCreate:
@@ -103,6 +110,7 @@ class BulletinPublic(BulletinBase):
     created_at: datetime
     updated_at: datetime
     approved_at_source_by: str | None = None
+    legal_field: str = Field(description="The field of law it is reported under (GET /legal-fields).")
 
 
 def airs_in(bulletin: Bulletin, commune_id: int, province_id: int) -> bool:
@@ -197,6 +205,7 @@ class BulletinUpdate(SQLModel):
     dialect: Literal["north", "south"] | None = None
     language: Literal["vi", "km"] | None = None
     legal_refs: list[str] | None = Field(default=None, max_length=20)
+    legal_field: str | None = Field(default=None, max_length=48, description="A code of GET /legal-fields.")
     valid_from: datetime | None = None
     valid_until: datetime | None = None
 
@@ -209,7 +218,7 @@ class BulletinUpdate(SQLModel):
         return self
 
 
-_REQUIRED_FIELDS = frozenset({"title", "body", "topic", "priority", "dialect", "language", "legal_refs"})
+_REQUIRED_FIELDS = frozenset({"title", "body", "topic", "priority", "dialect", "language", "legal_refs", "legal_field"})
 
 
 def revise(bulletin: Bulletin, changes: dict[str, object]) -> bool:

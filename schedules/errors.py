@@ -133,3 +133,9 @@ class NotCleared(ScheduleError):
     code = "audio_not_cleared"
     http_status = 403
     message_vi = "Chỉ được phát âm thanh của bản tin đã được duyệt cho xã này."
+
+
+class UnknownLegalField(ScheduleError):
+    code = "unknown_legal_field"
+    http_status = 422
+    message_vi = "Lĩnh vực pháp luật không có trong danh mục."

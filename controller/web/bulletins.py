@@ -32,7 +32,16 @@ from controller.web.notices import notices
 from controller.web.session import PageUser
 from controller.web.templating import render
 from devices.registry import Commune, Province
-from schedules import Bulletin, BulletinCreate, BulletinStatus, BulletinUpdate
+from schedules import (
+    Bulletin,
+    BulletinCreate,
+    BulletinStatus,
+    BulletinUpdate,
+    InvalidValidityWindow,
+    LegalField,
+    UnknownLegalField,
+    legal_fields,
+)
 
 router = APIRouter()
 
@@ -66,9 +75,12 @@ def _cleaned(form: dict[str, str]) -> dict[str, object]:
         choice = form["commune_code"]
         if choice.startswith(PROVINCE_CHOICE):
             owner = {"commune_code": None, "province_code": choice.removeprefix(PROVINCE_CHOICE)}
+    # No field chosen: a new bulletin's is found from its topic, an edited one keeps its own.
+    field = {"legal_field": form["legal_field"]} if form.get("legal_field") else {}
     return {
-        **form,
+        **{name: value for name, value in form.items() if name != "legal_field"},
         **owner,
+        **field,
         "title": form["title"].strip(),
         "body": form["body"].strip(),
         "topic": form["topic"].strip(),
@@ -94,6 +106,7 @@ def _blank_form() -> dict[str, Any]:
         "title": "",
         "body": "",
         "topic": "",
+        "legal_field": "",
         "legal_refs": "",
         "priority": "normal",
         "dialect": "north",
@@ -110,7 +123,13 @@ def new_bulletin_page(request: Request, session: SessionDep, user: PageUser) -> 
     form = _blank_form()
     if len(communes) == 1:
         form["commune_code"] = communes[0].code
-    context = {"form": form, "communes": communes, "provinces": provinces_of(session, user), "errors": []}
+    context = {
+        "form": form,
+        "communes": communes,
+        "provinces": provinces_of(session, user),
+        "legal_fields": legal_fields(session, active_only=True),
+        "errors": [],
+    }
     return render(request, "bulletin_new.html", context, user=user)
 
 
@@ -124,6 +143,7 @@ def new_bulletin(
     title: Annotated[str, Form()] = "",
     body: Annotated[str, Form()] = "",
     topic: Annotated[str, Form()] = "",
+    legal_field: Annotated[str, Form()] = "",
     legal_refs: Annotated[str, Form()] = "",
     priority: Annotated[str, Form()] = "normal",
     dialect: Annotated[str, Form()] = "north",
@@ -137,6 +157,7 @@ def new_bulletin(
         "title": title,
         "body": body,
         "topic": topic,
+        "legal_field": legal_field,
         "legal_refs": legal_refs,
         "priority": priority,
         "dialect": dialect,
@@ -155,14 +176,26 @@ def new_bulletin(
             "form": form,
             "communes": communes_of(session, user),
             "provinces": provinces_of(session, user),
+            "legal_fields": legal_fields(session, active_only=True),
             "errors": errors,
         }
         return render(request, "bulletin_new.html", context, user=user, status_code=422)
-    bulletin = create_bulletin(session, services, user, data)
+    try:
+        bulletin = create_bulletin(session, services, user, data)
+    except (UnknownLegalField, InvalidValidityWindow) as exc:  # the form comes back as typed, with why
+        session.rollback()
+        context = {
+            "form": form,
+            "communes": communes_of(session, user),
+            "provinces": provinces_of(session, user),
+            "legal_fields": legal_fields(session, active_only=True),
+            "errors": [exc.message_vi],
+        }
+        return render(request, "bulletin_new.html", context, user=user, status_code=422)
     return RedirectResponse(f"/ban-tin/{bulletin.id}?tb=da-tao", status_code=303)
 
 
-def _edit_context(bulletin: Bulletin, form: dict[str, Any], errors: list[str]) -> dict[str, Any]:
+def _edit_context(session: Session, bulletin: Bulletin, form: dict[str, Any], errors: list[str]) -> dict[str, Any]:
     warning = None
     if bulletin.status == BulletinStatus.APPROVED:
         warning = (
@@ -171,6 +204,8 @@ def _edit_context(bulletin: Bulletin, form: dict[str, Any], errors: list[str]) -
     return {
         "form": form,
         "communes": [],
+        # The bulletin keeps a field retired since; no other retired one can be chosen.
+        "legal_fields": [f for f in legal_fields(session) if f.active or f.code == bulletin.legal_field],
         "errors": errors,
         "heading": "Sửa bản tin",
         "form_action": f"/ban-tin/{bulletin.id}/sua",
@@ -190,6 +225,7 @@ def edit_bulletin_page(
         "title": bulletin.title,
         "body": bulletin.body,
         "topic": bulletin.topic,
+        "legal_field": bulletin.legal_field,
         "legal_refs": "\n".join(bulletin.legal_refs),
         "priority": bulletin.priority,
         "dialect": bulletin.dialect,
@@ -197,7 +233,7 @@ def edit_bulletin_page(
         "valid_from": to_local_input(bulletin.valid_from, zone),
         "valid_until": to_local_input(bulletin.valid_until, zone),
     }
-    return render(request, "bulletin_new.html", _edit_context(bulletin, form, []), user=user)
+    return render(request, "bulletin_new.html", _edit_context(session, bulletin, form, []), user=user)
 
 
 @router.post("/ban-tin/{bulletin_id}/sua")
@@ -210,6 +246,7 @@ def edit_bulletin(
     title: Annotated[str, Form()] = "",
     body: Annotated[str, Form()] = "",
     topic: Annotated[str, Form()] = "",
+    legal_field: Annotated[str, Form()] = "",
     legal_refs: Annotated[str, Form()] = "",
     priority: Annotated[str, Form()] = "normal",
     dialect: Annotated[str, Form()] = "north",
@@ -223,6 +260,7 @@ def edit_bulletin(
         "title": title,
         "body": body,
         "topic": topic,
+        "legal_field": legal_field,
         "legal_refs": legal_refs,
         "priority": priority,
         "dialect": dialect,
@@ -234,9 +272,18 @@ def edit_bulletin(
         data = BulletinUpdate.model_validate(_cleaned(form))
     except ValidationError as exc:
         return render(
-            request, "bulletin_new.html", _edit_context(bulletin, form, messages_vi(exc)), user=user, status_code=422
+            request,
+            "bulletin_new.html",
+            _edit_context(session, bulletin, form, messages_vi(exc)),
+            user=user,
+            status_code=422,
         )
-    _, lost_approval = update_bulletin(session, services, user, bulletin_id, data)
+    try:
+        _, lost_approval = update_bulletin(session, services, user, bulletin_id, data)
+    except (UnknownLegalField, InvalidValidityWindow) as exc:
+        session.rollback()
+        context = _edit_context(session, bulletin, form, [exc.message_vi])
+        return render(request, "bulletin_new.html", context, user=user, status_code=422)
     return RedirectResponse(f"/ban-tin/{bulletin_id}?tb={'duyet-lai' if lost_approval else 'da-sua'}", status_code=303)
 
 
@@ -271,6 +318,7 @@ def bulletin_page(
         "province_wide": bulletin.province_id is not None,
         "communes": airs_in,
         "author": author,
+        "legal_field_name": getattr(session.get(LegalField, bulletin.legal_field), "name", bulletin.legal_field),
         "audio": _audio_links(session, services, user, bulletin.audio_sha256),
         "flashes": notices(request),
         "may_change": may_change,

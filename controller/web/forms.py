@@ -11,6 +11,7 @@ FIELD_NAMES = {
     "title": "Tiêu đề",
     "body": "Nội dung",
     "topic": "Chủ đề",
+    "legal_field": "Lĩnh vực pháp luật",
     "legal_refs": "Căn cứ pháp lý",
     "priority": "Mức ưu tiên",
     "dialect": "Giọng đọc",

@@ -163,3 +163,40 @@ def test_published_playlists_become_published_items(database_url: str) -> None:
     finally:
         engine.dispose()
         upgrade(database_url)
+
+
+def test_existing_bulletins_get_the_legal_field_their_topic_names(database_url: str) -> None:
+    """0013 keeps every bulletin and files it under the field its free-text topic names, else "Khác"."""
+    downgrade(database_url, "0012")
+    engine = create_engine(database_url)
+    topics = {
+        "an toàn giao thông": "giao-thong",
+        "gia đình": "hon-nhan-gia-dinh",
+        "Phòng chống ma túy": "phong-chong-ma-tuy",
+        "thủy sản": "nong-nghiep-thuy-san",
+        "phòng cháy chữa cháy": "phong-chay-chua-chay",
+        "dân tộc": "dan-toc-ton-giao",
+        "chuyện làng": "khac",
+        "": "khac",
+    }
+    try:
+        with engine.begin() as connection:
+            province = _insert(connection, "province", code="P", name="Tỉnh P")
+            author = _insert(connection, "app_user", username="u", password_hash="x", role="officer")
+            ids = {
+                _insert(
+                    connection, "bulletin", province_id=province, author_id=author, title="t", body="b", topic=topic
+                ): field
+                for topic, field in topics.items()
+            }
+        upgrade(database_url)
+        with engine.connect() as connection:
+            rows = dict(connection.execute(text("SELECT id, legal_field FROM bulletin")).all())
+            assert rows == ids
+            assert connection.execute(text("SELECT count(*) FROM legal_field")).scalar() == 25
+        downgrade(database_url, "0012")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM bulletin")).scalar() == len(topics)
+    finally:
+        engine.dispose()
+        upgrade(database_url)

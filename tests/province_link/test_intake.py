@@ -84,6 +84,7 @@ def test_an_item_becomes_one_pending_bulletin_per_commune_once(session: Session)
     assert [b.status for b in bulletins] == [BulletinStatus.PENDING] * 2
     assert {b.commune_id for b in bulletins} == {first.created[0].commune_id, first.created[1].commune_id}
     assert {(b.priority, b.language, b.topic) for b in bulletins} == {("emergency", "km", "phòng chống ma túy")}
+    assert {b.legal_field for b in bulletins} == {"phong-chong-ma-tuy"}  # the source's wording, filed
     assert all(b.author_id == link.source.author_id for b in bulletins)
     assert first.receipt.bulletin_ids == [b.id for b in bulletins]
 
