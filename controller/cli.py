@@ -19,6 +19,7 @@ from audio_library.errors import LoaxaError
 from controller.accounts import use_password_policy
 from controller.cli_api import add_login_arguments, add_schedule_commands, expect
 from controller.cli_api import run as run_through_api
+from controller.cli_reports import add_report_commands
 from controller.cli_users import add_user_commands
 from controller.settings import Settings
 from devices.protocol import NetworkType
@@ -599,6 +600,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--date", required=True, help="local day, YYYY-MM-DD")
     show.set_defaults(func=cmd_schedule_show)
     add_schedule_commands(schedule)
+    add_report_commands(sub)
 
     source = sub.add_parser("source", help="the province's source information systems (docs/source-link.md)")
     source_sub = source.add_subparsers(dest="source_command", required=True)

@@ -22,11 +22,13 @@ from province_link import (
     SourceNonce,
     SourceSystem,
 )
+from reports import PlayLink
 from schedules.broadcast import Broadcast
 from schedules.bulletin import Bulletin
 from schedules.commune_hours import BroadcastSlot, CommuneQuietHours
 from schedules.emergency_order import EmergencyOrder
 from schedules.hamlet import HamletGroup
+from schedules.legal_field import LegalField
 from schedules.program_record import ProgramItemRecord, ProgramRecord, ScheduleRule
 from schedules.province_program import ProvinceProgram
 from schedules.publication import CommunePlaylist
@@ -54,10 +56,12 @@ __all__ = [
     "HamletGroup",
     "HealthEvent",
     "HeartbeatSample",
+    "LegalField",
     "LexiconEntry",
     "LoginFailure",
     "LoginSession",
     "OutboxMessage",
+    "PlayLink",
     "PlayRecord",
     "ProgramItemRecord",
     "ProgramRecord",

@@ -31,6 +31,7 @@ from devices.protocol import PlaylistNotice, commune_playlist_topic, encode
 from devices.registry import Commune
 from devices.uplink import UplinkHandler
 from province_link import FeedPoller, OutboxSender, enqueue_play
+from reports import PlaySealer
 from schedules import CommunePlaylist, notice_for, publish_playlist
 from schedules.clock import Clock, system_clock
 from schedules.jobs import JobContext, PlaylistScheduler
@@ -66,6 +67,8 @@ class Services:
     feeds: FeedPoller | None = field(default=None)
     # Sends the outbox's reports to the province's source systems (`province_link.outbox`).
     reports: OutboxSender | None = field(default=None)
+    # Seals proof of play into the as-run log's hash chain (`reports.sealer`).
+    sealer: PlaySealer | None = field(default=None)
 
     def start_scheduler(self) -> None:
         """Start the persistent publication jobs (missed ones run now); see schedules.jobs."""
@@ -164,6 +167,8 @@ class Services:
             self.feeds.stop()
         if self.reports is not None:
             self.reports.stop()
+        if self.sealer is not None:
+            self.sealer.stop()
         if self.command_sweeper is not None:
             self.command_sweeper.stop()
         if self.health is not None:

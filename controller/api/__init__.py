@@ -16,6 +16,7 @@ from controller.api import (
     programs,
     province_programs,
     registry,
+    reports,
     slots,
     source_link,
     speech,
@@ -42,6 +43,7 @@ for module in (
     speech,
     commands,
     source_link,
+    reports,
 ):
     # Logging in answers 401 for a wrong password, without a token to lack (controller.openapi derives the rest).
     api_router.include_router(module.router, responses=error_responses(401) if module is auth else None)

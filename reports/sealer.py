@@ -1,0 +1,60 @@
+"""The thread that seals new proof of play into the as-run log's chain every `seal_interval_s`."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from reports.ledger import seal_plays
+from reports.settings import ReportSettings
+
+log = logging.getLogger(__name__)
+
+
+class PlaySealer:
+    """Seals plays in batches until none is left, each batch in its own transaction; then waits."""
+
+    def __init__(self, sessions: Callable[[], Session], settings: ReportSettings, zone: ZoneInfo) -> None:
+        self._sessions = sessions
+        self._settings = settings
+        self._zone = zone
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="as-run-sealer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(10)
+
+    def seal_once(self) -> int:
+        """Seal every play waiting; how many. Another controller sealing the same plays makes this round stop
+        (its commit fails on the chain's unique place); what is left is sealed on the next."""
+        sealed = 0
+        while not self._stop.is_set():
+            with self._sessions() as session:
+                try:
+                    count = seal_plays(session, self._zone, limit=self._settings.seal_batch)
+                    session.commit()
+                except IntegrityError:
+                    session.rollback()
+                    log.info("as-run sealing collided with another controller; retrying next round")
+                    return sealed
+            sealed += count
+            if count < self._settings.seal_batch:
+                break
+        return sealed
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._settings.seal_interval_s):
+            try:
+                self.seal_once()
+            except Exception:  # the next round tries again; the controller keeps serving
+                log.exception("sealing proof of play into the as-run log failed")

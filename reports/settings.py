@@ -1,0 +1,17 @@
+"""Settings of reports and the as-run log (`LOAXA_REPORTS__*`)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class ReportSettings(BaseModel):
+    # Proof of play is sealed into the as-run log's hash chain this often. A minute keeps the log (and a
+    # download of it) at most a minute behind what the nodes reported, for one small query a minute.
+    seal_interval_s: float = Field(default=60.0, gt=0)
+    # Plays sealed per transaction: 5,000 reports of a busy minute (10,000 clusters report about 2.3 plays/s)
+    # fit in one short transaction, and a backlog after an outage is worked off in steps.
+    seal_batch: int = Field(default=5000, ge=1, le=100_000)
+    # Rows of the as-run log read from the database at a time while a download streams: memory stays
+    # constant whatever the period.
+    stream_batch: int = Field(default=2000, ge=1, le=100_000)
