@@ -94,6 +94,7 @@ def test_officer_to_approver_to_speakers(browser: Any, world: dict[str, Any], ar
     officer.get_by_role("link", name="Soạn bản tin", exact=True).click()
     officer.get_by_label("Tiêu đề").fill("Lịch tiêm chủng mở rộng")
     officer.get_by_label("Nội dung").fill("Ngày 5/6/2026, trạm y tế xã tiêm chủng cho trẻ dưới 5 tuổi.")
+    officer.get_by_label("Lĩnh vực pháp luật").select_option(label="Y tế, an toàn thực phẩm")
     officer.get_by_label("Chủ đề").fill("y tế")
     officer.get_by_label("Căn cứ pháp lý (mỗi dòng một văn bản)").fill("Nghị định 13/2024/NĐ-CP")
     _fits_phone(officer, artifacts, "02-soan-ban-tin")
