@@ -191,7 +191,7 @@ def test_existing_bulletins_get_the_legal_field_their_topic_names(database_url: 
             }
         upgrade(database_url)
         with engine.connect() as connection:
-            rows = dict(connection.execute(text("SELECT id, legal_field FROM bulletin")).all())
+            rows: dict[object, object] = dict(connection.execute(text("SELECT id, legal_field FROM bulletin")).all())
             assert rows == ids
             assert connection.execute(text("SELECT count(*) FROM legal_field")).scalar() == 25
         downgrade(database_url, "0012")
