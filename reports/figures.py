@@ -1,0 +1,982 @@
+"""The figures of a period report: content, airing, reach of province content and the system.
+
+Every figure comes from rows loaxa keeps anyway: bulletins (content), what was published to each commune
+(`published_item`: what was planned), what the nodes reported they played (`play_record`: proof of play,
+flagged reports never count), emergency orders, daily uptime and alerts. An item counts as aired on a
+cluster only when that cluster reported it played. Big tables are aggregated in the database; only small
+results (a row per commune, sound or cluster) come back to Python. See docs/reports.md for each
+definition.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+from sqlalchemy import and_, case, distinct, exists, func
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, or_, select
+
+from audio_library import AudioAsset
+from devices.alerts import Alert
+from devices.proof_of_play import PlayRecord
+from devices.registry import Commune, Device, Province
+from devices.uptime import UptimeDay
+from reports.period import Period
+from schedules import Bulletin
+from schedules.bulletin import AudioSource, BulletinStatus
+from schedules.emergency_order import EmergencyOrder
+from schedules.legal_field import LegalField
+from schedules.published_item import PublishedItem
+
+PRIORITY_LABELS = {"normal": "Thông thường", "priority": "Ưu tiên", "emergency": "Khẩn cấp"}
+LANGUAGE_LABELS = {"vi": "Tiếng Việt", "km": "Tiếng Khmer"}
+ORIGIN_LABELS = {"commune": "Xã soạn", "province": "Chương trình của tỉnh", "recording": "Bản ghi âm"}
+MISSED_LABELS = {
+    "failed": "Lỗi khi phát",
+    "interrupted": "Bị ngắt giữa chừng",
+    "cancelled": "Đã hủy",
+    "offline": "Cụm loa mất kết nối cả ngày",
+    "no_report": "Không có báo cáo phát",
+}
+ALERT_LABELS = {
+    "offline": "Mất kết nối",
+    "amplifier_fault": "Lỗi bộ khuếch đại",
+    "speaker_line": "Lỗi đường dây loa",
+    "commune_down": "Nhiều cụm loa của xã mất kết nối",
+    "failed_to_play": "Không phát được theo lịch",
+    "identity_contested": "Danh tính cụm loa bị tranh chấp",
+    "suspect_report": "Báo cáo phát không khớp",
+    "low_storage": "Bộ nhớ sắp đầy",
+    "clock_drift": "Lệch đồng hồ",
+    "high_temperature": "Nhiệt độ cao",
+}
+UNKNOWN_SOUND = "Âm thanh khác (chuông, lệnh phát)"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a report covers: some communes of one province (all of them for a province report)."""
+
+    province: Province
+    communes: tuple[Commune, ...]
+    whole_province: bool
+
+    @property
+    def label(self) -> str:
+        if self.whole_province:
+            return f"Tỉnh {self.province.name}"
+        return ", ".join(c.name for c in self.communes)
+
+
+class ContentRow(BaseModel):
+    key: str
+    label: str
+    written: int = 0
+    submitted: int = 0
+    approved: int = 0
+    rejected: int = 0
+
+
+class AiringByCommune(BaseModel):
+    commune_code: str
+    commune_name: str
+    planned: int
+    aired: int
+    aired_pct: float | None
+    plays: int
+    minutes: float
+    failed: int
+
+
+class AiringRow(BaseModel):
+    key: str
+    label: str
+    plays: int
+    minutes: float
+
+
+class MissedRow(BaseModel):
+    reason: str
+    label: str
+    count: int
+
+
+class EmergencyRow(BaseModel):
+    order_id: int
+    commune_code: str
+    title: str
+    issued_at: datetime
+    first_on_air: datetime | None
+    seconds_to_air: float | None
+    clusters_targeted: int
+    clusters_aired: int
+    cancelled: bool
+
+
+class ReachRow(BaseModel):
+    bulletin_id: int
+    title: str
+    commune_code: str
+    commune_name: str
+    clusters: int
+    clusters_aired: int
+    share_pct: float | None
+
+
+class ClusterRow(BaseModel):
+    code: str
+    name: str
+    commune_code: str
+    uptime_pct: float | None
+    failed_plays: int
+
+
+class CommuneSystemRow(BaseModel):
+    commune_code: str
+    commune_name: str
+    clusters: int
+    working: int
+    working_pct: float | None
+
+
+class AlertRow(BaseModel):
+    kind: str
+    label: str
+    opened: int
+    acknowledged: int
+    mean_minutes_to_ack: float | None
+
+
+class Totals(BaseModel):
+    bulletins_written: int
+    bulletins_approved: int
+    planned: int
+    aired: int
+    aired_pct: float | None
+    plays: int
+    airtime_minutes: float
+    emergencies: int
+    clusters: int
+    mean_uptime_pct: float | None
+    failed_plays: int
+    alerts: int
+
+
+class ComparisonRow(BaseModel):
+    key: str
+    label: str
+    current: float | None
+    previous: float | None
+    change: float | None
+
+
+COMPARED = {
+    "bulletins_written": "Bản tin soạn mới",
+    "bulletins_approved": "Bản tin được duyệt",
+    "planned": "Lượt phát theo lịch (cụm loa × mục)",
+    "aired": "Lượt phát đã phát",
+    "aired_pct": "Tỷ lệ đã phát (%)",
+    "airtime_minutes": "Thời lượng phát (phút)",
+    "emergencies": "Lệnh phát khẩn cấp",
+    "clusters": "Cụm loa",
+    "mean_uptime_pct": "Thời gian hoạt động trung bình (%)",
+    "failed_plays": "Lượt phát lỗi",
+    "alerts": "Cảnh báo",
+}
+
+
+class PeriodReport(BaseModel):
+    """A period report's figures; every table is one sheet of the XLSX and one section of the PDF."""
+
+    province_code: str
+    province_name: str
+    scope_label: str
+    commune_codes: list[str]
+    first: date
+    last: date
+    generated_at: datetime
+    totals: Totals
+    previous_first: date
+    previous_last: date
+    comparison: list[ComparisonRow]
+    content_by_field: list[ContentRow]
+    content_by_language: list[ContentRow]
+    content_by_origin: list[ContentRow]
+    airing_by_commune: list[AiringByCommune]
+    airing_by_priority: list[AiringRow]
+    airing_by_field: list[AiringRow]
+    missed: list[MissedRow]
+    emergencies: list[EmergencyRow]
+    reach: list[ReachRow]
+    clusters: list[ClusterRow]
+    communes: list[CommuneSystemRow]
+    alerts: list[AlertRow]
+
+
+@dataclass(frozen=True)
+class _Window:
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def of(cls, period: Period, zone: ZoneInfo) -> _Window:
+        start = datetime.combine(period.first, time(0), zone).astimezone(UTC)
+        end = datetime.combine(period.last + timedelta(days=1), time(0), zone).astimezone(UTC)
+        return cls(start, end)
+
+
+def _pct(part: float, whole: float) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def _seconds(session: Session, start: Any, end: Any) -> Any:
+    """SQL for the seconds between two timestamp columns, on the session's database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", end - start)
+    return (func.julianday(end) - func.julianday(start)) * 86400.0
+
+
+def _sound_bulletins(session: Session, shas: Iterable[str]) -> dict[str, Bulletin]:
+    """The bulletin each sound (its audio or its MP3 rendition) belongs to."""
+    wanted = set(shas)
+    if not wanted:
+        return {}
+    renditions = dict(
+        session.exec(
+            select(AudioAsset.mp3_sha256, AudioAsset.sha256).where(col(AudioAsset.mp3_sha256).in_(wanted))
+        ).all()
+    )
+    originals = wanted | {sha for sha in renditions.values() if sha}
+    by_audio: dict[str, Bulletin] = {}
+    for owner in session.exec(
+        select(Bulletin).where(col(Bulletin.audio_sha256).in_(originals)).order_by(col(Bulletin.id))
+    ):
+        assert owner.audio_sha256 is not None
+        by_audio.setdefault(owner.audio_sha256, owner)
+    found: dict[str, Bulletin] = {}
+    for sha in wanted:
+        bulletin: Bulletin | None = by_audio.get(sha) or by_audio.get(renditions.get(sha) or "")
+        if bulletin is not None:
+            found[sha] = bulletin
+    return found
+
+
+def _emergency_order_id(item_id: str) -> int | None:
+    digits = item_id.removeprefix("e")
+    return int(digits) if item_id.startswith("e") and digits.isdigit() else None
+
+
+class _Builder:
+    def __init__(self, session: Session, scope: Scope, period: Period, zone: ZoneInfo, now: datetime) -> None:
+        self.session = session
+        self.scope = scope
+        self.period = period
+        self.zone = zone
+        self.now = now
+        self.window = _Window.of(period, zone)
+        self.codes = [c.code for c in scope.communes]
+        self.ids = [c.id for c in scope.communes if c.id is not None]
+        self.by_id = {c.id: c for c in scope.communes}
+        self.by_code = {c.code: c for c in scope.communes}
+        self.fields = {f.code: f.name for f in session.exec(select(LegalField))}
+        self.devices = self._devices()
+        self.cluster_counts = Counter(d.commune_id for d in self.devices)
+        self.dark = self._dark_days()
+
+    def _devices(self) -> list[Device]:
+        """Clusters of the scope that existed during the period (made before its end, not revoked before its start)."""
+        return list(
+            self.session.exec(
+                select(Device)
+                .where(
+                    col(Device.commune_id).in_(self.ids),
+                    col(Device.created_at) < self.window.end,
+                    or_(col(Device.revoked_at).is_(None), col(Device.revoked_at) >= self.window.start),
+                )
+                .order_by(col(Device.code))
+            )
+        )
+
+    # Content
+
+    def content(self) -> tuple[list[ContentRow], list[ContentRow], list[ContentRow], int, int]:
+        start, end = self.window.start, self.window.end
+        owned: Any = col(Bulletin.commune_id).in_(self.ids)
+        if self.scope.whole_province:
+            owned = or_(
+                owned, and_(col(Bulletin.commune_id).is_(None), col(Bulletin.province_id) == self.scope.province.id)
+            )
+        touched = or_(
+            and_(col(Bulletin.created_at) >= start, col(Bulletin.created_at) < end),
+            and_(col(Bulletin.reviewed_at) >= start, col(Bulletin.reviewed_at) < end),
+        )
+        rows = self.session.execute(
+            sa_select(
+                col(Bulletin.legal_field),
+                col(Bulletin.language),
+                col(Bulletin.commune_id),
+                col(Bulletin.audio_source),
+                col(Bulletin.status),
+                col(Bulletin.created_at),
+                col(Bulletin.reviewed_at),
+            ).where(owned, touched)
+        ).all()
+        by_field: dict[str, ContentRow] = {
+            code: ContentRow(key=code, label=name) for code, name in sorted(self.fields.items())
+        }
+        by_language = {k: ContentRow(key=k, label=v) for k, v in LANGUAGE_LABELS.items()}
+        by_origin = {k: ContentRow(key=k, label=v) for k, v in ORIGIN_LABELS.items()}
+        written = approved = 0
+        for field, language, commune_id, audio_source, status, created_at, reviewed_at in rows:
+            origin = (
+                "province"
+                if commune_id is None
+                else "recording"
+                if audio_source == AudioSource.RECORDING
+                else "commune"
+            )
+            targets = [
+                by_field.setdefault(field, ContentRow(key=field, label=field)),
+                by_language.setdefault(language, ContentRow(key=language, label=language)),
+                by_origin[origin],
+            ]
+            made = start <= created_at < end
+            reviewed = reviewed_at is not None and start <= reviewed_at < end
+            for row in targets:
+                if made:
+                    row.written += 1
+                    if status != BulletinStatus.DRAFT:
+                        row.submitted += 1
+                if reviewed and status == BulletinStatus.APPROVED:
+                    row.approved += 1
+                if reviewed and status == BulletinStatus.REJECTED:
+                    row.rejected += 1
+            written += made
+            approved += reviewed and status == BulletinStatus.APPROVED
+
+        def kept(table: dict[str, ContentRow]) -> list[ContentRow]:
+            return [r for r in table.values() if r.written or r.submitted or r.approved or r.rejected]
+
+        return kept(by_field), list(by_language.values()), list(by_origin.values()), written, approved
+
+    # Airing
+
+    def _plays(self) -> Any:
+        return (
+            col(PlayRecord.commune_code).in_(self.codes),
+            col(PlayRecord.flag_reason).is_(None),
+        )
+
+    def airing(
+        self,
+    ) -> tuple[list[AiringByCommune], list[AiringRow], list[AiringRow], list[MissedRow], int, int, float, int]:
+        start, end = self.window.start, self.window.end
+        seconds = _seconds(self.session, PlayRecord.started_at, PlayRecord.ended_at)
+        is_emergency = case((col(PlayRecord.item_id).like("e%"), 1), else_=0)
+        played = self.session.execute(
+            sa_select(
+                col(PlayRecord.commune_code),
+                col(PlayRecord.asset_sha256),
+                is_emergency,
+                func.count(),
+                func.coalesce(func.sum(seconds), 0.0),
+            )
+            .where(
+                *self._plays(),
+                col(PlayRecord.outcome) == "played",
+                col(PlayRecord.started_at) >= start,
+                col(PlayRecord.started_at) < end,
+            )
+            .group_by(PlayRecord.commune_code, PlayRecord.asset_sha256, is_emergency)
+        ).all()
+        sounds = _sound_bulletins(self.session, {sha for _, sha, _, _, _ in played})
+        by_priority = {k: AiringRow(key=k, label=v, plays=0, minutes=0.0) for k, v in PRIORITY_LABELS.items()}
+        by_field: dict[str, AiringRow] = {}
+        commune_plays: Counter[str] = Counter()
+        commune_seconds: defaultdict[str, float] = defaultdict(float)
+        for commune_code, sha, emergency, count, secs in played:
+            bulletin = sounds.get(sha)
+            priority = "emergency" if emergency else (bulletin.priority if bulletin is not None else "normal")
+            field_key = bulletin.legal_field if bulletin is not None else ""
+            field_row = by_field.setdefault(
+                field_key,
+                AiringRow(key=field_key, label=self.fields.get(field_key, UNKNOWN_SOUND), plays=0, minutes=0.0),
+            )
+            for row in (
+                by_priority.setdefault(priority, AiringRow(key=priority, label=priority, plays=0, minutes=0)),
+                field_row,
+            ):
+                row.plays += count
+                row.minutes += float(secs) / 60.0
+            commune_plays[commune_code] += count
+            commune_seconds[commune_code] += float(secs)
+        for row in (*by_priority.values(), *by_field.values()):
+            row.minutes = round(row.minutes, 1)
+
+        planned = self._planned()
+        outcomes = self._planned_outcomes()
+        failed_plays = self._failed_by_commune()
+        missed = self._missed(planned, outcomes)
+        communes = []
+        for commune in self.scope.communes:
+            code = commune.code
+            communes.append(
+                AiringByCommune(
+                    commune_code=code,
+                    commune_name=commune.name,
+                    planned=planned.total.get(commune.id or 0, 0),
+                    aired=outcomes.aired.get(code, 0),
+                    aired_pct=_pct(outcomes.aired.get(code, 0), planned.total.get(commune.id or 0, 0)),
+                    plays=commune_plays.get(code, 0),
+                    minutes=round(commune_seconds.get(code, 0.0) / 60.0, 1),
+                    failed=failed_plays.get(code, 0),
+                )
+            )
+        fields = sorted(by_field.values(), key=lambda r: (r.key == "", r.label))
+        total_planned = sum(planned.total.values())
+        total_aired = sum(outcomes.aired.values())
+        minutes = round(sum(commune_seconds.values()) / 60.0, 1)
+        return (
+            communes,
+            list(by_priority.values()),
+            fields,
+            missed,
+            total_planned,
+            total_aired,
+            minutes,
+            sum(commune_plays.values()),
+        )
+
+    def _planned(self) -> _Planned:
+        """Cluster-items published to start in the period: a row's clusters, or every cluster of its commune."""
+        planned = _Planned()
+        rows = self.session.exec(
+            select(
+                PublishedItem.commune_id, PublishedItem.item_id, PublishedItem.starts_at, PublishedItem.clusters
+            ).where(
+                col(PublishedItem.commune_id).in_(self.ids),
+                col(PublishedItem.starts_at) >= self.window.start,
+                col(PublishedItem.starts_at) < self.window.end,
+            )
+        ).all()
+        codes_of: dict[int, list[str]] = defaultdict(list)
+        for device in self.devices:
+            codes_of[device.commune_id].append(device.code)
+        seen: set[tuple[int, str, datetime]] = set()
+        for commune_id, item_id, starts_at, clusters in rows:
+            # One item may be published with two sounds (a newer version); it is planned once.
+            key = (commune_id, item_id, starts_at)
+            if key in seen:
+                continue
+            seen.add(key)
+            targets = clusters if clusters is not None else codes_of.get(commune_id, [])
+            planned.total[commune_id] += len(targets)
+            day = starts_at.astimezone(self.zone).date()
+            for code in targets:
+                planned.by_cluster_day[(code, day)] += 1
+            order_id = _emergency_order_id(item_id)
+            if order_id is not None:
+                planned.emergency_targets[(commune_id, item_id)] = len(targets)
+        return planned
+
+    def _planned_outcomes(self) -> _Outcomes:
+        """Per commune, planned cluster-items reported played; the others reported, by their best outcome."""
+        start, end = self.window.start, self.window.end
+        keys = (
+            col(PlayRecord.commune_code),
+            col(PlayRecord.device_id),
+            col(PlayRecord.item_id),
+            col(PlayRecord.scheduled_start),
+        )
+        base = (
+            *self._plays(),
+            col(PlayRecord.scheduled_start) >= start,
+            col(PlayRecord.scheduled_start) < end,
+            ~col(PlayRecord.item_id).like("cmd-%"),
+        )
+        aired_keys = sa_select(*keys).where(*base, col(PlayRecord.outcome) == "played").distinct().subquery()
+        outcomes = _Outcomes()
+        for code, count in self.session.exec(
+            select(aired_keys.c.commune_code, func.count()).group_by(aired_keys.c.commune_code)
+        ).all():
+            outcomes.aired[code] = count
+        other = aliased(PlayRecord)
+        not_played = self.session.execute(
+            sa_select(*keys, col(PlayRecord.outcome))
+            .where(
+                *base,
+                col(PlayRecord.outcome) != "played",
+                ~exists().where(
+                    col(other.device_id) == col(PlayRecord.device_id),
+                    col(other.item_id) == col(PlayRecord.item_id),
+                    col(other.scheduled_start) == col(PlayRecord.scheduled_start),
+                    col(other.outcome) == "played",
+                    col(other.flag_reason).is_(None),
+                ),
+            )
+            .distinct()
+        ).all()
+        best: dict[tuple[str, int, str, datetime], str] = {}
+        for code, device_id, item_id, scheduled_start, outcome in not_played:
+            key = (code, device_id, item_id, scheduled_start)
+            # A failure outranks an interruption: the item never played whole.
+            if best.get(key) != "failed":
+                best[key] = "failed" if outcome == "failed" else "interrupted"
+        for (code, _, _, _), outcome in best.items():
+            outcomes.unplayed[code][outcome] += 1
+        outcomes.reported_keys = self._reported_on_dark_days()
+        return outcomes
+
+    def _dark_days(self) -> dict[int, set[date]]:
+        """Days of the period (up to today) on which a cluster was never up: no uptime, or none recorded."""
+        today = self.now.astimezone(self.zone).date()
+        last = min(self.period.last, today)
+        up: dict[int, set[date]] = defaultdict(set)
+        for device_id, day in self.session.execute(
+            sa_select(col(UptimeDay.device_id), col(UptimeDay.day)).where(
+                col(UptimeDay.device_id).in_([d.id for d in self.devices]),
+                col(UptimeDay.day) >= self.period.first,
+                col(UptimeDay.day) <= last,
+                col(UptimeDay.up_s) > 0,
+            )
+        ).all():
+            up[device_id].add(day)
+        dark: dict[int, set[date]] = {}
+        for device in self.devices:
+            assert device.id is not None
+            created = device.created_at.astimezone(self.zone).date()
+            days = {
+                self.period.first + timedelta(days=n)
+                for n in range((last - self.period.first).days + 1)
+                if self.period.first + timedelta(days=n) >= created
+            }
+            missing = days - up[device.id]
+            if missing:
+                dark[device.id] = missing
+        return dark
+
+    def _reported_on_dark_days(self) -> Counter[tuple[str, date]]:
+        """Planned cluster-items with any report, on days their cluster was never up (by cluster code, day)."""
+        counted: Counter[tuple[str, date]] = Counter()
+        if not self.dark:
+            return counted
+        code_of = {d.id: d.code for d in self.devices}
+        rows = self.session.exec(
+            select(PlayRecord.device_id, PlayRecord.item_id, PlayRecord.scheduled_start)
+            .where(
+                *self._plays(),
+                col(PlayRecord.device_id).in_(list(self.dark)),
+                col(PlayRecord.scheduled_start) >= self.window.start,
+                col(PlayRecord.scheduled_start) < self.window.end,
+                ~col(PlayRecord.item_id).like("cmd-%"),
+            )
+            .distinct()
+        ).all()
+        for device_id, _, scheduled_start in rows:
+            day = scheduled_start.astimezone(self.zone).date()
+            if day in self.dark.get(device_id, set()):
+                counted[(code_of[device_id], day)] += 1
+        return counted
+
+    def _missed(self, planned: _Planned, outcomes: _Outcomes) -> list[MissedRow]:
+        """Planned cluster-items that never played, by the likeliest reason (see docs/reports.md)."""
+        counts: Counter[str] = Counter()
+        for by_reason in outcomes.unplayed.values():
+            counts.update(by_reason)
+        cancelled = self._cancelled_unplayed(planned)
+        counts["cancelled"] += cancelled
+        code_device = {d.code: d.id for d in self.devices}
+        offline = 0
+        for (code, day), count in planned.by_cluster_day.items():
+            device_id = code_device.get(code)
+            if device_id is not None and day in self.dark.get(device_id, set()):
+                offline += max(0, count - outcomes.reported_keys.get((code, day), 0))
+        total_planned = sum(planned.total.values())
+        total_aired = sum(outcomes.aired.values())
+        unreported = max(0, total_planned - total_aired - counts["failed"] - counts["interrupted"])
+        counts["cancelled"] = min(counts["cancelled"], unreported)
+        counts["offline"] = min(offline, unreported - counts["cancelled"])
+        counts["no_report"] = unreported - counts["cancelled"] - counts["offline"]
+        return [MissedRow(reason=k, label=v, count=counts[k]) for k, v in MISSED_LABELS.items()]
+
+    def _cancelled_unplayed(self, planned: _Planned) -> int:
+        """Planned cluster-items of emergencies cancelled before they reached those clusters."""
+        orders = [oid for _, item in planned.emergency_targets for oid in [_emergency_order_id(item)] if oid]
+        if not orders:
+            return 0
+        cancelled = {
+            order.id
+            for order in self.session.exec(
+                select(EmergencyOrder).where(
+                    col(EmergencyOrder.id).in_(orders), col(EmergencyOrder.cancelled_at).is_not(None)
+                )
+            )
+        }
+        total = 0
+        for (commune_id, item_id), targets in planned.emergency_targets.items():
+            if _emergency_order_id(item_id) not in cancelled:
+                continue
+            reported = self.session.exec(
+                select(func.count(distinct(col(PlayRecord.device_id)))).where(
+                    PlayRecord.commune_code == self.by_id[commune_id].code,
+                    PlayRecord.item_id == item_id,
+                    col(PlayRecord.flag_reason).is_(None),
+                )
+            ).one()
+            total += max(0, targets - int(reported))
+        return total
+
+    def _failed_by_commune(self) -> Counter[str]:
+        rows = self.session.exec(
+            select(PlayRecord.commune_code, func.count())
+            .where(
+                *self._plays(),
+                PlayRecord.outcome == "failed",
+                col(PlayRecord.started_at) >= self.window.start,
+                col(PlayRecord.started_at) < self.window.end,
+            )
+            .group_by(PlayRecord.commune_code)
+        ).all()
+        return Counter(dict(rows))
+
+    def emergencies(self) -> list[EmergencyRow]:
+        orders = list(
+            self.session.exec(
+                select(EmergencyOrder)
+                .where(
+                    col(EmergencyOrder.commune_id).in_(self.ids),
+                    col(EmergencyOrder.issued_at) >= self.window.start,
+                    col(EmergencyOrder.issued_at) < self.window.end,
+                )
+                .order_by(col(EmergencyOrder.issued_at), col(EmergencyOrder.id))
+            )
+        )
+        if not orders:
+            return []
+        items = [f"e{o.id}" for o in orders]
+        on_air = {
+            (code, item): (first, clusters)
+            for code, item, first, clusters in self.session.exec(
+                select(
+                    PlayRecord.commune_code,
+                    PlayRecord.item_id,
+                    func.min(PlayRecord.started_at),
+                    func.count(distinct(col(PlayRecord.device_id))),
+                )
+                .where(
+                    *self._plays(),
+                    col(PlayRecord.item_id).in_(items),
+                    col(PlayRecord.outcome).in_(["played", "interrupted"]),
+                )
+                .group_by(PlayRecord.commune_code, PlayRecord.item_id)
+            ).all()
+        }
+        titles = dict(
+            self.session.exec(
+                select(Bulletin.id, Bulletin.title).where(col(Bulletin.id).in_({o.bulletin_id for o in orders}))
+            ).all()
+        )
+        rows = []
+        for order in orders:
+            commune = self.by_id[order.commune_id]
+            first, aired = on_air.get((commune.code, f"e{order.id}"), (None, 0))
+            if first is not None and first.tzinfo is None:
+                first = first.replace(tzinfo=UTC)
+            rows.append(
+                EmergencyRow(
+                    order_id=order.id or 0,
+                    commune_code=commune.code,
+                    title=titles.get(order.bulletin_id, ""),
+                    issued_at=order.issued_at,
+                    first_on_air=first,
+                    seconds_to_air=round((first - order.issued_at).total_seconds(), 1) if first is not None else None,
+                    clusters_targeted=len(order.clusters)
+                    if order.clusters is not None
+                    else self.cluster_counts.get(order.commune_id, 0),
+                    clusters_aired=int(aired),
+                    cancelled=order.cancelled_at is not None,
+                )
+            )
+        return rows
+
+    def reach(self) -> list[ReachRow]:
+        """Each province bulletin that aired in the scope: per commune, the share of its clusters that aired it."""
+        start, end = self.window.start, self.window.end
+        province_bulletins = {
+            b.id: b
+            for b in self.session.exec(
+                select(Bulletin).where(
+                    col(Bulletin.commune_id).is_(None),
+                    Bulletin.province_id == self.scope.province.id,
+                    col(Bulletin.audio_sha256).is_not(None),
+                )
+            )
+        }
+        if not province_bulletins:
+            return []
+        shas = {b.audio_sha256 for b in province_bulletins.values() if b.audio_sha256}
+        renditions = dict(
+            self.session.exec(
+                select(AudioAsset.mp3_sha256, AudioAsset.sha256).where(col(AudioAsset.sha256).in_(shas))
+            ).all()
+        )
+        sound_of = {sha: sha for sha in shas} | {mp3: sha for mp3, sha in renditions.items() if mp3}
+        aired = self.session.exec(
+            select(PlayRecord.commune_code, PlayRecord.asset_sha256, PlayRecord.device_id)
+            .where(
+                *self._plays(),
+                PlayRecord.outcome == "played",
+                col(PlayRecord.asset_sha256).in_(list(sound_of)),
+                col(PlayRecord.started_at) >= start,
+                col(PlayRecord.started_at) < end,
+            )
+            .distinct()
+        ).all()
+        clusters_aired: dict[tuple[str, str], set[int]] = defaultdict(set)
+        for code, sha, device_id in aired:
+            clusters_aired[(sound_of[sha], code)].add(device_id)
+        rows = []
+        for bulletin in sorted(province_bulletins.values(), key=lambda b: b.id or 0):
+            sha = bulletin.audio_sha256 or ""
+            if not any(key[0] == sha for key in clusters_aired):
+                continue
+            for commune in self.scope.communes:
+                clusters = self.cluster_counts.get(commune.id or 0, 0)
+                count = len(clusters_aired.get((sha, commune.code), set()))
+                rows.append(
+                    ReachRow(
+                        bulletin_id=bulletin.id or 0,
+                        title=bulletin.title,
+                        commune_code=commune.code,
+                        commune_name=commune.name,
+                        clusters=clusters,
+                        clusters_aired=count,
+                        share_pct=_pct(count, clusters),
+                    )
+                )
+        return rows
+
+    # The system
+
+    def system(self, working_uptime_pct: float) -> tuple[list[ClusterRow], list[CommuneSystemRow], float | None, int]:
+        ids = [d.id for d in self.devices]
+        up = Counter(
+            dict(
+                self.session.exec(
+                    select(UptimeDay.device_id, func.sum(UptimeDay.up_s))
+                    .where(
+                        col(UptimeDay.device_id).in_(ids),
+                        col(UptimeDay.day) >= self.period.first,
+                        col(UptimeDay.day) <= self.period.last,
+                    )
+                    .group_by(col(UptimeDay.device_id))
+                ).all()
+            )
+        )
+        failed = Counter(
+            dict(
+                self.session.exec(
+                    select(PlayRecord.device_id, func.count())
+                    .where(
+                        *self._plays(),
+                        PlayRecord.outcome == "failed",
+                        col(PlayRecord.started_at) >= self.window.start,
+                        col(PlayRecord.started_at) < self.window.end,
+                    )
+                    .group_by(col(PlayRecord.device_id))
+                ).all()
+            )
+        )
+        clusters = []
+        working: Counter[int] = Counter()
+        shares = []
+        for device in self.devices:
+            assert device.id is not None
+            since = max(self.window.start, device.created_at)
+            until = min(self.window.end, self.now)
+            if device.revoked_at is not None:
+                until = min(until, device.revoked_at)
+            span = (until - since).total_seconds()
+            share = min(100.0, round(100.0 * int(up.get(device.id, 0)) / span, 1)) if span > 0 else None
+            if share is not None:
+                shares.append(share)
+                if share >= working_uptime_pct:
+                    working[device.commune_id] += 1
+            clusters.append(
+                ClusterRow(
+                    code=device.code,
+                    name=device.name,
+                    commune_code=self.by_id[device.commune_id].code,
+                    uptime_pct=share,
+                    failed_plays=failed.get(device.id, 0),
+                )
+            )
+        communes = [
+            CommuneSystemRow(
+                commune_code=c.code,
+                commune_name=c.name,
+                clusters=self.cluster_counts.get(c.id or 0, 0),
+                working=working.get(c.id or 0, 0),
+                working_pct=_pct(working.get(c.id or 0, 0), self.cluster_counts.get(c.id or 0, 0)),
+            )
+            for c in self.scope.communes
+        ]
+        mean = round(sum(shares) / len(shares), 1) if shares else None
+        return clusters, communes, mean, sum(failed.values())
+
+    def alerts(self) -> list[AlertRow]:
+        rows = self.session.exec(
+            select(Alert.kind, Alert.opened_at, Alert.acknowledged_at).where(
+                col(Alert.commune_id).in_(self.ids),
+                col(Alert.opened_at) >= self.window.start,
+                col(Alert.opened_at) < self.window.end,
+            )
+        ).all()
+        table: dict[str, list[float | None]] = defaultdict(list)
+        for kind, opened_at, acknowledged_at in rows:
+            table[kind].append(
+                (acknowledged_at - opened_at).total_seconds() / 60.0 if acknowledged_at is not None else None
+            )
+        result = []
+        for kind in sorted(table):
+            waits = [w for w in table[kind] if w is not None]
+            result.append(
+                AlertRow(
+                    kind=kind,
+                    label=ALERT_LABELS.get(kind, kind),
+                    opened=len(table[kind]),
+                    acknowledged=len(waits),
+                    mean_minutes_to_ack=round(sum(waits) / len(waits), 1) if waits else None,
+                )
+            )
+        return result
+
+
+@dataclass
+class _Planned:
+    total: Counter[int]
+    by_cluster_day: Counter[tuple[str, date]]
+    emergency_targets: dict[tuple[int, str], int]
+
+    def __init__(self) -> None:
+        self.total = Counter()
+        self.by_cluster_day = Counter()
+        self.emergency_targets = {}
+
+
+@dataclass
+class _Outcomes:
+    aired: Counter[str]
+    unplayed: defaultdict[str, Counter[str]]
+    reported_keys: Counter[tuple[str, date]]
+
+    def __init__(self) -> None:
+        self.aired = Counter()
+        self.unplayed = defaultdict(Counter)
+        self.reported_keys = Counter()
+
+
+@dataclass(frozen=True)
+class _Sections:
+    totals: Totals
+    content: tuple[list[ContentRow], list[ContentRow], list[ContentRow]]
+    airing: tuple[list[AiringByCommune], list[AiringRow], list[AiringRow], list[MissedRow]]
+    emergencies: list[EmergencyRow]
+    reach: list[ReachRow]
+    system: tuple[list[ClusterRow], list[CommuneSystemRow]]
+    alerts: list[AlertRow]
+
+
+def _sections(
+    session: Session, scope: Scope, period: Period, zone: ZoneInfo, now: datetime, working_uptime_pct: float
+) -> _Sections:
+    builder = _Builder(session, scope, period, zone, now)
+    by_field, by_language, by_origin, written, approved = builder.content()
+    communes, by_priority, airing_fields, missed, planned, aired, minutes, plays = builder.airing()
+    emergencies = builder.emergencies()
+    clusters, commune_system, mean_uptime, failed = builder.system(working_uptime_pct)
+    alerts = builder.alerts()
+    totals = Totals(
+        bulletins_written=written,
+        bulletins_approved=approved,
+        planned=planned,
+        aired=aired,
+        aired_pct=_pct(aired, planned),
+        plays=plays,
+        airtime_minutes=minutes,
+        emergencies=len(emergencies),
+        clusters=len(builder.devices),
+        mean_uptime_pct=mean_uptime,
+        failed_plays=failed,
+        alerts=sum(a.opened for a in alerts),
+    )
+    return _Sections(
+        totals=totals,
+        content=(by_field, by_language, by_origin),
+        airing=(communes, by_priority, airing_fields, missed),
+        emergencies=emergencies,
+        reach=builder.reach(),
+        system=(clusters, commune_system),
+        alerts=alerts,
+    )
+
+
+def compare(current: Totals, previous: Totals) -> list[ComparisonRow]:
+    """Each headline figure beside the previous period's, with the change (None when either is unknown)."""
+    rows = []
+    for key, label in COMPARED.items():
+        now_value = getattr(current, key)
+        before = getattr(previous, key)
+        change = round(float(now_value) - float(before), 1) if now_value is not None and before is not None else None
+        rows.append(ComparisonRow(key=key, label=label, current=now_value, previous=before, change=change))
+    return rows
+
+
+def build_report(
+    session: Session,
+    scope: Scope,
+    period: Period,
+    *,
+    zone: ZoneInfo,
+    now: datetime,
+    working_uptime_pct: float,
+) -> PeriodReport:
+    """The report of the scope for the period, with the previous period of the same length beside it."""
+    current = _sections(session, scope, period, zone, now, working_uptime_pct)
+    previous_period = period.previous()
+    previous = _sections(session, scope, previous_period, zone, now, working_uptime_pct).totals
+    by_field, by_language, by_origin = current.content
+    communes, by_priority, airing_fields, missed = current.airing
+    clusters, commune_system = current.system
+    return PeriodReport(
+        province_code=scope.province.code,
+        province_name=scope.province.name,
+        scope_label=scope.label,
+        commune_codes=[c.code for c in scope.communes],
+        first=period.first,
+        last=period.last,
+        generated_at=now,
+        totals=current.totals,
+        previous_first=previous_period.first,
+        previous_last=previous_period.last,
+        comparison=compare(current.totals, previous),
+        content_by_field=by_field,
+        content_by_language=by_language,
+        content_by_origin=by_origin,
+        airing_by_commune=communes,
+        airing_by_priority=by_priority,
+        airing_by_field=airing_fields,
+        missed=missed,
+        emergencies=current.emergencies,
+        reach=current.reach,
+        clusters=clusters,
+        communes=commune_system,
+        alerts=current.alerts,
+    )

@@ -1,0 +1,441 @@
+"""A period report's figures against a real database, each expected figure counted here from the seeded
+rows by the definitions in docs/reports.md, not by the code under test."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import Session, col, select
+
+from audio_library import AudioAsset
+from controller.accounts import Role, User
+from controller.db import make_engine, session_factory
+from controller.settings import DatabaseSettings
+from devices.alerts import Alert
+from devices.proof_of_play import PlayRecord
+from devices.registry import Commune, Device, Province, add_commune, add_device, add_province
+from devices.uptime import UptimeDay
+from reports import Period
+from reports.figures import PeriodReport, Scope, build_report
+from schedules import Bulletin
+from schedules.bulletin import BulletinStatus
+from schedules.emergency_order import EmergencyOrder
+from schedules.published_item import PublishedItem
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+DAY1 = date(2026, 6, 1)
+DAY2 = date(2026, 6, 2)
+BEFORE = datetime(2026, 5, 27, tzinfo=UTC)
+PERIOD = Period(DAY1, DAY2)
+NOW = datetime(2026, 6, 10, tzinfo=UTC)
+CLUSTERS = {"XA": ["XA-1", "XA-2", "XA-3"], "XB": ["XB-1", "XB-2"]}
+
+
+def ident(row: Commune | Device | Bulletin | EmergencyOrder) -> int:
+    assert row.id is not None
+    return row.id
+
+
+def at(day: date, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    """A Vietnam wall-clock time as UTC."""
+    return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=ZONE).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Plan:
+    commune: str
+    item: str
+    start: datetime
+    sha: str
+    clusters: list[str] | None
+
+
+@dataclass(frozen=True)
+class Play:
+    cluster: str
+    item: str
+    start: datetime
+    sha: str
+    seconds: int
+    outcome: str = "played"
+    flag: str | None = None
+
+
+# Bulletins: (key, commune or None for the province, legal field, language, priority, audio source, status,
+# created, reviewed, sha)
+BULLETINS = [
+    ("b1", "XA", "giao-thong", "vi", "normal", "speech", "approved", at(DAY1, 7), at(DAY1, 8), "a1" * 32),
+    ("b2", "XA", "giao-thong", "vi", "normal", "speech", "rejected", at(DAY1, 7), at(DAY2, 8), None),
+    ("b3", "XB", "dat-dai", "vi", "normal", "speech", "draft", at(DAY2, 7), None, None),
+    ("b4", None, "phong-chong-ma-tuy", "km", "normal", "speech", "approved", at(DAY1, 6), at(DAY1, 6, 30), "a4" * 32),
+    (
+        "b5",
+        "XA",
+        "dat-dai",
+        "vi",
+        "normal",
+        "speech",
+        "approved",
+        at(DAY1 - timedelta(days=5), 7),
+        at(DAY1 - timedelta(days=4), 7),
+        "a5" * 32,
+    ),
+    ("b6", "XB", "an-ninh-trat-tu", "vi", "priority", "recording", "approved", at(DAY1, 9), at(DAY1, 10), "a6" * 32),
+]
+A1, A4, A6 = "a1" * 32, "a4" * 32, "a6" * 32
+M4 = "4b" * 32  # the MP3 rendition of A4: nodes may be sent either
+
+
+@dataclass
+class Seeded:
+    sessions: object
+    plans: list[Plan]
+    plays: list[Play]
+    uptime: dict[tuple[str, date], int]
+    cancelled_item: str
+    emergency_item: str
+
+
+@pytest.fixture
+def seeded(database_url: str) -> Iterator[Seeded]:
+    engine = make_engine(DatabaseSettings(url=database_url))
+    make = session_factory(engine)
+    with make() as session:
+        province = add_province(session, "P", "Tỉnh P")
+        communes = {code: add_commune(session, province, code, f"Xã {code}") for code in CLUSTERS}
+        devices: dict[str, Device] = {}
+        for code, clusters in CLUSTERS.items():
+            for cluster in clusters:
+                devices[cluster] = add_device(session, communes[code], cluster, hash_iterations=101)[0]
+                devices[cluster].created_at = at(DAY1 - timedelta(days=30), 0)
+                session.add(devices[cluster])
+        user = User(username="u", full_name="U", role=Role.OFFICER, password_hash="x")
+        session.add(user)
+        for _, *_rest, sha in BULLETINS:
+            if sha is not None:
+                session.add(
+                    AudioAsset(
+                        sha256=sha,
+                        codec="opus",
+                        duration_ms=60_000,
+                        size_bytes=1,
+                        source="tts",
+                        mp3_sha256=M4 if sha == A4 else None,
+                    )
+                )
+        session.flush()
+        assert user.id is not None
+        for _, commune, field, language, priority, source, status, created, reviewed, sha in BULLETINS:
+            session.add(
+                Bulletin(
+                    title=f"Bản tin {field}",
+                    body="Nội dung.",
+                    legal_field=field,
+                    language=language,
+                    priority=priority,
+                    audio_source=source,
+                    status=BulletinStatus(status),
+                    created_at=created,
+                    reviewed_at=reviewed,
+                    commune_id=communes[commune].id if commune else None,
+                    province_id=None if commune else province.id,
+                    author_id=user.id,
+                    audio_sha256=sha,
+                )
+            )
+        session.flush()
+        bulletin_ids: dict[str, int] = {}
+        for (key, *_rest), row in zip(
+            BULLETINS, session.exec(select(Bulletin).order_by(col(Bulletin.id))).all(), strict=True
+        ):
+            bulletin_ids[key] = ident(row)
+        emergency = EmergencyOrder(
+            bulletin_id=bulletin_ids["b6"],
+            commune_id=ident(communes["XB"]),
+            issued_by=user.id,
+            issued_at=at(DAY1, 12),
+            starts_at=at(DAY1, 12, 0, 5),
+        )
+        cancelled = EmergencyOrder(
+            bulletin_id=bulletin_ids["b6"],
+            commune_id=ident(communes["XA"]),
+            clusters=["XA-1"],
+            issued_by=user.id,
+            issued_at=at(DAY2, 15),
+            starts_at=at(DAY2, 15, 0, 5),
+            cancelled_at=at(DAY2, 15, 0, 2),
+        )
+        session.add(emergency)
+        session.add(cancelled)
+        session.flush()
+        emergency_item, cancelled_item = f"e{emergency.id}", f"e{cancelled.id}"
+        plans = [
+            Plan("XA", "b1", at(DAY1, 9), A1, None),
+            Plan("XA", "b1", at(DAY2, 9), A1, ["XA-1", "XA-2"]),
+            Plan("XB", "p4", at(DAY1, 10), A4, None),
+            Plan("XB", emergency_item, at(DAY1, 12, 0, 5), A6, None),
+            Plan("XA", cancelled_item, at(DAY2, 15, 0, 5), A6, ["XA-1"]),
+            # Outside the period: planned the day after.
+            Plan("XA", "b1", at(DAY2 + timedelta(days=1), 9), A1, None),
+        ]
+        for plan in plans:
+            session.add(
+                PublishedItem(
+                    commune_id=ident(communes[plan.commune]),
+                    item_id=plan.item,
+                    starts_at=plan.start,
+                    asset_sha256=plan.sha,
+                    clusters=plan.clusters,
+                    first_version=1,
+                )
+            )
+        plays = [
+            Play("XA-1", "b1", at(DAY1, 9), A1, 60),
+            Play("XA-2", "b1", at(DAY1, 9), A1, 5, outcome="failed"),
+            Play("XA-2", "b1", at(DAY1, 9), A1, 60, flag="not_sent"),  # flagged: never proof of play
+            Play("XA-1", "b1", at(DAY2, 9), A1, 30),
+            Play("XB-1", "p4", at(DAY1, 10), M4, 45),
+            Play("XB-2", "p4", at(DAY1, 10), A4, 12, outcome="interrupted"),
+            Play("XB-1", emergency_item, at(DAY1, 12, 0, 5), A6, 20),
+            Play("XB-1", "cmd-abc", at(DAY2, 11), A6, 20),  # a played command: airtime, not planned
+            Play("XB-1", "p4", at(DAY2 + timedelta(days=1), 10), A4, 45),  # after the period
+        ]
+        for n, play in enumerate(plays):
+            device = devices[play.cluster]
+            start = play.start + timedelta(seconds=2 if play.item == emergency_item else 0)
+            session.add(
+                PlayRecord(
+                    report_id=f"r{n}",
+                    device_id=ident(device),
+                    commune_code=play.cluster.split("-")[0],
+                    playlist_version=1,
+                    item_id=play.item,
+                    asset_sha256=play.sha,
+                    played_sha256=play.sha,
+                    scheduled_start=play.start,
+                    started_at=start,
+                    ended_at=start + timedelta(seconds=play.seconds),
+                    start_error_ms=0,
+                    outcome=play.outcome,
+                    flag_reason=play.flag,
+                )
+            )
+        uptime = {
+            ("XA-1", DAY1): 86400,
+            ("XA-1", DAY2): 86400,
+            ("XA-2", DAY1): 43200,
+            ("XA-2", DAY2): 86400,
+            ("XB-1", DAY1): 86400,
+            ("XB-1", DAY2): 86400,
+            ("XB-2", DAY1): 0,
+            ("XB-2", DAY2): 21600,
+        }
+        for (cluster, day), up_s in uptime.items():
+            session.add(UptimeDay(device_id=ident(devices[cluster]), day=day, up_s=up_s))
+        for kind, cluster, opened, acked in [
+            ("offline", "XA-3", at(DAY1, 1), at(DAY1, 1, 30)),
+            ("offline", "XB-2", at(DAY1, 2), at(DAY1, 3)),
+            ("failed_to_play", "XA-2", at(DAY1, 9, 5), None),
+            ("offline", "XA-3", at(DAY1 - timedelta(days=1), 1), None),  # before the period
+        ]:
+            device = devices[cluster]
+            session.add(
+                Alert(
+                    kind=kind,
+                    severity="critical",
+                    device_id=ident(device),
+                    commune_id=device.commune_id,
+                    message="m",
+                    opened_at=opened,
+                    acknowledged_at=acked,
+                    key=f"{kind}:{cluster}:{opened.isoformat()}",
+                )
+            )
+        session.commit()
+    yield Seeded(make, plans, plays, uptime, cancelled_item, emergency_item)
+    engine.dispose()
+
+
+def report(seeded: Seeded, communes: list[str] | None = None, period: Period = PERIOD) -> PeriodReport:
+    with seeded.sessions() as session:  # type: ignore[operator]
+        assert isinstance(session, Session)
+        province = session.exec(select(Province)).one()
+        rows = session.exec(select(Commune).order_by(Commune.code)).all()
+        chosen = tuple(c for c in rows if communes is None or c.code in communes)
+        scope = Scope(province, chosen, whole_province=communes is None)
+        return build_report(session, scope, period, zone=ZONE, now=NOW, working_uptime_pct=80.0)
+
+
+def in_period(moment: datetime, period: Period = PERIOD) -> bool:
+    return period.first <= moment.astimezone(ZONE).date() <= period.last
+
+
+def planned_pairs(seeded: Seeded, communes: set[str]) -> set[tuple[str, str, datetime]]:
+    return {
+        (cluster, plan.item, plan.start)
+        for plan in seeded.plans
+        if plan.commune in communes and in_period(plan.start)
+        for cluster in (plan.clusters if plan.clusters is not None else CLUSTERS[plan.commune])
+    }
+
+
+def test_airing_counts_only_what_clusters_reported_played(seeded: Seeded) -> None:
+    result = report(seeded)
+    planned = planned_pairs(seeded, set(CLUSTERS))
+    good = [p for p in seeded.plays if p.flag is None]
+    played = {(p.cluster, p.item, p.start) for p in good if p.outcome == "played"}
+    aired = planned & played
+    assert result.totals.planned == len(planned) == 10
+    assert result.totals.aired == len(aired) == 4
+    for row in result.airing_by_commune:
+        mine = {pair for pair in planned if pair[0].startswith(row.commune_code)}
+        assert row.planned == len(mine)
+        assert row.aired == len(mine & played)
+        in_time = [p for p in good if p.cluster.startswith(row.commune_code) and in_period(p.start)]
+        assert row.plays == sum(1 for p in in_time if p.outcome == "played")
+        assert row.minutes == round(sum(p.seconds for p in in_time if p.outcome == "played") / 60, 1)
+        assert row.failed == sum(1 for p in in_time if p.outcome == "failed")
+
+    # Why the rest never aired, each pair by the first reason that fits.
+    reasons: Counter[str] = Counter()
+    for cluster, item, start in planned - played:
+        outcomes = {p.outcome for p in good if (p.cluster, p.item, p.start) == (cluster, item, start)}
+        if "failed" in outcomes:
+            reasons["failed"] += 1
+        elif "interrupted" in outcomes:
+            reasons["interrupted"] += 1
+        elif item == seeded.cancelled_item:
+            reasons["cancelled"] += 1
+        elif seeded.uptime.get((cluster, start.astimezone(ZONE).date()), 0) == 0:
+            reasons["offline"] += 1
+        else:
+            reasons["no_report"] += 1
+    assert {m.reason: m.count for m in result.missed} == {
+        "failed": reasons["failed"],
+        "interrupted": reasons["interrupted"],
+        "cancelled": reasons["cancelled"],
+        "offline": reasons["offline"],
+        "no_report": reasons["no_report"],
+    }
+    assert reasons == Counter(failed=1, interrupted=1, cancelled=1, offline=2, no_report=1)
+
+
+def test_airtime_by_priority_and_field(seeded: Seeded) -> None:
+    result = report(seeded)
+    played = [p for p in seeded.plays if p.flag is None and p.outcome == "played" and in_period(p.start)]
+    emergency = [p for p in played if p.item == seeded.emergency_item]
+    by_priority = {r.key: (r.plays, r.minutes) for r in result.airing_by_priority}
+    # A6 is bulletin b6 (priority "priority"); aired as an emergency order it counts as khẩn cấp.
+    assert by_priority["emergency"] == (len(emergency), round(sum(p.seconds for p in emergency) / 60, 1))
+    others = [p for p in played if p.item != seeded.emergency_item]
+    assert by_priority["priority"] == (1, round(20 / 60, 1))  # the played command with b6's sound
+    assert by_priority["normal"][0] == len(others) - 1
+    fields = {r.key: r.plays for r in result.airing_by_field}
+    assert fields == {"giao-thong": 2, "phong-chong-ma-tuy": 1, "an-ninh-trat-tu": 2}
+
+
+def test_content_by_field_language_and_origin(seeded: Seeded) -> None:
+    result = report(seeded)
+    start, end = PERIOD.first, PERIOD.last
+
+    def day(moment: datetime | None) -> date | None:
+        return moment.astimezone(ZONE).date() if moment is not None else None
+
+    written = [b for b in BULLETINS if start <= day(b[7]) <= end]  # type: ignore[operator]
+    reviewed = [b for b in BULLETINS if b[8] is not None and start <= day(b[8]) <= end]  # type: ignore[operator]
+    fields = {r.key: (r.written, r.submitted, r.approved, r.rejected) for r in result.content_by_field}
+    for field in {b[2] for b in written + reviewed}:
+        assert fields[field] == (
+            sum(1 for b in written if b[2] == field),
+            sum(1 for b in written if b[2] == field and b[6] != "draft"),
+            sum(1 for b in reviewed if b[2] == field and b[6] == "approved"),
+            sum(1 for b in reviewed if b[2] == field and b[6] == "rejected"),
+        )
+    assert "dat-dai" in fields and fields["dat-dai"][0] == 1  # b3; b5 was written and approved before
+    languages = {r.key: r.written for r in result.content_by_language}
+    assert languages == {"vi": 4, "km": 1}
+    origins = {r.key: r.written for r in result.content_by_origin}
+    assert origins == {"commune": 3, "province": 1, "recording": 1}
+    assert result.totals.bulletins_written == len(written)
+    assert result.totals.bulletins_approved == sum(1 for b in reviewed if b[6] == "approved")
+
+
+def test_a_commune_report_sees_only_its_commune(seeded: Seeded) -> None:
+    result = report(seeded, ["XA"])
+    assert [r.commune_code for r in result.airing_by_commune] == ["XA"]
+    assert result.totals.planned == len(planned_pairs(seeded, {"XA"}))
+    assert {c.code for c in result.clusters} == set(CLUSTERS["XA"])
+    # Province bulletins are the province's, not the commune's.
+    assert {r.key: r.written for r in result.content_by_origin}["province"] == 0
+    assert [e.commune_code for e in result.emergencies] == ["XA"]
+
+
+def test_emergencies_reach_and_system(seeded: Seeded) -> None:
+    result = report(seeded)
+    first = next(e for e in result.emergencies if e.commune_code == "XB")
+    assert first.seconds_to_air == 7.0  # issued 12:00:00, on air 12:00:07
+    assert (first.clusters_targeted, first.clusters_aired, first.cancelled) == (2, 1, False)
+    cancelled = next(e for e in result.emergencies if e.commune_code == "XA")
+    assert (cancelled.cancelled, cancelled.first_on_air, cancelled.clusters_targeted) == (True, None, 1)
+
+    reach = {(r.title, r.commune_code): (r.clusters_aired, r.clusters, r.share_pct) for r in result.reach}
+    assert reach == {
+        ("Bản tin phong-chong-ma-tuy", "XA"): (0, 3, 0.0),
+        ("Bản tin phong-chong-ma-tuy", "XB"): (1, 2, 50.0),
+    }
+
+    seconds = 2 * 86400
+    for row in result.clusters:
+        up = sum(v for (cluster, _), v in seeded.uptime.items() if cluster == row.code)
+        assert row.uptime_pct == round(100 * up / seconds, 1)
+        assert row.failed_plays == sum(
+            1 for p in seeded.plays if p.cluster == row.code and p.outcome == "failed" and p.flag is None
+        )
+    working = {r.commune_code: (r.clusters, r.working) for r in result.communes}
+    # At least 80 % up: XA-1 (100 %), XA-2 (75 %: not), XA-3 (0), XB-1 (100 %), XB-2 (12.5 %).
+    assert working == {"XA": (3, 1), "XB": (2, 1)}
+    alerts = {r.kind: (r.opened, r.acknowledged, r.mean_minutes_to_ack) for r in result.alerts}
+    assert alerts == {"offline": (2, 2, 45.0), "failed_to_play": (1, 0, None)}
+
+
+def test_compared_with_the_previous_period(seeded: Seeded) -> None:
+    result = report(seeded)
+    assert (result.previous_first, result.previous_last) == (DAY1 - timedelta(days=2), DAY1 - timedelta(days=1))
+    rows = {r.key: r for r in result.comparison}
+    assert rows["planned"].current == 10 and rows["planned"].previous == 0 and rows["planned"].change == 10
+    # b5 was written and approved before the period: in the previous period only if within its two days.
+    assert rows["bulletins_written"].previous == 0
+
+
+def test_a_period_ends_at_midnight_vietnam_time(seeded: Seeded) -> None:
+    # Plays at 23:59 and 00:00 Vietnam time fall on either side of the period's boundary.
+    with seeded.sessions() as session:  # type: ignore[operator]
+        device = session.exec(select(Device).where(Device.code == "XB-1")).one()
+        for n, moment in enumerate([at(DAY2, 23, 59, 30), at(DAY2 + timedelta(days=1), 0, 0, 0)]):
+            session.add(
+                PlayRecord(
+                    report_id=f"edge{n}",
+                    device_id=ident(device),
+                    commune_code="XB",
+                    playlist_version=1,
+                    item_id="cmd-edge",
+                    asset_sha256=A6,
+                    played_sha256=A6,
+                    scheduled_start=moment,
+                    started_at=moment,
+                    ended_at=moment + timedelta(seconds=6),
+                    start_error_ms=0,
+                    outcome="played",
+                )
+            )
+        session.commit()
+    before = report(seeded).totals.plays
+    one_day_later = report(seeded, period=Period(DAY1, DAY2 + timedelta(days=1))).totals.plays
+    # The 23:59:30 play is in the period; the 00:00:00 one (and the next day's p4) only in the longer one.
+    assert before == sum(1 for p in seeded.plays if p.flag is None and p.outcome == "played" and in_period(p.start)) + 1
+    assert one_day_later == before + 2
