@@ -1,4 +1,5 @@
-"""`loaxa report as-run|verify`: the as-run log from the controller's host, straight from the database."""
+"""`loaxa report period|as-run|verify|seal`: reports and the as-run log from the controller's host, straight
+from the database."""
 
 from __future__ import annotations
 
@@ -9,10 +10,28 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlmodel import Session
+
 from controller.db import make_engine, session_factory
+from controller.reports import letterhead
 from controller.settings import Settings
-from devices.registry import get_commune, get_province, province_communes
-from reports import Period, PlaySealer, ReportError, as_run_csv, as_run_rows, verify_day
+from devices.registry import Province, get_commune, get_province, province_communes
+from reports import (
+    Period,
+    PlaySealer,
+    ReportError,
+    Scope,
+    as_run_csv,
+    as_run_rows,
+    build_report,
+    day_heads,
+    report_csv,
+    report_pdf,
+    report_xlsx,
+    seal_heads,
+    verify_day,
+)
+from reports.period_report import DayHeadRow
 
 
 def _day(text: str) -> date:
@@ -69,6 +88,95 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _scope(session: Session, args: argparse.Namespace) -> Scope:
+    if args.commune:
+        commune = get_commune(session, args.commune)
+        province = session.get(Province, commune.province_id)
+        assert province is not None
+        return Scope(province, (commune,), whole_province=False)
+    province = get_province(session, args.province)
+    communes = sorted(province_communes(session, province), key=lambda c: c.code)
+    return Scope(province, tuple(communes), whole_province=True)
+
+
+def cmd_period(args: argparse.Namespace, settings: Settings) -> int:
+    """A period report of a commune or the whole province, as JSON, XLSX, CSV or PDF."""
+    zone = ZoneInfo(settings.scheduler.timezone)
+    engine = make_engine(settings.database)
+    sessions = session_factory(engine)
+    try:
+        PlaySealer(sessions, settings.reports, zone).seal_once()
+        with sessions() as session:
+            now = datetime.now(zone)
+            period = Period.checked(args.from_day, args.to_day, today=now.date())
+            scope = _scope(session, args)
+            report = build_report(
+                session, scope, period, zone=zone, now=now, working_uptime_pct=settings.reports.working_uptime_pct
+            )
+    except ReportError as exc:
+        print(f"loaxa: {exc.message_vi} ({exc.detail})", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    if args.format == "json":
+        data = report.model_dump_json(indent=2).encode()
+    elif args.format == "xlsx":
+        data = report_xlsx(report, zone)
+    elif args.format == "csv":
+        data = report_csv(report, zone)
+    else:
+        data = report_pdf(report, letterhead(scope, number=args.number, signer_name=args.signer), zone)
+    if args.out:
+        args.out.write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+def cmd_seal(args: argparse.Namespace, settings: Settings) -> int:
+    """Recompute every day's chain of the period and the seal a filed report printed over their heads."""
+    zone = ZoneInfo(settings.scheduler.timezone)
+    engine = make_engine(settings.database)
+    try:
+        with session_factory(engine)() as session:
+            period = Period.checked(args.from_day, args.to_day, today=datetime.now(zone).date())
+            scope = _scope(session, args)
+            codes = [c.code for c in scope.communes]
+            heads = day_heads(session, codes, period.first, period.last)
+            broken = [
+                (h.commune_code, h.day, check.broken_at)
+                for h in heads
+                for check in [verify_day(session, h.commune_code, h.day)]
+                if not check.intact
+            ]
+    except ReportError as exc:
+        print(f"loaxa: {exc.message_vi} ({exc.detail})", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    seal = seal_heads(
+        DayHeadRow(commune_code=h.commune_code, day=h.day, plays=h.plays, head_sha256=h.head_sha256) for h in heads
+    )
+    print(f"{len(heads)} ngày có lượt phát\t{seal}")
+    for commune_code, day, seq in broken:
+        print(f"Chuỗi bị sửa: {commune_code} ngày {day}, mắt xích {seq} không còn khớp với bản đã niêm phong.")
+    if broken:
+        return 1
+    if args.expect and args.expect.lower() != seal:
+        print("Mã kiểm tra khác với mã trong báo cáo đã nộp: nhật ký phát đã thay đổi sau khi lập báo cáo.")
+        return 1
+    print("Khớp.")
+    return 0
+
+
+def _where(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--commune")
+    where.add_argument("--province")
+    parser.add_argument("--from", dest="from_day", type=_day, required=True, help="first day, YYYY-MM-DD")
+    parser.add_argument("--to", dest="to_day", type=_day, required=True, help="last day, YYYY-MM-DD")
+
+
 def add_report_commands(sub: Any) -> None:
     report = sub.add_parser("report", help="reports and the as-run log (docs/reports.md)")
     report_sub = report.add_subparsers(dest="report_command", required=True)
@@ -85,3 +193,14 @@ def add_report_commands(sub: Any) -> None:
     verify.add_argument("--day", type=_day, required=True)
     verify.add_argument("--head", help="the day's head as a filed report printed it")
     verify.set_defaults(func=cmd_verify)
+    period = report_sub.add_parser("period", help="a period report of a commune or the province")
+    _where(period)
+    period.add_argument("--format", choices=["json", "xlsx", "csv", "pdf"], default="json")
+    period.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    period.add_argument("--number", help="PDF: the report's number, e.g. 12/BC-UBND")
+    period.add_argument("--signer", help="PDF: the name under the signature block")
+    period.set_defaults(func=cmd_period)
+    seal = report_sub.add_parser("seal", help="check a period's as-run log against the seal a report printed")
+    _where(seal)
+    seal.add_argument("--expect", help="the seal as the filed report printed it")
+    seal.set_defaults(func=cmd_seal)

@@ -1,15 +1,30 @@
-"""Wiring reports (`reports`) into the controller: the as-run sealer, and who may read which communes' log."""
+"""Wiring reports (`reports`) into the controller: the as-run sealer, who may report on which communes, and
+the letterhead a report is issued under."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from controller import audit
 from controller.accounts import User, commune_scope
+from controller.errors import OutOfScope
 from controller.services import Services
 from devices.registry import Commune, Province
-from reports import PlaySealer
+from reports import (
+    Letterhead,
+    Period,
+    PeriodReport,
+    PlaySealer,
+    Scope,
+    build_report,
+    report_csv,
+    report_pdf,
+    report_xlsx,
+)
 
 
 def start_play_sealer(services: Services) -> PlaySealer:
@@ -27,3 +42,95 @@ def communes_in_scope(session: Session, user: User, province: Province | None, c
     scope = commune_scope(session, user)
     query = select(Commune).where(Commune.province_id == province.id).order_by(col(Commune.code))
     return [c.code for c in session.exec(query) if scope is None or c.id in scope]
+
+
+def report_scope(session: Session, user: User, province: Province, commune_codes: list[str] | None) -> Scope:
+    """The province's communes the user may see, or those of `commune_codes` (each must be in scope)."""
+    visible = communes_in_scope(session, user, province, None)
+    if commune_codes is None:
+        chosen = visible
+    else:
+        unknown = sorted(set(commune_codes) - set(visible))
+        if unknown:
+            raise OutOfScope(
+                f"user {user.username} may not report on {unknown}",
+                message_vi=f"Bạn không phụ trách xã {', '.join(unknown)} của {province.name}, hoặc xã không tồn tại.",
+            )
+        chosen = sorted(set(commune_codes))
+    communes = session.exec(select(Commune).where(col(Commune.code).in_(chosen)).order_by(col(Commune.code))).all()
+    return Scope(province, tuple(communes), whole_province=commune_codes is None)
+
+
+def commune_report_scope(session: Session, commune: Commune) -> Scope:
+    province = session.get(Province, commune.province_id)
+    assert province is not None
+    return Scope(province, (commune,), whole_province=False)
+
+
+def letterhead(scope: Scope, *, number: str | None, signer_name: str | None) -> Letterhead:
+    """The issuing body: the commune's People's Committee for one commune, the province's otherwise."""
+    body = scope.communes[0].name if len(scope.communes) == 1 and not scope.whole_province else scope.province.name
+    place = scope.province.name.removeprefix("Tỉnh ").removeprefix("Thành phố ")
+    return Letterhead(
+        issuer_lines=("ỦY BAN NHÂN DÂN", body.upper()),
+        place=place,
+        number=number or Letterhead.number,
+        signer_name=signer_name or "",
+    )
+
+
+MEDIA_TYPES: dict[str, str] = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "pdf": "application/pdf",
+}
+
+
+@dataclass(frozen=True)
+class Download:
+    body: bytes
+    media_type: str
+    headers: dict[str, str]
+
+
+def build_period_report(session: Session, services: Services, scope: Scope, first: date, last: date) -> PeriodReport:
+    """The scope's report for the days `first`..`last`, or InvalidPeriod with the reason in Vietnamese."""
+    zone = ZoneInfo(services.settings.scheduler.timezone)
+    now = datetime.now(zone)
+    period = Period.checked(first, last, today=now.date())
+    return build_report(
+        session, scope, period, zone=zone, now=now, working_uptime_pct=services.settings.reports.working_uptime_pct
+    )
+
+
+def report_target(scope: Scope) -> str:
+    """The audit target (and file name part) of a report: one commune, or the province."""
+    if not scope.whole_province and len(scope.communes) == 1:
+        return f"commune:{scope.communes[0].code}"
+    return f"province:{scope.province.code}"
+
+
+def report_file(
+    session: Session,
+    services: Services,
+    user: User,
+    scope: Scope,
+    report: PeriodReport,
+    fmt: str,
+    *,
+    number: str | None,
+    signer: str | None,
+) -> Download:
+    """The report as a file to download (XLSX, CSV or PDF), audited as `report.download`; commits."""
+    zone = ZoneInfo(services.settings.scheduler.timezone)
+    if fmt == "xlsx":
+        body = report_xlsx(report, zone)
+    elif fmt == "csv":
+        body = report_csv(report, zone)
+    else:
+        body = report_pdf(report, letterhead(scope, number=number, signer_name=signer), zone)
+    target = report_target(scope)
+    audit.record(session, user, "report.download", target, f"{report.first}..{report.last} {fmt}")
+    session.commit()
+    name = f"bao-cao_{target.replace(':', '-')}_{report.first}_{report.last}.{fmt}"
+    return Download(body, MEDIA_TYPES[fmt], {"Content-Disposition": f'attachment; filename="{name}"'})

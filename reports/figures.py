@@ -10,6 +10,7 @@ definition.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,7 +18,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
 from sqlalchemy import and_, case, distinct, exists, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
@@ -26,198 +26,38 @@ from sqlmodel import Session, col, or_, select
 from audio_library import AudioAsset
 from devices.alerts import Alert
 from devices.proof_of_play import PlayRecord
-from devices.registry import Commune, Device, Province
+from devices.registry import Device
 from devices.uptime import UptimeDay
+from reports.ledger import day_heads
 from reports.period import Period
+from reports.period_report import (
+    ALERT_LABELS,
+    LANGUAGE_LABELS,
+    MISSED_LABELS,
+    ORIGIN_LABELS,
+    PRIORITY_LABELS,
+    UNKNOWN_SOUND,
+    AiringByCommune,
+    AiringRow,
+    AlertRow,
+    ClusterRow,
+    CommuneSeal,
+    CommuneSystemRow,
+    ContentRow,
+    DayHeadRow,
+    EmergencyRow,
+    MissedRow,
+    PeriodReport,
+    ReachRow,
+    Scope,
+    Totals,
+    compare,
+)
 from schedules import Bulletin
 from schedules.bulletin import AudioSource, BulletinStatus
 from schedules.emergency_order import EmergencyOrder
 from schedules.legal_field import LegalField
 from schedules.published_item import PublishedItem
-
-PRIORITY_LABELS = {"normal": "Thông thường", "priority": "Ưu tiên", "emergency": "Khẩn cấp"}
-LANGUAGE_LABELS = {"vi": "Tiếng Việt", "km": "Tiếng Khmer"}
-ORIGIN_LABELS = {"commune": "Xã soạn", "province": "Chương trình của tỉnh", "recording": "Bản ghi âm"}
-MISSED_LABELS = {
-    "failed": "Lỗi khi phát",
-    "interrupted": "Bị ngắt giữa chừng",
-    "cancelled": "Đã hủy",
-    "offline": "Cụm loa mất kết nối cả ngày",
-    "no_report": "Không có báo cáo phát",
-}
-ALERT_LABELS = {
-    "offline": "Mất kết nối",
-    "amplifier_fault": "Lỗi bộ khuếch đại",
-    "speaker_line": "Lỗi đường dây loa",
-    "commune_down": "Nhiều cụm loa của xã mất kết nối",
-    "failed_to_play": "Không phát được theo lịch",
-    "identity_contested": "Danh tính cụm loa bị tranh chấp",
-    "suspect_report": "Báo cáo phát không khớp",
-    "low_storage": "Bộ nhớ sắp đầy",
-    "clock_drift": "Lệch đồng hồ",
-    "high_temperature": "Nhiệt độ cao",
-}
-UNKNOWN_SOUND = "Âm thanh khác (chuông, lệnh phát)"
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a report covers: some communes of one province (all of them for a province report)."""
-
-    province: Province
-    communes: tuple[Commune, ...]
-    whole_province: bool
-
-    @property
-    def label(self) -> str:
-        if self.whole_province:
-            return f"Tỉnh {self.province.name}"
-        return ", ".join(c.name for c in self.communes)
-
-
-class ContentRow(BaseModel):
-    key: str
-    label: str
-    written: int = 0
-    submitted: int = 0
-    approved: int = 0
-    rejected: int = 0
-
-
-class AiringByCommune(BaseModel):
-    commune_code: str
-    commune_name: str
-    planned: int
-    aired: int
-    aired_pct: float | None
-    plays: int
-    minutes: float
-    failed: int
-
-
-class AiringRow(BaseModel):
-    key: str
-    label: str
-    plays: int
-    minutes: float
-
-
-class MissedRow(BaseModel):
-    reason: str
-    label: str
-    count: int
-
-
-class EmergencyRow(BaseModel):
-    order_id: int
-    commune_code: str
-    title: str
-    issued_at: datetime
-    first_on_air: datetime | None
-    seconds_to_air: float | None
-    clusters_targeted: int
-    clusters_aired: int
-    cancelled: bool
-
-
-class ReachRow(BaseModel):
-    bulletin_id: int
-    title: str
-    commune_code: str
-    commune_name: str
-    clusters: int
-    clusters_aired: int
-    share_pct: float | None
-
-
-class ClusterRow(BaseModel):
-    code: str
-    name: str
-    commune_code: str
-    uptime_pct: float | None
-    failed_plays: int
-
-
-class CommuneSystemRow(BaseModel):
-    commune_code: str
-    commune_name: str
-    clusters: int
-    working: int
-    working_pct: float | None
-
-
-class AlertRow(BaseModel):
-    kind: str
-    label: str
-    opened: int
-    acknowledged: int
-    mean_minutes_to_ack: float | None
-
-
-class Totals(BaseModel):
-    bulletins_written: int
-    bulletins_approved: int
-    planned: int
-    aired: int
-    aired_pct: float | None
-    plays: int
-    airtime_minutes: float
-    emergencies: int
-    clusters: int
-    mean_uptime_pct: float | None
-    failed_plays: int
-    alerts: int
-
-
-class ComparisonRow(BaseModel):
-    key: str
-    label: str
-    current: float | None
-    previous: float | None
-    change: float | None
-
-
-COMPARED = {
-    "bulletins_written": "Bản tin soạn mới",
-    "bulletins_approved": "Bản tin được duyệt",
-    "planned": "Lượt phát theo lịch (cụm loa × mục)",
-    "aired": "Lượt phát đã phát",
-    "aired_pct": "Tỷ lệ đã phát (%)",
-    "airtime_minutes": "Thời lượng phát (phút)",
-    "emergencies": "Lệnh phát khẩn cấp",
-    "clusters": "Cụm loa",
-    "mean_uptime_pct": "Thời gian hoạt động trung bình (%)",
-    "failed_plays": "Lượt phát lỗi",
-    "alerts": "Cảnh báo",
-}
-
-
-class PeriodReport(BaseModel):
-    """A period report's figures; every table is one sheet of the XLSX and one section of the PDF."""
-
-    province_code: str
-    province_name: str
-    scope_label: str
-    commune_codes: list[str]
-    first: date
-    last: date
-    generated_at: datetime
-    totals: Totals
-    previous_first: date
-    previous_last: date
-    comparison: list[ComparisonRow]
-    content_by_field: list[ContentRow]
-    content_by_language: list[ContentRow]
-    content_by_origin: list[ContentRow]
-    airing_by_commune: list[AiringByCommune]
-    airing_by_priority: list[AiringRow]
-    airing_by_field: list[AiringRow]
-    missed: list[MissedRow]
-    emergencies: list[EmergencyRow]
-    reach: list[ReachRow]
-    clusters: list[ClusterRow]
-    communes: list[CommuneSystemRow]
-    alerts: list[AlertRow]
 
 
 @dataclass(frozen=True)
@@ -928,15 +768,17 @@ def _sections(
     )
 
 
-def compare(current: Totals, previous: Totals) -> list[ComparisonRow]:
-    """Each headline figure beside the previous period's, with the change (None when either is unknown)."""
-    rows = []
-    for key, label in COMPARED.items():
-        now_value = getattr(current, key)
-        before = getattr(previous, key)
-        change = round(float(now_value) - float(before), 1) if now_value is not None and before is not None else None
-        rows.append(ComparisonRow(key=key, label=label, current=now_value, previous=before, change=change))
-    return rows
+def _netstrings(values: Iterable[str]) -> bytes:
+    return b"".join(b"%d:%s," % (len(v.encode()), v.encode()) for v in values)
+
+
+def seal_heads(heads: Iterable[DayHeadRow]) -> str:
+    """One hash over day heads (commune, day, plays, head, in that order): what a printed report carries so
+    that its as-run log can be checked later (docs/reports.md, "Checking a report")."""
+    fields = ["loaxa-report-seal/1"]
+    for head in heads:
+        fields += [head.commune_code, head.day.isoformat(), str(head.plays), head.head_sha256]
+    return hashlib.sha256(_netstrings(fields)).hexdigest()
 
 
 def build_report(
@@ -955,6 +797,18 @@ def build_report(
     by_field, by_language, by_origin = current.content
     communes, by_priority, airing_fields, missed = current.airing
     clusters, commune_system = current.system
+    heads = [
+        DayHeadRow(commune_code=h.commune_code, day=h.day, plays=h.plays, head_sha256=h.head_sha256)
+        for h in day_heads(session, [c.code for c in scope.communes], period.first, period.last)
+    ]
+    seals = [
+        CommuneSeal(
+            commune_code=c.code,
+            days=sum(1 for h in heads if h.commune_code == c.code),
+            seal_sha256=seal_heads(h for h in heads if h.commune_code == c.code),
+        )
+        for c in scope.communes
+    ]
     return PeriodReport(
         province_code=scope.province.code,
         province_name=scope.province.name,
@@ -979,4 +833,8 @@ def build_report(
         clusters=clusters,
         communes=commune_system,
         alerts=current.alerts,
+        day_heads=heads,
+        commune_seals=seals,
+        as_run_seal=seal_heads(heads),
+        as_run_days=len(heads),
     )

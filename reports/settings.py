@@ -15,3 +15,7 @@ class ReportSettings(BaseModel):
     # Rows of the as-run log read from the database at a time while a download streams: memory stays
     # constant whatever the period.
     stream_batch: int = Field(default=2000, ge=1, le=100_000)
+    # A cluster counts as working in a period report when it was up at least this share of the period:
+    # 80 % leaves room for the nightly power cuts and 4G gaps of a rural commune while still catching a
+    # cluster that was down for days.
+    working_uptime_pct: float = Field(default=80.0, ge=0, le=100)

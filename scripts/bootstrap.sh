@@ -11,6 +11,7 @@ declare -A NEEDED=(
   [ffprobe]=ffmpeg
   [espeak-ng]=espeak-ng
   [chromium]=chromium  # the web console's browser tests (Playwright drives it headless)
+  [pdftotext]=poppler-utils  # the report tests read the PDFs back as text
 )
 missing=()
 for cmd in "${!NEEDED[@]}"; do
@@ -19,6 +20,9 @@ done
 # Headers for building pyaudio, and a C compiler; checked by file, not command.
 [ -f /usr/include/portaudio.h ] || missing+=(portaudio19-dev)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+# WeasyPrint (the reports' PDF) draws text with Pango; DejaVu covers every Vietnamese diacritic.
+{ ldconfig -p 2>/dev/null || /sbin/ldconfig -p; } | grep -q 'libpangoft2-1.0.so.0' || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 [ -f "$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h" ] || missing+=(python3-dev)
 

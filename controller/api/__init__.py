@@ -13,6 +13,7 @@ from controller.api import (
     health,
     legal_fields,
     node,
+    period_reports,
     programs,
     province_programs,
     registry,
@@ -44,6 +45,7 @@ for module in (
     commands,
     source_link,
     reports,
+    period_reports,
 ):
     # Logging in answers 401 for a wrong password, without a token to lack (controller.openapi derives the rest).
     api_router.include_router(module.router, responses=error_responses(401) if module is auth else None)

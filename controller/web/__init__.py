@@ -17,6 +17,7 @@ from controller.web import (
     login,
     playlist,
     province,
+    reports,
     review,
     source_link,
     user_admin,
@@ -44,6 +45,7 @@ for module in (
     user_admin,
     account,
     source_link,
+    reports,
     audio,
 ):
     web_router.include_router(module.router)

@@ -295,3 +295,34 @@ def cluster_map(points: Sequence[MapPoint], *, width: int = 400, margin: int = 4
         scale_km=scale_km,
         scale_px=round(scale_km / km_per_px, 1),
     )
+
+
+# Shares as horizontal bars (a period report's aired and working shares by commune)
+
+
+@dataclass(frozen=True)
+class ShareBar:
+    label: str
+    pct: float | None
+    y: float
+    width: float
+
+
+@dataclass(frozen=True)
+class ShareChart:
+    width: int
+    height: int
+    left: int
+    bar_height: float
+    bars: list[ShareBar]
+
+
+def share_bars(rows: Sequence[tuple[str, float | None]], *, width: int = 600, row_height: int = 22) -> ShareChart:
+    """One bar per row, 0-100 % of the space right of the labels (a row with no figure gets no bar)."""
+    left = 180
+    span = width - left - 50  # room on the right for the percentage printed after the bar
+    bars = [
+        ShareBar(label, pct, round(k * row_height + 4, 1), round(span * min(100.0, pct or 0.0) / 100, 1))
+        for k, (label, pct) in enumerate(rows)
+    ]
+    return ShareChart(width, len(rows) * row_height + 8, left, row_height - 6, bars)

@@ -75,6 +75,7 @@ def navigation(user: User | None) -> list[tuple[str, str]]:
     if user.role in (Role.APPROVER, Role.ADMIN):
         items.append(("/duyet", "Duyệt bản tin"))
     items.append(("/giam-sat", "Giám sát"))
+    items.append(("/bao-cao", "Báo cáo"))
     if user.role in (Role.MONITOR, Role.ADMIN):
         items.append(("/ban-do", "Bản đồ"))
     if user.role == Role.ADMIN:

@@ -4,6 +4,7 @@ recomputed here independently of the code under test, and broken by any change t
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -212,3 +213,34 @@ def test_the_cli_writes_the_log_and_checks_a_filed_head(
     assert cli.main(["report", "verify", "--commune", "XA", "--day", "2026-12-03", "--head", "0" * 64]) == 1
     assert "đã thay đổi" in capsys.readouterr().out
     assert cli.main(["report", "as-run", "--commune", "XA", "--from", "2026-12-04", "--to", "2026-12-03"]) != 0
+
+
+def test_the_cli_files_a_period_report_and_checks_its_seal(
+    sessions: Sessions,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with sessions() as session:
+        for n in range(3):
+            add_play(session, f"r{n}", "XA-1", datetime(2026, 12, 3, 6, n))
+        session.commit()
+    monkeypatch.setenv("LOAXA_DATABASE__URL", database_url)
+    days = ["--from", "2026-12-03", "--to", "2026-12-03"]
+    out = tmp_path / "xa.json"
+    assert cli.main(["report", "period", "--commune", "XA", *days, "--out", str(out)]) == 0
+    filed = json.loads(out.read_text())
+    assert filed["totals"]["plays"] == 3 and filed["as_run_days"] == 1
+    pdf = tmp_path / "p.pdf"
+    assert cli.main(["report", "period", "--province", "P", *days, "--format", "pdf", "--out", str(pdf)]) == 0
+    assert pdf.read_bytes().startswith(b"%PDF")
+    capsys.readouterr()
+    assert cli.main(["report", "seal", "--commune", "XA", *days, "--expect", filed["as_run_seal"]]) == 0
+    assert "Khớp." in capsys.readouterr().out
+    # A stored play changed after the report was filed: the seal no longer matches.
+    with sessions() as session:
+        session.execute(text("UPDATE play_record SET outcome = 'failed' WHERE report_id = 'r1'"))
+        session.commit()
+    assert cli.main(["report", "seal", "--commune", "XA", *days, "--expect", filed["as_run_seal"]]) == 1
+    assert "Chuỗi bị sửa" in capsys.readouterr().out

@@ -3,13 +3,18 @@ rows by the definitions in docs/reports.md, not by the code under test."""
 
 from __future__ import annotations
 
+import csv
+import io
+import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import load_workbook
 from sqlmodel import Session, col, select
 
 from audio_library import AudioAsset
@@ -20,8 +25,10 @@ from devices.alerts import Alert
 from devices.proof_of_play import PlayRecord
 from devices.registry import Commune, Device, Province, add_commune, add_device, add_province
 from devices.uptime import UptimeDay
-from reports import Period
-from reports.figures import PeriodReport, Scope, build_report
+from reports import Period, PeriodReport, Scope, build_report
+from reports.csv_export import report_csv
+from reports.document import Letterhead, report_pdf
+from reports.spreadsheet import report_xlsx
 from schedules import Bulletin
 from schedules.bulletin import BulletinStatus
 from schedules.emergency_order import EmergencyOrder
@@ -439,3 +446,49 @@ def test_a_period_ends_at_midnight_vietnam_time(seeded: Seeded) -> None:
     # The 23:59:30 play is in the period; the 00:00:00 one (and the next day's p4) only in the longer one.
     assert before == sum(1 for p in seeded.plays if p.flag is None and p.outcome == "played" and in_period(p.start)) + 1
     assert one_day_later == before + 2
+
+
+def test_the_xlsx_holds_every_table_with_real_numbers(seeded: Seeded) -> None:
+    result = report(seeded)
+    book = load_workbook(io.BytesIO(report_xlsx(result, ZONE)), read_only=True)
+    assert "Phát sóng theo xã" in book.sheetnames and "Nhật ký phát theo ngày" in book.sheetnames
+    rows = list(book["Phát sóng theo xã"].iter_rows(values_only=True))
+    assert rows[1][:4] == ("Mã xã", "Xã", "Kế hoạch", "Đã phát")
+    by_code = {row[0]: row for row in rows[2:]}
+    xa = next(r for r in result.airing_by_commune if r.commune_code == "XA")
+    assert by_code["XA"][2:4] == (xa.planned, xa.aired)
+    assert isinstance(by_code["XA"][2], int) and isinstance(by_code["XA"][6], float)
+    cover = {row[0]: row[1] for row in book["Báo cáo"].iter_rows(values_only=True)}
+    assert cover["Từ ngày"] == "01/06/2026" and cover["Phạm vi"] == "Tỉnh Tỉnh P"
+
+
+def test_the_csv_has_a_bom_and_every_table(seeded: Seeded) -> None:
+    data = report_csv(report(seeded), ZONE)
+    assert data.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    titles = [row[0] for row in rows if len(row) == 1]
+    assert "Nội dung theo lĩnh vực pháp luật" in titles and "Cảnh báo theo loại" in titles
+    assert ["Lỗi khi phát", "1"] in rows
+
+
+def test_the_pdf_reads_back_as_a_vietnamese_report(seeded: Seeded, tmp_path: Path) -> None:
+    result = report(seeded)
+    letterhead = Letterhead(issuer_lines=("ỦY BAN NHÂN DÂN", "TỈNH P"), place="P", number="12/BC-UBND")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(report_pdf(result, letterhead, ZONE))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True, text=True).stdout
+    for expected in [
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "Số: 12/BC-UBND",
+        "BÁO CÁO",
+        "Nội dung theo lĩnh vực pháp luật",
+        "Cụm loa mất kết nối cả ngày",
+        "NGƯỜI LẬP BÁO CÁO",
+        "Nơi nhận:",
+    ]:
+        assert expected in text, expected
+    assert result.as_run_seal[:16] in text.replace("\n", "").replace(" ", "")
+    # The airing figures of XA as printed: planned and aired.
+    xa = next(r for r in result.airing_by_commune if r.commune_code == "XA")
+    assert f"XA Xã XA {xa.planned} {xa.aired}" in " ".join(text.split())

@@ -1,0 +1,117 @@
+"""Period reports over the real API: the figures as JSON for a commune and a province, each file format,
+the scope rules (an officer sees only their communes, a province report only the province's staff), bad
+periods and communes, and an audit entry for every download."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import select
+
+from controller.accounts import Role
+from controller.audit import AuditEntry
+from controller.db import make_engine, session_factory
+from controller.settings import Settings
+from devices.proof_of_play import PlayRecord
+from devices.registry import Device
+from tests.harness import Api, ControllerServer, add_user_directly, login, setup_commune
+
+pytestmark = pytest.mark.one_database("sqlite", why="API and scope rules; the figures run on both in tests/reports")
+
+
+def _plays(settings: Settings, day_start: datetime) -> None:
+    """Plays as the nodes would have reported them: two in XA (one failed), one in XB."""
+    engine = make_engine(settings.database)
+    with session_factory(engine)() as session:
+        for n, (cluster, outcome) in enumerate([("XA-1", "played"), ("XA-1", "failed"), ("XB-1", "played")]):
+            device = session.exec(select(Device).where(Device.code == cluster)).one()
+            device.created_at = day_start - timedelta(days=1)  # installed before the period
+            session.add(device)
+            start = day_start + timedelta(hours=6, minutes=n)
+            session.add(
+                PlayRecord(
+                    report_id=f"r{n}",
+                    device_id=device.id or 0,
+                    commune_code=cluster.split("-")[0],
+                    playlist_version=1,
+                    item_id=f"cmd-{n}",
+                    asset_sha256="c" * 64,
+                    played_sha256="c" * 64,
+                    scheduled_start=start,
+                    started_at=start,
+                    ended_at=start + timedelta(seconds=90),
+                    start_error_ms=0,
+                    outcome=outcome,
+                )
+            )
+        session.commit()
+    engine.dispose()
+
+
+def test_period_reports_follow_the_scope_and_are_audited(
+    settings: Settings, controller: ControllerServer, admin: Api, request: pytest.FixtureRequest
+) -> None:
+    setup_commune(admin, "P", "XA", ["XA-1"])
+    setup_commune(admin, "P", "XB", ["XB-1"])
+    zone = ZoneInfo(settings.scheduler.timezone)
+    yesterday = (datetime.now(zone) - timedelta(days=1)).date()
+    _plays(settings, datetime(yesterday.year, yesterday.month, yesterday.day, tzinfo=zone).astimezone(UTC))
+    add_user_directly(settings, "canbo.xa", Role.OFFICER, "pass-xa-1", commune_codes=["XA"])
+    add_user_directly(settings, "giamsat.p", Role.MONITOR, "pass-gs-1", province_code="P")
+    officer, monitor = (
+        login(controller.base_url, "canbo.xa", "pass-xa-1"),
+        login(controller.base_url, "giamsat.p", "pass-gs-1"),
+    )
+    for api in (officer, monitor):
+        request.addfinalizer(api.client.close)
+    period = {"from": str(yesterday), "to": str(yesterday)}
+
+    mine = officer.client.get("/api/v1/communes/XA/report", params=period)
+    assert mine.status_code == 200, mine.text
+    body = mine.json()
+    assert body["commune_codes"] == ["XA"] and body["totals"]["plays"] == 1 and body["totals"]["failed_plays"] == 1
+    assert body["totals"]["airtime_minutes"] == 1.5 and body["totals"]["clusters"] == 1
+    assert officer.client.get("/api/v1/communes/XB/report", params=period).status_code == 403
+    assert officer.client.get("/api/v1/provinces/P/report", params=period).status_code == 403
+
+    whole = monitor.client.get("/api/v1/provinces/P/report", params=period).json()
+    assert whole["commune_codes"] == ["XA", "XB"] and whole["totals"]["plays"] == 2
+    some = monitor.client.get("/api/v1/provinces/P/report", params={**period, "commune": ["XB"]}).json()
+    assert some["commune_codes"] == ["XB"] and some["totals"]["plays"] == 1
+    unknown = monitor.client.get("/api/v1/provinces/P/report", params={**period, "commune": ["XZ"]})
+    assert unknown.status_code == 403 and "XZ" in unknown.json()["message"]
+
+    for fmt, magic, media in (
+        ("xlsx", b"PK", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ("csv", b"\xef\xbb\xbf", "text/csv"),
+        ("pdf", b"%PDF", "application/pdf"),
+    ):
+        answer = officer.client.get(f"/api/v1/communes/XA/report.{fmt}", params={**period, "number": "7/BC-UBND"})
+        assert answer.status_code == 200, answer.text
+        assert answer.content.startswith(magic) and answer.headers["content-type"].startswith(media)
+        assert f'.{fmt}"' in answer.headers["content-disposition"]
+    assert monitor.client.get("/api/v1/provinces/P/report.xlsx", params=period).status_code == 200
+    assert officer.client.get("/api/v1/communes/XA/report.doc", params=period).status_code == 422
+
+    tomorrow = yesterday + timedelta(days=2)
+    for bad, words in (
+        ({"from": str(yesterday), "to": str(yesterday - timedelta(days=1))}, "Ngày kết thúc"),
+        ({"from": str(tomorrow), "to": str(tomorrow)}, "tương lai"),
+        ({"from": "2020-01-01", "to": str(yesterday)}, "dài nhất"),
+    ):
+        answer = officer.client.get("/api/v1/communes/XA/report", params=bad)
+        assert answer.status_code == 422 and words in answer.text, (bad, answer.text)
+    assert officer.client.get("/api/v1/communes/NOPE/report", params=period).status_code == 404
+
+    engine = make_engine(settings.database)
+    with session_factory(engine)() as session:
+        audited = session.exec(select(AuditEntry).where(AuditEntry.action == "report.download")).all()
+        assert sorted((a.username, a.target, a.detail.split()[-1]) for a in audited) == [
+            ("canbo.xa", "commune:XA", "csv"),
+            ("canbo.xa", "commune:XA", "pdf"),
+            ("canbo.xa", "commune:XA", "xlsx"),
+            ("giamsat.p", "province:P", "xlsx"),
+        ]
+    engine.dispose()
