@@ -16,7 +16,7 @@ from controller.api import UPLOAD_PATHS, api_router
 from controller.body_limit import BodyLimit
 from controller.errors import install_error_handlers
 from controller.openapi import install_api_document
-from controller.reports import start_play_sealer
+from controller.reports import start_play_sealer, start_report_filer
 from controller.services import Services, build_services
 from controller.settings import Settings
 from controller.source_link import start_feed_poller, start_report_sender
@@ -38,6 +38,7 @@ def create_app(settings: Settings, *, services_factory: Callable[[Settings], Ser
         services.feeds = start_feed_poller(services)
         services.reports = start_report_sender(services)
         services.sealer = start_play_sealer(services)
+        services.filer = start_report_filer(services)
         try:
             yield
         finally:

@@ -23,6 +23,7 @@ from province_link import (
     SourceSystem,
 )
 from reports import PlayLink
+from reports.filing import FiledReport
 from schedules.broadcast import Broadcast
 from schedules.bulletin import Bulletin
 from schedules.commune_hours import BroadcastSlot, CommuneQuietHours
@@ -52,6 +53,7 @@ __all__ = [
     "DeviceCommand",
     "DeviceHealth",
     "EmergencyOrder",
+    "FiledReport",
     "Hamlet",
     "HamletGroup",
     "HealthEvent",

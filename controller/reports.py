@@ -25,6 +25,7 @@ from reports import (
     report_pdf,
     report_xlsx,
 )
+from reports.filing import ReportFiler
 
 
 def start_play_sealer(services: Services) -> PlaySealer:
@@ -32,6 +33,12 @@ def start_play_sealer(services: Services) -> PlaySealer:
     sealer = PlaySealer(services.sessions, services.settings.reports, zone)
     sealer.start()
     return sealer
+
+
+def start_report_filer(services: Services) -> ReportFiler:
+    filer = ReportFiler(services.sessions, services.settings.reports, ZoneInfo(services.settings.scheduler.timezone))
+    filer.start()
+    return filer
 
 
 def communes_in_scope(session: Session, user: User, province: Province | None, commune: Commune | None) -> list[str]:

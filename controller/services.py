@@ -32,6 +32,7 @@ from devices.registry import Commune
 from devices.uplink import UplinkHandler
 from province_link import FeedPoller, OutboxSender, enqueue_play
 from reports import PlaySealer
+from reports.filing import ReportFiler
 from schedules import CommunePlaylist, notice_for, publish_playlist
 from schedules.clock import Clock, system_clock
 from schedules.jobs import JobContext, PlaylistScheduler
@@ -69,6 +70,8 @@ class Services:
     reports: OutboxSender | None = field(default=None)
     # Seals proof of play into the as-run log's hash chain (`reports.sealer`).
     sealer: PlaySealer | None = field(default=None)
+    # Files the reports of closed periods (`reports.filing`).
+    filer: ReportFiler | None = field(default=None)
 
     def start_scheduler(self) -> None:
         """Start the persistent publication jobs (missed ones run now); see schedules.jobs."""
@@ -169,6 +172,8 @@ class Services:
             self.reports.stop()
         if self.sealer is not None:
             self.sealer.stop()
+        if self.filer is not None:
+            self.filer.stop()
         if self.command_sweeper is not None:
             self.command_sweeper.stop()
         if self.health is not None:

@@ -19,3 +19,11 @@ class ReportSettings(BaseModel):
     # 80 % leaves room for the nightly power cuts and 4G gaps of a rural commune while still catching a
     # cluster that was down for days.
     working_uptime_pct: float = Field(default=80.0, ge=0, le=100)
+    # Reports of closed periods are filed this many days after the period's last day: a node offline over
+    # the period's end keeps its reports and sends them when back, and three days covers a long weekend
+    # without 4G. Filing again later (a late report) adds a version that says what changed.
+    filing_settle_days: int = Field(default=3, ge=0, le=60)
+    # How often the controller looks for closed periods not filed yet (an hour: periods close once a
+    # month), and how long after start it first looks (out of the way of start-up and of short runs).
+    filing_interval_s: float = Field(default=3600.0, gt=0)
+    filing_first_delay_s: float = Field(default=300.0, ge=0)

@@ -9,6 +9,7 @@ from controller.api import (
     chimes,
     commands,
     emergencies,
+    filed_reports,
     fleet,
     health,
     legal_fields,
@@ -46,6 +47,7 @@ for module in (
     source_link,
     reports,
     period_reports,
+    filed_reports,
 ):
     # Logging in answers 401 for a wrong password, without a token to lack (controller.openapi derives the rest).
     api_router.include_router(module.router, responses=error_responses(401) if module is auth else None)

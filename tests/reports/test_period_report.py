@@ -25,9 +25,10 @@ from devices.alerts import Alert
 from devices.proof_of_play import PlayRecord
 from devices.registry import Commune, Device, Province, add_commune, add_device, add_province
 from devices.uptime import UptimeDay
-from reports import Period, PeriodReport, Scope, build_report
+from reports import Period, PeriodReport, ReportSettings, Scope, build_report
 from reports.csv_export import report_csv
 from reports.document import Letterhead, report_pdf
+from reports.filing import FiledReport, ReportFiler, closed_periods, file_report
 from reports.spreadsheet import report_xlsx
 from schedules import Bulletin
 from schedules.bulletin import BulletinStatus
@@ -492,3 +493,79 @@ def test_the_pdf_reads_back_as_a_vietnamese_report(seeded: Seeded, tmp_path: Pat
     # The airing figures of XA as printed: planned and aired.
     xa = next(r for r in result.airing_by_commune if r.commune_code == "XA")
     assert f"XA Xã XA {xa.planned} {xa.aired}" in " ".join(text.split())
+
+
+@pytest.mark.parametrize(
+    ("today", "month", "half", "year"),
+    [
+        (date(2026, 12, 7), (date(2026, 11, 1), date(2026, 11, 30)), (date(2026, 1, 1), date(2026, 6, 30)), 2025),
+        (date(2026, 7, 3), (date(2026, 6, 1), date(2026, 6, 30)), (date(2026, 1, 1), date(2026, 6, 30)), 2025),
+        (date(2026, 7, 2), (date(2026, 5, 1), date(2026, 5, 31)), (date(2025, 7, 1), date(2025, 12, 31)), 2025),
+        (date(2027, 1, 3), (date(2026, 12, 1), date(2026, 12, 31)), (date(2026, 7, 1), date(2026, 12, 31)), 2026),
+        (date(2026, 3, 3), (date(2026, 2, 1), date(2026, 2, 28)), (date(2025, 7, 1), date(2025, 12, 31)), 2025),
+    ],
+)
+@pytest.mark.one_database("sqlite", why="dates only")
+def test_closed_periods_wait_three_days(
+    today: date, month: tuple[date, date], half: tuple[date, date], year: int
+) -> None:
+    closed = {c.kind: (c.period.first, c.period.last) for c in closed_periods(today, 3)}
+    assert closed == {"month": month, "half": half, "year": (date(year, 1, 1), date(year, 12, 31))}
+
+
+def test_a_filed_report_keeps_its_figures_and_a_new_version_says_what_changed(seeded: Seeded) -> None:
+    make = seeded.sessions
+    with make() as session:  # type: ignore[operator]
+        province = session.exec(select(Province)).one()
+        xb = session.exec(select(Commune).where(Commune.code == "XB")).one()
+        scope = Scope(province, (xb,), whole_province=False)
+        first = file_report(session, scope, "month", PERIOD, zone=ZONE, now=NOW, working_uptime_pct=80.0)
+        session.commit()
+        assert first is not None and first.version == 1 and first.changes == []
+        plays_then = first.report().totals.plays
+        assert file_report(session, scope, "month", PERIOD, zone=ZONE, now=NOW, working_uptime_pct=80.0) is None
+        # A node that was offline sends a late report of a play in the period.
+        device = session.exec(select(Device).where(Device.code == "XB-2")).one()
+        late = at(DAY2, 10)
+        session.add(
+            PlayRecord(
+                report_id="late",
+                device_id=ident(device),
+                commune_code="XB",
+                playlist_version=1,
+                item_id="cmd-late",
+                asset_sha256=A6,
+                played_sha256=A6,
+                scheduled_start=late,
+                started_at=late,
+                ended_at=late + timedelta(seconds=30),
+                start_error_ms=0,
+                outcome="played",
+            )
+        )
+        session.commit()
+        second = file_report(
+            session, scope, "month", PERIOD, zone=ZONE, now=NOW, working_uptime_pct=80.0, by="so.tuphap"
+        )
+        session.commit()
+        assert second is not None and second.version == 2 and second.generated_by == "so.tuphap"
+        changed = {c["what"]: (c["before"], c["after"]) for c in second.changes}
+        assert changed["Lượt phát"] == (str(plays_then), str(plays_then + 1))
+        assert any(what.startswith("Bảng «Phát sóng theo xã") for what in changed)
+        # The first version still holds the figures it was filed with.
+        again = session.get(FiledReport, first.id)
+        assert again is not None and again.report().totals.plays == plays_then
+
+
+def test_the_filer_files_each_closed_period_once_per_scope(seeded: Seeded) -> None:
+    filer = ReportFiler(seeded.sessions, ReportSettings(), ZONE)  # type: ignore[arg-type]
+    # 10 July 2026: June, the first half of 2026 and the year 2025 are closed; the province and its two communes.
+    assert filer.file_due(datetime(2026, 7, 10, 3, tzinfo=UTC)) == 9
+    assert filer.file_due(datetime(2026, 7, 10, 4, tzinfo=UTC)) == 0
+    with seeded.sessions() as session:  # type: ignore[operator]
+        june = session.exec(
+            select(FiledReport).where(FiledReport.scope_key == "province:P", FiledReport.kind == "month")
+        ).one()
+        assert (june.first, june.last, june.version) == (date(2026, 6, 1), date(2026, 6, 30), 1)
+        # The whole of June: the two days' 10 planned cluster-items, and XA's item of 3 June on its 3 clusters.
+        assert june.report().totals.planned == 10 + 3
