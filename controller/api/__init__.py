@@ -6,6 +6,7 @@ from controller.api import (
     auth,
     broadcasts,
     bulletins,
+    cap_alerts,
     chimes,
     commands,
     emergencies,
@@ -43,6 +44,7 @@ for module in (
     speech,
     commands,
     source_link,
+    cap_alerts,
     reports,
 ):
     # Logging in answers 401 for a wrong password, without a token to lack (controller.openapi derives the rest).
