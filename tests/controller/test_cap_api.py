@@ -4,6 +4,7 @@ provincial officer confirms one and it airs as an emergency on exactly the commu
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from contextlib import redirect_stdout
 from typing import Any
@@ -18,6 +19,7 @@ from controller.accounts import Role
 from controller.audit import AuditEntry
 from controller.settings import Settings
 from tests.cap_messages import cap_alert, reference
+from tests.console import ConsoleClient
 from tests.harness import Api, ControllerServer, add_user_directly, login, setup_commune
 from tests.source_system import SourceSigner
 
@@ -160,3 +162,22 @@ def test_auto_air_for_the_severities_the_province_chose(settings: Settings, link
     moderate = push(link, cap_alert("X-2", severity="Moderate"))
     assert moderate.json()["state"] == "pending"
     assert "X-2" in loaxa(settings, "cap", "list", "--province", "P", "--state", "pending")
+
+
+def test_the_console_shows_alerts_and_confirms_one_in_one_action(link: dict[str, Any], settings: Settings) -> None:
+    assert push(link, cap_alert("W-1", geocodes=("80102",))).status_code == 201
+    assert push(link, cap_alert("W-0", geocodes=("90101",))).status_code == 422
+    console = ConsoleClient(link["source"].base_url.__str__().rstrip("/"))
+    try:
+        console.login("so.canbo", "so.canbo-pass")
+        page = console.get("/nguon-tinh?tinh=P")
+        assert page.status_code == 200
+        assert "Cảnh báo CAP" in page.text and "W-1" in page.text and "chờ xác nhận" in page.text
+        assert "Vùng cảnh báo không trùng" in page.text  # the refused one, with why
+        [action] = re.findall(r'action="(/nguon-tinh/canh-bao/\d+/xac-nhan)"', page.text)
+        done = console.post(action)
+        assert done.status_code == 303 and "da-xac-nhan-canh-bao" in done.headers["location"]
+        assert "đã phát khẩn cấp" in console.get("/nguon-tinh?tinh=P").text
+    finally:
+        console.close()
+    assert len(emergencies(link["admin"], "XA-B")) == 1
