@@ -5,7 +5,7 @@
 | Extreme, Severe           | Immediate, Expected         | Observed, Likely, Possible | khẩn cấp (`khan_cap`)         |
 | Extreme, Severe           | Immediate, Expected         | Unknown                    | ưu tiên (`uu_tien`)           |
 | Extreme, Severe, Moderate | Immediate, Expected, Future | not Unlikely               | ưu tiên (`uu_tien`)           |
-| anything else (Minor or Unknown severity, Past or Unknown urgency, Unlikely) |  |            | thông thường (`thong_thuong`) |
+| anything else (Minor, Unknown severity; Past, Unknown urgency; Unlikely)    |   | thông thường (`thong_thuong`) |
 
 Confirmed or auto-aired alerts air as emergencies whatever their priority (a provincial officer decided
 they must be heard now); the priority tells the officer how urgent the source judges it, and the
