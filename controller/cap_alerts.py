@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -25,7 +26,10 @@ from province_link import AlertState, CapAlert, CapAlertNotPending, CapIntakeRes
 from schedules import Bulletin, BulletinStatus, approve, approve_at_source
 from schedules.emergency_dispatch import issue_emergency
 from schedules.emergency_order import EmergencyOrder
+from tts.errors import TtsError
 from tts.speech_asset import RenderedSpeech
+
+log = logging.getLogger(__name__)
 
 
 def cap_target(alert: CapAlert) -> str:
@@ -89,7 +93,11 @@ def take_alert(services: Services, session: Session, source: SourceSystem, data:
     if ended:
         services.publish_each(session, ended, urgent=True)
     if result.air_now and result.alert.id is not None and author is not None:
-        air_alert(services, session, result.alert.id, author, auto=True)
+        try:
+            air_alert(services, session, result.alert.id, author, auto=True)
+        except TtsError as exc:  # no speech now: the alert stays pending for a provincial officer
+            session.rollback()
+            log.warning("CAP alert %s could not air at once, left pending: %s", result.alert.identifier, exc)
     session.refresh(result.alert)
     return result
 

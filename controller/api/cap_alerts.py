@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from audio_library.row_id import RowId
 from controller import audit
@@ -26,7 +26,6 @@ from controller.services import Services
 from province_link import (
     SIGNATURE_HEADER,
     SOURCE_HEADER,
-    AlertState,
     CapAlert,
     CapAlertNotFound,
     CapSourceSetting,
@@ -310,12 +309,3 @@ def put_cap_settings(code: str, data: CapSettingsIn, session: SessionDep, user: 
     public = set_cap_settings(session, user, code, data)
     session.commit()
     return public
-
-
-def pending_count(session: Session, province_id: int | None) -> int:
-    query = select(CapAlert.id).where(CapAlert.state == AlertState.PENDING)
-    if province_id is not None:
-        query = query.join(SourceSystem, col(SourceSystem.id) == col(CapAlert.source_id)).where(
-            SourceSystem.province_id == province_id
-        )
-    return len(session.exec(query).all())

@@ -181,3 +181,20 @@ def test_the_console_shows_alerts_and_confirms_one_in_one_action(link: dict[str,
     finally:
         console.close()
     assert len(emergencies(link["admin"], "XA-B")) == 1
+
+
+def test_an_update_of_an_aired_alert_moves_the_emergency_when_it_airs(link: dict[str, Any]) -> None:
+    staff, admin = link["so.canbo"], link["admin"]
+    first = push(link, cap_alert("U-1", geocodes=("80101",))).json()
+    assert staff.post(f"/api/v1/cap-alerts/{first['alert_id']}/confirm").status_code == 200
+    update = push(link, cap_alert("U-2", msg_type="Update", references=reference("U-1"), geocodes=("80103",)))
+    assert update.status_code == 201 and update.json()["state"] == "pending"
+    [still] = emergencies(admin, "XA-A")
+    assert still["cancelled_at"] is None  # the earlier alert airs until its update does
+
+    aired = staff.post(f"/api/v1/cap-alerts/{update.json()['alert_id']}/confirm")
+    assert aired.status_code == 200, aired.text
+    [ended] = emergencies(admin, "XA-A")
+    assert ended["cancelled_at"] is not None and len(emergencies(admin, "XA-C")) == 1
+    states = {a["identifier"]: a["state"] for a in staff.get("/api/v1/cap-alerts").json()}
+    assert states == {"U-1": "superseded", "U-2": "aired"}
