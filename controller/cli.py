@@ -19,6 +19,7 @@ from audio_library.errors import LoaxaError
 from controller.accounts import use_password_policy
 from controller.cli_api import add_login_arguments, add_schedule_commands, expect
 from controller.cli_api import run as run_through_api
+from controller.cli_cap import add_cap_commands
 from controller.cli_reports import add_report_commands
 from controller.cli_users import add_user_commands
 from controller.settings import Settings
@@ -623,6 +624,7 @@ def build_parser() -> argparse.ArgumentParser:
     toggle.add_argument("--disable", dest="enable", action="store_false")
     sappr.add_argument("--approver", action="append", metavar="NAME=PUBLIC_KEY", help="replaces the list; repeat")
     sappr.set_defaults(func=cmd_source_approval)
+    add_cap_commands(sub)
 
     user = sub.add_parser("user", help="users").add_subparsers(dest="user_command", required=True)
     uadd = user.add_parser("add")

@@ -43,6 +43,9 @@ class CommuneBase(SQLModel):
 class Commune(CommuneBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     province_id: int = Field(foreign_key="province.id", index=True)
+    # Its code in Vietnam's list of administrative units (mã đơn vị hành chính, 5 digits), which CAP
+    # alerts name in `<geocode>` (`province_link.cap.area`); None until the province sets it.
+    admin_code: str | None = Field(default=None, max_length=16, unique=True, index=True)
     # The commune's own jingles around every spoken bulletin (optional), as stored audio assets.
     intro_chime_sha256: str | None = Field(default=None, foreign_key="audio_asset.sha256", max_length=64)
     outro_chime_sha256: str | None = Field(default=None, foreign_key="audio_asset.sha256", max_length=64)

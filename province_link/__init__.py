@@ -2,9 +2,24 @@
 
 Content in: signed items from a registered source become bulletins waiting for loaxa's approval
 (`receive`), versioned and withdrawable, with the words read by loaxa's speech or a recording of their
-own. The wire format is `docs/source-link.md`, version 1.
+own. CAP 1.2 alerts (`province_link.cap`) wait for a provincial officer's confirmation, then air as
+emergencies. The wire format is `docs/source-link.md`, version 1.
 """
 
+from province_link.cap import (
+    AlertState,
+    CapAlert,
+    CapAlertNotFound,
+    CapAlertNotPending,
+    CapAreaCode,
+    CapIntakeResult,
+    CapRefused,
+    CapSourceSetting,
+    CapTooLarge,
+    parse_cap,
+    parse_certificate,
+    receive_cap,
+)
 from province_link.errors import ItemRefused, SourceLinkError, SourceNotAuthenticated, StaleDelivery, VersionConflict
 from province_link.feed import FeedHooks, FeedPoller, FeedUnreadable, pull_feed
 from province_link.intake import IntakeResult, receive, still_as_signed
@@ -38,7 +53,16 @@ __all__ = [
     "PRIORITIES",
     "SIGNATURE_HEADER",
     "SOURCE_HEADER",
+    "AlertState",
     "Approval",
+    "CapAlert",
+    "CapAlertNotFound",
+    "CapAlertNotPending",
+    "CapAreaCode",
+    "CapIntakeResult",
+    "CapRefused",
+    "CapSourceSetting",
+    "CapTooLarge",
     "FeedHooks",
     "FeedPoller",
     "FeedUnreadable",
@@ -69,8 +93,11 @@ __all__ = [
     "enqueue",
     "enqueue_play",
     "fetch_recording",
+    "parse_cap",
+    "parse_certificate",
     "parse_public_key",
     "pull_feed",
     "receive",
+    "receive_cap",
     "still_as_signed",
 ]

@@ -30,6 +30,9 @@ class SourceLinkSettings(BaseModel):
     # upstream down for hours is asked every 15 minutes at most, and hears everything once it is back.
     retry_min_s: float = Field(default=5.0, gt=0)
     retry_max_s: float = Field(default=900.0, gt=0)
+    # A CAP alert is a few kilobytes (the OASIS examples are 2-3 KiB; a detailed polygon, tens); 512 KiB
+    # leaves room for any real alert and its XML signature while bounding what the parser is handed.
+    cap_max_bytes: int = Field(default=512 * 1024, gt=0, description="A larger CAP alert is refused (413).")
     signing_key_file: Path = Field(
         default=Path("var/source-link-signing-key.pem"),
         description="loaxa's Ed25519 key for what it sends upstream (created on first use, mode 0600).",

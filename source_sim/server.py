@@ -5,11 +5,14 @@
     GET  /feed?after=N        the signed messages after sequence N, for loaxa's pull mode
     POST /recordings          (the operator) keep a recording (raw body); answers the item's `audio` field
     GET  /media/<sha256>      a kept recording, for loaxa to fetch
+    POST /cap                 (the operator) write a CAP 1.2 alert from a small JSON description
+                              (`source_sim.cap`), keep it, push it to loaxa if set
+    GET  /cap/<n>.xml         a kept CAP alert, as sent
     POST /reports             loaxa's reports: {"messages": [{"id": ..., ...}]}, stored once per id, acked by id
                               (checked against loaxa's key when given)
 
-State lives in `state_dir`: `source-key.pem`, `feed.jsonl` (every signed message), `reports.jsonl` and
-`media/` (recordings, named by their SHA-256).
+State lives in `state_dir`: `source-key.pem`, `feed.jsonl` (every signed message), `reports.jsonl`,
+`media/` (recordings, named by their SHA-256) and `cap/` (alerts sent, `<n>.xml` and `<n>.json`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import httpx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from source_sim.cap import build_alert
 from source_sim.key import SourceKey
 from source_sim.messages import SignedMessage, sign_message
 
@@ -121,6 +125,50 @@ class SourceSystemSim:
             return None
         return path.read_bytes()
 
+    def publish_cap(self, spec: dict[str, Any]) -> tuple[int, str, httpx.Response | None]:
+        """Write a CAP alert, keep it as `cap/<n>.xml`, push it to loaxa (if set); its number, identifier, answer.
+
+        `references` names earlier alerts of this source by identifier; they are written as CAP wants them
+        (sender,identifier,sent).
+        """
+        folder = self.state_dir / "cap"
+        folder.mkdir(exist_ok=True)
+        sender = str(spec.get("sender", f"{self.code.lower()}@nguon.local"))
+        with self._lock:
+            number = len(list(folder.glob("*.xml"))) + 1
+            identifier = str(spec.get("identifier") or f"{self.code}-CAP-{number:04d}")
+            sent_by_id = {
+                kept["identifier"]: kept["sent"]
+                for kept in (json.loads(p.read_text()) for p in sorted(folder.glob("*.json")))
+            }
+            references = " ".join(
+                f"{sender},{ref},{sent_by_id.get(str(ref), spec.get('references_sent', ''))}"
+                for ref in spec.get("references", [])
+            )
+            sent = datetime.now(UTC)
+            body = build_alert(spec, sender=sender, identifier=identifier, sent=sent, references=references)
+            (folder / f"{number}.xml").write_bytes(body)
+            kept_spec = {"identifier": identifier, "sent": sent.replace(microsecond=0).isoformat(), "spec": spec}
+            (folder / f"{number}.json").write_text(json.dumps(kept_spec, ensure_ascii=False))
+        return number, identifier, self.push_cap(body) if self.loaxa_url else None
+
+    def cap_alert(self, name: str) -> bytes | None:
+        number = name.removesuffix(".xml")
+        path = self.state_dir / "cap" / f"{number}.xml"
+        return path.read_bytes() if number.isdigit() and path.is_file() else None
+
+    def push_cap(self, body: bytes) -> httpx.Response:
+        assert self.loaxa_url is not None
+        headers = {
+            "Content-Type": "application/xml",
+            "X-Loaxa-Source": self.code,
+            "X-Loaxa-Signature": self.key.sign(body),
+        }
+        with httpx.Client(base_url=self.loaxa_url, timeout=self.push_timeout_s) as client:
+            response = client.post("/api/v1/source-link/cap", content=body, headers=headers)
+        log.info("%s: CAP pushed, loaxa answered %s %s", self.code, response.status_code, response.text[:300])
+        return response
+
     def push(self, message: SignedMessage) -> httpx.Response:
         assert self.loaxa_url is not None
         with httpx.Client(base_url=self.loaxa_url, timeout=self.push_timeout_s) as client:
@@ -204,6 +252,12 @@ def _handler(sim: SourceSystemSim) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+            elif url.path.startswith("/cap/") and (data := sim.cap_alert(url.path.removeprefix("/cap/"))):
+                self.send_response(HTTPStatus.OK)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
             else:
                 self._answer(HTTPStatus.NOT_FOUND, {"error": "not_found"})
 
@@ -226,7 +280,11 @@ def _handler(sim: SourceSystemSim) -> type[BaseHTTPRequestHandler]:
             if path == "/reports" and not sim.report_signed(raw, self.headers.get("X-Loaxa-Signature")):
                 self._answer(HTTPStatus.UNAUTHORIZED, {"error": "bad_signature"})
                 return
-            if path == "/items" and isinstance(payload, dict):
+            if path == "/cap" and isinstance(payload, dict):
+                number, identifier, answer = sim.publish_cap(payload)
+                pushed = None if answer is None else {"status": answer.status_code, "body": answer.text[:2000]}
+                self._answer(HTTPStatus.CREATED, {"n": number, "identifier": identifier, "pushed": pushed})
+            elif path == "/items" and isinstance(payload, dict):
                 seq, answer = sim.publish(payload)
                 pushed = None if answer is None else {"status": answer.status_code, "body": answer.text[:2000]}
                 self._answer(HTTPStatus.CREATED, {"seq": seq, "pushed": pushed})
@@ -235,7 +293,7 @@ def _handler(sim: SourceSystemSim) -> type[BaseHTTPRequestHandler]:
                 self._answer(HTTPStatus.OK, {"acked": sim.take_reports(messages)})
             else:
                 self._answer(
-                    HTTPStatus.NOT_FOUND if path not in ("/items", "/reports") else HTTPStatus.BAD_REQUEST,
+                    HTTPStatus.NOT_FOUND if path not in ("/items", "/reports", "/cap") else HTTPStatus.BAD_REQUEST,
                     {"error": "bad_request"},
                 )
 

@@ -22,6 +22,7 @@ NOTICES = {
     "da-dat-toan-tinh": "Đã đặt bản tin vào lịch của các xã. Các cụm loa sẽ nhận lịch mới trong giây lát.",
     "da-go-toan-tinh": "Đã gỡ chương trình khỏi lịch của mọi xã.",
     "da-huy-phat": "Đã huỷ lịch phát. Nếu bản tin đang phát, các cụm loa sẽ dừng ngay.",
+    "da-xac-nhan-canh-bao": "Đã xác nhận cảnh báo. Tin khẩn cấp đang được phát trên các cụm loa của vùng cảnh báo.",
     "da-ket-thuc-khan-cap": "Đã kết thúc phát khẩn cấp. Các cụm loa trở lại lịch phát thường.",
     "da-doi-mat-khau": "Đã đổi mật khẩu. Mọi phiên đăng nhập khác (máy khác, ứng dụng dùng API) đã kết thúc.",
     "da-dang-xuat-noi-khac": "Đã đăng xuất khỏi mọi thiết bị khác.",
