@@ -11,6 +11,8 @@ from sqlmodel import Session, col, select
 
 from controller import audit
 from controller.accounts import User, commune_scope
+from controller.bulletin_scope import require_province
+from controller.deps import require_commune
 from controller.errors import OutOfScope
 from controller.services import Services
 from devices.registry import Commune, Province
@@ -25,7 +27,7 @@ from reports import (
     report_pdf,
     report_xlsx,
 )
-from reports.filing import ReportFiler
+from reports.filing import FiledReport, ReportFiler
 
 
 def start_play_sealer(services: Services) -> PlaySealer:
@@ -127,8 +129,10 @@ def report_file(
     *,
     number: str | None,
     signer: str | None,
+    filed: FiledReport | None = None,
 ) -> Download:
-    """The report as a file to download (XLSX, CSV or PDF), audited as `report.download`; commits."""
+    """The report as a file to download (XLSX, CSV or PDF), audited as `report.download`; commits. A filed
+    report's file is drawn from its figures as filed, and named with its version."""
     zone = ZoneInfo(services.settings.scheduler.timezone)
     if fmt == "xlsx":
         body = report_xlsx(report, zone)
@@ -137,7 +141,22 @@ def report_file(
     else:
         body = report_pdf(report, letterhead(scope, number=number, signer_name=signer), zone)
     target = report_target(scope)
-    audit.record(session, user, "report.download", target, f"{report.first}..{report.last} {fmt}")
+    version = f" filed {filed.id} v{filed.version}" if filed is not None else ""
+    audit.record(session, user, "report.download", target, f"{report.first}..{report.last}{version} {fmt}")
     session.commit()
-    name = f"bao-cao_{target.replace(':', '-')}_{report.first}_{report.last}.{fmt}"
+    suffix = f"_v{filed.version}" if filed is not None else ""
+    name = f"bao-cao_{target.replace(':', '-')}_{report.first}_{report.last}{suffix}.{fmt}"
     return Download(body, MEDIA_TYPES[fmt], {"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def filed_report_scope(session: Session, user: User, filed: FiledReport) -> Scope:
+    """A filed report's scope, if the user may see it (its commune, or its province for province staff)."""
+    province = session.get(Province, filed.province_id)
+    assert province is not None
+    if filed.commune_id is None:
+        require_province(user, province)
+        return report_scope(session, user, province, None)
+    commune = session.get(Commune, filed.commune_id)
+    assert commune is not None
+    require_commune(session, user, commune)
+    return commune_report_scope(session, commune)

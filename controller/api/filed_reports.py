@@ -17,10 +17,10 @@ from controller.accounts import Role, User
 from controller.bulletin_scope import require_province
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
 from controller.errors import NotFound, error_responses
-from controller.reports import MEDIA_TYPES, commune_report_scope, letterhead, report_scope
+from controller.reports import MEDIA_TYPES, filed_report_scope, report_file
 from controller.services import Services
-from devices.registry import Commune, Province, get_commune, get_province
-from reports import Period, PeriodReport, Scope, report_csv, report_pdf, report_xlsx
+from devices.registry import get_commune, get_province
+from reports import Period, PeriodReport, Scope
 from reports.filing import KIND_LABELS, FiledReport, file_report, latest_version
 
 router = APIRouter(tags=["reports"])
@@ -62,24 +62,11 @@ def _public(filed: FiledReport) -> FiledReportPublic:
     )
 
 
-def _scope_of(session: Session, user: User, filed: FiledReport) -> Scope:
-    """The filed report's scope, if the user may see it (its commune, or its province for province staff)."""
-    province = session.get(Province, filed.province_id)
-    assert province is not None
-    if filed.commune_id is None:
-        require_province(user, province)
-        return report_scope(session, user, province, None)
-    commune = session.get(Commune, filed.commune_id)
-    assert commune is not None
-    require_commune(session, user, commune)
-    return commune_report_scope(session, commune)
-
-
 def _get(session: Session, user: User, report_id: int) -> tuple[FiledReport, Scope]:
     filed = session.get(FiledReport, report_id)
     if filed is None:
         raise NotFound(f"filed report {report_id}", message_vi="Không có báo cáo đã lập này.")
-    return filed, _scope_of(session, user, filed)
+    return filed, filed_report_scope(session, user, filed)
 
 
 def _listed(session: Session, key: str, kind: Kind | None) -> list[FiledReportPublic]:
@@ -110,13 +97,6 @@ def commune_filed_reports(
     return _listed(session, f"commune:{commune.code}", kind)
 
 
-@router.get("/filed-reports/{report_id}", responses=error_responses(403, 404))
-def filed_report(report_id: int, session: SessionDep, user: CurrentUser) -> FiledReportFigures:
-    """One version with its figures as they were filed."""
-    filed, _ = _get(session, user, report_id)
-    return FiledReportFigures(**_public(filed).model_dump(), report=filed.report())
-
-
 FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The filed report as XLSX, CSV (UTF-8 with BOM) or PDF, from its figures as filed.",
@@ -140,20 +120,18 @@ def filed_report_file(
 ) -> Response:
     """A filed report to file (audited): the same figures whenever it is downloaded."""
     filed, scope = _get(session, user, report_id)
-    zone = ZoneInfo(services.settings.scheduler.timezone)
-    report = filed.report()
-    if fmt == "xlsx":
-        body = report_xlsx(report, zone)
-    elif fmt == "csv":
-        body = report_csv(report, zone)
-    else:
-        body = report_pdf(report, letterhead(scope, number=number, signer_name=signer), zone)
-    audit.record(session, user, "report.download", filed.scope_key, f"filed {filed.id} v{filed.version} {fmt}")
-    session.commit()
-    name = f"bao-cao_{filed.scope_key.replace(':', '-')}_{filed.first}_{filed.last}_v{filed.version}.{fmt}"
-    return Response(
-        body, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    download = report_file(
+        session, services, user, scope, filed.report(), fmt, number=number, signer=signer, filed=filed
     )
+    return Response(download.body, media_type=download.media_type, headers=download.headers)
+
+
+# Declared after the file route: "/filed-reports/5.pdf" would otherwise be read as the id "5.pdf".
+@router.get("/filed-reports/{report_id}", responses=error_responses(403, 404))
+def filed_report(report_id: int, session: SessionDep, user: CurrentUser) -> FiledReportFigures:
+    """One version with its figures as they were filed."""
+    filed, _ = _get(session, user, report_id)
+    return FiledReportFigures(**_public(filed).model_dump(), report=filed.report())
 
 
 def refile(session: Session, services: Services, user: User, filed: FiledReport, scope: Scope) -> FiledReport | None:

@@ -15,17 +15,29 @@ from sqlmodel import Session, col, select
 from controller.accounts import Role, User, commune_scope
 from controller.bulletin_scope import require_province
 from controller.deps import ServicesDep, SessionDep, require_commune
-from controller.reports import build_period_report, commune_report_scope, report_file, report_scope
+from controller.errors import NotFound
+from controller.reports import (
+    build_period_report,
+    commune_report_scope,
+    filed_report_scope,
+    report_file,
+    report_scope,
+    report_target,
+)
 from controller.services import Services
 from controller.web.charts import share_bars
 from controller.web.session import PageUser
 from controller.web.templating import render
 from devices.registry import Commune, Province, get_commune, get_province
 from reports import InvalidPeriod, PeriodReport, Scope
+from reports.filing import KIND_LABELS, FiledReport
 from reports.period_report import ContentRow
 from schedules.local_time import local
 
 router = APIRouter()
+
+# Filed versions listed for a scope: a few years of months, half-years and years, with their re-filings.
+FILED_SHOWN = 60
 
 # A choice of scope naming a whole province: "tinh:<code>"; anything else is a commune code.
 PROVINCE_PREFIX = "tinh:"
@@ -158,6 +170,7 @@ def report_page(
         "last": last,
         "report": None,
         "problem": "",
+        "filed": [],
     }
     status = 200
     if choice:
@@ -173,6 +186,13 @@ def report_page(
             context["working_pct"] = services.settings.reports.working_uptime_pct
             context["aired_chart"] = share_bars([(r.commune_name, r.aired_pct) for r in report.airing_by_commune])
             context["working_chart"] = share_bars([(r.commune_name, r.working_pct) for r in report.communes])
+        context["filed"] = session.exec(
+            select(FiledReport)
+            .where(FiledReport.scope_key == report_target(scope))
+            .order_by(col(FiledReport.last).desc(), col(FiledReport.kind), col(FiledReport.version).desc())
+            .limit(FILED_SHOWN)
+        ).all()
+        context["kind_labels"] = KIND_LABELS
     return render(request, "reports.html", context, user=user, status_code=status)
 
 
@@ -195,4 +215,26 @@ def report_download(
     scope = _scope(session, user, pham_vi)
     report = build_period_report(session, services, scope, tu, den)
     download = report_file(session, services, user, scope, report, fmt, number=so, signer=user.full_name or None)
+    return Response(download.body, media_type=download.media_type, headers=download.headers)
+
+
+@router.get(
+    "/bao-cao/da-lap/{report_id}.{fmt}",
+    response_class=Response,
+    responses={200: {"description": "A filed report as XLSX, CSV or PDF, from its figures as filed."}},
+)
+def filed_report_download(
+    session: SessionDep,
+    user: PageUser,
+    services: ServicesDep,
+    report_id: int,
+    fmt: Literal["xlsx", "csv", "pdf"],
+) -> Response:
+    """A filed report to file (audited): the same figures whenever downloaded."""
+    filed = session.get(FiledReport, report_id)
+    if filed is None:
+        raise NotFound(f"filed report {report_id}", message_vi="Không có báo cáo đã lập này.")
+    scope = filed_report_scope(session, user, filed)
+    signer = user.full_name or None
+    download = report_file(session, services, user, scope, filed.report(), fmt, number=None, signer=signer, filed=filed)
     return Response(download.body, media_type=download.media_type, headers=download.headers)

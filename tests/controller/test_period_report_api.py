@@ -16,6 +16,7 @@ from controller.db import make_engine, session_factory
 from controller.settings import Settings
 from devices.proof_of_play import PlayRecord
 from devices.registry import Device
+from reports.filing import ReportFiler
 from tests.harness import Api, ControllerServer, add_user_directly, login, setup_commune
 
 pytestmark = pytest.mark.one_database("sqlite", why="API and scope rules; the figures run on both in tests/reports")
@@ -115,3 +116,75 @@ def test_period_reports_follow_the_scope_and_are_audited(
             ("giamsat.p", "province:P", "xlsx"),
         ]
     engine.dispose()
+
+
+def test_filed_reports_are_listed_downloaded_and_filed_again(
+    settings: Settings, controller: ControllerServer, admin: Api, request: pytest.FixtureRequest
+) -> None:
+    setup_commune(admin, "P", "XA", ["XA-1"])
+    setup_commune(admin, "P", "XB", ["XB-1"])
+    zone = ZoneInfo(settings.scheduler.timezone)
+    today = datetime.now(zone).date()
+    month_start = today.replace(day=1)
+    # A play in the last closed month (the filer files periods three days after their end).
+    closed_last = (month_start - timedelta(days=1)) if today.day > 3 else (month_start - timedelta(days=32))
+    _plays(settings, datetime(closed_last.year, closed_last.month, 10, tzinfo=zone).astimezone(UTC))
+    filer = ReportFiler(controller.services.sessions, settings.reports, zone)
+    assert filer.file_due(datetime.now(zone)) == 9  # month, half-year, year × (province, XA, XB)
+    add_user_directly(settings, "canbo.xa", Role.OFFICER, "pass-xa-1", commune_codes=["XA"])
+    add_user_directly(settings, "giamsat.p", Role.MONITOR, "pass-gs-1", province_code="P")
+    officer = login(controller.base_url, "canbo.xa", "pass-xa-1")
+    monitor = login(controller.base_url, "giamsat.p", "pass-gs-1")
+    for api in (officer, monitor):
+        request.addfinalizer(api.client.close)
+
+    listed = officer.client.get("/api/v1/communes/XA/filed-reports", params={"kind": "month"}).json()
+    assert [(r["kind"], r["version"], r["first"]) for r in listed] == [
+        ("month", 1, closed_last.replace(day=1).isoformat())
+    ]
+    month = listed[0]
+    figures = officer.client.get(f"/api/v1/filed-reports/{month['id']}").json()
+    assert figures["report"]["totals"]["plays"] == 1 and figures["report"]["commune_codes"] == ["XA"]
+    assert officer.client.get("/api/v1/communes/XB/filed-reports").status_code == 403
+    assert officer.client.get("/api/v1/provinces/P/filed-reports").status_code == 403
+    province = monitor.client.get("/api/v1/provinces/P/filed-reports").json()
+    assert sorted(r["kind"] for r in province) == ["half", "month", "year"]
+    assert officer.client.get(f"/api/v1/filed-reports/{province[0]['id']}").status_code == 403
+    assert officer.client.get("/api/v1/filed-reports/99999").status_code == 404
+
+    pdf = officer.client.get(f"/api/v1/filed-reports/{month['id']}.pdf")
+    assert (
+        pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and "_v1.pdf" in pdf.headers["content-disposition"]
+    )
+
+    # Nothing changed: the same version answers 200; a late play makes version 2, saying what changed.
+    same = officer.client.post(f"/api/v1/filed-reports/{month['id']}/refile")
+    assert same.status_code == 200 and same.json()["version"] == 1
+    engine = make_engine(settings.database)
+    with session_factory(engine)() as session:
+        device = session.exec(select(Device).where(Device.code == "XA-1")).one()
+        late = datetime(closed_last.year, closed_last.month, 11, 9, tzinfo=zone).astimezone(UTC)
+        session.add(
+            PlayRecord(
+                report_id="late",
+                device_id=device.id or 0,
+                commune_code="XA",
+                playlist_version=1,
+                item_id="cmd-late",
+                asset_sha256="c" * 64,
+                played_sha256="c" * 64,
+                scheduled_start=late,
+                started_at=late,
+                ended_at=late + timedelta(seconds=30),
+                start_error_ms=0,
+                outcome="played",
+            )
+        )
+        session.commit()
+    engine.dispose()
+    again = officer.client.post(f"/api/v1/filed-reports/{month['id']}/refile")
+    assert again.status_code == 201, again.text
+    assert again.json()["version"] == 2 and again.json()["generated_by"] == "canbo.xa"
+    assert {"what": "Lượt phát", "before": "1", "after": "2"} in again.json()["changes"]
+    # Version 1 still gives the figures it was filed with.
+    assert officer.client.get(f"/api/v1/filed-reports/{month['id']}").json()["report"]["totals"]["plays"] == 1

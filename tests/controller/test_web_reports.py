@@ -17,6 +17,7 @@ from controller.db import make_engine, session_factory
 from controller.settings import Settings
 from devices.proof_of_play import PlayRecord
 from devices.registry import Device
+from reports.filing import FiledReport, ReportFiler
 from tests.console import ConsoleClient
 from tests.harness import Api, ControllerServer, add_user_directly, setup_commune
 
@@ -60,7 +61,7 @@ def world(settings: Settings, controller: ControllerServer, admin: Api) -> Itera
     for username in ("canbo.xa", "giamsat.p"):
         consoles[username] = ConsoleClient(controller.base_url)
         consoles[username].login(username, f"{username}-pass")
-    yield {"consoles": consoles, "day": yesterday, "settings": settings}
+    yield {"consoles": consoles, "day": yesterday, "settings": settings, "controller": controller}
     for console in consoles.values():
         console.close()
 
@@ -91,10 +92,27 @@ def test_the_report_page_shows_the_figures_and_files_them(world: dict[str, Any])
     assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK")
     assert officer.get("/bao-cao/tai-ve.csv", params={"pham-vi": "XB", "tu": day, "den": day}).status_code == 403
 
-    engine = make_engine(world["settings"].database)
+    # Reports of closed periods, as the filer keeps them, listed for the scope and downloaded from the page.
+    settings = world["settings"]
+    zone = ZoneInfo(settings.scheduler.timezone)
+    filer = ReportFiler(world["controller"].services.sessions, settings.reports, zone)
+    assert filer.file_due(datetime.now(zone)) == 9
+    page = officer.get("/bao-cao", params={"pham-vi": "XA", "tu": day, "den": day})
+    assert 'id="bao-cao-da-lap"' in page.text and "6 tháng" in page.text
+    engine = make_engine(settings.database)
+    with session_factory(engine)() as session:
+        xa = session.exec(select(FiledReport).where(FiledReport.scope_key == "commune:XA")).first()
+        xb = session.exec(select(FiledReport).where(FiledReport.scope_key == "commune:XB")).first()
+        assert xa is not None and xb is not None
+    assert f'href="/bao-cao/da-lap/{xa.id}.pdf"' in page.text
+    filed = officer.get(f"/bao-cao/da-lap/{xa.id}.csv")
+    assert filed.status_code == 200 and filed.content.startswith(b"\xef\xbb\xbf")
+    assert officer.get(f"/bao-cao/da-lap/{xb.id}.csv").status_code == 403
+
     with session_factory(engine)() as session:
         audited = session.exec(select(AuditEntry).where(AuditEntry.action == "report.download")).all()
         assert sorted((a.username, a.target) for a in audited) == [
+            ("canbo.xa", "commune:XA"),
             ("canbo.xa", "commune:XA"),
             ("giamsat.p", "province:P"),
         ]
