@@ -30,6 +30,14 @@ class SourceLinkSettings(BaseModel):
     # upstream down for hours is asked every 15 minutes at most, and hears everything once it is back.
     retry_min_s: float = Field(default=5.0, gt=0)
     retry_max_s: float = Field(default=900.0, gt=0)
+    # Stations and clusters are reported on change, and in full to each source this often, so a source that
+    # lost its data or joined later converges within a day (a province's few hundred clusters, a few KB each).
+    snapshot_interval_s: float = Field(default=86_400.0, gt=0)
+    # Acknowledged reports are kept this long (to answer "was it sent?"), then deleted; waiting ones never are.
+    report_retention_days: float = Field(default=30.0, gt=0)
+    # How often snapshots due and acknowledged reports past retention are looked for: cheap queries, and a
+    # minute is well inside both periods above.
+    housekeeping_interval_s: float = Field(default=60.0, gt=0)
     signing_key_file: Path = Field(
         default=Path("var/source-link-signing-key.pem"),
         description="loaxa's Ed25519 key for what it sends upstream (created on first use, mode 0600).",
