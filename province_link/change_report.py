@@ -7,7 +7,7 @@ is committed, whichever code path made the change (API, console, command line, h
 
 | written | report |
 |---|---|
-| a new cluster, or one whose name, place, GPS, facts or revocation changed | `cluster`; its commune's `station` |
+| a new cluster, or one whose name, place, GPS or facts changed | `cluster` (new, moved, revoked: `station`) |
 | a health transition (`HealthEvent`, the health monitor's decision: online, degraded, offline) | `cluster` |
 | a new commune or hamlet, a commune renamed | `station` |
 | a bulletin gaining or losing its approval | `bulletin` |
@@ -85,12 +85,13 @@ def report_changes(session: Session, _flush_context: object) -> None:
     clusters: set[int] = set()
     bulletins: set[int] = set()
     playlists: list[tuple[int, str | None, str]] = []
-    fresh = set(session.new)
+    fresh = {id(obj) for obj in session.new}  # models are not hashable
     for obj in written:
-        is_new = obj in fresh
+        is_new = id(obj) in fresh
         if isinstance(obj, Device):
             if is_new or _changed(obj, *_CLUSTER_FIELDS):
                 clusters.add(obj.id or 0)
+            if is_new or _changed(obj, "commune_id", "revoked_at"):  # the station's count of clusters
                 stations.add(obj.commune_id)
                 if not is_new and (old := _old(obj, "commune_id")) is not None:
                     stations.add(old)
