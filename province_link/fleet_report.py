@@ -10,6 +10,9 @@ and when it was last heard.
 They are written on change (`province_link.change_report`, within the changing transaction) and, for each
 source, as a full snapshot every `snapshot_interval_s` (`snapshot`), so a source that lost its data, or was
 registered later, converges. Both go through `outbox.report`, which keeps one unsent report per subject.
+Two transactions changing one cluster at the same moment (an edit and a health transition) each build the
+report from what they see; the later commit's view is what is sent, and the next change or snapshot
+carries the other's part if it missed it.
 """
 
 from __future__ import annotations
