@@ -291,3 +291,18 @@ def test_snapshots_are_written_once_per_interval_and_acknowledged_reports_are_pr
         session.commit()
         left = session.exec(select(OutboxMessage)).all()
     assert len(left) == 4 and sum(1 for m in left if m.sent_at is None) == 1, "waiting reports are never pruned"
+
+
+def test_a_revoked_cluster_is_reported_revoked_and_its_station_counts_one_less(sessions: Sessions) -> None:
+    _world(sessions)
+    with sessions() as session:
+        for code in ("A1", "A2"):
+            add_device(session, _commune(session, "XA-A"), code, hash_iterations=1)
+        session.commit()
+    with sessions() as session:
+        device = _device(session, "A2")
+        device.revoked_at = utc_now()
+        session.commit()
+    [station] = _waiting(sessions, "station")
+    revoked = next(m for m in _waiting(sessions, "cluster") if m.subject == "cluster:A2")
+    assert _body(station)["clusters"] == 1 and _body(revoked)["state"] == "revoked"
