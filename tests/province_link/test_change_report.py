@@ -5,13 +5,14 @@ a new one once a sender took it, periodic snapshots, and acknowledged reports pr
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlmodel import Session, col, select
 
 from audio_library import AssetStore, EncodedAudio, save_asset
@@ -29,6 +30,7 @@ from province_link.settings import SourceLinkSettings
 from schedules import Bulletin, BulletinStatus, publish_playlist, schedule_broadcast
 from schedules.bulletin import withdraw
 from source_sim import SourceSystemSim
+from tests.harness import wait_until
 from tests.schedules.test_publication import quiet_hours_away_from
 
 Sessions = Callable[[], Session]
@@ -306,3 +308,51 @@ def test_a_revoked_cluster_is_reported_revoked_and_its_station_counts_one_less(s
     [station] = _waiting(sessions, "station")
     revoked = next(m for m in _waiting(sessions, "cluster") if m.subject == "cluster:A2")
     assert _body(station)["clusters"] == 1 and _body(revoked)["state"] == "revoked"
+
+
+WAITING_ON_LOCKS = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+)
+
+
+@pytest.mark.one_database("postgresql", why="concurrent row locks: SQLite has one writer at a time, so no race")
+def test_a_report_rewritten_while_a_sender_takes_it_becomes_a_new_report(sessions: Sessions, database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL (LOAXA_TEST_POSTGRES_URL)")
+    _world(sessions)
+    with sessions() as session:
+        add_device(session, _commune(session, "XA-A"), "A1", hash_iterations=1)
+        session.commit()
+    [pending] = _waiting(sessions, "cluster")
+    with sessions() as sender:
+        # A sender has locked the row to lease it, and not committed yet...
+        taken = sender.exec(
+            select(OutboxMessage).where(OutboxMessage.id == pending.id).with_for_update(skip_locked=True)
+        ).one()
+        taken.offered_at = utc_now()
+        sender.add(taken)
+        sender.flush()
+        done: list[BaseException | None] = []
+
+        def edit() -> None:
+            try:
+                with sessions() as session:
+                    update_device(session, _device(session, "A1"), DeviceUpdate(name="Cụm mới"))
+                    session.commit()
+                done.append(None)
+            except BaseException as exc:  # handed to the test's thread
+                done.append(exc)
+
+        editor = threading.Thread(target=edit)
+        editor.start()
+        with sessions() as watcher:  # ...while the edit's report waits for that row
+            assert wait_until(
+                lambda: watcher.execute(text(WAITING_ON_LOCKS)).scalar_one() > 0,
+                10,
+            )
+        sender.commit()
+    editor.join(10)
+    assert done == [None]
+    first, second = _waiting(sessions, "cluster")
+    assert first.id == pending.id and first.body == pending.body, "what the sender took was not changed"
+    assert _body(second)["name"] == "Cụm mới"
