@@ -9,6 +9,7 @@ is committed, whichever code path made the change (API, console, command line, h
 |---|---|
 | a new cluster, or one whose name, place, GPS or facts changed | `cluster` (new, moved, revoked: `station`) |
 | a health transition (`HealthEvent`, the health monitor's decision: online, degraded, offline) | `cluster` |
+| a degraded cluster's problems changing (`DeviceHealth.problems`) | `cluster` |
 | a new commune or hamlet, a commune renamed | `station` |
 | a bulletin gaining or losing its approval | `bulletin` |
 | a commune's published playlist whose upcoming airings of some bulletin changed | `bulletin` |
@@ -26,7 +27,7 @@ from sqlalchemy import event, inspect
 from sqlmodel import Session, col, select
 
 from audio_library.timestamps import utc_now
-from devices.health import HealthEvent
+from devices.health import DeviceHealth, HealthEvent
 from devices.registry import Commune, Device, Hamlet
 from province_link.bulletin_report import bulletins_airing, changed_audio, report_bulletin
 from province_link.fleet_report import report_cluster, report_station
@@ -49,7 +50,7 @@ _CLUSTER_FIELDS = (
     "network_type",
     "revoked_at",
 )
-_WATCHED = (Device, Commune, Hamlet, HealthEvent, Bulletin, CommunePlaylist)
+_WATCHED = (Device, Commune, Hamlet, HealthEvent, DeviceHealth, Bulletin, CommunePlaylist)
 
 
 def watch(target: Any) -> None:
@@ -95,7 +96,9 @@ def report_changes(session: Session, _flush_context: object) -> None:
                 stations.add(obj.commune_id)
                 if not is_new and (old := _old(obj, "commune_id")) is not None:
                     stations.add(old)
-        elif isinstance(obj, HealthEvent) and is_new:
+        elif (isinstance(obj, HealthEvent) and is_new) or (
+            isinstance(obj, DeviceHealth) and not is_new and _changed(obj, "problems")
+        ):
             clusters.add(obj.device_id)
         elif isinstance(obj, Commune) and (is_new or _changed(obj, "code", "name")):
             stations.add(obj.id or 0)

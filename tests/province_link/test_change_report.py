@@ -200,6 +200,16 @@ def test_health_transitions_decided_by_the_monitor_are_reported(sessions: Sessio
     monitor.sweep()  # no transition: nothing new
     assert [m.key for m in _waiting(sessions, "cluster")] == [cluster.key]
 
+    for seq, (amplifier, storage_mb) in enumerate((("fault", 900), ("fault", 10)), start=2):
+        beat = Heartbeat(
+            session_seq=1, sent_at=now, uptime_s=5 + seq, firmware="sim-1", volume=80, storage_free_mb=storage_mb
+        )
+        monitor.record(device_id, beat.model_copy(update={"amplifier": amplifier}))
+        monitor.sweep()
+    [degraded] = _waiting(sessions, "cluster")  # unsent: the newest state replaced the older ones
+    assert _body(degraded)["state"] == "degraded"
+    assert _body(degraded)["problems"] == ["amplifier_fault", "low_storage"]
+
 
 def _approved_bulletin(session: Session, commune: Commune, tmp_path: Path) -> Bulletin:
     author = create_user(
@@ -315,6 +325,14 @@ WAITING_ON_LOCKS = (
 )
 
 
+def _waiting_on_locks(session: Session) -> int:
+    """Connections of this database waiting for a lock; a new transaction each time (PostgreSQL keeps one
+    snapshot of pg_stat_activity per transaction)."""
+    count = int(session.execute(text(WAITING_ON_LOCKS)).scalar_one())
+    session.rollback()
+    return count
+
+
 @pytest.mark.one_database("postgresql", why="concurrent row locks: SQLite has one writer at a time, so no race")
 def test_a_report_rewritten_while_a_sender_takes_it_becomes_a_new_report(sessions: Sessions, database_url: str) -> None:
     if not database_url.startswith("postgresql"):
@@ -346,10 +364,7 @@ def test_a_report_rewritten_while_a_sender_takes_it_becomes_a_new_report(session
         editor = threading.Thread(target=edit)
         editor.start()
         with sessions() as watcher:  # ...while the edit's report waits for that row
-            assert wait_until(
-                lambda: watcher.execute(text(WAITING_ON_LOCKS)).scalar_one() > 0,
-                10,
-            )
+            assert wait_until(lambda: _waiting_on_locks(watcher) > 0, 10)
         sender.commit()
     editor.join(10)
     assert done == [None]
