@@ -14,6 +14,7 @@ from sqlmodel import Session, create_engine
 
 from controller.errors import DatabaseUnavailable
 from controller.settings import DatabaseSettings
+from province_link import watch_changes
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,17 @@ def wait_for_database(engine: Engine, timeout_s: float) -> None:
             time.sleep(1)
 
 
+class ControllerSession(Session):
+    """The controller's sessions: every change they flush that the province's source system is told of
+    (clusters, stations, bulletins and their schedules) is written to the outbox in the same transaction
+    (`province_link.watch_changes`)."""
+
+
+watch_changes(ControllerSession)
+
+
 def session_factory(engine: Engine) -> Callable[[], Session]:
     def make() -> Session:
-        return Session(engine, expire_on_commit=False)
+        return ControllerSession(engine, expire_on_commit=False)
 
     return make

@@ -399,7 +399,12 @@ def run_demo(base: Settings, *, duration_s: float, port: int) -> int:
     finally:
         plays = sum(agent.plays for agent in fleet.agents)
         print(f"\nLoaxa demo dừng: {plays} lượt phát đã ghi nhận trên {NODES} cụm loa.", flush=True)
-        print(f"  Hệ thống thông tin nguồn đã nhận {len(source.reports())} báo cáo phát.", flush=True)
+        counts = {kind: len(source.reports(kind)) for kind in ("play", "station", "cluster", "bulletin")}
+        print(
+            f"  Hệ thống thông tin nguồn đã nhận {counts['play']} báo cáo phát, {counts['station']} báo cáo đài "
+            f"truyền thanh, {counts['cluster']} báo cáo cụm loa, {counts['bulletin']} báo cáo bản tin.",
+            flush=True,
+        )
         source.stop()
         server.should_exit = True
         thread.join(10)

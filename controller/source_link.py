@@ -25,6 +25,7 @@ from province_link import (
     RecordingLoader,
     SourceSystem,
     fetch_recording,
+    housekeeping,
     still_as_signed,
 )
 from schedules import AudioSource, approve_at_source
@@ -150,6 +151,7 @@ def report_signer(services: Services) -> CommandSigner:
 
 
 def start_report_sender(services: Services) -> OutboxSender:
-    sender = OutboxSender(services.sessions, services.settings.source_link, report_signer(services))
+    settings = services.settings.source_link
+    sender = OutboxSender(services.sessions, settings, report_signer(services), housekeeping=housekeeping(settings))
     sender.start()
     return sender

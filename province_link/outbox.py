@@ -7,6 +7,16 @@ loaxa's own key, and marks a report sent only when the source acknowledges its i
 again after `retry_min_s`, doubling up to `retry_max_s`. A report being sent is leased, not locked: a
 controller killed between sending and marking sends it again once the lease ends, and the source keeps
 reports by id, so nothing is lost or doubled. Wire format: `docs/source-link.md`, "Results out".
+
+Reports about a *subject* (a station, a cluster, a bulletin: `report`) coalesce. Each report of a subject
+has its own id, `<subject>:<UTC time of the state, to the microsecond>`, never reused (a source keeps ids
+forever, so a reused id would be dropped as a duplicate). While a subject's newest row has not been
+offered to a sender (`offered_at` null), a newer state rewrites that row (its id, body and time) instead of
+adding one: an upstream down for hours gets one report per subject, with the latest state. Once a sender
+took the row, its body is frozen (the source may already hold it under that id) and the next change adds a
+new row. The rewrite is a conditional UPDATE (`WHERE offered_at IS NULL`), so a sender leasing the row at
+the same moment makes the writer add a new row instead of changing what is being sent.
+Acknowledged rows are deleted after `report_retention_days` (`prune`); waiting ones are never deleted.
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import Text
+from sqlalchemy import Text, delete, insert, update
 from sqlmodel import Field, Session, SQLModel, UniqueConstraint, col, or_, select
 
 from audio_library import AudioAsset
@@ -45,8 +55,13 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     source_id: int = Field(foreign_key="source_system.id", index=True)
-    kind: str = Field(max_length=16, description="play")
+    kind: str = Field(max_length=16, description="play, station, cluster or bulletin")
     key: str = Field(max_length=100, description="The message id on the wire; one per change and source.")
+    # What the report is about ("cluster:<code>", "station:<code>", "bulletin:<id>"), for coalescing;
+    # None for reports that never coalesce (proof of play).
+    subject: str | None = Field(default=None, max_length=100, index=True)
+    # When a sender first took it to send; from then on its body is frozen (see the module's docstring).
+    offered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     body: str = Field(sa_type=Text, description="The message as JSON, built when the change was made.")
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
     attempts: int = 0
@@ -69,6 +84,90 @@ def enqueue(session: Session, province_id: int, kind: str, key: str, payload: di
         assert source.id is not None
         session.add(OutboxMessage(source_id=source.id, kind=kind, key=key, body=message, next_attempt_at=now))
     return len(sources)
+
+
+def reporting_sources(session: Session, province_id: int) -> list[int]:
+    """The ids of the province's active sources that take reports."""
+    found = session.exec(
+        select(SourceSystem.id).where(
+            SourceSystem.province_id == province_id,
+            col(SourceSystem.active),
+            col(SourceSystem.report_url).is_not(None),
+        )
+    ).all()
+    return [source_id for source_id in found if source_id is not None]
+
+
+def report(
+    session: Session, province_id: int, kind: str, subject: str, payload: dict[str, Any], *, now: datetime
+) -> int:
+    """The subject's newest state, for every source of the province that takes reports; how many sources.
+
+    Written with plain SQL statements in the caller's transaction, so it may run inside a flush
+    (`province_link.change_report`).
+    """
+    sources = reporting_sources(session, province_id)
+    for source_id in sources:
+        put(session, source_id, kind, subject, payload, now=now)
+    return len(sources)
+
+
+def report_key(subject: str, now: datetime) -> str:
+    """The wire id of a subject's report made at `now`: `cluster:LOA-1:20261203T081501123456Z`."""
+    return f"{subject}:{now.astimezone(UTC).strftime('%Y%m%dT%H%M%S%fZ')}"
+
+
+def put(session: Session, source_id: int, kind: str, subject: str, payload: dict[str, Any], *, now: datetime) -> None:
+    """Replace the subject's unsent, not yet offered report to this source, or add a new one."""
+    key = report_key(subject, now)
+    body = json.dumps(
+        {"id": key, "kind": kind, "subject": subject, "created_at": now.isoformat(), kind: payload},
+        ensure_ascii=False,
+    )
+    pending = session.exec(
+        select(OutboxMessage.id).where(
+            OutboxMessage.source_id == source_id,
+            OutboxMessage.subject == subject,
+            col(OutboxMessage.sent_at).is_(None),
+            col(OutboxMessage.offered_at).is_(None),
+        )
+    ).first()
+    if pending is not None:
+        rewritten = session.execute(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.id) == pending,
+                col(OutboxMessage.sent_at).is_(None),
+                col(OutboxMessage.offered_at).is_(None),
+            )
+            .values(key=key, body=body, created_at=now, next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(rewritten, "rowcount", 0):
+            return
+    session.execute(
+        insert(OutboxMessage).values(
+            source_id=source_id,
+            kind=kind,
+            key=key,
+            subject=subject,
+            body=body,
+            created_at=now,
+            attempts=0,
+            next_attempt_at=now,
+            last_error="",
+        )
+    )
+
+
+def prune(session: Session, *, before: datetime) -> int:
+    """Delete reports acknowledged before `before`; the caller commits. How many."""
+    result = session.execute(
+        delete(OutboxMessage)
+        .where(col(OutboxMessage.sent_at).is_not(None), col(OutboxMessage.sent_at) < before)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def enqueue_play(session: Session, device: Device, record: PlayRecord) -> None:
@@ -158,12 +257,16 @@ class OutboxSender:
         *,
         post: Post | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        housekeeping: Callable[[Session, datetime], object] | None = None,
     ) -> None:
         self._sessions = sessions
         self._settings = settings
         self._signer = signer
         self._post = post or http_post(settings.report_timeout_s)
         self._clock = clock
+        # Run every `housekeeping_interval_s` before sending (snapshots due, pruning: `fleet_report.housekeeping`).
+        self._housekeeping = housekeeping
+        self._housekept_at: datetime | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="source-reports", daemon=True)
 
@@ -211,6 +314,7 @@ class OutboxSender:
             lease = now + timedelta(seconds=3 * settings.report_timeout_s + settings.retry_min_s)
             for row in rows:
                 row.next_attempt_at = lease
+                row.offered_at = row.offered_at or now  # its body is frozen from now on
             batch = [(row.id, row.key, row.body) for row in rows]
             session.commit()
         if not batch:
@@ -248,9 +352,20 @@ class OutboxSender:
             session.commit()
         return sum(1 for _, key, _ in batch if key in acked)
 
+    def housekeep(self) -> None:
+        """Run the housekeeping if its interval has passed since the last run."""
+        now = self._clock()
+        every = timedelta(seconds=self._settings.housekeeping_interval_s)
+        if self._housekeeping is None or (self._housekept_at is not None and now - self._housekept_at < every):
+            return
+        self._housekept_at = now
+        with self._sessions() as session:
+            self._housekeeping(session, now)
+
     def _run(self) -> None:
         while not self._stop.wait(self._settings.report_interval_s):
             try:
+                self.housekeep()
                 self.send_once()
             except Exception:  # a database hiccup must not end the sender; the reports wait in the outbox
                 log.exception("sending reports failed; next try in %.1f s", self._settings.report_interval_s)

@@ -33,6 +33,14 @@ class SourceLinkSettings(BaseModel):
     # A CAP alert is a few kilobytes (the OASIS examples are 2-3 KiB; a detailed polygon, tens); 512 KiB
     # leaves room for any real alert and its XML signature while bounding what the parser is handed.
     cap_max_bytes: int = Field(default=512 * 1024, gt=0, description="A larger CAP alert is refused (413).")
+    # Stations and clusters are reported on change, and in full to each source this often, so a source that
+    # lost its data or joined later converges within a day (a province's few hundred clusters, a few KB each).
+    snapshot_interval_s: float = Field(default=86_400.0, gt=0)
+    # Acknowledged reports are kept this long (to answer "was it sent?"), then deleted; waiting ones never are.
+    report_retention_days: float = Field(default=30.0, gt=0)
+    # How often snapshots due and acknowledged reports past retention are looked for: cheap queries, and a
+    # minute is well inside both periods above.
+    housekeeping_interval_s: float = Field(default=60.0, gt=0)
     signing_key_file: Path = Field(
         default=Path("var/source-link-signing-key.pem"),
         description="loaxa's Ed25519 key for what it sends upstream (created on first use, mode 0600).",

@@ -41,6 +41,9 @@ class SourceSystem(SQLModel, table=True):
     feed_error: str = Field(default="", max_length=500, description="Why the last read failed; empty when it worked.")
     # Results out: where loaxa posts what aired in the province (`province_link.outbox`); None: nothing sent.
     report_url: str | None = Field(default=None, max_length=500)
+    # When the last periodic snapshot of the province's stations and clusters was written for this source
+    # (`province_link.fleet_report`); None: never, so the next housekeeping pass writes one.
+    snapshot_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     # The province chose (audited) that a named approver's signature at this source counts as approval.
     approval_at_source: bool = False
 

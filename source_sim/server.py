@@ -9,7 +9,9 @@
                               (`source_sim.cap`), keep it, push it to loaxa if set
     GET  /cap/<n>.xml         a kept CAP alert, as sent
     POST /reports             loaxa's reports: {"messages": [{"id": ..., ...}]}, stored once per id, acked by id
-                              (checked against loaxa's key when given)
+                              (checked against loaxa's key when given); any kind, known or not, is kept
+    GET  /reports?kind=K      the reports received (of kind K: play, station, cluster, bulletin), in arrival
+                              order, and `latest`: the newest report of each subject (station, cluster, bulletin)
 
 State lives in `state_dir`: `source-key.pem`, `feed.jsonl` (every signed message), `reports.jsonl`,
 `media/` (recordings, named by their SHA-256) and `cap/` (alerts sent, `<n>.xml` and `<n>.json`).
@@ -204,9 +206,21 @@ class SourceSystemSim:
             return False
         return True
 
-    def reports(self) -> list[dict[str, Any]]:
+    def reports(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """Every report received (of `kind`, if given), in the order they arrived."""
         with self._lock:
-            return list(self._reports.values())
+            return [r for r in self._reports.values() if kind is None or r.get("kind") == kind]
+
+    def latest(self, kind: str | None = None) -> dict[str, dict[str, Any]]:
+        """The newest report of each subject (by its `created_at`): the state the source now knows."""
+        newest: dict[str, dict[str, Any]] = {}
+        for report in self.reports(kind):
+            subject = report.get("subject")
+            if isinstance(subject, str) and str(report.get("created_at", "")) >= str(
+                newest.get(subject, {}).get("created_at", "")
+            ):
+                newest[subject] = report
+        return newest
 
 
 def _read_lines(path: Path) -> list[dict[str, Any]]:
@@ -243,6 +257,9 @@ def _handler(sim: SourceSystemSim) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             if url.path == "/health":
                 self._answer(HTTPStatus.OK, {"source": sim.code})
+            elif url.path == "/reports":
+                kind = parse_qs(url.query).get("kind", [None])[0]
+                self._answer(HTTPStatus.OK, {"reports": sim.reports(kind), "latest": sim.latest(kind)})
             elif url.path == "/feed":
                 after = parse_qs(url.query).get("after", ["0"])[0]
                 self._answer(HTTPStatus.OK, sim.feed(int(after) if after.isdigit() else 0))

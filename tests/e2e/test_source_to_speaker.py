@@ -1,6 +1,7 @@
 """The province's source system end to end: its item becomes a pending bulletin, is approved, airs on a
-simulated node, and the source receives the proof of play, once, although it was down for the whole
-airing and the controller was killed (SIGKILL) between the play and the report going out.
+simulated node, and the source receives the proof of play, the bulletin with its schedule, and the station
+and cluster, each report once, although it was down for the whole airing and the controller was killed
+(SIGKILL) between the changes (the schedule, the play) and their reports going out.
 
 Real processes: mosquitto, `loaxa serve` (killed and restarted), the node agent, and the simulated source
 system (`source_sim`) over HTTP.
@@ -8,6 +9,7 @@ system (`source_sim`) over HTTP.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -45,6 +47,7 @@ def test_a_source_item_airs_and_its_proof_of_play_reaches_the_source_once(
         "LOAXA_SOURCE_LINK__REPORT_INTERVAL_S": "0.3",
         "LOAXA_SOURCE_LINK__RETRY_MIN_S": "0.5",
         "LOAXA_SOURCE_LINK__RETRY_MAX_S": "1",
+        "LOAXA_SOURCE_LINK__HOUSEKEEPING_INTERVAL_S": "0.5",  # the first snapshot soon after registration
     }
     controller = ControllerProcess(env, tmp_path)
     controller.start()
@@ -84,6 +87,7 @@ def test_a_source_item_airs_and_its_proof_of_play_reaches_the_source_once(
         )
         fleet.start()
         fleet.wait_connected()
+        assert wait_until(lambda: {"station", "cluster"} <= {r["kind"] for r in source.reports()}, 30, interval_s=0.2)
         source.stop()  # the upstream is down from before the airing until after the controller's restart
         starts_at = datetime.now(UTC) + timedelta(seconds=6)
         scheduled = officer.post(
@@ -104,7 +108,8 @@ def test_a_source_item_airs_and_its_proof_of_play_reaches_the_source_once(
             with sessions() as session:
                 plays = session.exec(select(PlayRecord).where(PlayRecord.item_id == item_id)).all()
                 waiting = session.exec(select(OutboxMessage).where(col(OutboxMessage.sent_at).is_(None))).all()
-                return len(plays) == 1 and len(waiting) == 1 and waiting[0].attempts >= 1
+                kinds = {m.kind for m in waiting if m.attempts >= 1}
+                return len(plays) == 1 and {"play", "bulletin"} <= kinds
 
         assert wait_until(tried_and_waiting, 30, interval_s=0.2), "the play was not stored, or its report not tried"
         controller.kill()  # between the change and its report going out
@@ -117,7 +122,9 @@ def test_a_source_item_airs_and_its_proof_of_play_reaches_the_source_once(
                 assert wait_until(
                     lambda: all(m.sent_at is not None for m in session.exec(select(OutboxMessage)).all()), 10
                 )
+                keys = [m.key for m in session.exec(select(OutboxMessage)).all()]
             reports = back.reports()
+            latest = back.latest()
         engine.dispose()
     finally:
         if fleet is not None:
@@ -125,9 +132,18 @@ def test_a_source_item_airs_and_its_proof_of_play_reaches_the_source_once(
         controller.stop()
         source.stop()
 
-    [report] = reports
+    # Nothing lost, nothing doubled: every report made was received, and kept once (by its id).
+    received = [json.loads(line)["id"] for line in (tmp_path / "source" / "reports.jsonl").read_text().splitlines()]
+    assert sorted(received) == sorted(set(received)) and set(keys) <= set(received)
+    [report] = [r for r in reports if r["kind"] == "play"]
     play = report["play"]
     assert report["id"].startswith("play:") and report["kind"] == "play"
     assert (play["commune"], play["cluster"], play["item_id"], play["outcome"]) == ("XA-A", "A1", item_id, "played")
     assert play["source_item"] == {"id": "STP-2026-0193", "version": 1} and play["bulletin_id"] == bulletin_id
     assert play["duration_ms"] > 1000
+    bulletin = latest[f"bulletin:{bulletin_id}"]["bulletin"]
+    assert bulletin["status"] == "approved" and bulletin["source_item"] == {"id": "STP-2026-0193", "version": 1}
+    [commune_schedule] = bulletin["schedule"]
+    assert commune_schedule["commune"] == "XA-A" and [a["item_id"] for a in commune_schedule["airings"]] == [item_id]
+    assert latest["station:XA-A"]["station"]["clusters"] == 1
+    assert latest["cluster:A1"]["cluster"]["state"] in ("online", "degraded")

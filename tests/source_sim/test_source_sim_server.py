@@ -55,3 +55,27 @@ def test_reports_are_stored_once_each_and_acked_by_id_across_restarts(tmp_path: 
     with redirect_stdout(out):
         assert main(["key", "--state-dir", str(tmp_path)]) == 0
     assert out.getvalue().strip() == again.key.public_key_b64
+
+
+def test_reports_are_listed_by_kind_with_the_newest_of_each_subject(tmp_path: Path) -> None:
+    older = {
+        "id": "cluster:A1:20261203T080000000000Z",
+        "kind": "cluster",
+        "subject": "cluster:A1",
+        "created_at": "2026-12-03T08:00:00+00:00",
+        "cluster": {"state": "online"},
+    }
+    newer = {
+        **older,
+        "id": "cluster:A1:20261203T090000000000Z",
+        "created_at": "2026-12-03T09:00:00+00:00",
+        "cluster": {"state": "offline"},
+    }
+    with SourceSystemSim(tmp_path, "STP-P") as sim, httpx.Client(base_url=sim.url) as client:
+        batch = {"messages": [newer, {"id": "play:r1", "kind": "play"}, older]}  # a retried older one arrives last
+        assert client.post("/reports", json=batch).status_code == 200
+        listed = client.get("/reports", params={"kind": "cluster"}).json()
+        everything = client.get("/reports").json()
+    assert [r["id"] for r in listed["reports"]] == [newer["id"], older["id"]]
+    assert listed["latest"]["cluster:A1"]["cluster"] == {"state": "offline"}
+    assert len(everything["reports"]) == 3 and set(everything["latest"]) == {"cluster:A1"}

@@ -1,7 +1,7 @@
 """filed reports: each version of the report of a closed period, with its figures as filed
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-07 14:40:00
 
 The controller files the reports of the latest closed month, half-year and year after the upgrade.
@@ -17,7 +17,7 @@ from alembic import op
 import audio_library.timestamps
 
 revision: str = "0017"
-down_revision: str | None = "0015"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
