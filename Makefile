@@ -11,7 +11,7 @@ test: bootstrap
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy .
-	.venv/bin/pytest --durations=25
+	.venv/bin/pytest -n 2 --durations=25
 
 lint: bootstrap
 	.venv/bin/ruff check .
