@@ -24,6 +24,7 @@ from province_link import (
 )
 from reports import PlayLink
 from reports.filing import FiledReport
+from reports.rollup import PlayDay, SoundReach
 from schedules.broadcast import Broadcast
 from schedules.bulletin import Bulletin
 from schedules.commune_hours import BroadcastSlot, CommuneQuietHours
@@ -63,6 +64,7 @@ __all__ = [
     "LoginFailure",
     "LoginSession",
     "OutboxMessage",
+    "PlayDay",
     "PlayLink",
     "PlayRecord",
     "ProgramItemRecord",
@@ -71,6 +73,7 @@ __all__ = [
     "ProvinceProgram",
     "PublishedItem",
     "ScheduleRule",
+    "SoundReach",
     "SourceApprover",
     "SourceDelivery",
     "SourceItemBulletin",

@@ -38,7 +38,8 @@ def start_play_sealer(services: Services) -> PlaySealer:
 
 
 def start_report_filer(services: Services) -> ReportFiler:
-    filer = ReportFiler(services.sessions, services.settings.reports, ZoneInfo(services.settings.scheduler.timezone))
+    zone = ZoneInfo(services.settings.scheduler.timezone)
+    filer = ReportFiler(services.sessions, services.settings.reports, zone, sealer=services.sealer)
     filer.start()
     return filer
 
@@ -103,10 +104,14 @@ class Download:
 
 
 def build_period_report(session: Session, services: Services, scope: Scope, first: date, last: date) -> PeriodReport:
-    """The scope's report for the days `first`..`last`, or InvalidPeriod with the reason in Vietnamese."""
+    """The scope's report for the days `first`..`last`, or InvalidPeriod with the reason in Vietnamese.
+
+    What the nodes reported up to now is sealed (and rolled up) first, so the figures count it.
+    """
     zone = ZoneInfo(services.settings.scheduler.timezone)
     now = datetime.now(zone)
     period = Period.checked(first, last, today=now.date())
+    seal_waiting_plays(services)
     return build_report(
         session, scope, period, zone=zone, now=now, working_uptime_pct=services.settings.reports.working_uptime_pct
     )
@@ -160,3 +165,9 @@ def filed_report_scope(session: Session, user: User, filed: FiledReport) -> Scop
     assert commune is not None
     require_commune(session, user, commune)
     return commune_report_scope(session, commune)
+
+
+def seal_waiting_plays(services: Services) -> None:
+    """Seal the plays the sealer has not reached yet (it runs every `seal_interval_s`)."""
+    if services.sealer is not None:
+        services.sealer.seal_once()

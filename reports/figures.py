@@ -18,14 +18,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, distinct, exists, func
+from sqlalchemy import String, and_, case, cast, distinct, exists, func, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, or_, select
 
 from audio_library import AudioAsset
 from devices.alerts import Alert
-from devices.proof_of_play import PlayRecord
+from devices.proof_of_play import UNPLAYED, PlayRecord
 from devices.registry import Device
 from devices.uptime import UptimeDay
 from reports.ledger import day_heads
@@ -53,6 +53,7 @@ from reports.period_report import (
     Totals,
     compare,
 )
+from reports.rollup import COMMAND, EMERGENCY, PlayDay, SoundReach
 from schedules import Bulletin
 from schedules.bulletin import AudioSource, BulletinStatus
 from schedules.emergency_order import EmergencyOrder
@@ -74,13 +75,6 @@ class _Window:
 
 def _pct(part: float, whole: float) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
-
-
-def _seconds(session: Session, start: Any, end: Any) -> Any:
-    """SQL for the seconds between two timestamp columns, on the session's database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", end - start)
-    return (func.julianday(end) - func.julianday(start)) * 86400.0
 
 
 def _sound_bulletins(session: Session, shas: Iterable[str]) -> dict[str, Bulletin]:
@@ -217,33 +211,39 @@ class _Builder:
     def airing(
         self,
     ) -> tuple[list[AiringByCommune], list[AiringRow], list[AiringRow], list[MissedRow], int, int, float, int]:
-        start, end = self.window.start, self.window.end
-        seconds = _seconds(self.session, PlayRecord.started_at, PlayRecord.ended_at)
-        is_emergency = case((col(PlayRecord.item_id).like("e%"), 1), else_=0)
-        played = self.session.execute(
+        """From the daily roll-ups: plays and airtime by commune, priority and field; planned vs. aired."""
+        rolled = self.session.execute(
             sa_select(
-                col(PlayRecord.commune_code),
-                col(PlayRecord.asset_sha256),
-                is_emergency,
-                func.count(),
-                func.coalesce(func.sum(seconds), 0.0),
+                col(PlayDay.commune_code),
+                col(PlayDay.asset_sha256),
+                col(PlayDay.item_class),
+                col(PlayDay.outcome),
+                func.sum(PlayDay.plays),
+                func.sum(PlayDay.seconds),
             )
             .where(
-                *self._plays(),
-                col(PlayRecord.outcome) == "played",
-                col(PlayRecord.started_at) >= start,
-                col(PlayRecord.started_at) < end,
+                col(PlayDay.commune_code).in_(self.codes),
+                col(PlayDay.day) >= self.period.first,
+                col(PlayDay.day) <= self.period.last,
             )
-            .group_by(PlayRecord.commune_code, PlayRecord.asset_sha256, is_emergency)
+            .group_by(PlayDay.commune_code, PlayDay.asset_sha256, PlayDay.item_class, PlayDay.outcome)
         ).all()
-        sounds = _sound_bulletins(self.session, {sha for _, sha, _, _, _ in played})
+        sounds = _sound_bulletins(self.session, {sha for _, sha, _, outcome, _, _ in rolled if outcome == "played"})
         by_priority = {k: AiringRow(key=k, label=v, plays=0, minutes=0.0) for k, v in PRIORITY_LABELS.items()}
         by_field: dict[str, AiringRow] = {}
         commune_plays: Counter[str] = Counter()
         commune_seconds: defaultdict[str, float] = defaultdict(float)
-        for commune_code, sha, emergency, count, secs in played:
+        aired: Counter[str] = Counter()
+        failed_plays: Counter[str] = Counter()
+        for commune_code, sha, kind, outcome, count, secs in rolled:
+            if outcome == "failed":
+                failed_plays[commune_code] += int(count)
+            if outcome != "played":
+                continue
+            if kind != COMMAND:
+                aired[commune_code] += int(count)
             bulletin = sounds.get(sha)
-            priority = "emergency" if emergency else (bulletin.priority if bulletin is not None else "normal")
+            priority = "emergency" if kind == EMERGENCY else (bulletin.priority if bulletin is not None else "normal")
             field_key = bulletin.legal_field if bulletin is not None else ""
             field_row = by_field.setdefault(
                 field_key,
@@ -253,16 +253,16 @@ class _Builder:
                 by_priority.setdefault(priority, AiringRow(key=priority, label=priority, plays=0, minutes=0)),
                 field_row,
             ):
-                row.plays += count
+                row.plays += int(count)
                 row.minutes += float(secs) / 60.0
-            commune_plays[commune_code] += count
+            commune_plays[commune_code] += int(count)
             commune_seconds[commune_code] += float(secs)
         for row in (*by_priority.values(), *by_field.values()):
             row.minutes = round(row.minutes, 1)
 
         planned = self._planned()
         outcomes = self._planned_outcomes()
-        failed_plays = self._failed_by_commune()
+        outcomes.aired = aired
         missed = self._missed(planned, outcomes)
         communes = []
         for commune in self.scope.communes:
@@ -272,8 +272,8 @@ class _Builder:
                     commune_code=code,
                     commune_name=commune.name,
                     planned=planned.total.get(commune.id or 0, 0),
-                    aired=outcomes.aired.get(code, 0),
-                    aired_pct=_pct(outcomes.aired.get(code, 0), planned.total.get(commune.id or 0, 0)),
+                    aired=aired.get(code, 0),
+                    aired_pct=_pct(aired.get(code, 0), planned.total.get(commune.id or 0, 0)),
                     plays=commune_plays.get(code, 0),
                     minutes=round(commune_seconds.get(code, 0.0) / 60.0, 1),
                     failed=failed_plays.get(code, 0),
@@ -281,7 +281,6 @@ class _Builder:
             )
         fields = sorted(by_field.values(), key=lambda r: (r.key == "", r.label))
         total_planned = sum(planned.total.values())
-        total_aired = sum(outcomes.aired.values())
         minutes = round(sum(commune_seconds.values()) / 60.0, 1)
         return (
             communes,
@@ -289,45 +288,72 @@ class _Builder:
             fields,
             missed,
             total_planned,
-            total_aired,
+            sum(aired.values()),
             minutes,
             sum(commune_plays.values()),
         )
 
     def _planned(self) -> _Planned:
-        """Cluster-items published to start in the period: a row's clusters, or every cluster of its commune."""
+        """Cluster-items published to start in the period: a row's clusters, or every cluster of its commune.
+
+        Counted by the database (an item published twice with two sounds counts once); only the days a
+        cluster was never up are counted cluster by cluster, for the reasons of what never aired.
+        """
         planned = _Planned()
-        rows = self.session.exec(
-            select(
-                PublishedItem.commune_id, PublishedItem.item_id, PublishedItem.starts_at, PublishedItem.clusters
-            ).where(
-                col(PublishedItem.commune_id).in_(self.ids),
-                col(PublishedItem.starts_at) >= self.window.start,
-                col(PublishedItem.starts_at) < self.window.end,
-            )
-        ).all()
+        in_period = (
+            col(PublishedItem.commune_id).in_(self.ids),
+            col(PublishedItem.starts_at) >= self.window.start,
+            col(PublishedItem.starts_at) < self.window.end,
+        )
+        clusters = col(PublishedItem.clusters)
+        # How many clusters an item was sent to (-1: every cluster of the commune, stored as JSON null), its
+        # widest version.
+        every = func.coalesce(cast(clusters, String), "null") == "null"
+        width = func.max(case((every, -1), else_=func.json_array_length(clusters)))
+        items = (
+            sa_select(col(PublishedItem.commune_id), width.label("width"))
+            .where(*in_period)
+            .group_by(col(PublishedItem.commune_id), col(PublishedItem.item_id), col(PublishedItem.starts_at))
+            .subquery()
+        )
+        for commune_id, whole, listed in self.session.execute(
+            sa_select(
+                items.c.commune_id,
+                func.sum(case((items.c.width < 0, 1), else_=0)),
+                func.sum(case((items.c.width >= 0, items.c.width), else_=0)),
+            ).group_by(items.c.commune_id)
+        ).all():
+            planned.total[commune_id] = int(whole or 0) * self.cluster_counts.get(commune_id, 0) + int(listed or 0)
         codes_of: dict[int, list[str]] = defaultdict(list)
         for device in self.devices:
             codes_of[device.commune_id].append(device.code)
+        dark_communes = {d.commune_id for d in self.devices if d.id in self.dark}
+        special = or_(col(PublishedItem.item_id).like("e%"), col(PublishedItem.commune_id).in_(dark_communes))
         seen: set[tuple[int, str, datetime]] = set()
-        for commune_id, item_id, starts_at, clusters in rows:
-            # One item may be published with two sounds (a newer version); it is planned once.
+        for commune_id, item_id, starts_at, clusters in self.session.execute(
+            sa_select(
+                col(PublishedItem.commune_id),
+                col(PublishedItem.item_id),
+                col(PublishedItem.starts_at),
+                col(PublishedItem.clusters),
+            ).where(*in_period, special)
+        ).all():
             key = (commune_id, item_id, starts_at)
             if key in seen:
                 continue
             seen.add(key)
             targets = clusters if clusters is not None else codes_of.get(commune_id, [])
-            planned.total[commune_id] += len(targets)
-            day = starts_at.astimezone(self.zone).date()
-            for code in targets:
-                planned.by_cluster_day[(code, day)] += 1
-            order_id = _emergency_order_id(item_id)
-            if order_id is not None:
+            if commune_id in dark_communes:
+                day = starts_at.astimezone(self.zone).date()
+                for code in targets:
+                    planned.by_cluster_day[(code, day)] += 1
+            if _emergency_order_id(item_id) is not None:
                 planned.emergency_targets[(commune_id, item_id)] = len(targets)
         return planned
 
     def _planned_outcomes(self) -> _Outcomes:
-        """Per commune, planned cluster-items reported played; the others reported, by their best outcome."""
+        """Planned cluster-items reported but never played whole, by their best outcome (few: read through
+        the partial index of plays that did not air whole)."""
         start, end = self.window.start, self.window.end
         keys = (
             col(PlayRecord.commune_code),
@@ -335,24 +361,16 @@ class _Builder:
             col(PlayRecord.item_id),
             col(PlayRecord.scheduled_start),
         )
-        base = (
-            *self._plays(),
-            col(PlayRecord.scheduled_start) >= start,
-            col(PlayRecord.scheduled_start) < end,
-            ~col(PlayRecord.item_id).like("cmd-%"),
-        )
-        aired_keys = sa_select(*keys).where(*base, col(PlayRecord.outcome) == "played").distinct().subquery()
         outcomes = _Outcomes()
-        for code, count in self.session.exec(
-            select(aired_keys.c.commune_code, func.count()).group_by(aired_keys.c.commune_code)
-        ).all():
-            outcomes.aired[code] = count
         other = aliased(PlayRecord)
         not_played = self.session.execute(
             sa_select(*keys, col(PlayRecord.outcome))
             .where(
-                *base,
-                col(PlayRecord.outcome) != "played",
+                *self._plays(),
+                col(PlayRecord.scheduled_start) >= start,
+                col(PlayRecord.scheduled_start) < end,
+                text(UNPLAYED),
+                ~col(PlayRecord.item_id).like("cmd-%"),
                 ~exists().where(
                     col(other.device_id) == col(PlayRecord.device_id),
                     col(other.item_id) == col(PlayRecord.item_id),
@@ -473,19 +491,6 @@ class _Builder:
             total += max(0, targets - int(reported))
         return total
 
-    def _failed_by_commune(self) -> Counter[str]:
-        rows = self.session.exec(
-            select(PlayRecord.commune_code, func.count())
-            .where(
-                *self._plays(),
-                PlayRecord.outcome == "failed",
-                col(PlayRecord.started_at) >= self.window.start,
-                col(PlayRecord.started_at) < self.window.end,
-            )
-            .group_by(PlayRecord.commune_code)
-        ).all()
-        return Counter(dict(rows))
-
     def emergencies(self) -> list[EmergencyRow]:
         orders = list(
             self.session.exec(
@@ -568,20 +573,20 @@ class _Builder:
             ).all()
         )
         sound_of = {sha: sha for sha in shas} | {mp3: sha for mp3, sha in renditions.items() if mp3}
+        # From the roll-up of each sound's first and last play on each cluster (reports.rollup): a cluster
+        # counts when it played the sound between the period's start and end.
         aired = self.session.exec(
-            select(PlayRecord.commune_code, PlayRecord.asset_sha256, PlayRecord.device_id)
-            .where(
-                *self._plays(),
-                PlayRecord.outcome == "played",
-                col(PlayRecord.asset_sha256).in_(list(sound_of)),
-                col(PlayRecord.started_at) >= start,
-                col(PlayRecord.started_at) < end,
+            select(SoundReach.asset_sha256, SoundReach.device_id).where(
+                col(SoundReach.asset_sha256).in_(list(sound_of)),
+                col(SoundReach.device_id).in_([d.id for d in self.devices]),
+                col(SoundReach.first_at) < end,
+                col(SoundReach.last_at) >= start,
             )
-            .distinct()
         ).all()
+        code_of = {d.id: self.by_id[d.commune_id].code for d in self.devices}
         clusters_aired: dict[tuple[str, str], set[int]] = defaultdict(set)
-        for code, sha, device_id in aired:
-            clusters_aired[(sound_of[sha], code)].add(device_id)
+        for sha, device_id in aired:
+            clusters_aired[(sound_of[sha], code_of[device_id])].add(device_id)
         rows = []
         for bulletin in sorted(province_bulletins.values(), key=lambda b: b.id or 0):
             sha = bulletin.audio_sha256 or ""
@@ -626,9 +631,10 @@ class _Builder:
                     select(PlayRecord.device_id, func.count())
                     .where(
                         *self._plays(),
+                        text(UNPLAYED),
                         PlayRecord.outcome == "failed",
-                        col(PlayRecord.started_at) >= self.window.start,
-                        col(PlayRecord.started_at) < self.window.end,
+                        col(PlayRecord.scheduled_start) >= self.window.start,
+                        col(PlayRecord.scheduled_start) < self.window.end,
                     )
                     .group_by(col(PlayRecord.device_id))
                 ).all()

@@ -31,6 +31,7 @@ from devices.registry import Commune, Province
 from reports.figures import build_report
 from reports.period import Period
 from reports.period_report import PeriodReport, Scope
+from reports.sealer import PlaySealer
 from reports.settings import ReportSettings
 from reports.tables import report_tables
 
@@ -200,10 +201,19 @@ def scopes_of(session: Session, province: Province) -> list[Scope]:
 class ReportFiler:
     """Files the reports of closed periods that are not filed yet, every `filing_interval_s`."""
 
-    def __init__(self, sessions: Callable[[], Session], settings: ReportSettings, zone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        sessions: Callable[[], Session],
+        settings: ReportSettings,
+        zone: ZoneInfo,
+        *,
+        sealer: PlaySealer | None = None,
+    ) -> None:
         self._sessions = sessions
         self._settings = settings
         self._zone = zone
+        # Seals (and rolls up) what the nodes reported up to now before a round, so a filed report counts it.
+        self._sealer = sealer
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="report-filer", daemon=True)
 
@@ -218,6 +228,8 @@ class ReportFiler:
     def file_due(self, now: datetime) -> int:
         """File every closed period's report that has no version yet, one transaction each; how many."""
         filed = 0
+        if self._sealer is not None:
+            self._sealer.seal_once()
         today = now.astimezone(self._zone).date()
         with self._sessions() as session:
             provinces = list(session.exec(select(Province).order_by(col(Province.code))))

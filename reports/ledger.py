@@ -26,6 +26,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from audio_library.timestamps import UtcDateTime, utc_now
 from devices.proof_of_play import PlayRecord
 from devices.registry import Device
+from reports.rollup import roll_up
 
 CHAIN_LABEL = "loaxa-as-run/1"
 
@@ -112,7 +113,8 @@ def airing_day(play: PlayRecord, zone: ZoneInfo) -> date:
 
 
 def seal_plays(session: Session, zone: ZoneInfo, *, limit: int) -> int:
-    """Seal up to `limit` plays not yet in the chain, oldest first; flushes, the caller commits.
+    """Seal up to `limit` plays not yet in the chain, oldest first, and add them to the daily roll-ups
+    (`reports.rollup`); flushes, the caller commits.
 
     Two controllers sealing at once collide on (commune, day, seq): one commit fails and its plays are
     sealed on the next round.
@@ -127,6 +129,7 @@ def seal_plays(session: Session, zone: ZoneInfo, *, limit: int) -> int:
         .limit(limit)
     ).all()
     heads: dict[tuple[str, date], tuple[int, str]] = {}
+    sealed: list[tuple[PlayRecord, date]] = []
     for play, cluster_code in rows:
         assert play.id is not None
         day = airing_day(play, zone)
@@ -137,6 +140,8 @@ def seal_plays(session: Session, zone: ZoneInfo, *, limit: int) -> int:
         seq, link = seq + 1, next_link(link, play_line(play, cluster_code))
         session.add(PlayLink(play_id=play.id, commune_code=play.commune_code, day=day, seq=seq, link_sha256=link))
         heads[key] = (seq, link)
+        sealed.append((play, day))
+    roll_up(session, sealed)
     session.flush()
     return len(rows)
 

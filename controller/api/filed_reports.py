@@ -17,7 +17,7 @@ from controller.accounts import Role, User
 from controller.bulletin_scope import require_province
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
 from controller.errors import NotFound, error_responses
-from controller.reports import MEDIA_TYPES, filed_report_scope, report_file
+from controller.reports import MEDIA_TYPES, filed_report_scope, report_file, seal_waiting_plays
 from controller.services import Services
 from devices.registry import get_commune, get_province
 from reports import Period, PeriodReport, Scope
@@ -137,6 +137,7 @@ def filed_report(report_id: int, session: SessionDep, user: CurrentUser) -> File
 def refile(session: Session, services: Services, user: User, filed: FiledReport, scope: Scope) -> FiledReport | None:
     """File the report's period again; the new version, or None when nothing changed (audited either way)."""
     zone = ZoneInfo(services.settings.scheduler.timezone)
+    seal_waiting_plays(services)
     made = file_report(
         session,
         scope,

@@ -129,7 +129,7 @@ def test_filed_reports_are_listed_downloaded_and_filed_again(
     # A play in the last closed month (the filer files periods three days after their end).
     closed_last = (month_start - timedelta(days=1)) if today.day > 3 else (month_start - timedelta(days=32))
     _plays(settings, datetime(closed_last.year, closed_last.month, 10, tzinfo=zone).astimezone(UTC))
-    filer = ReportFiler(controller.services.sessions, settings.reports, zone)
+    filer = ReportFiler(controller.services.sessions, settings.reports, zone, sealer=controller.services.sealer)
     assert filer.file_due(datetime.now(zone)) == 9  # month, half-year, year × (province, XA, XB)
     add_user_directly(settings, "canbo.xa", Role.OFFICER, "pass-xa-1", commune_codes=["XA"])
     add_user_directly(settings, "giamsat.p", Role.MONITOR, "pass-gs-1", province_code="P")

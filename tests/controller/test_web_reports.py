@@ -95,7 +95,8 @@ def test_the_report_page_shows_the_figures_and_files_them(world: dict[str, Any])
     # Reports of closed periods, as the filer keeps them, listed for the scope and downloaded from the page.
     settings = world["settings"]
     zone = ZoneInfo(settings.scheduler.timezone)
-    filer = ReportFiler(world["controller"].services.sessions, settings.reports, zone)
+    services = world["controller"].services
+    filer = ReportFiler(services.sessions, settings.reports, zone, sealer=services.sealer)
     assert filer.file_due(datetime.now(zone)) == 9
     page = officer.get("/bao-cao", params={"pham-vi": "XA", "tu": day, "den": day})
     assert 'id="bao-cao-da-lap"' in page.text and "6 tháng" in page.text

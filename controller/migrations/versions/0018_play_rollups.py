@@ -1,0 +1,100 @@
+"""daily roll-ups of proof of play (play_day, sound_reach) and a partial index of plays that did not air whole
+
+Revision ID: 0018
+Revises: 0017
+Create Date: 2026-12-07 15:00:00
+
+The plays already sealed into the as-run log are rolled up here; the sealer rolls up the rest as it
+seals them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import audio_library.timestamps
+
+revision: str = "0018"
+down_revision: str | None = "0017"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+UtcDateTime = audio_library.timestamps.UtcDateTime
+UNPLAYED = "outcome <> 'played'"
+
+
+def upgrade() -> None:
+    op.create_table(
+        "play_day",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("commune_code", sa.String(length=64), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("asset_sha256", sa.String(length=64), nullable=False),
+        sa.Column("item_class", sa.String(length=12), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("plays", sa.Integer(), nullable=False),
+        sa.Column("seconds", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("commune_code", "day", "asset_sha256", "item_class", "outcome"),
+    )
+    op.create_index("ix_play_day_day", "play_day", ["day"])
+    op.create_table(
+        "sound_reach",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("asset_sha256", sa.String(length=64), nullable=False),
+        sa.Column("device_id", sa.Integer(), nullable=False),
+        sa.Column("first_at", UtcDateTime(timezone=True), nullable=False),
+        sa.Column("last_at", UtcDateTime(timezone=True), nullable=False),
+        sa.Column("plays", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["device_id"], ["device.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("asset_sha256", "device_id"),
+    )
+    op.create_index("ix_sound_reach_device_id", "sound_reach", ["device_id"])
+    op.create_index(
+        "ix_play_record_unplayed",
+        "play_record",
+        ["commune_code", "scheduled_start"],
+        postgresql_where=sa.text(UNPLAYED),
+        sqlite_where=sa.text(UNPLAYED),
+    )
+    postgres = op.get_bind().dialect.name == "postgresql"
+    emergency = (
+        "p.item_id ~ '^e[0-9]+$'"
+        if postgres
+        else "(p.item_id GLOB 'e[0-9]*' AND substr(p.item_id, 2) NOT GLOB '*[^0-9]*')"
+    )
+    seconds = (
+        "extract(epoch FROM p.ended_at - p.started_at)"
+        if postgres
+        else "(julianday(p.ended_at) - julianday(p.started_at)) * 86400.0"
+    )
+    op.execute(
+        f"""INSERT INTO play_day (commune_code, day, asset_sha256, item_class, outcome, plays, seconds)
+            SELECT l.commune_code, l.day, p.asset_sha256,
+                   CASE WHEN p.item_id LIKE 'cmd-%' THEN 'command' WHEN {emergency} THEN 'emergency' ELSE 'item' END,
+                   p.outcome, count(*), sum({seconds})
+            FROM play_ledger l JOIN play_record p ON p.id = l.play_id
+            WHERE p.flag_reason IS NULL
+            GROUP BY l.commune_code, l.day, p.asset_sha256,
+                     CASE WHEN p.item_id LIKE 'cmd-%' THEN 'command' WHEN {emergency} THEN 'emergency' ELSE 'item' END,
+                     p.outcome"""
+    )
+    op.execute(
+        """INSERT INTO sound_reach (asset_sha256, device_id, first_at, last_at, plays)
+           SELECT p.asset_sha256, p.device_id, min(p.started_at), max(p.started_at), count(*)
+           FROM play_ledger l JOIN play_record p ON p.id = l.play_id
+           WHERE p.flag_reason IS NULL AND p.outcome = 'played'
+           GROUP BY p.asset_sha256, p.device_id"""
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_play_record_unplayed", "play_record")
+    op.drop_index("ix_sound_reach_device_id", "sound_reach")
+    op.drop_table("sound_reach")
+    op.drop_index("ix_play_day_day", "play_day")
+    op.drop_table("play_day")

@@ -1,0 +1,128 @@
+"""Daily roll-ups of proof of play, kept by the sealer in the transaction that seals the plays.
+
+Reports over months read these instead of millions of plays: `play_day` counts plays and airtime per
+commune, airing day (Vietnam time), sound, kind of item and outcome; `sound_reach` remembers, per sound and
+cluster, the first and last time the cluster played it (the reach of a province bulletin). Flagged reports
+are not proof of play and are never rolled up. A play is rolled up exactly once: with its place in the
+as-run chain, in the same transaction (`reports.ledger.seal_plays`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Field, Session, SQLModel
+
+from audio_library.timestamps import UtcDateTime
+from devices.proof_of_play import PlayRecord
+
+COMMAND, EMERGENCY, ITEM = "command", "emergency", "item"
+
+
+class PlayDay(SQLModel, table=True):
+    __tablename__ = "play_day"
+    __table_args__ = (UniqueConstraint("commune_code", "day", "asset_sha256", "item_class", "outcome"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    commune_code: str = Field(max_length=64)
+    day: date = Field(index=True)
+    asset_sha256: str = Field(max_length=64)
+    item_class: str = Field(max_length=12, description="item (scheduled), emergency or command (play_now)")
+    outcome: str = Field(max_length=16)
+    plays: int
+    seconds: float
+
+
+class SoundReach(SQLModel, table=True):
+    __tablename__ = "sound_reach"
+    __table_args__ = (UniqueConstraint("asset_sha256", "device_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    asset_sha256: str = Field(max_length=64)
+    device_id: int = Field(foreign_key="device.id", index=True)
+    first_at: datetime = Field(sa_type=UtcDateTime)
+    last_at: datetime = Field(sa_type=UtcDateTime)
+    plays: int
+
+
+def item_class(item_id: str) -> str:
+    """What kind of item a play was: a command's (`cmd-...`), an emergency's (`e<order>`), or scheduled."""
+    if item_id.startswith("cmd-"):
+        return COMMAND
+    if item_id.startswith("e") and item_id[1:].isdigit():
+        return EMERGENCY
+    return ITEM
+
+
+def _insert(session: Session, model: type[SQLModel]) -> Any:
+    """An INSERT that can say ON CONFLICT DO UPDATE, in the session's database's own words."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgres_insert(model)
+    return sqlite_insert(model)
+
+
+def roll_up(session: Session, plays: Iterable[tuple[PlayRecord, date]]) -> None:
+    """Add the plays (each with its airing day) to the roll-ups; flushes nothing else, the caller commits."""
+    days: dict[tuple[str, date, str, str, str], list[float]] = {}
+    reach: dict[tuple[str, int], list[Any]] = {}
+    for play, day in plays:
+        if play.flag_reason is not None:
+            continue
+        key = (play.commune_code, day, play.asset_sha256, item_class(play.item_id), play.outcome)
+        counts = days.setdefault(key, [0, 0.0])
+        counts[0] += 1
+        counts[1] += (play.ended_at - play.started_at).total_seconds()
+        if play.outcome == "played":
+            seen = reach.setdefault((play.asset_sha256, play.device_id), [play.started_at, play.started_at, 0])
+            seen[0], seen[1], seen[2] = min(seen[0], play.started_at), max(seen[1], play.started_at), seen[2] + 1
+    if days:
+        insert = _insert(session, PlayDay)
+        statement = insert.values(
+            [
+                {
+                    "commune_code": commune,
+                    "day": day,
+                    "asset_sha256": sha,
+                    "item_class": kind,
+                    "outcome": outcome,
+                    "plays": int(counts[0]),
+                    "seconds": round(counts[1], 3),
+                }
+                for (commune, day, sha, kind, outcome), counts in sorted(days.items())
+            ]
+        )
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["commune_code", "day", "asset_sha256", "item_class", "outcome"],
+                set_={
+                    "plays": PlayDay.plays + statement.excluded.plays,
+                    "seconds": PlayDay.seconds + statement.excluded.seconds,
+                },
+            )
+        )
+    if reach:
+        insert = _insert(session, SoundReach)
+        statement = insert.values(
+            [
+                {"asset_sha256": sha, "device_id": device, "first_at": first, "last_at": last, "plays": count}
+                for (sha, device), (first, last, count) in sorted(reach.items())
+            ]
+        )
+        least, greatest = (
+            (func.least, func.greatest) if session.get_bind().dialect.name == "postgresql" else (func.min, func.max)
+        )
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["asset_sha256", "device_id"],
+                set_={
+                    "first_at": least(SoundReach.first_at, statement.excluded.first_at),
+                    "last_at": greatest(SoundReach.last_at, statement.excluded.last_at),
+                    "plays": SoundReach.plays + statement.excluded.plays,
+                },
+            )
+        )
