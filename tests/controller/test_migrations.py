@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -197,6 +197,65 @@ def test_existing_bulletins_get_the_legal_field_their_topic_names(database_url: 
         downgrade(database_url, "0012")
         with engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM bulletin")).scalar() == len(topics)
+    finally:
+        engine.dispose()
+        upgrade(database_url)
+
+
+def test_sealed_plays_are_rolled_up(database_url: str) -> None:
+    """0018 rolls up the plays already sealed into the as-run log (flagged ones never), by airing day."""
+    downgrade(database_url, "0017")
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            province = _insert(connection, "province", code="P", name="Tỉnh P")
+            commune = _insert(connection, "commune", code="C", name="Xã C", province_id=province)
+            device = _insert(connection, "device", commune_id=commune, code="C-1", mqtt_username="c-1")
+            start = datetime(2026, 12, 3, 1, 0, tzinfo=UTC)
+            plays: list[tuple[str, str, str | None]] = [
+                ("b1", "played", None),
+                ("b1", "played", None),
+                ("e7", "played", None),
+                ("cmd-x", "failed", None),
+                ("b1", "played", "not_sent"),  # flagged: not proof of play
+            ]
+            for n, (item, outcome, flag) in enumerate(plays):
+                play = _insert(
+                    connection,
+                    "play_record",
+                    report_id=f"r{n}",
+                    device_id=device,
+                    commune_code="C",
+                    item_id=item,
+                    asset_sha256="a" * 64,
+                    scheduled_start=start,
+                    started_at=start + timedelta(minutes=n),
+                    ended_at=start + timedelta(minutes=n, seconds=30),
+                    outcome=outcome,
+                    flag_reason=flag,
+                )
+                _insert(
+                    connection,
+                    "play_ledger",
+                    play_id=play,
+                    commune_code="C",
+                    day=date(2026, 12, 3),
+                    seq=n + 1,
+                    link_sha256="0" * 64,
+                    sealed_at=start,
+                )
+        upgrade(database_url)
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT item_class, outcome, plays, seconds FROM play_day ORDER BY item_class, outcome")
+            ).all()
+            assert [tuple(r) for r in rows] == [
+                ("command", "failed", 1, 30.0),
+                ("emergency", "played", 1, 30.0),
+                ("item", "played", 2, 60.0),
+            ]
+            reach = connection.execute(text("SELECT plays FROM sound_reach")).scalar_one()
+            assert reach == 3
     finally:
         engine.dispose()
         upgrade(database_url)

@@ -67,10 +67,11 @@ def upgrade() -> None:
         if postgres
         else "(p.item_id GLOB 'e[0-9]*' AND substr(p.item_id, 2) NOT GLOB '*[^0-9]*')"
     )
+    # To the millisecond, as the sealer adds them (julianday carries float noise below that).
     seconds = (
-        "extract(epoch FROM p.ended_at - p.started_at)"
+        "round(extract(epoch FROM p.ended_at - p.started_at)::numeric, 3)"
         if postgres
-        else "(julianday(p.ended_at) - julianday(p.started_at)) * 86400.0"
+        else "round((julianday(p.ended_at) - julianday(p.started_at)) * 86400.0, 3)"
     )
     op.execute(
         f"""INSERT INTO play_day (commune_code, day, asset_sha256, item_class, outcome, plays, seconds)
