@@ -16,6 +16,7 @@ from controller.deps import require_commune
 from controller.errors import OutOfScope
 from controller.services import Services
 from devices.registry import Commune, Province
+from province_link import enqueue
 from reports import (
     Letterhead,
     Period,
@@ -39,7 +40,9 @@ def start_play_sealer(services: Services) -> PlaySealer:
 
 def start_report_filer(services: Services) -> ReportFiler:
     zone = ZoneInfo(services.settings.scheduler.timezone)
-    filer = ReportFiler(services.sessions, services.settings.reports, zone, sealer=services.sealer)
+    filer = ReportFiler(
+        services.sessions, services.settings.reports, zone, sealer=services.sealer, on_filed=send_filed_report
+    )
     filer.start()
     return filer
 
@@ -171,3 +174,23 @@ def seal_waiting_plays(services: Services) -> None:
     """Seal the plays the sealer has not reached yet (it runs every `seal_interval_s`)."""
     if services.sealer is not None:
         services.sealer.seal_once()
+
+
+def send_filed_report(session: Session, filed: FiledReport) -> None:
+    """Queue a filed report for the province's source systems (results out, kind `period_report`), in the
+    filing's transaction: its headline figures, what changed since the last version, and the as-run seal."""
+    report = filed.report()
+    payload = {
+        "scope": filed.scope_key,
+        "period": filed.kind,
+        "first": filed.first.isoformat(),
+        "last": filed.last.isoformat(),
+        "version": filed.version,
+        "generated_at": filed.generated_at.isoformat(),
+        "as_run_seal": filed.as_run_seal,
+        "totals": report.totals.model_dump(),
+        "airing_by_commune": [row.model_dump() for row in report.airing_by_commune],
+        "changes": filed.changes,
+    }
+    key = f"report:{filed.scope_key}:{filed.first}:{filed.last}:v{filed.version}"
+    enqueue(session, filed.province_id, "period_report", key, payload, now=filed.generated_at)

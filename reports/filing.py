@@ -198,6 +198,10 @@ def scopes_of(session: Session, province: Province) -> list[Scope]:
     ]
 
 
+# Told of each version filed, in its transaction (the controller sends it up to the province's sources).
+FiledHook = Callable[[Session, FiledReport], None]
+
+
 class ReportFiler:
     """Files the reports of closed periods that are not filed yet, every `filing_interval_s`."""
 
@@ -208,12 +212,14 @@ class ReportFiler:
         zone: ZoneInfo,
         *,
         sealer: PlaySealer | None = None,
+        on_filed: FiledHook | None = None,
     ) -> None:
         self._sessions = sessions
         self._settings = settings
         self._zone = zone
         # Seals (and rolls up) what the nodes reported up to now before a round, so a filed report counts it.
         self._sealer = sealer
+        self._on_filed = on_filed
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="report-filer", daemon=True)
 
@@ -252,6 +258,9 @@ class ReportFiler:
                             now=now,
                             working_uptime_pct=self._settings.working_uptime_pct,
                         )
+                        if made is not None and self._on_filed is not None:
+                            session.flush()
+                            self._on_filed(session, made)
                         try:
                             session.commit()
                         except IntegrityError:  # another controller filed it first

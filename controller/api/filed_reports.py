@@ -17,7 +17,7 @@ from controller.accounts import Role, User
 from controller.bulletin_scope import require_province
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
 from controller.errors import NotFound, error_responses
-from controller.reports import MEDIA_TYPES, filed_report_scope, report_file, seal_waiting_plays
+from controller.reports import MEDIA_TYPES, filed_report_scope, report_file, seal_waiting_plays, send_filed_report
 from controller.services import Services
 from devices.registry import get_commune, get_province
 from reports import Period, PeriodReport, Scope
@@ -148,6 +148,9 @@ def refile(session: Session, services: Services, user: User, filed: FiledReport,
         working_uptime_pct=services.settings.reports.working_uptime_pct,
         by=user.username,
     )
+    if made is not None:
+        session.flush()
+        send_filed_report(session, made)
     detail = f"{filed.first}..{filed.last} " + (f"v{made.version}" if made is not None else "unchanged")
     audit.record(session, user, "report.refile", filed.scope_key, detail)
     session.commit()

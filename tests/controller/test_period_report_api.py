@@ -4,18 +4,21 @@ periods and communes, and an audit entry for every download."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
 
-from controller.accounts import Role
+from controller.accounts import Role, User
 from controller.audit import AuditEntry
 from controller.db import make_engine, session_factory
+from controller.reports import send_filed_report
 from controller.settings import Settings
 from devices.proof_of_play import PlayRecord
-from devices.registry import Device
+from devices.registry import Device, Province
+from province_link import OutboxMessage, SourceSystem
 from reports.filing import ReportFiler
 from tests.harness import Api, ControllerServer, add_user_directly, login, setup_commune
 
@@ -129,7 +132,26 @@ def test_filed_reports_are_listed_downloaded_and_filed_again(
     # A play in the last closed month (the filer files periods three days after their end).
     closed_last = (month_start - timedelta(days=1)) if today.day > 3 else (month_start - timedelta(days=32))
     _plays(settings, datetime(closed_last.year, closed_last.month, 10, tzinfo=zone).astimezone(UTC))
-    filer = ReportFiler(controller.services.sessions, settings.reports, zone, sealer=controller.services.sealer)
+    # The province's source system takes reports: each filed version goes up to it (kind period_report).
+    engine = make_engine(settings.database)
+    with session_factory(engine)() as session:
+        author = session.exec(select(User)).first()
+        province_id = session.exec(select(Province.id).where(Province.code == "P")).one()
+        assert author is not None and author.id is not None and province_id is not None
+        session.add(
+            SourceSystem(
+                code="STP-P",
+                name="Sở Tư pháp",
+                province_id=province_id,
+                public_key_b64="A" * 43 + "=",
+                author_id=author.id,
+                report_url="http://127.0.0.1:9/reports",
+            )
+        )
+        session.commit()
+    engine.dispose()
+    services = controller.services
+    filer = ReportFiler(services.sessions, settings.reports, zone, sealer=services.sealer, on_filed=send_filed_report)
     assert filer.file_due(datetime.now(zone)) == 9  # month, half-year, year × (province, XA, XB)
     add_user_directly(settings, "canbo.xa", Role.OFFICER, "pass-xa-1", commune_codes=["XA"])
     add_user_directly(settings, "giamsat.p", Role.MONITOR, "pass-gs-1", province_code="P")
@@ -188,3 +210,10 @@ def test_filed_reports_are_listed_downloaded_and_filed_again(
     assert {"what": "Lượt phát", "before": "1", "after": "2"} in again.json()["changes"]
     # Version 1 still gives the figures it was filed with.
     assert officer.client.get(f"/api/v1/filed-reports/{month['id']}").json()["report"]["totals"]["plays"] == 1
+    engine = make_engine(settings.database)
+    with session_factory(engine)() as session:
+        sent = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "period_report")).all()
+        assert len(sent) == 10
+        latest = json.loads(next(m.body for m in sent if m.key.endswith(":v2")))
+        assert latest["period_report"]["scope"] == "commune:XA" and latest["period_report"]["totals"]["plays"] == 2
+    engine.dispose()
