@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
+from audio_library.row_id import RowId
 from controller import audit
 from controller.accounts import Role, User
 from controller.bulletin_scope import require_province
@@ -110,7 +111,7 @@ FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.get("/filed-reports/{report_id}.{fmt}", response_class=Response, responses=FILE_RESPONSES)
 def filed_report_file(
-    report_id: int,
+    report_id: RowId,
     fmt: Literal["xlsx", "csv", "pdf"],
     session: SessionDep,
     user: CurrentUser,
@@ -128,7 +129,7 @@ def filed_report_file(
 
 # Declared after the file route: "/filed-reports/5.pdf" would otherwise be read as the id "5.pdf".
 @router.get("/filed-reports/{report_id}", responses=error_responses(403, 404))
-def filed_report(report_id: int, session: SessionDep, user: CurrentUser) -> FiledReportFigures:
+def filed_report(report_id: RowId, session: SessionDep, user: CurrentUser) -> FiledReportFigures:
     """One version with its figures as they were filed."""
     filed, _ = _get(session, user, report_id)
     return FiledReportFigures(**_public(filed).model_dump(), report=filed.report())
@@ -165,7 +166,7 @@ def refile(session: Session, services: Services, user: User, filed: FiledReport,
         **error_responses(403, 404),
     },
 )
-def refile_report(report_id: int, session: SessionDep, user: CurrentUser, services: ServicesDep) -> Any:
+def refile_report(report_id: RowId, session: SessionDep, user: CurrentUser, services: ServicesDep) -> Any:
     """Make the report of this period again: a new version saying what changed, or 200 with the latest
     version when nothing did (provincial staff, monitors and admins for the province; officers for their commune)."""
     require_role(user, Role.ADMIN, Role.MONITOR, Role.OFFICER)

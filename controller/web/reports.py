@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 
+from audio_library.row_id import RowId
 from controller.accounts import Role, User, commune_scope
 from controller.bulletin_scope import require_province
 from controller.deps import ServicesDep, SessionDep, require_commune
@@ -227,7 +228,7 @@ def filed_report_download(
     session: SessionDep,
     user: PageUser,
     services: ServicesDep,
-    report_id: int,
+    report_id: RowId,
     fmt: Literal["xlsx", "csv", "pdf"],
 ) -> Response:
     """A filed report to file (audited): the same figures whenever downloaded."""
