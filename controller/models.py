@@ -24,7 +24,7 @@ from province_link import (
 )
 from reports import PlayLink
 from reports.filing import FiledReport
-from reports.rollup import PlayDay, SoundReach
+from reports.rollup import ClusterDay, PlayDay, SoundReach
 from schedules.broadcast import Broadcast
 from schedules.bulletin import Bulletin
 from schedules.commune_hours import BroadcastSlot, CommuneQuietHours
@@ -47,6 +47,7 @@ __all__ = [
     "Broadcast",
     "BroadcastSlot",
     "Bulletin",
+    "ClusterDay",
     "Commune",
     "CommunePlaylist",
     "CommuneQuietHours",

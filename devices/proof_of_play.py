@@ -67,6 +67,8 @@ class PlayRecord(PlayRecordBase, table=True):
             postgresql_where=text(UNPLAYED),
             sqlite_where=text(UNPLAYED),
         ),
+        # Whether a failed or interrupted play was played whole after all: one lookup per cluster and start.
+        Index("ix_play_record_device_start", "device_id", "scheduled_start"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -53,7 +53,7 @@ from reports.period_report import (
     Totals,
     compare,
 )
-from reports.rollup import COMMAND, EMERGENCY, PlayDay, SoundReach
+from reports.rollup import COMMAND, EMERGENCY, ClusterDay, PlayDay, SoundReach
 from schedules import Bulletin
 from schedules.bulletin import AudioSource, BulletinStatus
 from schedules.emergency_order import EmergencyOrder
@@ -75,6 +75,15 @@ class _Window:
 
 def _pct(part: float, whole: float) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
+
+
+def _local_day(session: Session, moment: Any, zone: ZoneInfo, at: datetime) -> Any:
+    """SQL for the local calendar day of a UTC timestamp column. SQLite has no time zones: it shifts by the
+    zone's offset at `at` (Vietnam keeps +07:00 all year)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone(zone.key, moment))
+    offset = at.astimezone(zone).utcoffset() or timedelta(0)
+    return func.date(moment, f"{int(offset.total_seconds()) // 60:+d} minutes")
 
 
 def _sound_bulletins(session: Session, shas: Iterable[str]) -> dict[str, Bulletin]:
@@ -328,25 +337,41 @@ class _Builder:
         for device in self.devices:
             codes_of[device.commune_id].append(device.code)
         dark_communes = {d.commune_id for d in self.devices if d.id in self.dark}
-        special = or_(col(PublishedItem.item_id).like("e%"), col(PublishedItem.commune_id).in_(dark_communes))
+        # Items for every cluster, per commune and local day, where some cluster was never up that day.
+        day = _local_day(self.session, col(PublishedItem.starts_at), self.zone, self.window.start)
+        items = (
+            sa_select(col(PublishedItem.commune_id), day.label("day"))
+            .where(*in_period, every, col(PublishedItem.commune_id).in_(dark_communes))
+            .group_by(col(PublishedItem.commune_id), col(PublishedItem.item_id), col(PublishedItem.starts_at))
+            .subquery()
+        )
+        dark_codes = {(d.commune_id, day) for d in self.devices if d.id in self.dark for day in self.dark[d.id]}
+        for commune_id, local, count in self.session.execute(
+            sa_select(items.c.commune_id, items.c.day, func.count()).group_by(items.c.commune_id, items.c.day)
+        ).all():
+            local_day = local if isinstance(local, date) else date.fromisoformat(str(local))
+            if (commune_id, local_day) in dark_codes:
+                for code in codes_of.get(commune_id, []):
+                    planned.by_cluster_day[(code, local_day)] += int(count)
+        # Items for some clusters (few: a hamlet's, an emergency of some clusters) and emergencies, one by one.
         seen: set[tuple[int, str, datetime]] = set()
-        for commune_id, item_id, starts_at, clusters in self.session.execute(
+        for commune_id, item_id, starts_at, listed in self.session.execute(
             sa_select(
                 col(PublishedItem.commune_id),
                 col(PublishedItem.item_id),
                 col(PublishedItem.starts_at),
                 col(PublishedItem.clusters),
-            ).where(*in_period, special)
+            ).where(*in_period, or_(~every, col(PublishedItem.item_id).like("e%")))
         ).all():
             key = (commune_id, item_id, starts_at)
             if key in seen:
                 continue
             seen.add(key)
-            targets = clusters if clusters is not None else codes_of.get(commune_id, [])
-            if commune_id in dark_communes:
-                day = starts_at.astimezone(self.zone).date()
+            targets = listed if listed is not None else codes_of.get(commune_id, [])
+            if listed is not None and commune_id in dark_communes:
+                local_day = starts_at.astimezone(self.zone).date()
                 for code in targets:
-                    planned.by_cluster_day[(code, day)] += 1
+                    planned.by_cluster_day[(code, local_day)] += 1
             if _emergency_order_id(item_id) is not None:
                 planned.emergency_targets[(commune_id, item_id)] = len(targets)
         return planned
@@ -421,26 +446,24 @@ class _Builder:
         return dark
 
     def _reported_on_dark_days(self) -> Counter[tuple[str, date]]:
-        """Planned cluster-items with any report, on days their cluster was never up (by cluster code, day)."""
+        """Reports of planned items (any outcome), on days their cluster was never up (by cluster code, day):
+        from the per-cluster roll-up (a cluster plays offline and reports when it is back)."""
         counted: Counter[tuple[str, date]] = Counter()
         if not self.dark:
             return counted
         code_of = {d.id: d.code for d in self.devices}
-        rows = self.session.exec(
-            select(PlayRecord.device_id, PlayRecord.item_id, PlayRecord.scheduled_start)
+        for device_id, day, plays in self.session.execute(
+            sa_select(col(ClusterDay.device_id), col(ClusterDay.day), func.sum(ClusterDay.plays))
             .where(
-                *self._plays(),
-                col(PlayRecord.device_id).in_(list(self.dark)),
-                col(PlayRecord.scheduled_start) >= self.window.start,
-                col(PlayRecord.scheduled_start) < self.window.end,
-                ~col(PlayRecord.item_id).like("cmd-%"),
+                col(ClusterDay.device_id).in_(list(self.dark)),
+                col(ClusterDay.day) >= self.period.first,
+                col(ClusterDay.day) <= self.period.last,
+                col(ClusterDay.item_class) != COMMAND,
             )
-            .distinct()
-        ).all()
-        for device_id, _, scheduled_start in rows:
-            day = scheduled_start.astimezone(self.zone).date()
+            .group_by(col(ClusterDay.device_id), col(ClusterDay.day))
+        ).all():
             if day in self.dark.get(device_id, set()):
-                counted[(code_of[device_id], day)] += 1
+                counted[(code_of[device_id], day)] += int(plays)
         return counted
 
     def _missed(self, planned: _Planned, outcomes: _Outcomes) -> list[MissedRow]:
@@ -627,16 +650,15 @@ class _Builder:
         )
         failed = Counter(
             dict(
-                self.session.exec(
-                    select(PlayRecord.device_id, func.count())
+                self.session.execute(
+                    sa_select(col(ClusterDay.device_id), func.sum(ClusterDay.plays))
                     .where(
-                        *self._plays(),
-                        text(UNPLAYED),
-                        PlayRecord.outcome == "failed",
-                        col(PlayRecord.scheduled_start) >= self.window.start,
-                        col(PlayRecord.scheduled_start) < self.window.end,
+                        col(ClusterDay.device_id).in_(ids),
+                        col(ClusterDay.day) >= self.period.first,
+                        col(ClusterDay.day) <= self.period.last,
+                        col(ClusterDay.outcome) == "failed",
                     )
-                    .group_by(col(PlayRecord.device_id))
+                    .group_by(col(ClusterDay.device_id))
                 ).all()
             )
         )

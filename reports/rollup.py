@@ -1,7 +1,8 @@
 """Daily roll-ups of proof of play, kept by the sealer in the transaction that seals the plays.
 
 Reports over months read these instead of millions of plays: `play_day` counts plays and airtime per
-commune, airing day (Vietnam time), sound, kind of item and outcome; `sound_reach` remembers, per sound and
+commune, airing day (Vietnam time), sound, kind of item and outcome; `cluster_day` reports per cluster,
+day, kind and outcome; `sound_reach` remembers, per sound and
 cluster, the first and last time the cluster played it (the reach of a province bulletin). Flagged reports
 are not proof of play and are never rolled up. A play is rolled up exactly once: with its place in the
 as-run chain, in the same transaction (`reports.ledger.seal_plays`).
@@ -38,6 +39,21 @@ class PlayDay(SQLModel, table=True):
     seconds: float
 
 
+class ClusterDay(SQLModel, table=True):
+    """Reports per cluster, airing day, kind of item and outcome: failures per cluster, and what a cluster
+    reported on a day it was never up (it plays offline and reports when back)."""
+
+    __tablename__ = "cluster_day"
+    __table_args__ = (UniqueConstraint("device_id", "day", "item_class", "outcome"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    device_id: int = Field(foreign_key="device.id")
+    day: date = Field(index=True)
+    item_class: str = Field(max_length=12)
+    outcome: str = Field(max_length=16)
+    plays: int
+
+
 class SoundReach(SQLModel, table=True):
     __tablename__ = "sound_reach"
     __table_args__ = (UniqueConstraint("asset_sha256", "device_id"),)
@@ -69,6 +85,7 @@ def _insert(session: Session, model: type[SQLModel]) -> Any:
 def roll_up(session: Session, plays: Iterable[tuple[PlayRecord, date]]) -> None:
     """Add the plays (each with its airing day) to the roll-ups; flushes nothing else, the caller commits."""
     days: dict[tuple[str, date, str, str, str], list[float]] = {}
+    clusters: dict[tuple[int, date, str, str], int] = {}
     reach: dict[tuple[str, int], list[Any]] = {}
     for play, day in plays:
         if play.flag_reason is not None:
@@ -77,6 +94,8 @@ def roll_up(session: Session, plays: Iterable[tuple[PlayRecord, date]]) -> None:
         counts = days.setdefault(key, [0, 0.0])
         counts[0] += 1
         counts[1] += (play.ended_at - play.started_at).total_seconds()
+        cluster_key = (play.device_id, day, key[3], play.outcome)
+        clusters[cluster_key] = clusters.get(cluster_key, 0) + 1
         if play.outcome == "played":
             seen = reach.setdefault((play.asset_sha256, play.device_id), [play.started_at, play.started_at, 0])
             seen[0], seen[1], seen[2] = min(seen[0], play.started_at), max(seen[1], play.started_at), seen[2] + 1
@@ -103,6 +122,20 @@ def roll_up(session: Session, plays: Iterable[tuple[PlayRecord, date]]) -> None:
                     "plays": PlayDay.plays + statement.excluded.plays,
                     "seconds": PlayDay.seconds + statement.excluded.seconds,
                 },
+            )
+        )
+    if clusters:
+        insert = _insert(session, ClusterDay)
+        statement = insert.values(
+            [
+                {"device_id": device, "day": day, "item_class": kind, "outcome": outcome, "plays": count}
+                for (device, day, kind, outcome), count in sorted(clusters.items())
+            ]
+        )
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["device_id", "day", "item_class", "outcome"],
+                set_={"plays": ClusterDay.plays + statement.excluded.plays},
             )
         )
     if reach:

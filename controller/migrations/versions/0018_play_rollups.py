@@ -1,4 +1,4 @@
-"""daily roll-ups of proof of play (play_day, sound_reach) and a partial index of plays that did not air whole
+"""daily roll-ups of proof of play (play_day, cluster_day, sound_reach) and indexes for plays that did not air whole
 
 Revision ID: 0018
 Revises: 0017
@@ -42,6 +42,19 @@ def upgrade() -> None:
     )
     op.create_index("ix_play_day_day", "play_day", ["day"])
     op.create_table(
+        "cluster_day",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("device_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("item_class", sa.String(length=12), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("plays", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["device_id"], ["device.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("device_id", "day", "item_class", "outcome"),
+    )
+    op.create_index("ix_cluster_day_day", "cluster_day", ["day"])
+    op.create_table(
         "sound_reach",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("asset_sha256", sa.String(length=64), nullable=False),
@@ -61,6 +74,8 @@ def upgrade() -> None:
         postgresql_where=sa.text(UNPLAYED),
         sqlite_where=sa.text(UNPLAYED),
     )
+    # Whether a failed or interrupted play was played whole after all: one lookup per cluster and start.
+    op.create_index("ix_play_record_device_start", "play_record", ["device_id", "scheduled_start"])
     postgres = op.get_bind().dialect.name == "postgresql"
     emergency = (
         "p.item_id ~ '^e[0-9]+$'"
@@ -85,6 +100,17 @@ def upgrade() -> None:
                      p.outcome"""
     )
     op.execute(
+        f"""INSERT INTO cluster_day (device_id, day, item_class, outcome, plays)
+            SELECT p.device_id, l.day,
+                   CASE WHEN p.item_id LIKE 'cmd-%' THEN 'command' WHEN {emergency} THEN 'emergency' ELSE 'item' END,
+                   p.outcome, count(*)
+            FROM play_ledger l JOIN play_record p ON p.id = l.play_id
+            WHERE p.flag_reason IS NULL
+            GROUP BY p.device_id, l.day,
+                     CASE WHEN p.item_id LIKE 'cmd-%' THEN 'command' WHEN {emergency} THEN 'emergency' ELSE 'item' END,
+                     p.outcome"""
+    )
+    op.execute(
         """INSERT INTO sound_reach (asset_sha256, device_id, first_at, last_at, plays)
            SELECT p.asset_sha256, p.device_id, min(p.started_at), max(p.started_at), count(*)
            FROM play_ledger l JOIN play_record p ON p.id = l.play_id
@@ -94,6 +120,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_play_record_device_start", "play_record")
+    op.drop_index("ix_cluster_day_day", "cluster_day")
+    op.drop_table("cluster_day")
     op.drop_index("ix_play_record_unplayed", "play_record")
     op.drop_index("ix_sound_reach_device_id", "sound_reach")
     op.drop_table("sound_reach")
