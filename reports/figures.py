@@ -218,9 +218,10 @@ class _Builder:
         )
 
     def airing(
-        self,
+        self, *, with_missed: bool = True
     ) -> tuple[list[AiringByCommune], list[AiringRow], list[AiringRow], list[MissedRow], int, int, float, int]:
-        """From the daily roll-ups: plays and airtime by commune, priority and field; planned vs. aired."""
+        """From the daily roll-ups: plays and airtime by commune, priority and field; planned vs. aired; and
+        (`with_missed`) why planned items never aired."""
         rolled = self.session.execute(
             sa_select(
                 col(PlayDay.commune_code),
@@ -270,9 +271,11 @@ class _Builder:
             row.minutes = round(row.minutes, 1)
 
         planned = self._planned()
-        outcomes = self._planned_outcomes()
-        outcomes.aired = aired
-        missed = self._missed(planned, outcomes)
+        missed: list[MissedRow] = []
+        if with_missed:
+            outcomes = self._planned_outcomes()
+            outcomes.aired = aired
+            missed = self._missed(planned, outcomes)
         communes = []
         for commune in self.scope.communes:
             code = commune.code
@@ -305,8 +308,8 @@ class _Builder:
     def _planned(self) -> _Planned:
         """Cluster-items published to start in the period: a row's clusters, or every cluster of its commune.
 
-        Counted by the database (an item published twice with two sounds counts once); only the days a
-        cluster was never up are counted cluster by cluster, for the reasons of what never aired.
+        Counted by the database per commune and local day (an item published twice with two sounds counts
+        once); items for some clusters only (a hamlet's) and emergencies are read one by one (few).
         """
         planned = _Planned()
         in_period = (
@@ -314,46 +317,27 @@ class _Builder:
             col(PublishedItem.starts_at) >= self.window.start,
             col(PublishedItem.starts_at) < self.window.end,
         )
-        clusters = col(PublishedItem.clusters)
-        # How many clusters an item was sent to (-1: every cluster of the commune, stored as JSON null), its
-        # widest version.
-        every = func.coalesce(cast(clusters, String), "null") == "null"
-        width = func.max(case((every, -1), else_=func.json_array_length(clusters)))
-        items = (
-            sa_select(col(PublishedItem.commune_id), width.label("width"))
-            .where(*in_period)
-            .group_by(col(PublishedItem.commune_id), col(PublishedItem.item_id), col(PublishedItem.starts_at))
-            .subquery()
-        )
-        for commune_id, whole, listed in self.session.execute(
-            sa_select(
-                items.c.commune_id,
-                func.sum(case((items.c.width < 0, 1), else_=0)),
-                func.sum(case((items.c.width >= 0, items.c.width), else_=0)),
-            ).group_by(items.c.commune_id)
-        ).all():
-            planned.total[commune_id] = int(whole or 0) * self.cluster_counts.get(commune_id, 0) + int(listed or 0)
-        codes_of: dict[int, list[str]] = defaultdict(list)
-        for device in self.devices:
-            codes_of[device.commune_id].append(device.code)
-        dark_communes = {d.commune_id for d in self.devices if d.id in self.dark}
-        # Items for every cluster, per commune and local day, where some cluster was never up that day.
+        # Sent to every cluster of the commune: clusters stored as JSON null.
+        every = func.coalesce(cast(col(PublishedItem.clusters), String), "null") == "null"
         day = _local_day(self.session, col(PublishedItem.starts_at), self.zone, self.window.start)
         items = (
             sa_select(col(PublishedItem.commune_id), day.label("day"))
-            .where(*in_period, every, col(PublishedItem.commune_id).in_(dark_communes))
+            .where(*in_period, every)
             .group_by(col(PublishedItem.commune_id), col(PublishedItem.item_id), col(PublishedItem.starts_at))
             .subquery()
         )
-        dark_codes = {(d.commune_id, day) for d in self.devices if d.id in self.dark for day in self.dark[d.id]}
+        codes_of: dict[int, list[str]] = defaultdict(list)
+        for device in self.devices:
+            codes_of[device.commune_id].append(device.code)
+        dark_days = {(d.commune_id, day) for d in self.devices if d.id in self.dark for day in self.dark[d.id]}
         for commune_id, local, count in self.session.execute(
             sa_select(items.c.commune_id, items.c.day, func.count()).group_by(items.c.commune_id, items.c.day)
         ).all():
+            planned.total[commune_id] += int(count) * self.cluster_counts.get(commune_id, 0)
             local_day = local if isinstance(local, date) else date.fromisoformat(str(local))
-            if (commune_id, local_day) in dark_codes:
+            if (commune_id, local_day) in dark_days:
                 for code in codes_of.get(commune_id, []):
                     planned.by_cluster_day[(code, local_day)] += int(count)
-        # Items for some clusters (few: a hamlet's, an emergency of some clusters) and emergencies, one by one.
         seen: set[tuple[int, str, datetime]] = set()
         for commune_id, item_id, starts_at, listed in self.session.execute(
             sa_select(
@@ -361,19 +345,22 @@ class _Builder:
                 col(PublishedItem.item_id),
                 col(PublishedItem.starts_at),
                 col(PublishedItem.clusters),
-            ).where(*in_period, or_(~every, col(PublishedItem.item_id).like("e%")))
+            )
+            .where(*in_period, or_(~every, col(PublishedItem.item_id).like("e%")))
+            .order_by(col(PublishedItem.commune_id), col(PublishedItem.item_id), col(PublishedItem.starts_at))
         ).all():
             key = (commune_id, item_id, starts_at)
-            if key in seen:
-                continue
-            seen.add(key)
             targets = listed if listed is not None else codes_of.get(commune_id, [])
-            if listed is not None and commune_id in dark_communes:
-                local_day = starts_at.astimezone(self.zone).date()
-                for code in targets:
-                    planned.by_cluster_day[(code, local_day)] += 1
             if _emergency_order_id(item_id) is not None:
                 planned.emergency_targets[(commune_id, item_id)] = len(targets)
+            if key in seen or listed is None:
+                continue
+            seen.add(key)
+            planned.total[commune_id] += len(listed)
+            if commune_id in {c for c, _ in dark_days}:
+                local_day = starts_at.astimezone(self.zone).date()
+                for code in listed:
+                    planned.by_cluster_day[(code, local_day)] += 1
         return planned
 
     def _planned_outcomes(self) -> _Outcomes:
@@ -388,8 +375,9 @@ class _Builder:
         )
         outcomes = _Outcomes()
         other = aliased(PlayRecord)
-        not_played = self.session.execute(
-            sa_select(*keys, col(PlayRecord.outcome))
+        failed = func.sum(case((col(PlayRecord.outcome) == "failed", 1), else_=0))
+        keys_unplayed = (
+            sa_select(*keys, failed.label("failed"))
             .where(
                 *self._plays(),
                 col(PlayRecord.scheduled_start) >= start,
@@ -398,52 +386,66 @@ class _Builder:
                 ~col(PlayRecord.item_id).like("cmd-%"),
                 ~exists().where(
                     col(other.device_id) == col(PlayRecord.device_id),
-                    col(other.item_id) == col(PlayRecord.item_id),
                     col(other.scheduled_start) == col(PlayRecord.scheduled_start),
+                    col(other.item_id) == col(PlayRecord.item_id),
                     col(other.outcome) == "played",
                     col(other.flag_reason).is_(None),
                 ),
             )
-            .distinct()
-        ).all()
-        best: dict[tuple[str, int, str, datetime], str] = {}
-        for code, device_id, item_id, scheduled_start, outcome in not_played:
-            key = (code, device_id, item_id, scheduled_start)
-            # A failure outranks an interruption: the item never played whole.
-            if best.get(key) != "failed":
-                best[key] = "failed" if outcome == "failed" else "interrupted"
-        for (code, _, _, _), outcome in best.items():
-            outcomes.unplayed[code][outcome] += 1
+            .group_by(*keys)
+            .subquery()
+        )
+        # A failure outranks an interruption: the item never played whole.
+        for code, failures, interruptions in self.session.execute(
+            sa_select(
+                keys_unplayed.c.commune_code,
+                func.sum(case((keys_unplayed.c.failed > 0, 1), else_=0)),
+                func.sum(case((keys_unplayed.c.failed > 0, 0), else_=1)),
+            ).group_by(keys_unplayed.c.commune_code)
+        ).all():
+            outcomes.unplayed[code]["failed"] += int(failures)
+            outcomes.unplayed[code]["interrupted"] += int(interruptions)
         outcomes.reported_keys = self._reported_on_dark_days()
         return outcomes
 
     def _dark_days(self) -> dict[int, set[date]]:
-        """Days of the period (up to today) on which a cluster was never up: no uptime, or none recorded."""
-        today = self.now.astimezone(self.zone).date()
-        last = min(self.period.last, today)
-        up: dict[int, set[date]] = defaultdict(set)
+        """Days of the period on which a cluster was never up: a day rolled up with no uptime, or a day with
+        no roll-up since the cluster was registered (it never connected). Today is not over: never dark.
+
+        Zero days are read as such; only clusters missing some day's row have all their days read."""
+        yesterday = self.now.astimezone(self.zone).date() - timedelta(days=1)
+        last = min(self.period.last, yesterday)
+        dark: dict[int, set[date]] = defaultdict(set)
+        if last < self.period.first:
+            return dark
+        ids = [d.id for d in self.devices]
+        in_period = (
+            col(UptimeDay.device_id).in_(ids),
+            col(UptimeDay.day) >= self.period.first,
+            col(UptimeDay.day) <= last,
+        )
         for device_id, day in self.session.execute(
-            sa_select(col(UptimeDay.device_id), col(UptimeDay.day)).where(
-                col(UptimeDay.device_id).in_([d.id for d in self.devices]),
-                col(UptimeDay.day) >= self.period.first,
-                col(UptimeDay.day) <= last,
-                col(UptimeDay.up_s) > 0,
-            )
+            sa_select(col(UptimeDay.device_id), col(UptimeDay.day)).where(*in_period, col(UptimeDay.up_s) <= 0)
         ).all():
-            up[device_id].add(day)
-        dark: dict[int, set[date]] = {}
+            dark[device_id].add(day)
+        rows = dict(
+            self.session.execute(
+                sa_select(col(UptimeDay.device_id), func.count()).where(*in_period).group_by(col(UptimeDay.device_id))
+            ).all()
+        )
         for device in self.devices:
             assert device.id is not None
-            created = device.created_at.astimezone(self.zone).date()
-            days = {
-                self.period.first + timedelta(days=n)
-                for n in range((last - self.period.first).days + 1)
-                if self.period.first + timedelta(days=n) >= created
-            }
-            missing = days - up[device.id]
-            if missing:
-                dark[device.id] = missing
-        return dark
+            since = max(self.period.first, device.created_at.astimezone(self.zone).date())
+            expected = (last - since).days + 1
+            if expected <= 0 or rows.get(device.id, 0) >= expected:
+                continue
+            recorded = set(
+                self.session.execute(
+                    sa_select(col(UptimeDay.day)).where(col(UptimeDay.device_id) == device.id, *in_period[1:])
+                ).scalars()
+            )
+            dark[device.id] |= {since + timedelta(days=n) for n in range(expected)} - recorded
+        return {device_id: days for device_id, days in dark.items() if days}
 
     def _reported_on_dark_days(self) -> Counter[tuple[str, date]]:
         """Reports of planned items (any outcome), on days their cluster was never up (by cluster code, day):
@@ -452,16 +454,25 @@ class _Builder:
         if not self.dark:
             return counted
         code_of = {d.id: d.code for d in self.devices}
-        for device_id, day, plays in self.session.execute(
+        first = min(min(days) for days in self.dark.values())
+        last = max(max(days) for days in self.dark.values())
+        rows = self.session.execute(
             sa_select(col(ClusterDay.device_id), col(ClusterDay.day), func.sum(ClusterDay.plays))
+            .join(
+                UptimeDay,
+                and_(col(UptimeDay.device_id) == col(ClusterDay.device_id), col(UptimeDay.day) == col(ClusterDay.day)),
+                isouter=True,
+            )
             .where(
                 col(ClusterDay.device_id).in_(list(self.dark)),
-                col(ClusterDay.day) >= self.period.first,
-                col(ClusterDay.day) <= self.period.last,
+                col(ClusterDay.day) >= first,
+                col(ClusterDay.day) <= last,
                 col(ClusterDay.item_class) != COMMAND,
+                or_(col(UptimeDay.up_s).is_(None), col(UptimeDay.up_s) <= 0),
             )
             .group_by(col(ClusterDay.device_id), col(ClusterDay.day))
-        ).all():
+        ).all()
+        for device_id, day, plays in rows:
             if day in self.dark.get(device_id, set()):
                 counted[(code_of[device_id], day)] += int(plays)
         return counted
@@ -763,11 +774,22 @@ class _Sections:
 
 
 def _sections(
-    session: Session, scope: Scope, period: Period, zone: ZoneInfo, now: datetime, working_uptime_pct: float
+    session: Session,
+    scope: Scope,
+    period: Period,
+    zone: ZoneInfo,
+    now: datetime,
+    working_uptime_pct: float,
+    *,
+    totals_only: bool = False,
 ) -> _Sections:
+    """Every table of the period, or (`totals_only`, for the previous period beside a report) what its
+    headline figures need."""
     builder = _Builder(session, scope, period, zone, now)
     by_field, by_language, by_origin, written, approved = builder.content()
-    communes, by_priority, airing_fields, missed, planned, aired, minutes, plays = builder.airing()
+    communes, by_priority, airing_fields, missed, planned, aired, minutes, plays = builder.airing(
+        with_missed=not totals_only
+    )
     emergencies = builder.emergencies()
     clusters, commune_system, mean_uptime, failed = builder.system(working_uptime_pct)
     alerts = builder.alerts()
@@ -790,7 +812,7 @@ def _sections(
         content=(by_field, by_language, by_origin),
         airing=(communes, by_priority, airing_fields, missed),
         emergencies=emergencies,
-        reach=builder.reach(),
+        reach=[] if totals_only else builder.reach(),
         system=(clusters, commune_system),
         alerts=alerts,
     )
@@ -821,7 +843,7 @@ def build_report(
     """The report of the scope for the period, with the previous period of the same length beside it."""
     current = _sections(session, scope, period, zone, now, working_uptime_pct)
     previous_period = period.previous()
-    previous = _sections(session, scope, previous_period, zone, now, working_uptime_pct).totals
+    previous = _sections(session, scope, previous_period, zone, now, working_uptime_pct, totals_only=True).totals
     by_field, by_language, by_origin = current.content
     communes, by_priority, airing_fields, missed = current.airing
     clusters, commune_system = current.system
