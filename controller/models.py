@@ -24,7 +24,7 @@ from province_link import (
 )
 from reports import PlayLink
 from reports.filing import FiledReport
-from reports.rollup import ClusterDay, PlayDay, SoundReach
+from reports.rollup import ClusterDay, PlayDay, SoundReach, UnplayedItem
 from schedules.broadcast import Broadcast
 from schedules.bulletin import Bulletin
 from schedules.commune_hours import BroadcastSlot, CommuneQuietHours
@@ -82,6 +82,7 @@ __all__ = [
     "SourceNonce",
     "SourceSystem",
     "SpeechCacheEntry",
+    "UnplayedItem",
     "UptimeDay",
     "User",
     "UserCommune",

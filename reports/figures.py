@@ -18,14 +18,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, case, cast, distinct, exists, func, text
+from sqlalchemy import String, and_, case, cast, distinct, func
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, or_, select
 
 from audio_library import AudioAsset
 from devices.alerts import Alert
-from devices.proof_of_play import UNPLAYED, PlayRecord
+from devices.proof_of_play import PlayRecord
 from devices.registry import Device
 from devices.uptime import UptimeDay
 from reports.ledger import day_heads
@@ -53,7 +52,7 @@ from reports.period_report import (
     Totals,
     compare,
 )
-from reports.rollup import COMMAND, EMERGENCY, ClusterDay, PlayDay, SoundReach
+from reports.rollup import COMMAND, EMERGENCY, ClusterDay, PlayDay, SoundReach, UnplayedItem
 from schedules import Bulletin
 from schedules.bulletin import AudioSource, BulletinStatus
 from schedules.emergency_order import EmergencyOrder
@@ -364,44 +363,22 @@ class _Builder:
         return planned
 
     def _planned_outcomes(self) -> _Outcomes:
-        """Planned cluster-items reported but never played whole, by their best outcome (few: read through
-        the partial index of plays that did not air whole)."""
-        start, end = self.window.start, self.window.end
-        keys = (
-            col(PlayRecord.commune_code),
-            col(PlayRecord.device_id),
-            col(PlayRecord.item_id),
-            col(PlayRecord.scheduled_start),
-        )
+        """Planned cluster-items reported but never played whole, by their best outcome (from the roll-up of
+        those items, `reports.rollup.UnplayedItem`)."""
         outcomes = _Outcomes()
-        other = aliased(PlayRecord)
-        failed = func.sum(case((col(PlayRecord.outcome) == "failed", 1), else_=0))
-        keys_unplayed = (
-            sa_select(*keys, failed.label("failed"))
-            .where(
-                *self._plays(),
-                col(PlayRecord.scheduled_start) >= start,
-                col(PlayRecord.scheduled_start) < end,
-                text(UNPLAYED),
-                ~col(PlayRecord.item_id).like("cmd-%"),
-                ~exists().where(
-                    col(other.device_id) == col(PlayRecord.device_id),
-                    col(other.scheduled_start) == col(PlayRecord.scheduled_start),
-                    col(other.item_id) == col(PlayRecord.item_id),
-                    col(other.outcome) == "played",
-                    col(other.flag_reason).is_(None),
-                ),
-            )
-            .group_by(*keys)
-            .subquery()
-        )
         # A failure outranks an interruption: the item never played whole.
         for code, failures, interruptions in self.session.execute(
             sa_select(
-                keys_unplayed.c.commune_code,
-                func.sum(case((keys_unplayed.c.failed > 0, 1), else_=0)),
-                func.sum(case((keys_unplayed.c.failed > 0, 0), else_=1)),
-            ).group_by(keys_unplayed.c.commune_code)
+                col(UnplayedItem.commune_code),
+                func.sum(case((col(UnplayedItem.failed), 1), else_=0)),
+                func.sum(case((col(UnplayedItem.failed), 0), else_=1)),
+            )
+            .where(
+                col(UnplayedItem.commune_code).in_(self.codes),
+                col(UnplayedItem.day) >= self.period.first,
+                col(UnplayedItem.day) <= self.period.last,
+            )
+            .group_by(col(UnplayedItem.commune_code))
         ).all():
             outcomes.unplayed[code]["failed"] += int(failures)
             outcomes.unplayed[code]["interrupted"] += int(interruptions)

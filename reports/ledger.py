@@ -141,7 +141,7 @@ def seal_plays(session: Session, zone: ZoneInfo, *, limit: int) -> int:
         session.add(PlayLink(play_id=play.id, commune_code=play.commune_code, day=day, seq=seq, link_sha256=link))
         heads[key] = (seq, link)
         sealed.append((play, day))
-    roll_up(session, sealed)
+    roll_up(session, sealed, zone)
     session.flush()
     return len(rows)
 

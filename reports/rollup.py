@@ -2,7 +2,8 @@
 
 Reports over months read these instead of millions of plays: `play_day` counts plays and airtime per
 commune, airing day (Vietnam time), sound, kind of item and outcome; `cluster_day` reports per cluster,
-day, kind and outcome; `sound_reach` remembers, per sound and
+day, kind and outcome; `unplayed_item` the planned items a cluster reported failed or interrupted and never
+played whole; `sound_reach` remembers, per sound and
 cluster, the first and last time the cluster played it (the reach of a province bulletin). Flagged reports
 are not proof of play and are never rolled up. A play is rolled up exactly once: with its place in the
 as-run chain, in the same transaction (`reports.ledger.seal_plays`).
@@ -13,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, delete, select
 
 from audio_library.timestamps import UtcDateTime
 from devices.proof_of_play import PlayRecord
@@ -54,6 +56,22 @@ class ClusterDay(SQLModel, table=True):
     plays: int
 
 
+class UnplayedItem(SQLModel, table=True):
+    """A planned cluster-item reported failed or interrupted and not (yet) reported played whole: why planned
+    items never aired, without reading the plays. A played report of the same item removes it."""
+
+    __tablename__ = "unplayed_item"
+    __table_args__ = (UniqueConstraint("device_id", "item_id", "scheduled_start"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    device_id: int = Field(foreign_key="device.id")
+    item_id: str = Field(max_length=64)
+    scheduled_start: datetime = Field(sa_type=UtcDateTime)
+    commune_code: str = Field(max_length=64)
+    day: date = Field(index=True, description="The scheduled start's day, in Vietnam time.")
+    failed: bool = Field(description="Some report of it failed (a failure outranks an interruption).")
+
+
 class SoundReach(SQLModel, table=True):
     __tablename__ = "sound_reach"
     __table_args__ = (UniqueConstraint("asset_sha256", "device_id"),)
@@ -82,8 +100,10 @@ def _insert(session: Session, model: type[SQLModel]) -> Any:
     return sqlite_insert(model)
 
 
-def roll_up(session: Session, plays: Iterable[tuple[PlayRecord, date]]) -> None:
+def roll_up(session: Session, plays: Iterable[tuple[PlayRecord, date]], zone: ZoneInfo) -> None:
     """Add the plays (each with its airing day) to the roll-ups; flushes nothing else, the caller commits."""
+    plays = list(plays)
+    _track_unplayed(session, [play for play, _ in plays], zone)
     days: dict[tuple[str, date, str, str, str], list[float]] = {}
     clusters: dict[tuple[int, date, str, str], int] = {}
     reach: dict[tuple[str, int], list[Any]] = {}
@@ -157,5 +177,60 @@ def roll_up(session: Session, plays: Iterable[tuple[PlayRecord, date]]) -> None:
                     "last_at": greatest(SoundReach.last_at, statement.excluded.last_at),
                     "plays": SoundReach.plays + statement.excluded.plays,
                 },
+            )
+        )
+
+
+def _track_unplayed(session: Session, plays: list[PlayRecord], zone: ZoneInfo) -> None:
+    """Keep `unplayed_item` up to date with the planned items (not commands) among the plays."""
+    planned = [p for p in plays if p.flag_reason is None and item_class(p.item_id) != COMMAND]
+    played = {(p.device_id, p.item_id, p.scheduled_start) for p in planned if p.outcome == "played"}
+    for device_id, item_id, scheduled_start in played:
+        session.execute(
+            delete(UnplayedItem).where(
+                col(UnplayedItem.device_id) == device_id,
+                col(UnplayedItem.item_id) == item_id,
+                col(UnplayedItem.scheduled_start) == scheduled_start,
+            )
+        )
+    unplayed: dict[tuple[int, str, datetime], PlayRecord] = {}
+    failed: set[tuple[int, str, datetime]] = set()
+    for play in planned:
+        key = (play.device_id, play.item_id, play.scheduled_start)
+        if play.outcome == "played" or key in played:
+            continue
+        unplayed.setdefault(key, play)
+        if play.outcome == "failed":
+            failed.add(key)
+    for key, play in unplayed.items():
+        device_id, item_id, scheduled_start = key
+        # Played whole in an earlier batch: not unplayed (one lookup through ix_play_record_device_start).
+        if (
+            session.exec(
+                select(PlayRecord.id)
+                .where(
+                    PlayRecord.device_id == device_id,
+                    PlayRecord.scheduled_start == scheduled_start,
+                    PlayRecord.item_id == item_id,
+                    PlayRecord.outcome == "played",
+                    col(PlayRecord.flag_reason).is_(None),
+                )
+                .limit(1)
+            ).first()
+            is not None
+        ):
+            continue
+        statement = _insert(session, UnplayedItem).values(
+            device_id=device_id,
+            item_id=item_id,
+            scheduled_start=scheduled_start,
+            commune_code=play.commune_code,
+            day=scheduled_start.astimezone(zone).date(),
+            failed=key in failed,
+        )
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["device_id", "item_id", "scheduled_start"],
+                set_={"failed": UnplayedItem.failed | statement.excluded.failed},
             )
         )

@@ -218,6 +218,9 @@ def test_sealed_plays_are_rolled_up(database_url: str) -> None:
                 ("e7", "played", None),
                 ("cmd-x", "failed", None),
                 ("b1", "played", "not_sent"),  # flagged: not proof of play
+                ("b1", "interrupted", None),  # b1 played whole after all
+                ("b2", "interrupted", None),
+                ("b3", "failed", None),
             ]
             for n, (item, outcome, flag) in enumerate(plays):
                 play = _insert(
@@ -252,8 +255,12 @@ def test_sealed_plays_are_rolled_up(database_url: str) -> None:
             assert [tuple(r) for r in rows] == [
                 ("command", "failed", 1, 30.0),
                 ("emergency", "played", 1, 30.0),
+                ("item", "failed", 1, 30.0),
+                ("item", "interrupted", 2, 60.0),
                 ("item", "played", 2, 60.0),
             ]
+            unplayed = connection.execute(text("SELECT item_id, failed FROM unplayed_item ORDER BY item_id")).all()
+            assert [(item, bool(failed)) for item, failed in unplayed] == [("b2", False), ("b3", True)]
             reach = connection.execute(text("SELECT plays FROM sound_reach")).scalar_one()
             assert reach == 3
     finally:

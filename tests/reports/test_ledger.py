@@ -21,6 +21,7 @@ from devices.proof_of_play import PlayRecord
 from devices.registry import Device, add_commune, add_device, add_province
 from reports import PlaySealer, ReportSettings, day_heads, seal_plays, verify_day
 from reports.as_run import as_run_csv, as_run_rows
+from reports.rollup import UnplayedItem
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 SHA = "a" * 64
@@ -244,3 +245,37 @@ def test_the_cli_files_a_period_report_and_checks_its_seal(
         session.commit()
     assert cli.main(["report", "seal", "--commune", "XA", *days, "--expect", filed["as_run_seal"]]) == 1
     assert "Chuỗi bị sửa" in capsys.readouterr().out
+
+
+def test_items_never_played_whole_are_rolled_up_until_they_play(sessions: Sessions) -> None:
+    """An interrupted item resumed and played whole leaves `unplayed_item`, whichever report is sealed first."""
+    zone = ZONE
+    scheduled = datetime(2026, 12, 3, 6, 0)
+    with sessions() as session:
+        add_play(session, "a1", "XA-1", scheduled, item_id="b1", outcome="interrupted")
+        add_play(session, "a2", "XA-1", scheduled + timedelta(minutes=5), item_id="b2", outcome="failed")
+        session.commit()
+        assert seal_plays(session, zone, limit=100) == 2
+        session.commit()
+        assert sorted((u.item_id, u.failed) for u in session.exec(select(UnplayedItem))) == [
+            ("b1", False),
+            ("b2", True),
+        ]
+        # b1 resumed and played whole (same item, same start); b3 played first, then a late interrupted report.
+        add_play(
+            session,
+            "a3",
+            "XA-1",
+            scheduled,
+            item_id="b1",
+            started_at=datetime(2026, 12, 3, 6, 2, tzinfo=ZONE).astimezone(UTC),
+        )
+        add_play(session, "a4", "XA-1", scheduled + timedelta(minutes=9), item_id="b3")
+        session.commit()
+        seal_plays(session, zone, limit=100)
+        session.commit()
+        add_play(session, "a5", "XA-1", scheduled + timedelta(minutes=9), item_id="b3", outcome="interrupted")
+        session.commit()
+        seal_plays(session, zone, limit=100)
+        session.commit()
+        assert [(u.item_id, u.failed) for u in session.exec(select(UnplayedItem))] == [("b2", True)]

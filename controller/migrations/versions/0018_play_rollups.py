@@ -1,4 +1,6 @@
-"""daily roll-ups of proof of play (play_day, cluster_day, sound_reach) and indexes for plays that did not air whole
+"""daily roll-ups of proof of play, and indexes for the plays that did not air whole
+
+Tables play_day, cluster_day, unplayed_item and sound_reach (reports.rollup).
 
 Revision ID: 0018
 Revises: 0017
@@ -55,6 +57,20 @@ def upgrade() -> None:
     )
     op.create_index("ix_cluster_day_day", "cluster_day", ["day"])
     op.create_table(
+        "unplayed_item",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("device_id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.String(length=64), nullable=False),
+        sa.Column("scheduled_start", UtcDateTime(timezone=True), nullable=False),
+        sa.Column("commune_code", sa.String(length=64), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("failed", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(["device_id"], ["device.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("device_id", "item_id", "scheduled_start"),
+    )
+    op.create_index("ix_unplayed_item_day", "unplayed_item", ["day"])
+    op.create_table(
         "sound_reach",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("asset_sha256", sa.String(length=64), nullable=False),
@@ -110,6 +126,23 @@ def upgrade() -> None:
                      CASE WHEN p.item_id LIKE 'cmd-%' THEN 'command' WHEN {emergency} THEN 'emergency' ELSE 'item' END,
                      p.outcome"""
     )
+    # The scheduled start's day in Vietnam time (+07:00 all year).
+    local_day = (
+        "(p.scheduled_start AT TIME ZONE 'Asia/Ho_Chi_Minh')::date"
+        if postgres
+        else "date(p.scheduled_start, '+7 hours')"
+    )
+    failed = "max(CASE WHEN p.outcome = 'failed' THEN 1 ELSE 0 END) = 1"
+    op.execute(
+        f"""INSERT INTO unplayed_item (device_id, item_id, scheduled_start, commune_code, day, failed)
+            SELECT p.device_id, p.item_id, p.scheduled_start, min(p.commune_code), {local_day}, {failed}
+            FROM play_ledger l JOIN play_record p ON p.id = l.play_id
+            WHERE p.flag_reason IS NULL AND p.outcome <> 'played' AND p.item_id NOT LIKE 'cmd-%'
+              AND NOT EXISTS (SELECT 1 FROM play_record q
+                              WHERE q.device_id = p.device_id AND q.scheduled_start = p.scheduled_start
+                                AND q.item_id = p.item_id AND q.outcome = 'played' AND q.flag_reason IS NULL)
+            GROUP BY p.device_id, p.item_id, p.scheduled_start"""
+    )
     op.execute(
         """INSERT INTO sound_reach (asset_sha256, device_id, first_at, last_at, plays)
            SELECT p.asset_sha256, p.device_id, min(p.started_at), max(p.started_at), count(*)
@@ -120,6 +153,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_unplayed_item_day", "unplayed_item")
+    op.drop_table("unplayed_item")
     op.drop_index("ix_play_record_device_start", "play_record")
     op.drop_index("ix_cluster_day_day", "cluster_day")
     op.drop_table("cluster_day")
