@@ -13,8 +13,6 @@ offline and send them when back).
 from __future__ import annotations
 
 import json
-import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -31,11 +29,10 @@ from devices.registry import Commune, Province
 from reports.figures import build_report
 from reports.period import Period
 from reports.period_report import PeriodReport, Scope
+from reports.periodic import Periodic
 from reports.sealer import PlaySealer
 from reports.settings import ReportSettings
 from reports.tables import report_tables
-
-log = logging.getLogger(__name__)
 
 KIND_LABELS = {"month": "Tháng", "half": "6 tháng", "year": "Năm"}
 TOTAL_LABELS = {
@@ -220,16 +217,19 @@ class ReportFiler:
         # Seals (and rolls up) what the nodes reported up to now before a round, so a filed report counts it.
         self._sealer = sealer
         self._on_filed = on_filed
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="report-filer", daemon=True)
+        self._worker = Periodic(
+            "report-filer",
+            lambda: self.file_due(datetime.now(self._zone)),
+            interval_s=settings.filing_interval_s,
+            first_delay_s=settings.filing_first_delay_s,
+        )
+        self._stop = self._worker.stopping
 
     def start(self) -> None:
-        self._thread.start()
+        self._worker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(10)
+        self._worker.stop()
 
     def file_due(self, now: datetime) -> int:
         """File every closed period's report that has no version yet, one transaction each; how many."""
@@ -268,12 +268,3 @@ class ReportFiler:
                             continue
                         filed += made is not None
         return filed
-
-    def _run(self) -> None:
-        delay = self._settings.filing_first_delay_s
-        while not self._stop.wait(delay):
-            delay = self._settings.filing_interval_s
-            try:
-                self.file_due(datetime.now(self._zone))
-            except Exception:  # the next round tries again; the controller keeps serving
-                log.exception("filing the reports of closed periods failed")

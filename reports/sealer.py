@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
@@ -11,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from reports.ledger import seal_plays
+from reports.periodic import Periodic
 from reports.settings import ReportSettings
 
 log = logging.getLogger(__name__)
@@ -23,16 +23,15 @@ class PlaySealer:
         self._sessions = sessions
         self._settings = settings
         self._zone = zone
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="as-run-sealer", daemon=True)
+        interval = settings.seal_interval_s
+        self._worker = Periodic("as-run-sealer", self.seal_once, interval_s=interval, first_delay_s=interval)
+        self._stop = self._worker.stopping
 
     def start(self) -> None:
-        self._thread.start()
+        self._worker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(10)
+        self._worker.stop()
 
     def seal_once(self) -> int:
         """Seal every play waiting; how many. Another controller sealing the same plays makes this round stop
@@ -51,10 +50,3 @@ class PlaySealer:
             if count < self._settings.seal_batch:
                 break
         return sealed
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._settings.seal_interval_s):
-            try:
-                self.seal_once()
-            except Exception:  # the next round tries again; the controller keeps serving
-                log.exception("sealing proof of play into the as-run log failed")

@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from controller.migrate import upgrade
 from controller.services import Services
 from controller.settings import Settings
 from devices.mosquitto import free_port
+from devices.proof_of_play import PlayRecord
 from devices.settings import MqttSettings
 from firmware_sim import Fleet, NodeIdentity, NodeSettings
 
@@ -396,3 +398,35 @@ def wait_until(condition: Callable[[], bool], timeout_s: float, interval_s: floa
             return True
         time.sleep(interval_s)
     return condition()
+
+
+def play_record(
+    device_id: int,
+    commune_code: str,
+    report_id: str,
+    start: datetime,
+    *,
+    seconds: float = 30.0,
+    item_id: str = "b1",
+    sha256: str = "c" * 64,
+    outcome: str = "played",
+    flag_reason: str | None = None,
+    started_at: datetime | None = None,
+) -> PlayRecord:
+    """A proof-of-play report as a node makes it (playlist version 1, no start error), to store directly."""
+    began = started_at or start
+    return PlayRecord(
+        report_id=report_id,
+        device_id=device_id,
+        commune_code=commune_code,
+        playlist_version=1,
+        item_id=item_id,
+        asset_sha256=sha256,
+        played_sha256=sha256,
+        scheduled_start=start,
+        started_at=began,
+        ended_at=began + timedelta(seconds=seconds),
+        start_error_ms=0,
+        outcome=outcome,
+        flag_reason=flag_reason,
+    )

@@ -13,9 +13,8 @@ from controller.accounts import Role
 from controller.audit import AuditEntry
 from controller.db import make_engine, session_factory
 from controller.settings import Settings
-from devices.proof_of_play import PlayRecord
 from devices.registry import Device
-from tests.harness import Api, ControllerServer, add_user_directly, login, setup_commune
+from tests.harness import Api, ControllerServer, add_user_directly, login, play_record, setup_commune
 
 pytestmark = pytest.mark.one_database(
     "sqlite", why="API and scope rules; the chain's queries run on both in tests/reports"
@@ -30,18 +29,14 @@ def _plays(settings: Settings, day_start: datetime) -> None:
             device = session.exec(select(Device).where(Device.code == cluster)).one()
             start = day_start + timedelta(hours=6, minutes=n)
             session.add(
-                PlayRecord(
-                    report_id=f"r{n}",
-                    device_id=device.id or 0,
-                    commune_code=cluster.split("-")[0],
-                    playlist_version=1,
+                play_record(
+                    device.id or 0,
+                    cluster.split("-")[0],
+                    f"r{n}",
+                    start,
+                    seconds=42,
                     item_id=f"b{n}",
-                    asset_sha256="c" * 64,
-                    played_sha256="c" * 64,
-                    scheduled_start=start,
-                    started_at=start,
-                    ended_at=start + timedelta(seconds=42),
-                    start_error_ms=0,
+                    sha256="c" * 64,
                     outcome="played",
                 )
             )

@@ -16,11 +16,10 @@ from controller.audit import AuditEntry
 from controller.db import make_engine, session_factory
 from controller.reports import send_filed_report
 from controller.settings import Settings
-from devices.proof_of_play import PlayRecord
 from devices.registry import Device, Province
 from province_link import OutboxMessage, SourceSystem
 from reports.filing import ReportFiler
-from tests.harness import Api, ControllerServer, add_user_directly, login, setup_commune
+from tests.harness import Api, ControllerServer, add_user_directly, login, play_record, setup_commune
 
 pytestmark = pytest.mark.one_database("sqlite", why="API and scope rules; the figures run on both in tests/reports")
 
@@ -35,18 +34,14 @@ def _plays(settings: Settings, day_start: datetime) -> None:
             session.add(device)
             start = day_start + timedelta(hours=6, minutes=n)
             session.add(
-                PlayRecord(
-                    report_id=f"r{n}",
-                    device_id=device.id or 0,
-                    commune_code=cluster.split("-")[0],
-                    playlist_version=1,
+                play_record(
+                    device.id or 0,
+                    cluster.split("-")[0],
+                    f"r{n}",
+                    start,
+                    seconds=90,
                     item_id=f"cmd-{n}",
-                    asset_sha256="c" * 64,
-                    played_sha256="c" * 64,
-                    scheduled_start=start,
-                    started_at=start,
-                    ended_at=start + timedelta(seconds=90),
-                    start_error_ms=0,
+                    sha256="c" * 64,
                     outcome=outcome,
                 )
             )
@@ -187,19 +182,8 @@ def test_filed_reports_are_listed_downloaded_and_filed_again(
         device = session.exec(select(Device).where(Device.code == "XA-1")).one()
         late = datetime(closed_last.year, closed_last.month, 11, 9, tzinfo=zone).astimezone(UTC)
         session.add(
-            PlayRecord(
-                report_id="late",
-                device_id=device.id or 0,
-                commune_code="XA",
-                playlist_version=1,
-                item_id="cmd-late",
-                asset_sha256="c" * 64,
-                played_sha256="c" * 64,
-                scheduled_start=late,
-                started_at=late,
-                ended_at=late + timedelta(seconds=30),
-                start_error_ms=0,
-                outcome="played",
+            play_record(
+                device.id or 0, "XA", "late", late, seconds=30, item_id="cmd-late", sha256="c" * 64, outcome="played"
             )
         )
         session.commit()

@@ -15,11 +15,10 @@ from controller.accounts import Role
 from controller.audit import AuditEntry
 from controller.db import make_engine, session_factory
 from controller.settings import Settings
-from devices.proof_of_play import PlayRecord
 from devices.registry import Device
 from reports.filing import FiledReport, ReportFiler
 from tests.console import ConsoleClient
-from tests.harness import Api, ControllerServer, add_user_directly, setup_commune
+from tests.harness import Api, ControllerServer, add_user_directly, play_record, setup_commune
 
 pytestmark = pytest.mark.one_database("sqlite", why="pages over the same figures; tests/reports covers both databases")
 
@@ -38,18 +37,14 @@ def world(settings: Settings, controller: ControllerServer, admin: Api) -> Itera
             device.created_at = start - timedelta(days=3)
             session.add(device)
             session.add(
-                PlayRecord(
-                    report_id=f"r{n}",
-                    device_id=device.id or 0,
-                    commune_code=cluster.split("-")[0],
-                    playlist_version=1,
+                play_record(
+                    device.id or 0,
+                    cluster.split("-")[0],
+                    f"r{n}",
+                    start,
+                    seconds=60,
                     item_id=f"cmd-{n}",
-                    asset_sha256="d" * 64,
-                    played_sha256="d" * 64,
-                    scheduled_start=start,
-                    started_at=start,
-                    ended_at=start + timedelta(seconds=60),
-                    start_error_ms=0,
+                    sha256="d" * 64,
                     outcome="played",
                 )
             )

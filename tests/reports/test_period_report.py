@@ -22,7 +22,6 @@ from controller.accounts import Role, User
 from controller.db import make_engine, session_factory
 from controller.settings import DatabaseSettings
 from devices.alerts import Alert
-from devices.proof_of_play import PlayRecord
 from devices.registry import Commune, Device, Province, add_commune, add_device, add_province
 from devices.uptime import UptimeDay
 from reports import Period, PeriodReport, ReportSettings, Scope, build_report, seal_plays
@@ -34,6 +33,7 @@ from schedules import Bulletin
 from schedules.bulletin import BulletinStatus
 from schedules.emergency_order import EmergencyOrder
 from schedules.published_item import PublishedItem
+from tests.harness import play_record
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY1 = date(2026, 6, 1)
@@ -217,19 +217,16 @@ def seeded(database_url: str) -> Iterator[Seeded]:
             device = devices[play.cluster]
             start = play.start + timedelta(seconds=2 if play.item == emergency_item else 0)
             session.add(
-                PlayRecord(
-                    report_id=f"r{n}",
-                    device_id=ident(device),
-                    commune_code=play.cluster.split("-")[0],
-                    playlist_version=1,
+                play_record(
+                    ident(device),
+                    play.cluster.split("-")[0],
+                    f"r{n}",
+                    play.start,
+                    seconds=play.seconds,
                     item_id=play.item,
-                    asset_sha256=play.sha,
-                    played_sha256=play.sha,
-                    scheduled_start=play.start,
-                    started_at=start,
-                    ended_at=start + timedelta(seconds=play.seconds),
-                    start_error_ms=0,
+                    sha256=play.sha,
                     outcome=play.outcome,
+                    started_at=start,
                     flag_reason=play.flag,
                 )
             )
@@ -429,19 +426,8 @@ def test_a_period_ends_at_midnight_vietnam_time(seeded: Seeded) -> None:
         device = session.exec(select(Device).where(Device.code == "XB-1")).one()
         for n, moment in enumerate([at(DAY2, 23, 59, 30), at(DAY2 + timedelta(days=1), 0, 0, 0)]):
             session.add(
-                PlayRecord(
-                    report_id=f"edge{n}",
-                    device_id=ident(device),
-                    commune_code="XB",
-                    playlist_version=1,
-                    item_id="cmd-edge",
-                    asset_sha256=A6,
-                    played_sha256=A6,
-                    scheduled_start=moment,
-                    started_at=moment,
-                    ended_at=moment + timedelta(seconds=6),
-                    start_error_ms=0,
-                    outcome="played",
+                play_record(
+                    ident(device), "XB", f"edge{n}", moment, seconds=6, item_id="cmd-edge", sha256=A6, outcome="played"
                 )
             )
         session.commit()
@@ -533,20 +519,7 @@ def test_a_filed_report_keeps_its_figures_and_a_new_version_says_what_changed(se
         device = session.exec(select(Device).where(Device.code == "XB-2")).one()
         late = at(DAY2, 10)
         session.add(
-            PlayRecord(
-                report_id="late",
-                device_id=ident(device),
-                commune_code="XB",
-                playlist_version=1,
-                item_id="cmd-late",
-                asset_sha256=A6,
-                played_sha256=A6,
-                scheduled_start=late,
-                started_at=late,
-                ended_at=late + timedelta(seconds=30),
-                start_error_ms=0,
-                outcome="played",
-            )
+            play_record(ident(device), "XB", "late", late, seconds=30, item_id="cmd-late", sha256=A6, outcome="played")
         )
         session.commit()
         seal_plays(session, ZONE, limit=100)
