@@ -80,6 +80,10 @@ def build_world(settings: Settings, server: ControllerServer) -> dict[str, dict[
     officer, approver = login(base, "canbo", "officer-pass-1"), login(base, "duyet", "approver-pass-1")
     bulletin_id, _ = approved_bulletin(officer, approver, A, "Thông báo tiêm chủng", "Bà con đưa trẻ đi tiêm.")
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(hour=1, minute=0, second=0, microsecond=0)
+    # The commune's own quiet hours, away from the slot (06:00), the broadcast (08:00) and the rule (18:00):
+    # the settings' default window moves with the clock and would meet them at some hours of the day.
+    quiet = admin.client.put(f"/api/v1/communes/{A}/quiet-hours", json={"start_time": "21:00", "end_time": "05:30"})
+    assert quiet.status_code == 200, quiet.text
     calls: list[tuple[str, dict[str, Any]]] = [
         (f"/api/v1/communes/{A}/hamlets", {"code": "AP1", "name": "Ấp Một"}),
         (f"/api/v1/communes/{A}/hamlet-groups", {"name": "Bờ sông", "clusters": ["A1"]}),
