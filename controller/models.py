@@ -24,6 +24,7 @@ from province_link import (
 )
 from reports import PlayLink
 from reports.filing import FiledReport
+from reports.ledger import ChainHead
 from reports.rollup import ClusterDay, PlayDay, SoundReach, UnplayedItem
 from schedules.broadcast import Broadcast
 from schedules.bulletin import Bulletin
@@ -47,6 +48,7 @@ __all__ = [
     "Broadcast",
     "BroadcastSlot",
     "Bulletin",
+    "ChainHead",
     "ClusterDay",
     "Commune",
     "CommunePlaylist",

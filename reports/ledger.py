@@ -50,6 +50,20 @@ class PlayLink(SQLModel, table=True):
     sealed_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
 
 
+class ChainHead(SQLModel, table=True):
+    """The last link of a commune's chain for a day, kept by the sealer with the links: what a report
+    prints for each day, without reading the day's plays."""
+
+    __tablename__ = "play_ledger_head"
+    __table_args__ = (UniqueConstraint("commune_code", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    commune_code: str = Field(max_length=64)
+    day: date = Field(index=True)
+    seq: int
+    link_sha256: str = Field(max_length=64)
+
+
 @dataclass(frozen=True)
 class DayHead:
     commune_code: str
@@ -141,6 +155,13 @@ def seal_plays(session: Session, zone: ZoneInfo, *, limit: int) -> int:
         session.add(PlayLink(play_id=play.id, commune_code=play.commune_code, day=day, seq=seq, link_sha256=link))
         heads[key] = (seq, link)
         sealed.append((play, day))
+    for (commune_code, day), (seq, link) in heads.items():
+        head = session.exec(
+            select(ChainHead).where(ChainHead.commune_code == commune_code, ChainHead.day == day)
+        ).first() or ChainHead(commune_code=commune_code, day=day, seq=0, link_sha256="")
+        if seq > head.seq:
+            head.seq, head.link_sha256 = seq, link
+            session.add(head)
     roll_up(session, sealed, zone)
     session.flush()
     return len(rows)
@@ -158,23 +179,12 @@ def _head(session: Session, commune_code: str, day: date) -> tuple[int, str]:
 
 def day_heads(session: Session, commune_codes: list[str], first: date, last: date) -> list[DayHead]:
     """Each day's head, for the communes and days (inclusive) that have plays, by commune then day."""
-    counts = (
-        select(col(PlayLink.commune_code), col(PlayLink.day), func.max(PlayLink.seq).label("plays"))
-        .where(col(PlayLink.commune_code).in_(commune_codes), col(PlayLink.day) >= first, col(PlayLink.day) <= last)
-        .group_by(col(PlayLink.commune_code), col(PlayLink.day))
-        .subquery()
-    )
     rows = session.exec(
-        select(col(PlayLink.commune_code), col(PlayLink.day), col(PlayLink.seq), col(PlayLink.link_sha256))
-        .join(
-            counts,
-            (col(PlayLink.commune_code) == counts.c.commune_code)
-            & (col(PlayLink.day) == counts.c.day)
-            & (col(PlayLink.seq) == counts.c.plays),
-        )
-        .order_by(col(PlayLink.commune_code), col(PlayLink.day))
+        select(ChainHead)
+        .where(col(ChainHead.commune_code).in_(commune_codes), col(ChainHead.day) >= first, col(ChainHead.day) <= last)
+        .order_by(col(ChainHead.commune_code), col(ChainHead.day))
     ).all()
-    return [DayHead(commune, day, seq, link) for commune, day, seq, link in rows]
+    return [DayHead(head.commune_code, head.day, head.seq, head.link_sha256) for head in rows]
 
 
 def verify_day(session: Session, commune_code: str, day: date) -> DayCheck:

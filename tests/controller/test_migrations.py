@@ -261,6 +261,8 @@ def test_sealed_plays_are_rolled_up(database_url: str) -> None:
             ]
             unplayed = connection.execute(text("SELECT item_id, failed FROM unplayed_item ORDER BY item_id")).all()
             assert [(item, bool(failed)) for item, failed in unplayed] == [("b2", False), ("b3", True)]
+            head = connection.execute(text("SELECT commune_code, seq FROM play_ledger_head")).one()
+            assert tuple(head) == ("C", len(plays))
             reach = connection.execute(text("SELECT plays FROM sound_reach")).scalar_one()
             assert reach == 3
     finally:

@@ -1,6 +1,7 @@
 """daily roll-ups of proof of play, and indexes for the plays that did not air whole
 
-Tables play_day, cluster_day, unplayed_item and sound_reach (reports.rollup).
+Tables play_day, cluster_day, unplayed_item and sound_reach (reports.rollup), and each day's chain head
+(play_ledger_head).
 
 Revision ID: 0018
 Revises: 0017
@@ -29,6 +30,23 @@ UNPLAYED = "outcome <> 'played'"
 
 
 def upgrade() -> None:
+    op.create_table(
+        "play_ledger_head",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("commune_code", sa.String(length=64), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("link_sha256", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("commune_code", "day"),
+    )
+    op.create_index("ix_play_ledger_head_day", "play_ledger_head", ["day"])
+    op.execute(
+        """INSERT INTO play_ledger_head (commune_code, day, seq, link_sha256)
+           SELECT l.commune_code, l.day, l.seq, l.link_sha256 FROM play_ledger l
+           JOIN (SELECT commune_code, day, max(seq) AS seq FROM play_ledger GROUP BY commune_code, day) last
+             ON last.commune_code = l.commune_code AND last.day = l.day AND last.seq = l.seq"""
+    )
     op.create_table(
         "play_day",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -153,6 +171,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_play_ledger_head_day", "play_ledger_head")
+    op.drop_table("play_ledger_head")
     op.drop_index("ix_unplayed_item_day", "unplayed_item")
     op.drop_table("unplayed_item")
     op.drop_index("ix_play_record_device_start", "play_record")
