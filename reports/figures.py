@@ -828,12 +828,11 @@ def build_report(
         DayHeadRow(commune_code=h.commune_code, day=h.day, plays=h.plays, head_sha256=h.head_sha256)
         for h in day_heads(session, [c.code for c in scope.communes], period.first, period.last)
     ]
+    by_commune: dict[str, list[DayHeadRow]] = defaultdict(list)
+    for head in heads:
+        by_commune[head.commune_code].append(head)
     seals = [
-        CommuneSeal(
-            commune_code=c.code,
-            days=sum(1 for h in heads if h.commune_code == c.code),
-            seal_sha256=seal_heads(h for h in heads if h.commune_code == c.code),
-        )
+        CommuneSeal(commune_code=c.code, days=len(by_commune[c.code]), seal_sha256=seal_heads(by_commune[c.code]))
         for c in scope.communes
     ]
     return PeriodReport(
