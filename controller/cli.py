@@ -19,10 +19,10 @@ from audio_library.errors import LoaxaError
 from controller.accounts import use_password_policy
 from controller.cli_api import add_login_arguments, add_schedule_commands, expect
 from controller.cli_api import run as run_through_api
-from controller.cli_cap import add_cap_commands
 from controller.cli_reports import add_report_commands
 from controller.cli_users import add_user_commands
 from controller.settings import Settings
+from controller.source_link.cli_cap import add_cap_commands
 from devices.protocol import NetworkType
 
 if TYPE_CHECKING:

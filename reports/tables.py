@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from reports.period_report import PRIORITY_LABELS, PeriodReport
+from reports.period_report import PRIORITY_LABELS, ContentRow, PeriodReport
 
 Cell = str | int | float | None
 
@@ -29,9 +29,15 @@ def _time(moment: datetime | None, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%d/%m/%Y %H:%M:%S") if moment is not None else ""
 
 
+def _content(key: str, title: str, sheet: str, rows: list[ContentRow]) -> Table:
+    """A table of bulletins written, submitted, approved and rejected, by one grouping."""
+    headers = ("Nhóm", "Soạn mới", "Gửi duyệt", "Được duyệt", "Bị từ chối")
+    cells: list[list[Cell]] = [[r.label, r.written, r.submitted, r.approved, r.rejected] for r in rows]
+    return Table(key, title, headers, cells, sheet)
+
+
 def report_tables(report: PeriodReport, zone: ZoneInfo) -> list[Table]:
     """Every table of the report, in the order the PDF prints them."""
-    content_headers = ("Nhóm", "Soạn mới", "Gửi duyệt", "Được duyệt", "Bị từ chối")
     airing_headers = ("Nhóm", "Lượt phát", "Thời lượng (phút)")
     return [
         Table(
@@ -41,27 +47,11 @@ def report_tables(report: PeriodReport, zone: ZoneInfo) -> list[Table]:
             [[r.label, r.current, r.previous, r.change] for r in report.comparison],
             "So sánh kỳ trước",
         ),
-        Table(
-            "content_by_field",
-            "Nội dung theo lĩnh vực pháp luật",
-            content_headers,
-            [[r.label, r.written, r.submitted, r.approved, r.rejected] for r in report.content_by_field],
-            "Nội dung theo lĩnh vực",
+        _content(
+            "content_by_field", "Nội dung theo lĩnh vực pháp luật", "Nội dung theo lĩnh vực", report.content_by_field
         ),
-        Table(
-            "content_by_language",
-            "Nội dung theo ngôn ngữ",
-            content_headers,
-            [[r.label, r.written, r.submitted, r.approved, r.rejected] for r in report.content_by_language],
-            "Nội dung theo ngôn ngữ",
-        ),
-        Table(
-            "content_by_origin",
-            "Nội dung theo nguồn",
-            content_headers,
-            [[r.label, r.written, r.submitted, r.approved, r.rejected] for r in report.content_by_origin],
-            "Nội dung theo nguồn",
-        ),
+        _content("content_by_language", "Nội dung theo ngôn ngữ", "Nội dung theo ngôn ngữ", report.content_by_language),
+        _content("content_by_origin", "Nội dung theo nguồn", "Nội dung theo nguồn", report.content_by_origin),
         Table(
             "airing_by_commune",
             "Phát sóng theo xã (kế hoạch và đã phát, theo báo cáo của cụm loa)",

@@ -19,10 +19,10 @@ from sqlmodel import Session, select
 from audio_library.row_id import RowId
 from controller import audit
 from controller.accounts import Role, User
-from controller.cap_alerts import air_alert, province_alerts, take_alert
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_role
 from controller.errors import Forbidden, InvalidInput, NotFound, OutOfScope, error_responses
 from controller.services import Services
+from controller.source_link.cap_alerts import air_alert, province_alerts, take_alert
 from province_link import (
     SIGNATURE_HEADER,
     SOURCE_HEADER,

@@ -15,9 +15,9 @@ from audio_library.row_id import RowId
 from controller.accounts import Role
 from controller.api.cap_alerts import STATE_VI
 from controller.api.source_link import list_source_systems
-from controller.cap_alerts import air_alert, province_alerts
 from controller.deps import ServicesDep, SessionDep, require_role
 from controller.errors import OutOfScope
+from controller.source_link.cap_alerts import air_alert, province_alerts
 from controller.web.province import page_province
 from controller.web.session import PageUser
 from controller.web.templating import render

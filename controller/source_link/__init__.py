@@ -1,5 +1,6 @@
 """Wiring the source link (`province_link`) into the controller: audit and republication around each item
-taken, pushed (`controller.api.source_link`) or pulled from a feed (the poller started with the app)."""
+taken, pushed (`controller.api.source_link`) or pulled from a feed (the poller started with the app).
+CAP alerts taken and aired: `cap_alerts`; their commands: `cli_cap`."""
 
 from __future__ import annotations
 

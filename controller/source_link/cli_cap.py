@@ -127,7 +127,7 @@ def cmd_source(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    from controller.cap_alerts import province_alerts
+    from controller.source_link.cap_alerts import province_alerts
     from devices.registry import get_province
 
     with _session(settings) as session:
