@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from audio_library.errors import LoaxaError
 from controller.db import make_engine, session_factory
 from controller.reports import letterhead
 from controller.settings import Settings
@@ -19,7 +20,6 @@ from devices.registry import Province, get_commune, get_province, province_commu
 from reports import (
     Period,
     PlaySealer,
-    ReportError,
     Scope,
     as_run_csv,
     as_run_rows,
@@ -61,7 +61,7 @@ def cmd_as_run(args: argparse.Namespace, settings: Settings) -> int:
             finally:
                 if args.out:
                     out.close()
-    except ReportError as exc:
+    except LoaxaError as exc:  # a bad period, an unknown commune or province
         print(f"loaxa: {exc.message_vi} ({exc.detail})", file=sys.stderr)
         return 2
     finally:
@@ -113,7 +113,7 @@ def cmd_period(args: argparse.Namespace, settings: Settings) -> int:
             report = build_report(
                 session, scope, period, zone=zone, now=now, working_uptime_pct=settings.reports.working_uptime_pct
             )
-    except ReportError as exc:
+    except LoaxaError as exc:  # a bad period, an unknown commune or province
         print(f"loaxa: {exc.message_vi} ({exc.detail})", file=sys.stderr)
         return 2
     finally:
@@ -149,7 +149,7 @@ def cmd_seal(args: argparse.Namespace, settings: Settings) -> int:
                 for check in [verify_day(session, h.commune_code, h.day)]
                 if not check.intact
             ]
-    except ReportError as exc:
+    except LoaxaError as exc:  # a bad period, an unknown commune or province
         print(f"loaxa: {exc.message_vi} ({exc.detail})", file=sys.stderr)
         return 2
     finally:
