@@ -3,7 +3,8 @@ export, over a year of proof of play generated in PostgreSQL.
 
     .venv/bin/python -m bench.report_depth [--communes 100 --clusters 20 --plays-per-day 20 --days 365]
 
-The data is made by the database itself (`generate_series`): a province of N communes with M clusters each,
+The data is made by the database itself (`generate_series`), then rolled up as the sealer would: a
+province of N communes with M clusters each,
 every cluster playing P scheduled items a day (one in 50 fails), each item published to the commune, a
 day of uptime per cluster and day, and bulletins of several fields and priorities whose sounds the plays
 carry. The as-run chain's links are filled with stand-in hashes (the export's speed does not depend on
@@ -30,6 +31,7 @@ from controller.migrate import upgrade
 from controller.settings import DatabaseSettings
 from devices.registry import Commune, Province
 from reports import Period, Scope, as_run_csv, as_run_rows, build_report
+from reports.planned import roll_up_planned
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -140,10 +142,24 @@ def main() -> None:
     if not args.database:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
-        upgrade(url)
+        # The raw rows go in before the roll-up tables exist: migration 0018 then rolls up every sealed play
+        # (as the sealer does for each new one), and the sealer's first round rolls up the planned days.
+        upgrade(url, "0017")
         total = args.communes * args.clusters * args.plays_per_day * args.days
         print(f"generating {total:,} plays in {name}")
         generate(url, args.communes, args.clusters, args.plays_per_day, args.days, last_day)
+        began = time.perf_counter()
+        upgrade(url)
+        print(f"  {time.perf_counter() - began:7.1f} s  migrations after 0017: the plays' daily roll-ups")
+        roll_engine = make_engine(DatabaseSettings(url=url))
+        with session_factory(roll_engine)() as session:
+            began = time.perf_counter()
+            rolled = roll_up_planned(session, ZONE, today=last_day + timedelta(days=10))
+            session.commit()
+            print(f"  {time.perf_counter() - began:7.1f} s  the planned days' roll-up ({rolled:,} rows)")
+            session.execute(text("ANALYZE"))
+            session.commit()
+        roll_engine.dispose()
     engine = make_engine(DatabaseSettings(url=url))
     try:
         with session_factory(engine)() as session:

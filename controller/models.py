@@ -25,6 +25,7 @@ from province_link import (
 from reports import PlayLink
 from reports.filing import FiledReport
 from reports.ledger import ChainHead
+from reports.planned import PlannedDay, RollupMark
 from reports.rollup import ClusterDay, PlayDay, SoundReach, UnplayedItem
 from schedules.broadcast import Broadcast
 from schedules.bulletin import Bulletin
@@ -69,12 +70,14 @@ __all__ = [
     "OutboxMessage",
     "PlayDay",
     "PlayLink",
+    "PlannedDay",
     "PlayRecord",
     "ProgramItemRecord",
     "ProgramRecord",
     "Province",
     "ProvinceProgram",
     "PublishedItem",
+    "RollupMark",
     "ScheduleRule",
     "SoundReach",
     "SourceApprover",

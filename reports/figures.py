@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, case, cast, distinct, func
+from sqlalchemy import and_, case, distinct, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, or_, select
 
@@ -52,6 +52,7 @@ from reports.period_report import (
     Totals,
     compare,
 )
+from reports.planned import EVERY_CLUSTER, planned_counts
 from reports.rollup import COMMAND, EMERGENCY, ClusterDay, PlayDay, SoundReach, UnplayedItem
 from schedules import Bulletin
 from schedules.bulletin import AudioSource, BulletinStatus
@@ -74,15 +75,6 @@ class _Window:
 
 def _pct(part: float, whole: float) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
-
-
-def _local_day(session: Session, moment: Any, zone: ZoneInfo, at: datetime) -> Any:
-    """SQL for the local calendar day of a UTC timestamp column. SQLite has no time zones: it shifts by the
-    zone's offset at `at` (Vietnam keeps +07:00 all year)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone(zone.key, moment))
-    offset = at.astimezone(zone).utcoffset() or timedelta(0)
-    return func.date(moment, f"{int(offset.total_seconds()) // 60:+d} minutes")
 
 
 def _sound_bulletins(session: Session, shas: Iterable[str]) -> dict[str, Bulletin]:
@@ -305,61 +297,48 @@ class _Builder:
         )
 
     def _planned(self) -> _Planned:
-        """Cluster-items published to start in the period: a row's clusters, or every cluster of its commune.
-
-        Counted by the database per commune and local day (an item published twice with two sounds counts
-        once); items for some clusters only (a hamlet's) and emergencies are read one by one (few).
-        """
+        """Cluster-items planned to start in the period: an item's clusters, or every cluster its commune had
+        in the period; from the planned-day roll-up and, for the last days, `published_item`
+        (`reports.planned`). Emergencies' targets are read one by one (few)."""
         planned = _Planned()
-        in_period = (
-            col(PublishedItem.commune_id).in_(self.ids),
-            col(PublishedItem.starts_at) >= self.window.start,
-            col(PublishedItem.starts_at) < self.window.end,
-        )
-        # Sent to every cluster of the commune: clusters stored as JSON null.
-        every = func.coalesce(cast(col(PublishedItem.clusters), String), "null") == "null"
-        day = _local_day(self.session, col(PublishedItem.starts_at), self.zone, self.window.start)
-        items = (
-            sa_select(col(PublishedItem.commune_id), day.label("day"))
-            .where(*in_period, every)
-            .group_by(col(PublishedItem.commune_id), col(PublishedItem.item_id), col(PublishedItem.starts_at))
-            .subquery()
-        )
         codes_of: dict[int, list[str]] = defaultdict(list)
         for device in self.devices:
             codes_of[device.commune_id].append(device.code)
         dark_days = {(d.commune_id, day) for d in self.devices if d.id in self.dark for day in self.dark[d.id]}
-        for commune_id, local, count in self.session.execute(
-            sa_select(items.c.commune_id, items.c.day, func.count()).group_by(items.c.commune_id, items.c.day)
-        ).all():
-            planned.total[commune_id] += int(count) * self.cluster_counts.get(commune_id, 0)
-            local_day = local if isinstance(local, date) else date.fromisoformat(str(local))
-            if (commune_id, local_day) in dark_days:
-                for code in codes_of.get(commune_id, []):
-                    planned.by_cluster_day[(code, local_day)] += int(count)
-        seen: set[tuple[int, str, datetime]] = set()
-        for commune_id, item_id, starts_at, listed in self.session.execute(
-            sa_select(
-                col(PublishedItem.commune_id),
-                col(PublishedItem.item_id),
-                col(PublishedItem.starts_at),
-                col(PublishedItem.clusters),
+        dark_communes = {commune_id for commune_id, _ in dark_days}
+        for commune_id, day, code, items in planned_counts(
+            self.session, self.ids, self.period.first, self.period.last, self.zone
+        ):
+            if code == EVERY_CLUSTER:
+                planned.total[commune_id] += items * self.cluster_counts.get(commune_id, 0)
+                if (commune_id, day) in dark_days:
+                    for cluster in codes_of.get(commune_id, []):
+                        planned.by_cluster_day[(cluster, day)] += items
+            else:
+                planned.total[commune_id] += items
+                if commune_id in dark_communes:
+                    planned.by_cluster_day[(code, day)] += items
+        orders = self.session.exec(
+            select(EmergencyOrder.id).where(
+                col(EmergencyOrder.commune_id).in_(self.ids),
+                # An order is published within seconds of being issued; a day's margin for the period's edge.
+                col(EmergencyOrder.issued_at) >= self.window.start - timedelta(days=1),
+                col(EmergencyOrder.issued_at) < self.window.end,
             )
-            .where(*in_period, or_(~every, col(PublishedItem.item_id).like("e%")))
-            .order_by(col(PublishedItem.commune_id), col(PublishedItem.item_id), col(PublishedItem.starts_at))
-        ).all():
-            key = (commune_id, item_id, starts_at)
-            targets = listed if listed is not None else codes_of.get(commune_id, [])
-            if _emergency_order_id(item_id) is not None:
+        ).all()
+        if orders:
+            for commune_id, item_id, listed in self.session.execute(
+                sa_select(col(PublishedItem.commune_id), col(PublishedItem.item_id), col(PublishedItem.clusters))
+                .where(
+                    col(PublishedItem.commune_id).in_(self.ids),
+                    col(PublishedItem.item_id).in_([f"e{order_id}" for order_id in orders]),
+                    col(PublishedItem.starts_at) >= self.window.start,
+                    col(PublishedItem.starts_at) < self.window.end,
+                )
+                .order_by(col(PublishedItem.id))
+            ).all():
+                targets = listed if listed is not None else codes_of.get(commune_id, [])
                 planned.emergency_targets[(commune_id, item_id)] = len(targets)
-            if key in seen or listed is None:
-                continue
-            seen.add(key)
-            planned.total[commune_id] += len(listed)
-            if commune_id in {c for c, _ in dark_days}:
-                local_day = starts_at.astimezone(self.zone).date()
-                for code in listed:
-                    planned.by_cluster_day[(code, local_day)] += 1
         return planned
 
     def _planned_outcomes(self) -> _Outcomes:

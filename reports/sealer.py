@@ -1,4 +1,5 @@
-"""The thread that seals new proof of play into the as-run log's chain every `seal_interval_s`."""
+"""The thread that seals new proof of play into the as-run log's chain every `seal_interval_s`, and rolls up
+the planned items of days that are over (`reports.planned`)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from audio_library.timestamps import utc_now
 from reports.ledger import seal_plays
 from reports.periodic import Periodic
+from reports.planned import RollupCollision, roll_up_planned
 from reports.settings import ReportSettings
 
 log = logging.getLogger(__name__)
@@ -49,4 +52,15 @@ class PlaySealer:
             sealed += count
             if count < self._settings.seal_batch:
                 break
+        self.roll_up_planned()
         return sealed
+
+    def roll_up_planned(self) -> None:
+        """Roll up the planned items of the days that are over, in their own transaction."""
+        with self._sessions() as session:
+            try:
+                roll_up_planned(session, self._zone, today=utc_now().astimezone(self._zone).date())
+                session.commit()
+            except (IntegrityError, RollupCollision):
+                session.rollback()
+                log.info("planned roll-up collided with another controller; it has rolled those days up")

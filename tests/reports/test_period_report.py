@@ -27,6 +27,7 @@ from devices.uptime import UptimeDay
 from reports import Period, PeriodReport, ReportSettings, Scope, build_report, seal_plays
 from reports.csv_export import report_csv
 from reports.document import Letterhead, report_pdf
+from reports.planned import SETTLE_DAYS, PlannedDay, roll_up_planned
 from reports.filing import FiledReport, ReportFiler, closed_periods, file_report
 from reports.spreadsheet import report_xlsx
 from schedules import Bulletin
@@ -109,8 +110,10 @@ class Seeded:
     emergency_item: str
 
 
-@pytest.fixture
-def seeded(database_url: str) -> Iterator[Seeded]:
+@pytest.fixture(params=["published", "half-rolled"])
+def seeded(database_url: str, request: pytest.FixtureRequest) -> Iterator[Seeded]:
+    """The seeded province; planned items counted from `published_item`, or with DAY1 and the days before it
+    rolled up (`reports.planned`) and DAY2 counted from `published_item`: the figures must be the same."""
     engine = make_engine(DatabaseSettings(url=database_url))
     make = session_factory(engine)
     with make() as session:
@@ -265,6 +268,9 @@ def seeded(database_url: str) -> Iterator[Seeded]:
         # The sealer rolls plays up as it chains them (reports.rollup); reports read the roll-ups.
         seal_plays(session, ZONE, limit=10_000)
         session.commit()
+        if request.param == "half-rolled":
+            roll_up_planned(session, ZONE, today=DAY1 + timedelta(days=SETTLE_DAYS))
+            session.commit()
     yield Seeded(make, plans, plays, uptime, cancelled_item, emergency_item)
     engine.dispose()
 
@@ -549,3 +555,48 @@ def test_the_filer_files_each_closed_period_once_per_scope(seeded: Seeded) -> No
         assert (june.first, june.last, june.version) == (date(2026, 6, 1), date(2026, 6, 30), 1)
         # The whole of June: the two days' 10 planned cluster-items, and XA's item of 3 June on its 3 clusters.
         assert june.report().totals.planned == 10 + 3
+
+
+def test_planned_items_rolled_up_outlive_the_published_items(seeded: Seeded) -> None:
+    """Once every day is rolled up, the report is the same, also after `published_item` is pruned (90 days)."""
+    live = report(seeded)
+    with seeded.sessions() as session:  # type: ignore[operator]
+        assert roll_up_planned(session, ZONE, today=NOW.astimezone(ZONE).date()) > 0
+        session.commit()
+        # Rolled up once: a second round writes nothing.
+        assert roll_up_planned(session, ZONE, today=NOW.astimezone(ZONE).date()) == 0
+        rows: Counter[tuple[date, str]] = Counter()
+        for row in session.exec(select(PlannedDay)):
+            rows[(row.day, row.cluster_code)] += row.items
+        for item in session.exec(select(PublishedItem).where(~col(PublishedItem.item_id).startswith("e"))):
+            session.delete(item)
+        session.commit()
+    # Per commune and day: b1 to every cluster of XA on DAY1, to XA-1 and XA-2 on DAY2; p4 and the emergency
+    # to every cluster of XB on DAY1; the cancelled emergency to XA-1 on DAY2; b1 again the day after.
+    assert rows[(DAY1, "")] == 1 + 2
+    assert rows[(DAY2, "XA-1")] == 2 and rows[(DAY2, "XA-2")] == 1
+    assert rows[(DAY2 + timedelta(days=1), "")] == 1
+    rolled = report(seeded)
+    assert rolled.totals == live.totals
+    assert rolled.airing_by_commune == live.airing_by_commune
+    assert rolled.missed == live.missed
+
+
+def test_an_item_published_with_two_sounds_is_planned_once_per_cluster(seeded: Seeded) -> None:
+    with seeded.sessions() as session:  # type: ignore[operator]
+        xa = session.exec(select(Commune).where(Commune.code == "XA")).one()
+        # b1 on DAY2 again, with its MP3 rendition, to XA-2 and XA-3: XA-2 is already planned.
+        session.add(
+            PublishedItem(
+                commune_id=ident(xa),
+                item_id="b1",
+                starts_at=at(DAY2, 9),
+                asset_sha256="1b" * 32,
+                clusters=["XA-2", "XA-3"],
+                first_version=2,
+            )
+        )
+        session.commit()
+    planned = {r.commune_code: r.planned for r in report(seeded).airing_by_commune}
+    expected = planned_pairs(seeded, {"XA"}) | {("XA-3", "b1", at(DAY2, 9))}
+    assert planned["XA"] == len(expected)
