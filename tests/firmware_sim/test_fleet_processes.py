@@ -152,3 +152,16 @@ def test_children_stop_by_themselves_when_the_parent_is_killed(
         fleet.wait()
     # Each child notices within a status interval that it was orphaned, and stops.
     assert wait_until(lambda: not any(running(pid) for pid in pids), 15, 0.2), [running(p) for p in pids]
+
+
+def test_fewer_than_one_process_is_a_clear_error(settings: Settings, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "controller", "fleet", "--nodes", "2", "--commune", COMMUNE, "--processes", "0"],
+        env=fleet_env(settings, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and "--processes" in done.stderr, done.stderr
+    assert not (tmp_path / "fleet").exists()
