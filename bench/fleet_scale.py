@@ -1,33 +1,37 @@
-"""Benchmark: a province-sized fleet (2,000 or 10,000 simulated clusters) against mosquitto and the controller.
+"""Benchmark: a province-sized fleet (1,000 to 10,000 simulated clusters) against mosquitto and the controller.
 
 Everything runs on this machine, each part in its own process as deployed: a private mosquitto, the
-controller (`loaxa serve`, SQLite), and the simulated fleet (one process, one event loop, like
-`firmware_sim` fleet mode). Measured:
+controller (`loaxa serve`, SQLite), and the simulated fleet spread over P processes, one event loop each
+(`firmware_sim.FleetProcesses`, as `loaxa fleet --processes P`). For each --nodes value, in one run:
 
+- raw broker fan-out (first, before the controller starts): one plain QoS 1 publish per commune from the
+  same mosquitto to N plain aiomqtt clients over the same P processes; seconds from the publish until
+  each client had it (p50, p99, max; bench/raw_fanout.py). The controller's figures below are also given
+  as a ratio to this p99;
 - fleet start: seconds until the controller has recorded every cluster online;
-- heartbeat ingest: over a steady window, heartbeats stored per second, and the controller's CPU
-  (percent of one core) and resident memory; mosquitto's CPU beside it;
+- heartbeat ingest: over a steady window, the controller's CPU (percent of one core) and resident
+  memory, mosquitto's CPU, and each fleet process's CPU (the simulator's headroom);
 - emergency command: a signed commune-wide `play_now` to every commune at once; seconds from issue
-  until each cluster's acknowledgement was stored (p50, p99, max over clusters), and until its result;
+  until each cluster's acknowledgement was stored (p50, p99, max), and until the cluster reported the
+  emergency on air (p50, p99; clusters that never did within 600 s); each fleet process's CPU meanwhile;
 - 304 pulls/s: unchanged-playlist polls per second on one controller process (wrk, 50 connections),
   while the fleet keeps running.
 
-Usage: .venv/bin/python -m bench.fleet_scale --nodes 2000 [--write docs/benchmarks.md]
+Usage: .venv/bin/python -m bench.fleet_scale --nodes 1000,2000,5000,10000 --processes 2 [--write docs/benchmarks.md]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
+import os
 import platform
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -40,7 +44,8 @@ from sqlmodel import Session, col, func, select
 from audio_library import AudioSettings
 from bench.controller_process import start_controller
 from bench.fleet_airtime import PASSWORD, percentile, pulls_per_second
-from bench.process_stats import cpu_percent, sample
+from bench.process_stats import ProcessSample, cpu_percent, sample
+from bench.raw_fanout import measure_raw_fanout
 from controller.accounts import Role, UserCreate
 from controller.api.users import create_user_from
 from controller.db import make_engine, session_factory
@@ -52,7 +57,8 @@ from devices.commands import DeviceCommand
 from devices.mosquitto import MosquittoProcess
 from devices.registry import Device, add_commune, add_province
 from devices.settings import FleetSettings, MqttSettings
-from firmware_sim import Fleet, NodeSettings, load_identities
+from firmware_sim import FleetProcesses, NodeSettings, load_identities
+from firmware_sim.fleet_processes import raise_open_files_limit
 
 PROVINCE = "TINH-BENCH"
 # A commune has a few dozen to a hundred clusters; 100 per commune keeps the commune count realistic.
@@ -63,47 +69,55 @@ def _commune_codes(nodes: int) -> list[str]:
     return [f"XA-{i:03d}" for i in range(max(1, -(-nodes // CLUSTERS_PER_COMMUNE)))]
 
 
-# -- the fleet process ------------------------------------------------------------------------------
-
-
-def fleet_worker(config_path: Path) -> None:
-    """Run the fleet described by `config_path` until SIGTERM; then write every node's command acks
-    (command id, the node's time of the ack) to `<config>.acks.json`, for the node-side latency."""
-    config = json.loads(config_path.read_text())
-    template = NodeSettings.model_validate(config["node"])
-    fleet = Fleet(template, load_identities(Path(config["identities"])), Path(config["state_root"]))
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-        task = asyncio.create_task(fleet.run())
-        while not task.done() and not stop.is_set():
-            print(f"connected {fleet.connected}", flush=True)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 1)
-        acks = [[a.command_id, a.at.isoformat()] for agent in fleet.agents for a in agent.command_acks]
-        config_path.with_suffix(".acks.json").write_text(json.dumps(acks))
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-    asyncio.run(main())
-
-
-def node_ack_latencies(path: Path, issued: dict[str, datetime]) -> list[float]:
-    """Seconds from each command's issue to the node's own ack time, from the fleet's ack file."""
-    if not path.exists():
-        return []
+def node_ack_latencies(acks: list[tuple[str, str]], issued: dict[str, datetime]) -> list[float]:
+    """Seconds from each command's issue to the node's own ack time (the fleet's record of its acks)."""
     return [
         (datetime.fromisoformat(at) - issued[command_id]).total_seconds()
-        for command_id, at in json.loads(path.read_text())
+        for command_id, at in acks
         if command_id in issued
     ]
+
+
+def _samples(pids: list[int]) -> list[ProcessSample]:
+    return [sample(pid) for pid in pids]
+
+
+def _cpu_each(before: list[ProcessSample], after: list[ProcessSample], wall_s: float) -> list[float]:
+    return [cpu_percent(b, a, wall_s) for b, a in zip(before, after, strict=True)]
+
+
+class CpuWatch:
+    """Each process's CPU while something runs: the mean, and the busiest second.
+
+    A mean over a minute-long emergency hides a saturated start; the simulator had headroom only if
+    its busiest second stayed below one core."""
+
+    def __init__(self, pids: list[int], interval_s: float = 1.0) -> None:
+        self._pids, self._interval_s = pids, interval_s
+        self._done = threading.Event()
+        self.peaks = [0.0] * len(pids)
+        self._first, self._began = _samples(pids), time.monotonic()
+        self._thread = threading.Thread(target=self._watch, name="cpu-watch", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        last, at = self._first, self._began
+        while not self._done.wait(self._interval_s):
+            now, now_at = _samples(self._pids), time.monotonic()
+            self.peaks = [max(p, c) for p, c in zip(self.peaks, _cpu_each(last, now, now_at - at), strict=True)]
+            last, at = now, now_at
+
+    def stop(self) -> list[float]:
+        """Stop watching; the mean CPU of each process since the start (peaks are in `peaks`)."""
+        self._done.set()
+        self._thread.join()
+        return _cpu_each(self._first, _samples(self._pids), time.monotonic() - self._began)
 
 
 # -- the benchmark ----------------------------------------------------------------------------------
 
 
-def run(nodes: int, heartbeat_s: float, window_s: float) -> dict[str, float]:
+def run(nodes: int, processes: int, heartbeat_s: float, window_s: float, raw_rounds: int) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="loaxa-bench-scale-"))
     mqtt = MosquittoProcess.settings_for(root / "broker", MqttSettings(password="bench-mqtt"))
     communes = _commune_codes(nodes)
@@ -118,7 +132,7 @@ def run(nodes: int, heartbeat_s: float, window_s: float) -> dict[str, float]:
             heartbeat_interval_s=heartbeat_s, command_key_file=root / "command-key.pem", command_timeout_s=600
         ),
         # Polls every 10 minutes: notices do the real work; a field node polls once a minute, but at
-        # 10,000 nodes in one process the poll would measure the simulator's HTTP client, not the controller.
+        # 10,000 simulated nodes the poll would measure the simulator's HTTP client, not the controller.
         node=NodeSettings(broker_port=mqtt.port, playlist_poll_interval_s=600, keepalive_s=60),
     )
     upgrade(settings.database.url)
@@ -128,18 +142,41 @@ def run(nodes: int, heartbeat_s: float, window_s: float) -> dict[str, float]:
         province = add_province(session, PROVINCE, "Tỉnh thử tải")
         for code in communes:
             add_commune(session, province, code, f"Xã {code}")
-        create_user_from(
-            session, UserCreate(username="admin", role=Role.ADMIN, password=PASSWORD, province_code=PROVINCE)
-        )
+        for name, role in (("admin", Role.ADMIN), ("officer", Role.OFFICER), ("approver", Role.APPROVER)):
+            create_user_from(session, UserCreate(username=name, role=role, password=PASSWORD, province_code=PROVINCE))
         session.commit()
     broker = MosquittoProcess(root / "broker", mqtt)
     broker.start()
     began = time.monotonic()
-    ensure_fleet_identities(settings, root / "ids.json", nodes, communes, prefix="S")
-    results: dict[str, float] = {"nodes": nodes, "communes": len(communes), "provision_s": time.monotonic() - began}
+    identities = ensure_fleet_identities(settings, root / "ids.json", nodes, communes, prefix="S")
+    results: dict[str, Any] = {
+        "nodes": nodes,
+        "processes": processes,
+        "communes": len(communes),
+        "provision_s": time.monotonic() - began,
+    }
     print(f"{nodes} clusters registered in {results['provision_s']:.1f} s", file=sys.stderr, flush=True)
+    # The raw reference first, while the controller is not running: the publisher uses its broker account.
+    raw = asyncio.run(
+        measure_raw_fanout(
+            mqtt.host,
+            mqtt.port,
+            (mqtt.username, mqtt.password.get_secret_value()),
+            identities,
+            processes,
+            rounds=raw_rounds,
+        )
+    )
+    results.update(
+        raw_delivered=raw.delivered,
+        raw_expected=raw.clients * raw.rounds,
+        raw_p50_s=raw.p50_s,
+        raw_p99_s=raw.p99_s,
+        raw_max_s=raw.max_s,
+        raw_client_cpu_pct=list(raw.cpu_pct),
+    )
+    print(f"raw fan-out p50 {raw.p50_s:.3f} s, p99 {raw.p99_s:.3f} s", file=sys.stderr, flush=True)
     server, base_url = start_controller(settings)
-    worker_config = root / "fleet.json"
     # Every simulated node fsyncs its nonce, volume and report files, as a real node does on its own
     # SD card. Thousands of nodes sharing this machine's one disk would queue behind each other's
     # fsyncs, so their state lives in memory (tmpfs) when the machine has one: what is measured is the
@@ -149,15 +186,9 @@ def run(nodes: int, heartbeat_s: float, window_s: float) -> dict[str, float]:
     public_key = CommandSigner.load_or_create(settings.fleet.command_key_file).public_key_b64
     template = settings.node.model_copy(
         update={"controller_url": base_url, "heartbeat_interval_s": heartbeat_s, "command_public_key": public_key}
-    ).model_dump(mode="json")
-    template["password"] = ""
-    worker_config.write_text(
-        json.dumps({"node": template, "identities": str(root / "ids.json"), "state_root": str(fleet_root)})
     )
-    fleet = subprocess.Popen(
-        [sys.executable, "-m", "bench.fleet_scale", "--fleet-worker", str(worker_config)],
-        stdout=subprocess.DEVNULL,
-    )
+    fleet = FleetProcesses(template, load_identities(root / "ids.json"), fleet_root, processes)
+    fleet.start()
 
     def count(session: Session, query: Any) -> int:
         return int(session.exec(query).one())
@@ -170,71 +201,80 @@ def run(nodes: int, heartbeat_s: float, window_s: float) -> dict[str, float]:
             with sessions() as session:
                 if count(session, online) >= nodes:
                     break
-            if fleet.poll() is not None:
-                raise RuntimeError("the fleet process exited")
+            fleet.check()
             time.sleep(0.2)
         results["fleet_start_s"] = time.monotonic() - started
         print(f"all online after {results['fleet_start_s']:.1f} s", file=sys.stderr, flush=True)
 
         # Steady state: let the start-up burst (births, first pulls) settle, then watch one window.
         time.sleep(min(10.0, heartbeat_s))
-        c0, b0, t0 = sample(server.pid), sample(broker.process.pid), time.monotonic()  # type: ignore[union-attr]
+        assert broker.process is not None
+        watched = [server.pid, broker.process.pid, *fleet.pids]
+        s0, t0 = _samples(watched), time.monotonic()
         time.sleep(window_s)
-        c1, b1, t1 = sample(server.pid), sample(broker.process.pid), time.monotonic()  # type: ignore[union-attr]
-        results["controller_cpu_pct"] = cpu_percent(c0, c1, t1 - t0)
-        results["controller_rss_mb"] = c1.rss_mb
-        results["broker_cpu_pct"] = cpu_percent(b0, b1, t1 - t0)
+        s1, t1 = _samples(watched), time.monotonic()
+        cpu = _cpu_each(s0, s1, t1 - t0)
+        results["controller_cpu_pct"], results["broker_cpu_pct"] = cpu[0], cpu[1]
+        results["fleet_cpu_pct"] = cpu[2:]
+        results["controller_rss_mb"] = s1[0].rss_mb
         results["heartbeats_per_s"] = nodes / heartbeat_s
 
-        metrics, issued = emergency_command(base_url, communes, nodes, sessions)
+        metrics, issued = emergency_command(base_url, communes, nodes, sessions, fleet.pids)
         results.update(metrics)
-        identity = load_identities(root / "ids.json")[0]
+        fleet.check()
+        identity = identities[0]
         results["pulls_304_per_s"] = asyncio.run(pulls_per_second(base_url, identity.device_code, identity.password))
     finally:
-        fleet.terminate()
-        try:
-            fleet.wait(60)
-        except subprocess.TimeoutExpired:
-            fleet.kill()
-            fleet.wait(30)
+        fleet.stop()
+        node_acks = node_ack_latencies(fleet.command_acks(), issued)
         shutil.rmtree(fleet_root, ignore_errors=True)
         server.terminate()
         server.wait(30)
         broker.stop()
         engine.dispose()
-    node_acks = node_ack_latencies(worker_config.with_suffix(".acks.json"), issued)
     if node_acks:
         results["node_ack_p50_s"] = statistics.median(node_acks)
         results["node_ack_p99_s"] = percentile(node_acks, 0.99)
+    raw_p99 = results["raw_p99_s"]
+    for figure in ("ack_p99", "result_p50", "result_p99"):
+        results[f"{figure}_x_raw"] = results[f"{figure}_s"] / raw_p99 if raw_p99 > 0 else float("nan")
+    results["never_aired"] = nodes - results["succeeded"]
     return results
 
 
 def emergency_command(
-    base_url: str, communes: list[str], nodes: int, sessions: Any
-) -> tuple[dict[str, float], dict[str, datetime]]:
+    base_url: str, communes: list[str], nodes: int, sessions: Any, fleet_pids: list[int]
+) -> tuple[dict[str, Any], dict[str, datetime]]:
     """A signed `play_now` of one emergency recording to every commune at once, as a province would send it.
 
     Latencies are per cluster, from the controller's issue time to the ack (or result) it stored, so
     they include the broker's fan-out, each node's signature check, and the controller's ingest.
     """
     with httpx.Client(base_url=base_url, timeout=300) as client:
-        token = client.post("/api/v1/auth/token", json={"username": "admin", "password": PASSWORD}).json()
-        headers = {"Authorization": f"Bearer {token['access_token']}"}
-        preview = client.post(
-            "/api/v1/speech/preview",
-            headers=headers,
-            json={"text": "Khẩn cấp: bão số ba sắp đổ bộ, bà con vào nơi trú ẩn."},
-        )
-        preview.raise_for_status()
-        sha = preview.json()["sha256"]
+        headers = {}
+        for name in ("officer", "approver", "admin"):
+            token = client.post("/api/v1/auth/token", json={"username": name, "password": PASSWORD}).json()
+            headers[name] = {"Authorization": f"Bearer {token['access_token']}"}
+        # Only approved content airs (schedules.clearance): the emergency is a province bulletin, written,
+        # submitted and approved (its speech made by espeak-ng) before the clock starts.
+        text = "Khẩn cấp: bão số ba sắp đổ bộ, bà con vào nơi trú ẩn."
+        body = {"province_code": PROVINCE, "title": "Khẩn cấp: bão số ba", "body": text}
+        bulletin = client.post("/api/v1/bulletins", headers=headers["officer"], json=body)
+        bulletin.raise_for_status()
+        bulletin_id = bulletin.json()["id"]
+        client.post(f"/api/v1/bulletins/{bulletin_id}/submit", headers=headers["officer"]).raise_for_status()
+        client.post(f"/api/v1/bulletins/{bulletin_id}/approve", headers=headers["approver"]).raise_for_status()
 
         def issue(commune: str) -> str:
             response = client.post(
-                f"/api/v1/communes/{commune}/commands", headers=headers, json={"name": "play_now", "asset_sha256": sha}
+                f"/api/v1/communes/{commune}/commands",
+                headers=headers["admin"],
+                json={"name": "play_now", "bulletin_id": bulletin_id},
             )
             response.raise_for_status()
             return str(response.json()["command_id"])
 
+        watch = CpuWatch(fleet_pids)
         with ThreadPoolExecutor(max_workers=8) as pool:
             command_ids = list(pool.map(issue, communes))
     print(f"emergency sent to {len(communes)} communes", file=sys.stderr, flush=True)
@@ -245,6 +285,7 @@ def emergency_command(
         if len(rows) >= nodes and all(r.finished_at is not None for r in rows):
             break
         time.sleep(0.5)
+    fleet_cpu = watch.stop()
     acks = [(r.acked_at - r.issued_at).total_seconds() for r in rows if r.acked_at is not None]
     done = [
         (r.finished_at - r.issued_at).total_seconds()
@@ -258,46 +299,82 @@ def emergency_command(
         issued[r.command_id] = min(issued.get(r.command_id, r.issued_at), r.issued_at)
     return {
         "acked": len(acks),
-        "ack_p50_s": statistics.median(acks),
-        "ack_p99_s": percentile(acks, 0.99),
-        "ack_max_s": max(acks),
+        "ack_p50_s": statistics.median(acks) if acks else float("nan"),
+        "ack_p99_s": percentile(acks, 0.99) if acks else float("nan"),
+        "ack_max_s": max(acks, default=float("nan")),
         "succeeded": len(done),
         "result_p50_s": statistics.median(done) if done else float("nan"),
         "result_p99_s": percentile(done, 0.99) if done else float("nan"),
+        "fleet_emergency_cpu_pct": fleet_cpu,
+        "fleet_emergency_peak_cpu_pct": watch.peaks,
     }, issued
 
 
-def _row(r: dict[str, float]) -> str:
+TABLE_HEADER = (
+    "| date | nodes | fleet processes | raw p50 / p99 (s) | start (s) | controller CPU % / RSS MB | broker CPU % "
+    "| fleet CPU % per process: steady; emergency mean (busiest second) | node ack p99 (s) "
+    "| ack p50 / p99 (s) (p99 × raw) | on air p50 / p99 (s) (× raw) | never aired | 304 pulls/s |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def _percents(values: list[float]) -> str:
+    return " ".join(f"{v:.0f}" for v in values)
+
+
+def _row(r: dict[str, Any]) -> str:
+    """One line of the table in docs/benchmarks.md (TABLE_HEADER)."""
+    raw = f"{r['raw_p50_s']:.2f} / {r['raw_p99_s']:.2f}"
+    if r["raw_delivered"] < r["raw_expected"]:
+        raw += f" ({r['raw_delivered']:,} of {r['raw_expected']:,} delivered)"
     return (
-        f"| {datetime.now(UTC):%Y-%m-%d} | {r['nodes']:.0f} | {r['fleet_start_s']:.0f} | "
-        f"{r['heartbeats_per_s']:.0f} | {r['controller_cpu_pct']:.0f} / {r['controller_rss_mb']:.0f} | "
-        f"{r['broker_cpu_pct']:.0f} | {r.get('node_ack_p50_s', float('nan')):.2f} / "
+        f"| {datetime.now(UTC):%Y-%m-%d} | {r['nodes']:,} | {r['processes']} | {raw} | {r['fleet_start_s']:.0f} | "
+        f"{r['controller_cpu_pct']:.0f} / {r['controller_rss_mb']:.0f} | {r['broker_cpu_pct']:.0f} | "
+        f"{_percents(r['fleet_cpu_pct'])}; {_percents(r['fleet_emergency_cpu_pct'])} "
+        f"({_percents(r['fleet_emergency_peak_cpu_pct'])}) | "
         f"{r.get('node_ack_p99_s', float('nan')):.2f} | "
-        f"{r['ack_p50_s']:.2f} / {r['ack_p99_s']:.2f} / {r['ack_max_s']:.2f} | "
-        f"{r['result_p50_s']:.1f} / {r['result_p99_s']:.1f} | "
-        f"{r['pulls_304_per_s']:.0f} |"
+        f"{r['ack_p50_s']:.2f} / {r['ack_p99_s']:.2f} ({r['ack_p99_x_raw']:.0f}×) | "
+        f"{r['result_p50_s']:.1f} / {r['result_p99_s']:.1f} "
+        f"({r['result_p50_x_raw']:.0f}× / {r['result_p99_x_raw']:.0f}×) | "
+        f"{r['never_aired']:,} | {r['pulls_304_per_s']:.0f} |"
     )
+
+
+def _node_counts(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of node counts: {text!r}") from exc
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"node counts must be positive: {text!r}")
+    return counts
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--nodes", type=int, default=2000)
+    parser.add_argument("--nodes", type=_node_counts, default=[2000], help="e.g. 1000,2000,5000,10000")
+    parser.add_argument("--processes", type=int, default=2, help="fleet (and raw client) processes")
     parser.add_argument("--heartbeat-s", type=float, default=30.0, help="heartbeat interval (field default 30 s)")
     parser.add_argument("--window-s", type=float, default=60.0, help="steady-state window for CPU and memory")
-    parser.add_argument("--write", help="append a result row to this markdown file")
-    parser.add_argument("--fleet-worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--raw-rounds", type=int, default=3, help="publishes of the raw reference (pooled)")
+    parser.add_argument("--write", help="append the result rows to this markdown file")
     args = parser.parse_args()
-    if args.fleet_worker:
-        fleet_worker(args.fleet_worker)
-        return
-    r = run(args.nodes, args.heartbeat_s, args.window_s)
-    print(json.dumps(r, indent=1))
-    row = _row(r)
-    print(row)
+    if args.processes < 1 or args.raw_rounds < 1:
+        parser.error("--processes and --raw-rounds must be at least 1")
+    # Children inherit it: the controller, and the fleet and raw client processes (which raise it again).
+    raise_open_files_limit()
+    rows = []
+    for nodes in args.nodes:
+        r = run(nodes, args.processes, args.heartbeat_s, args.window_s, args.raw_rounds)
+        print(json.dumps(r, indent=1), flush=True)
+        rows.append(_row(r))
+    print(TABLE_HEADER)
+    print("\n".join(rows))
     if args.write:
         with open(args.write, "a", encoding="utf-8") as out:
-            out.write(row + "\n")
-    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+            out.write("\n".join(rows) + "\n")
+    machine = platform.processor() or platform.machine()
+    print(f"machine: {machine}, {os.cpu_count()} cores, Python {platform.python_version()}")
 
 
 if __name__ == "__main__":

@@ -85,12 +85,20 @@ def cmd_fleet(args: argparse.Namespace, settings: Settings) -> int:
     from controller.fleet_provisioning import ensure_fleet_identities
     from firmware_sim import Fleet
 
+    if args.processes < 1:
+        print("loaxa fleet: --processes phải từ 1 trở lên", file=sys.stderr)
+        return 2
     state_root = Path(args.state_dir) if args.state_dir else settings.node.state_dir / "fleet"
     identities = ensure_fleet_identities(
         settings, state_root / "identities.json", args.nodes, args.commune, prefix=args.prefix
     )
-    fleet = Fleet(settings.node, identities, state_root)
     print(f"fleet: {len(identities)} node(s) in commune(s) {', '.join(args.commune)}", flush=True)
+    if args.processes > 1:
+        from firmware_sim import FleetProcesses
+
+        spread = FleetProcesses(settings.node, identities, state_root, args.processes)
+        return spread.supervise(args.report_every, lambda line: print(line, flush=True))
+    fleet = Fleet(settings.node, identities, state_root)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(fleet.run())
     return 0
@@ -516,11 +524,17 @@ def build_parser() -> argparse.ArgumentParser:
     node = sub.add_parser("node", help="run one speaker-node agent (settings LOAXA_NODE__*)")
     node.set_defaults(func=cmd_node)
 
-    fleet = sub.add_parser("fleet", help="run many simulated nodes in one process")
+    fleet = sub.add_parser("fleet", help="run many simulated nodes (in one process, or --processes P)")
     fleet.add_argument("--nodes", type=int, required=True)
     fleet.add_argument("--commune", action="append", required=True, help="commune code; repeat to spread nodes")
     fleet.add_argument("--prefix", default="SIM", help="device code prefix for provisioned nodes")
     fleet.add_argument("--state-dir")
+    fleet.add_argument(
+        "--processes", type=int, default=1, help="spread the nodes over P processes, one event loop each"
+    )
+    fleet.add_argument(
+        "--report-every", type=float, default=10.0, help="with --processes: seconds between status lines"
+    )
     fleet.set_defaults(func=cmd_fleet)
 
     demo = sub.add_parser("demo", help="broker + controller + 10 simulated nodes, offline")

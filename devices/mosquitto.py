@@ -7,6 +7,8 @@ device cannot take over another device's session.
 from __future__ import annotations
 
 import getpass
+import logging
+import resource
 import shutil
 import socket
 import subprocess
@@ -16,6 +18,8 @@ from pathlib import Path
 from devices.broker import service_account, write_auth_files
 from devices.errors import BrokerUnavailable
 from devices.settings import MqttSettings
+
+log = logging.getLogger(__name__)
 
 # Node payloads are well under 1 KiB; the broker drops anything bigger than this before we see it.
 MAX_PACKET_BYTES = 64 * 1024
@@ -43,6 +47,9 @@ def render_config(settings: MqttSettings, log_file: Path) -> str:
             f"password_file {settings.password_file}",
             f"acl_file {settings.acl_file}",
             "use_username_as_clientid true",
+            # No cap of its own (-1, the default, said outright): the open-files limit is the cap, and
+            # start() raises mosquitto's to the hard limit, since a province's fleet is 10,000 sockets.
+            "max_connections -1",
             f"max_packet_size {MAX_PACKET_BYTES}",
             # Reports queued for the controller while it is away (default 1000 would drop a fleet's worth).
             f"max_queued_messages {MAX_QUEUED_MESSAGES}",
@@ -57,6 +64,16 @@ def render_config(settings: MqttSettings, log_file: Path) -> str:
             "",
         ]
     )
+
+
+def _allow_open_files(pid: int) -> None:
+    """Raise the broker's soft open-files limit to the hard one: one descriptor per connected client, and
+    many systems start processes at 1,024. Needs no privilege (the process is ours); a failure is logged."""
+    try:
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (hard, hard))
+    except (OSError, ValueError) as exc:
+        log.warning("mosquitto keeps its open-files limit: %s", exc)
 
 
 class MosquittoProcess:
@@ -93,6 +110,7 @@ class MosquittoProcess:
         config = self.directory / "mosquitto.conf"
         config.write_text(render_config(self.settings, self.log_file))
         self.process = subprocess.Popen([exe, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _allow_open_files(self.process.pid)
         if self.settings.broker_pid_file is not None:
             self.settings.broker_pid_file.write_text(str(self.process.pid))
         deadline = time.monotonic() + self.start_timeout_s

@@ -5,6 +5,9 @@
     python -m firmware_sim fault var/node --clear
 
 The agent picks the file up within `fault_poll_interval_s` (see firmware_sim.faults).
+
+`python -m firmware_sim fleet-process SHARE.json` is one process of a fleet spread over several
+(firmware_sim.fleet_processes starts it; not meant to be run by hand).
 """
 
 from __future__ import annotations
@@ -33,11 +36,17 @@ def build_parser() -> argparse.ArgumentParser:
     amplifier.add_argument("--amplifier-ok", dest="amplifier_failed", action="store_false")
     fault.add_argument("--corrupt-downloads", type=int, metavar="N", help="damage the next N audio downloads")
     fault.add_argument("--clear", action="store_true", help="remove every fault first")
+    worker = sub.add_parser("fleet-process", help=argparse.SUPPRESS)
+    worker.add_argument("share_file", type=Path)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "fleet-process":
+        from firmware_sim.fleet_processes import run_share
+
+        return run_share(args.share_file)
     if args.state_dir:
         state_dir = Path(args.state_dir)
     elif args.fleet_dir and args.node:

@@ -20,7 +20,7 @@ from firmware_sim.state import write_atomically
 log = logging.getLogger(__name__)
 
 # Connections from the whole simulated fleet to the controller: enough to keep one controller process busy.
-_MAX_CONNECTIONS = 200
+MAX_CONNECTIONS = 200
 
 
 @dataclass(frozen=True)
@@ -63,12 +63,19 @@ class BoundedClient(httpx.AsyncClient):
 class Fleet:
     """Runs one NodeAgent per identity; each keeps its state under `<state_root>/<device_code>`."""
 
-    def __init__(self, template: NodeSettings, identities: list[NodeIdentity], state_root: Path) -> None:
+    def __init__(
+        self,
+        template: NodeSettings,
+        identities: list[NodeIdentity],
+        state_root: Path,
+        *,
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
         # One connection pool for the whole fleet instead of one per node.
         self._http = BoundedClient(
-            max_in_flight=_MAX_CONNECTIONS,
+            max_in_flight=max_connections,
             timeout=template.http_timeout_s,
-            limits=httpx.Limits(max_connections=_MAX_CONNECTIONS, max_keepalive_connections=100),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=min(100, max_connections)),
         )
         self.agents = [
             NodeAgent(
