@@ -27,8 +27,8 @@ from devices.uptime import UptimeDay
 from reports import Period, PeriodReport, ReportSettings, Scope, build_report, seal_plays
 from reports.csv_export import report_csv
 from reports.document import Letterhead, report_pdf
-from reports.planned import SETTLE_DAYS, PlannedDay, roll_up_planned
 from reports.filing import FiledReport, ReportFiler, closed_periods, file_report
+from reports.planned import SETTLE_DAYS, PlannedDay, roll_up_planned
 from reports.spreadsheet import report_xlsx
 from schedules import Bulletin
 from schedules.bulletin import BulletinStatus
