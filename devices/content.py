@@ -228,7 +228,12 @@ class ContentDelivery:
                 log.exception("the playlist files of %s could not be written; its nodes use the controller", commune)
 
     def playlist_url(self, commune: str, codec: str) -> str:
-        """The signed, absolute link to the commune's playlist on nginx (given to its nodes)."""
+        """The signed, absolute link to the commune's playlist on nginx (given to its nodes).
+
+        A commune added since the last refresh has no file yet: it is written first, so the link works.
+        """
+        if not self.files.path(commune, codec).exists():
+            self.publish(commune)
         return self.public_url + self.signer.sign(playlist_path(commune, codec), time.time())
 
     def _refresh_loop(self) -> None:

@@ -123,7 +123,11 @@ class NginxServer:
         return "\n".join(lines)
 
     def start(self) -> None:
-        exe = shutil.which(self.settings.nginx_binary) or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+        binary = self.settings.nginx_binary
+        # A user's PATH often lacks /usr/sbin, where Debian puts nginx.
+        exe = shutil.which(binary) or (
+            shutil.which(binary, path="/usr/sbin:/usr/local/sbin") if "/" not in binary else None
+        )
         if exe is None:
             raise ContentServerUnavailable(
                 f"nginx is not installed ({self.settings.nginx_binary!r} not found; run scripts/bootstrap.sh)"
