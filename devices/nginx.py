@@ -9,6 +9,7 @@ expired link gets 403; nothing else is served.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import grp
 import os
@@ -37,6 +38,35 @@ _COMMUNE = r"(?<commune>[A-Za-z0-9][A-Za-z0-9_.-]{0,63})"
 _AUDIO_FILE = r"(?<shard>[0-9a-f]{2})(?<rest>[0-9a-f]{62})\.(?<codec>opus|mp3)"
 # Only what can safely sit inside a double-quoted nginx string: no quote, backslash, `$`, `;` or space.
 _SAFE_SECRET = re.compile(r"^[A-Za-z0-9_.+/=:-]{16,256}$")
+
+
+def find_nginx(binary: str = "nginx") -> str | None:
+    """The nginx executable to run, or None when it is not installed."""
+    # A user's PATH often lacks /usr/sbin, where Debian puts nginx.
+    found = shutil.which(binary)
+    if found is None and "/" not in binary:
+        found = shutil.which(binary, path="/usr/sbin:/usr/local/sbin")
+    return found
+
+
+def stop_leftover(directory: Path) -> None:
+    """Stop an nginx left running from `directory` by a process killed hard (its pid file says which).
+
+    Only a process whose command line names this very prefix is signalled: never anyone else's nginx.
+    """
+    prefix = directory.resolve()
+    try:
+        pid = int((prefix / "nginx.pid").read_text())
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return
+    if not command or not command[0].endswith(b"nginx") or f"{prefix}/".encode() not in command:
+        return
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGQUIT)
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 class NginxServer:
@@ -123,15 +153,12 @@ class NginxServer:
         return "\n".join(lines)
 
     def start(self) -> None:
-        binary = self.settings.nginx_binary
-        # A user's PATH often lacks /usr/sbin, where Debian puts nginx.
-        exe = shutil.which(binary) or (
-            shutil.which(binary, path="/usr/sbin:/usr/local/sbin") if "/" not in binary else None
-        )
+        exe = find_nginx(self.settings.nginx_binary)
         if exe is None:
             raise ContentServerUnavailable(
                 f"nginx is not installed ({self.settings.nginx_binary!r} not found; run scripts/bootstrap.sh)"
             )
+        stop_leftover(self.directory)
         for sub in ("logs", "temp", PLAYLIST_FILES_DIR):
             (self.directory / sub).mkdir(parents=True, exist_ok=True)
         config = self.directory / "nginx.conf"
