@@ -140,3 +140,52 @@ async def _fallback(
         assert again.content.playlist_url == good
         await again.sync_playlist()
         assert again.content.playlist_fetches == 1 and again.content.fallbacks == 0
+
+
+def test_audio_whose_link_is_refused_is_fetched_from_the_controller_and_verified(
+    settings: Settings,
+    controller: ControllerServer,
+    nginx: NginxServer,
+    communes: tuple[NodeIdentity, NodeIdentity],
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    node_a, _ = communes
+    officer, approver = staff(settings, controller.base_url, request, commune="XA-A")
+    bulletin, sha = approved_bulletin(officer, approver, "XA-A", "Tin nước sạch", "Sáng mai tạm ngừng cấp nước.")
+    starts_at = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    response = officer.post(
+        "/api/v1/broadcasts", {"bulletin_id": bulletin, "commune_code": "XA-A", "starts_at": starts_at}
+    )
+    assert response.status_code == 201, response.text
+    asyncio.run(_audio_fallback(settings, controller, nginx, node_a, sha, tmp_path))
+
+
+async def _audio_fallback(
+    settings: Settings, controller: ControllerServer, nginx: NginxServer, node: NodeIdentity, sha: str, tmp_path: Path
+) -> None:
+    node_settings = settings.node.model_copy(
+        update={
+            "controller_url": controller.base_url,
+            "device_code": node.device_code,
+            "commune": node.commune,
+            "password": SecretStr(node.password),
+            "state_dir": tmp_path / "node",
+        }
+    )
+    async with httpx.AsyncClient(timeout=10) as http:
+        agent = NodeAgent(node_settings, http=http)
+        await agent.sync_playlist()  # from the controller: its audio too
+        await agent.sync_playlist()  # from nginx (its ETag differs): the audio is cached already
+        assert agent.content.playlist_fetches == 1 and agent.playlist is not None
+        (item,) = agent.playlist.items
+        assert item.asset_url.startswith(f"/c/XA-A/a/{sha}.opus?md5=")
+        agent.cache.path(sha, "opus").unlink()
+
+        # nginx now checks another secret: every link the node holds is refused (403).
+        nginx.secret = "a-rotated-content-secret"
+        nginx.stop()
+        nginx.start()
+        assert (await http.get(nginx.url + item.asset_url)).status_code == 403
+        assert await agent.download_audio(item) == agent.cache.read_verified(sha, "opus")
+        assert agent.cache.has(sha, "opus") and agent.content.audio_fetches == 0 and agent.content.fallbacks == 1
