@@ -81,6 +81,18 @@ def test_a_node_fetches_its_playlist_and_audio_from_nginx_and_only_its_own(
         audio = http.get(audio_link)
         assert audio.status_code == 200 and hashlib.sha256(audio.content).hexdigest() == sha
 
+        # A legacy node asks for MP3: its own link, to the MP3 renditions, on nginx too.
+        legacy = httpx.get(
+            f"{controller.base_url}/api/v1/node/playlist?codec=mp3", auth=(node_a.device_code, node_a.password)
+        )
+        mp3_link = legacy.headers[PLAYLIST_URL_HEADER]
+        assert mp3_link.startswith(f"{nginx.url}/c/XA-A/playlist-mp3.json?md5=")
+        (mp3_item,) = Playlist.model_validate_json(http.get(mp3_link).content).items
+        assert mp3_item.codec == "mp3" and mp3_item.asset_sha256 != sha
+        mp3 = http.get(nginx.url + mp3_item.asset_url)
+        assert mp3.headers["content-type"] == "audio/mpeg"
+        assert hashlib.sha256(mp3.content).hexdigest() == mp3_item.asset_sha256
+
         # Commune B's node holds a valid link to B's playlist; pointed at A, or at A's audio, it is refused.
         assert http.get(other_link).status_code == 200
         assert http.get(other_link.replace("/c/XA-B/", "/c/XA-A/")).status_code == 403
