@@ -105,8 +105,8 @@ class NginxServer:
             # "" is a wrong hash, "0" an expired link: both are refused alike, and nothing is read.
             'if ($secure_link != "1") { return 403; }',
         ]
-        no_rlimit, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        del no_rlimit
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        # Two descriptors per connection (the socket and the file it sends), and some for logs.
         wanted = 2 * s.max_connections + 64
         nofile = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
         lines = [
