@@ -101,7 +101,7 @@ class NodeAgent:
         self.cache = AudioCache(settings.state_dir / "cache")
         self.outbox = Outbox(settings.state_dir / "outbox")
         # Where the playlist and audio come from: the controller, or the content server it names.
-        self.content = ContentServer(settings.state_dir, settings.device_code)
+        self.content = ContentServer(settings.state_dir, settings.device_code, settings.commune)
         self.sink = sink or make_sink(settings)
         self._http = http
         self._auth = httpx.BasicAuth(settings.device_code, settings.password.get_secret_value())

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
+from pydantic import ValidationError
 
 from devices.protocol import PLAYLIST_URL_HEADER, Playlist, PlaylistItem
 from firmware_sim.state import write_atomically
@@ -24,9 +25,10 @@ log = logging.getLogger(__name__)
 
 
 class ContentServer:
-    def __init__(self, state_dir: Path, device_code: str) -> None:
+    def __init__(self, state_dir: Path, device_code: str, commune: str) -> None:
         self._file = state_dir / "content_server.json"
         self._code = device_code
+        self._commune = commune
         # The signed link to poll (None: ask the controller).
         self.playlist_url: str | None = None
         # The URL the playlist in hand came from, when that was the content server, and its audio links.
@@ -66,7 +68,7 @@ class ContentServer:
             except httpx.HTTPError as exc:
                 log.info("%s: content server unreachable (%s); asking the controller", self._code, str(exc)[:200])
             else:
-                if response.status_code in (200, 304):
+                if response.status_code == 304 or (response.status_code == 200 and self._is_ours(response.content)):
                     self.playlist_fetches += 1
                     return response, url
                 log.info("%s: content server answered %d; asking the controller", self._code, response.status_code)
@@ -78,6 +80,13 @@ class ContentServer:
             self.playlist_url = link
             self._save()
         return response, None
+
+    def _is_ours(self, content: bytes) -> bool:
+        """A readable playlist of this node's commune (anything else: the controller is asked instead)."""
+        try:
+            return Playlist.model_validate_json(content).commune == self._commune
+        except ValidationError:
+            return False
 
     def adopt(self, playlist: Playlist, source: str | None) -> None:
         """The playlist in hand came from `source` (None: the controller): its audio links point there."""

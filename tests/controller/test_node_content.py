@@ -153,6 +153,13 @@ async def _fallback(
         await again.sync_playlist()
         assert again.content.playlist_fetches == 1 and again.content.fallbacks == 0
 
+        # A damaged file on the content server is not taken: the controller's playlist is.
+        damaged = nginx.settings.directory / "files" / "c" / node.commune / "playlist.json"
+        damaged.write_bytes(b'{"v": 1, "commune": "XA-B"')
+        await again.sync_playlist()
+        assert again.content.fallbacks == 1
+        assert again.playlist is not None and again.playlist.commune == node.commune
+
 
 def test_audio_whose_link_is_refused_is_fetched_from_the_controller_and_verified(
     settings: Settings,
