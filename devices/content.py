@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 from sqlmodel import Session, col, select
 
 from audio_library import AudioAsset
-from devices.nginx import PLAYLIST_FILES_DIR, NginxServer
+from devices.nginx import PLAYLIST_FILES_DIR, SAFE_SECRET, NginxServer
 from devices.protocol import Playlist, PlaylistItem
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,15 @@ class ContentSettings(BaseModel):
     workers: int = Field(default=0, ge=0)
     max_connections: int = Field(default=16384, ge=64)
     access_log: bool = True
+
+    @field_validator("secret")
+    @classmethod
+    def _fits_the_config(cls, value: SecretStr) -> SecretStr:
+        # It is written into nginx's config, inside double quotes.
+        secret = value.get_secret_value()
+        if secret and not SAFE_SECRET.match(secret):
+            raise ValueError("LOAXA_CONTENT__SECRET must be 16-256 characters of [A-Za-z0-9_.+/=:-]")
+        return value
 
     @field_validator("public_url")
     @classmethod

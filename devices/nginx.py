@@ -37,7 +37,7 @@ _COMMUNE = r"(?<commune>[A-Za-z0-9][A-Za-z0-9_.-]{0,63})"
 # `<sha[:2]>`, the rest of the sha256, and the codec: the store's layout is `<sha[:2]>/<sha>.<codec>`.
 _AUDIO_FILE = r"(?<shard>[0-9a-f]{2})(?<rest>[0-9a-f]{62})\.(?<codec>opus|mp3)"
 # Only what can safely sit inside a double-quoted nginx string: no quote, backslash, `$`, `;` or space.
-_SAFE_SECRET = re.compile(r"^[A-Za-z0-9_.+/=:-]{16,256}$")
+SAFE_SECRET = re.compile(r"^[A-Za-z0-9_.+/=:-]{16,256}$")
 
 
 def find_nginx(binary: str = "nginx") -> str | None:
@@ -79,7 +79,7 @@ class NginxServer:
     def __init__(
         self, settings: ContentSettings, secret: str, audio_root: Path, *, start_timeout_s: float = 10.0
     ) -> None:
-        if not _SAFE_SECRET.match(secret):
+        if not SAFE_SECRET.match(secret):
             raise ValueError("the content secret must be 16-256 characters of [A-Za-z0-9_.+/=:-]")
         self.settings = settings
         self.secret = secret

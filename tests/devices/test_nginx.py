@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devices.content import LinkSigner, PlaylistFiles, audio_path, playlist_path
+from devices.content import ContentSettings, LinkSigner, PlaylistFiles, audio_path, playlist_path
 from devices.errors import ContentServerUnavailable
 from devices.nginx import NginxServer
 from devices.protocol import TIME_HEADER, Playlist, PlaylistItem
@@ -162,3 +162,9 @@ def test_the_config_holds_the_secret_privately_and_a_missing_nginx_is_a_clear_er
         missing.start()
     with pytest.raises(ValueError, match="secret"):
         NginxServer(nginx.settings, 'bad"secret; return 200', tmp_path / "audio")
+
+
+def test_a_secret_that_would_break_the_config_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="LOAXA_CONTENT__SECRET"):
+        ContentSettings(secret='x" ; return 200; #')
+    assert ContentSettings(secret="a-fine-secret-of-sorts").secret.get_secret_value() == "a-fine-secret-of-sorts"
