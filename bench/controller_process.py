@@ -39,6 +39,16 @@ def controller_env(settings: Settings) -> dict[str, str]:
         "LOAXA_TTS__ENGINE": "espeak",
         # A benchmark airs bulletins seconds after it starts, at any hour: keep quiet hours away from now.
         **{f"LOAXA_SCHEDULER__{name.upper()}": value.strftime("%H:%M") for name, value in quiet.items()},
+        # Nodes' content through the controller's own nginx, when the benchmark's settings ask for it.
+        **(
+            {
+                "LOAXA_CONTENT__ENABLED": "true",
+                "LOAXA_CONTENT__DIRECTORY": str(settings.content.directory),
+                "LOAXA_CONTENT__ACCESS_LOG": str(settings.content.access_log).lower(),
+            }
+            if settings.content.enabled
+            else {}
+        ),
     }
 
 

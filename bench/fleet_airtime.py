@@ -4,9 +4,10 @@ Measures, for one commune of N clusters:
 - fleet start: time until every node is connected and the controller has recorded it online;
 - airtime accuracy: start-time error of one scheduled bulletin across all N nodes (p50, p99, max);
 - proof-of-play ingest: time from airtime until all N reports are stored;
-- playlist pulls per second on the unchanged (304) path, from 50 concurrent clients.
+- playlist pulls per second on the unchanged (304) path, from 50 concurrent clients (with
+  `--content-server`: nodes use the controller's nginx, and the pulls go to the signed link it names).
 
-Usage: .venv/bin/python -m bench.fleet_airtime --nodes 200 [--write docs/benchmarks.md]
+Usage: .venv/bin/python -m bench.fleet_airtime --nodes 200 [--content-server] [--write docs/benchmarks.md]
 """
 
 from __future__ import annotations
@@ -36,8 +37,10 @@ from controller.db import make_engine, session_factory
 from controller.fleet_provisioning import ensure_fleet_identities
 from controller.migrate import upgrade
 from controller.settings import DatabaseSettings, Settings
+from devices.content import ContentSettings
 from devices.mosquitto import MosquittoProcess
 from devices.proof_of_play import PlayRecord
+from devices.protocol import PLAYLIST_URL_HEADER
 from devices.registry import Device, add_commune, add_province
 from devices.settings import MqttSettings
 from firmware_sim import Fleet, NodeSettings
@@ -51,19 +54,35 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def pulls_per_second(base_url: str, code: str, password: str, seconds: float = 5.0) -> float:
+def _poll_target(base_url: str, code: str, password: str, via_content: bool) -> tuple[str, dict[str, str]]:
+    """The URL and headers of an unchanged-playlist poll: the controller's (HTTP Basic), or the signed link
+    to nginx its answer names (no credentials)."""
+    answer = httpx.get(f"{base_url}/api/v1/node/playlist", auth=(code, password))
+    if via_content:
+        link = answer.headers[PLAYLIST_URL_HEADER]
+        return link, {"If-None-Match": httpx.get(link).headers["ETag"]}
+    basic = base64.b64encode(f"{code}:{password}".encode()).decode()
+    return f"{base_url}/api/v1/node/playlist", {
+        "Authorization": f"Basic {basic}",
+        "If-None-Match": answer.headers["ETag"],
+    }
+
+
+async def pulls_per_second(
+    base_url: str, code: str, password: str, seconds: float = 5.0, *, via_content: bool = False
+) -> float:
     """304 pulls/s from 50 concurrent clients: with wrk (a separate, native process) when installed."""
+    url, headers = await asyncio.to_thread(_poll_target, base_url, code, password, via_content)
     if shutil.which("wrk"):
-        return await asyncio.to_thread(wrk_pulls_per_second, base_url, code, password, seconds)
-    async with httpx.AsyncClient(base_url=base_url, auth=(code, password)) as client:
-        etag = (await client.get("/api/v1/node/playlist")).headers["ETag"]
+        return await asyncio.to_thread(wrk_pulls_per_second, url, headers, seconds)
+    async with httpx.AsyncClient() as client:
         done = 0
         deadline = time.monotonic() + seconds
 
         async def worker() -> None:
             nonlocal done
             while time.monotonic() < deadline:
-                response = await client.get("/api/v1/node/playlist", headers={"If-None-Match": etag})
+                response = await client.get(url, headers=headers)
                 assert response.status_code == 304
                 done += 1
 
@@ -72,25 +91,11 @@ async def pulls_per_second(base_url: str, code: str, password: str, seconds: flo
         return done / (time.monotonic() - began)
 
 
-def wrk_pulls_per_second(base_url: str, code: str, password: str, seconds: float) -> float:
-    etag = httpx.get(f"{base_url}/api/v1/node/playlist", auth=(code, password)).headers["ETag"]
-    basic = base64.b64encode(f"{code}:{password}".encode()).decode()
-    done = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            "-c50",
-            f"-d{seconds:.0f}s",
-            "-H",
-            f"Authorization: Basic {basic}",
-            "-H",
-            f"If-None-Match: {etag}",
-            f"{base_url}/api/v1/node/playlist",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+def wrk_pulls_per_second(url: str, headers: dict[str, str], seconds: float) -> float:
+    command = ["wrk", "-t2", "-c50", f"-d{seconds:.0f}s"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    done = subprocess.run([*command, url], capture_output=True, text=True, check=True)
     match = re.search(r"Requests/sec:\s+([0-9.]+)", done.stdout)
     if match is None or ("Non-2xx" in done.stdout and "304" not in done.stdout):
         raise RuntimeError(done.stdout)
@@ -115,7 +120,7 @@ def schedule_one(base_url: str, lead_s: float) -> str:
         return str(approved.json()["audio_sha256"])
 
 
-def run(nodes: int) -> dict[str, float]:
+def run(nodes: int, *, content_server: bool = False) -> dict[str, float]:
     root = Path(tempfile.mkdtemp(prefix="loaxa-bench-"))
     mqtt = MosquittoProcess.settings_for(root / "broker", MqttSettings(password="bench-mqtt"))
     settings = Settings(
@@ -124,6 +129,7 @@ def run(nodes: int) -> dict[str, float]:
         mqtt=mqtt,
         audio=AudioSettings(storage_dir=root / "audio"),
         node=NodeSettings(broker_port=mqtt.port, playlist_poll_interval_s=600, keepalive_s=60),
+        content=ContentSettings(enabled=content_server, directory=root / "content", access_log=False),
     )
     upgrade(settings.database.url)
     engine = make_engine(settings.database)
@@ -174,7 +180,10 @@ def run(nodes: int) -> dict[str, float]:
         results["start_error_p50_ms"] = statistics.median(errors)
         results["start_error_p99_ms"] = percentile([float(e) for e in errors], 0.99)
         results["start_error_max_ms"] = max(errors)
-        results["pulls_304_per_s"] = await pulls_per_second(base_url, identities[0].device_code, identities[0].password)
+        first = identities[0]
+        results["pulls_304_per_s"] = await pulls_per_second(
+            base_url, first.device_code, first.password, via_content=content_server
+        )
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
@@ -192,8 +201,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--nodes", type=int, default=200)
     parser.add_argument("--write", help="append a result row to this markdown file")
+    parser.add_argument(
+        "--content-server", action="store_true", help="nodes fetch playlists and audio from the controller's nginx"
+    )
     args = parser.parse_args()
-    r = run(args.nodes)
+    r = run(args.nodes, content_server=args.content_server)
     row = (
         f"| {datetime.now(UTC):%Y-%m-%d} | {r['nodes']:.0f} | {r['fleet_start_s']:.1f} | {r['distribution_s']:.1f} | "
         f"{r['start_error_p50_ms']:.0f} / {r['start_error_p99_ms']:.0f} / {r['start_error_max_ms']:.0f} | "

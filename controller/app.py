@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from controller.access.throttle import LoginThrottle
 from controller.api import UPLOAD_PATHS, api_router
 from controller.body_limit import BodyLimit
+from controller.content import start_content
 from controller.errors import install_error_handlers
 from controller.openapi import install_api_document
 from controller.reports import start_play_sealer, start_report_filer
@@ -33,6 +34,8 @@ def create_app(settings: Settings, *, services_factory: Callable[[Settings], Ser
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = factory(settings)
         app.state.services = services
+        # Before the scheduler, whose start-up announcement writes every commune's playlist files.
+        services.content = await asyncio.to_thread(start_content, services)
         # Publication jobs (periodic republication, each commune's next airtime) persist in the database.
         await asyncio.to_thread(services.start_scheduler)
         services.feeds = start_feed_poller(services)

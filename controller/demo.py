@@ -36,6 +36,7 @@ from controller.migrate import upgrade
 from controller.settings import DatabaseSettings, Settings
 from devices.command_signing import CommandSigner
 from devices.mosquitto import MosquittoProcess, free_port
+from devices.nginx import find_nginx, stop_leftover
 from devices.registry import (
     DeviceUpdate,
     add_commune,
@@ -115,6 +116,14 @@ def demo_settings(base: Settings, port: int) -> Settings:
             "fleet": base.fleet.model_copy(update={"command_key_file": root / "command-signing-key.pem"}),
             "source_link": base.source_link.model_copy(update={"signing_key_file": root / "source-link-key.pem"}),
             "web": base.web.model_copy(update={"port": port}),
+            # Nodes fetch playlists and audio from a private nginx when it is installed (else from the controller).
+            "content": base.content.model_copy(
+                update={
+                    "enabled": find_nginx(base.content.nginx_binary) is not None,
+                    "directory": root / "content",
+                    "port": 0,
+                }
+            ),
             "scheduler": base.scheduler.model_copy(update=quiet_hours_elsewhere(base.scheduler.timezone)),
             "node": base.node.model_copy(
                 update={
@@ -338,6 +347,7 @@ def run_demo(base: Settings, *, duration_s: float, port: int) -> int:
     began = time.monotonic()
     settings = demo_settings(base, port)
     stop_leftover_broker(settings)
+    stop_leftover(settings.content.directory)
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     DEMO_DIR.mkdir(parents=True)
 
@@ -345,7 +355,8 @@ def run_demo(base: Settings, *, duration_s: float, port: int) -> int:
     seed(settings)
     broker = MosquittoProcess(DEMO_DIR.resolve() / "broker", settings.mqtt)
     broker.start()
-    server = uvicorn.Server(server_config(create_app(settings), settings, host=settings.web.host, port=port))
+    app = create_app(settings)
+    server = uvicorn.Server(server_config(app, settings, host=settings.web.host, port=port))
     thread = threading.Thread(target=server.run, name="controller", daemon=True)
     thread.start()
     while not server.started:
@@ -369,6 +380,11 @@ def run_demo(base: Settings, *, duration_s: float, port: int) -> int:
     print(f"  API docs:   {base_url}/api/docs", flush=True)
     print(f"  Đăng nhập:  {', '.join(u[0] for u in USERS)} / mật khẩu {DEMO_PASSWORD}", flush=True)
     print(f"  Broker:     mqtt://{settings.mqtt.host}:{settings.mqtt.port}", flush=True)
+    content = app.state.services.content
+    if content is not None:
+        print(f"  Máy chủ tệp (nginx): {content.public_url} (lịch phát và âm thanh cho cụm loa)", flush=True)
+    else:
+        print("  Không có nginx: cụm loa tải lịch phát và âm thanh qua bộ điều khiển.", flush=True)
     print(
         f"  {NODES} cụm loa mô phỏng ở {len(COMMUNES)} xã; bản ghi: {DEMO_DIR}/fleet/*/recordings\n",
         flush=True,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import Engine, inspect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
 from audio_library import AssetStore
@@ -22,6 +22,7 @@ from devices.alerts import AlertWebhook
 from devices.broker import sync_broker_auth
 from devices.command_signing import CommandSigner
 from devices.commands import CommandCenter, TimeoutSweeper
+from devices.content import ContentDelivery
 from devices.credentials import VerifiedLogins
 from devices.errors import BrokerUnavailable
 from devices.health_monitor import HealthMonitor
@@ -72,6 +73,8 @@ class Services:
     sealer: PlaySealer | None = field(default=None)
     # Files the reports of closed periods (`reports.filing`).
     filer: ReportFiler | None = field(default=None)
+    # Nodes' playlists and audio through nginx (controller.content; None: the controller serves them).
+    content: ContentDelivery | None = field(default=None)
 
     def start_scheduler(self) -> None:
         """Start the persistent publication jobs (missed ones run now); see schedules.jobs."""
@@ -130,7 +133,13 @@ class Services:
         """Tell the commune's nodes a new playlist is ready. Retained, so a node that connects later sees it.
 
         A failure is logged, not raised: the playlist is already stored and nodes poll for it anyway.
+        The files nginx serves are written first, so a node pulling on the notice finds the new version.
         """
+        if self.content is not None:
+            try:
+                self.content.publish(notice.commune)
+            except (OSError, SQLAlchemyError):
+                log.exception("playlist files of %s not written; its nodes fall back to the controller", notice.commune)
         if self.link is None:
             return
         try:
@@ -166,6 +175,8 @@ class Services:
         return self.health
 
     def close(self) -> None:
+        if self.content is not None:
+            self.content.stop()
         if self.feeds is not None:
             self.feeds.stop()
         if self.reports is not None:

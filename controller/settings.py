@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from audio_library import AudioSettings
+from devices.content import ContentSettings
 from devices.settings import DEFAULT_CONTROLLER_PASSWORD, FleetSettings, MqttSettings
 from firmware_sim.config import NodeSettings
 from province_link import SourceLinkSettings
@@ -96,6 +97,7 @@ class Settings(BaseSettings):
     node: NodeSettings = NodeSettings()
     source_link: SourceLinkSettings = SourceLinkSettings()
     reports: ReportSettings = ReportSettings()
+    content: ContentSettings = ContentSettings()
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:

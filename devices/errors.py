@@ -63,3 +63,9 @@ class UnknownAlert(DeviceError):
     code = "unknown_alert"
     http_status = 404
     message_vi = "Không tìm thấy cảnh báo."
+
+
+class ContentServerUnavailable(DeviceError):
+    code = "content_server_unavailable"
+    http_status = 503
+    message_vi = "Không khởi động được máy chủ tệp (nginx); cụm loa tải nội dung qua bộ điều khiển."

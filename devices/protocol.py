@@ -81,6 +81,11 @@ def device_play_topic(device_code: str) -> str:
 # The node measures its clock offset from it (docs/protocol.md, "Clock offset").
 TIME_HEADER = "X-Loaxa-Time"
 
+# HTTP response header of the node playlist endpoint when the controller serves content through nginx:
+# the signed, expiring URL of the commune's playlist there (docs/protocol.md, "Content server"). Optional;
+# a node that ignores it keeps fetching everything from the controller.
+PLAYLIST_URL_HEADER = "X-Loaxa-Playlist-Url"
+
 
 def device_heartbeat_topic(device_code: str) -> str:
     return f"{TOPIC_ROOT}/devices/{device_code}/heartbeat"

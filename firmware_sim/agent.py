@@ -51,6 +51,7 @@ from devices.protocol import (
 from firmware_sim.audio_cache import AudioCache, ChecksumMismatch
 from firmware_sim.commands import CommandVerifier, NonceStore, load_volume, save_volume
 from firmware_sim.config import NodeSettings
+from firmware_sim.content_server import ContentServer
 from firmware_sim.faults import Faults, FaultsFile
 from firmware_sim.outbox import Outbox
 from firmware_sim.sink import AudioSink, FileSink, PlayedAudio, PyAudioSink
@@ -99,6 +100,8 @@ class NodeAgent:
         self.local = LocalState(settings.state_dir)
         self.cache = AudioCache(settings.state_dir / "cache")
         self.outbox = Outbox(settings.state_dir / "outbox")
+        # Where the playlist and audio come from: the controller, or the content server it names.
+        self.content = ContentServer(settings.state_dir, settings.device_code, settings.commune)
         self.sink = sink or make_sink(settings)
         self._http = http
         self._auth = httpx.BasicAuth(settings.device_code, settings.password.get_secret_value())
@@ -164,6 +167,7 @@ class NodeAgent:
             log.warning("%s: saved playlist unreadable; waiting for a fresh one", self.code)
             return
         self._etag = etag
+        self.content.restored(playlist)
         self._apply(playlist)
 
     # -- MQTT --------------------------------------------------------------------------------------
@@ -357,7 +361,10 @@ class NodeAgent:
         try:
             server = datetime.fromisoformat(header)
         except ValueError:
-            return
+            try:  # the content server's clock: Unix time with milliseconds (nginx's $msec)
+                server = datetime.fromtimestamp(float(header), UTC)
+            except (ValueError, OverflowError, OSError):
+                return
         if server.tzinfo is None:
             return
         answered_at = self.now()
@@ -392,11 +399,16 @@ class NodeAgent:
         self._check_network()
         headers = {"If-None-Match": self._etag} if self._etag else {}
         asked_at = self.now()
-        response = await self._http.get(
-            self._url("/api/v1/node/playlist"),
-            headers=headers,
-            auth=self._auth,
-            params={"codec": self.settings.codec} if self.settings.codec != "opus" else None,
+        http = self._http
+        response, source = await self.content.pull_playlist(
+            http,
+            headers,
+            lambda: http.get(
+                self._url("/api/v1/node/playlist"),
+                headers=headers,
+                auth=self._auth,
+                params={"codec": self.settings.codec} if self.settings.codec != "opus" else None,
+            ),
         )
         self._measure_clock(response.headers.get(TIME_HEADER), asked_at)
         if response.status_code == 304:
@@ -405,6 +417,7 @@ class NodeAgent:
         playlist = Playlist.model_validate_json(response.content)
         if playlist.commune != self.settings.commune:
             raise ProtocolError(f"playlist is for commune {playlist.commune}, not {self.settings.commune}")
+        self.content.adopt(playlist, source)
         now = self.now()
         missing = 0
         for item in playlist.items:
@@ -450,7 +463,21 @@ class NodeAgent:
         Sends `Range: bytes=N-` (with `If-Range: <ETag>`) when N bytes are already on disk; a 200 instead
         of a 206 (the file changed, or the server ignores ranges) starts over. The whole file is hashed
         before it enters the cache: raises ChecksumMismatch (the part is deleted) when it does not verify.
+        From the content server when the item's playlist came from there; from the controller when that
+        server refuses (403: a tampered or expired link) or fails.
         """
+        url = self.content.audio_url(item)
+        if url is not None:
+            try:
+                data = await self._download_from(item, url, None)
+                self.content.audio_fetches += 1
+                return data
+            except httpx.HTTPError as exc:
+                self.content.audio_refused(item, str(exc))
+            return await self._download_from(item, self._url(self.content.controller_audio_path(item)), self._auth)
+        return await self._download_from(item, self._url(item.asset_url), self._auth)
+
+    async def _download_from(self, item: PlaylistItem, url: str, auth: httpx.BasicAuth | None) -> bytes:
         assert self._http is not None
         self._check_network()
         sha, codec = item.asset_sha256, item.codec
@@ -462,7 +489,7 @@ class NodeAgent:
             if etag:
                 headers["If-Range"] = etag
         corrupt = self.faults.take_corruption()
-        async with self._http.stream("GET", self._url(item.asset_url), auth=self._auth, headers=headers) as response:
+        async with self._http.stream("GET", url, auth=auth, headers=headers) as response:
             if response.status_code == 416:  # the part is longer than the file: it is not this file's start
                 await asyncio.to_thread(self.cache.discard_part, sha, codec)
             response.raise_for_status()

@@ -12,6 +12,7 @@ declare -A NEEDED=(
   [espeak-ng]=espeak-ng
   [chromium]=chromium  # the web console's browser tests (Playwright drives it headless)
   [pdftotext]=poppler-utils  # the report tests read the PDFs back as text
+  [nginx]=nginx  # serves nodes their playlists and audio (devices/nginx.py; started privately, like mosquitto)
 )
 missing=()
 for cmd in "${!NEEDED[@]}"; do
@@ -36,7 +37,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   # `env` passes the variable through sudo, which would otherwise drop it.
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
 fi
-# The distribution's mosquitto service is not ours: tests and the demo start private brokers.
+# The distribution's mosquitto and nginx services are not ours: tests and the demo start private ones.
 
 PY="${PYTHON:-python3}"
 if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then

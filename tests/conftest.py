@@ -11,7 +11,9 @@ from audio_library import AudioSettings
 from controller.accounts import Role, use_password_policy
 from controller.demo import quiet_hours_elsewhere
 from controller.settings import DatabaseSettings, Settings, WebSettings
-from devices.mosquitto import MosquittoProcess
+from devices.content import ContentSettings
+from devices.mosquitto import MosquittoProcess, free_port
+from devices.nginx import NginxServer
 from devices.settings import FleetSettings, MqttSettings
 from firmware_sim import NodeSettings
 from province_link import SourceLinkSettings
@@ -117,3 +119,25 @@ def admin(settings: Settings, controller: ControllerServer) -> Iterator[Api]:
     api = login(controller.base_url, "admin", ADMIN_PASSWORD)
     yield api
     api.client.close()
+
+
+# Signs the nginx fixture's links (a test's own value, so tests can sign and tamper with links themselves).
+CONTENT_SECRET = "content-link-test-secret"
+
+
+@pytest.fixture
+def nginx(tmp_path: Path) -> Iterator[NginxServer]:
+    """A private nginx on a free port with a generated config (devices/nginx.py): it serves the test's
+    audio store (`tmp_path/audio`, as in `settings`) and the playlist files under `tmp_path/content`. A
+    controller given `nginx.settings` as its `content` section writes those files and signs links for it."""
+    content = ContentSettings(
+        enabled=True,
+        start_nginx=False,
+        port=free_port(),
+        directory=tmp_path / "content",
+        secret=CONTENT_SECRET,
+        workers=1,
+        max_connections=256,
+    )
+    with NginxServer(content, CONTENT_SECRET, tmp_path / "audio") as server:
+        yield server

@@ -14,7 +14,8 @@ from audio_library import AssetNotFound, AudioAsset
 from controller.deps import CurrentDevice, ServicesDep, SessionDep
 from controller.errors import NotAuthenticated
 from devices.commands import awaits_play_now
-from devices.protocol import TIME_HEADER, Playlist, PlaylistItem
+from devices.content import mp3_variant
+from devices.protocol import PLAYLIST_URL_HEADER, TIME_HEADER, Playlist
 from devices.registry import Commune, Device
 from schedules import current_playlist
 from schedules.publication import CommunePlaylist
@@ -39,25 +40,6 @@ AUDIO_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _as_mp3(session: Session, playlist: Playlist) -> Playlist:
-    """The playlist for a legacy node: each item's MP3 rendition where one exists."""
-    shas = {item.asset_sha256 for item in playlist.items}
-    renditions = {
-        asset.sha256: (asset.mp3_sha256, asset.duration_ms)
-        for asset in session.exec(select(AudioAsset).where(col(AudioAsset.sha256).in_(shas)))
-        if asset.mp3_sha256
-    }
-    items: list[PlaylistItem] = []
-    for item in playlist.items:
-        if item.asset_sha256 in renditions:
-            mp3_sha, _ = renditions[item.asset_sha256]
-            item = item.model_copy(
-                update={"asset_sha256": mp3_sha, "codec": "mp3", "asset_url": f"/api/v1/node/audio/{mp3_sha}.mp3"}
-            )
-        items.append(item)
-    return playlist.model_copy(update={"items": tuple(items)})
-
-
 def server_time() -> str:
     """Now, UTC, ISO 8601 with milliseconds: the `X-Loaxa-Time` header value."""
     return datetime.now(UTC).isoformat(timespec="milliseconds")
@@ -72,11 +54,11 @@ def _commune_playlist(session: Session, commune: Commune, codec: str) -> Playlis
     if stored is None:
         return None
     playlist = Playlist.model_validate_json(stored.content)
-    return _as_mp3(session, playlist) if codec == "mp3" else playlist
+    return mp3_variant(session, playlist) if codec == "mp3" else playlist
 
 
 class _PollRow(NamedTuple):
-    commune_id: int
+    commune_code: str
     password_hash: str
     revoked_at: datetime | None
     etag: str | None
@@ -86,11 +68,12 @@ def _playlist_etag_row(session: Session, username: str) -> _PollRow | None:
     """The device's login fields and its commune's current ETag, in one query (the 304 path's only one)."""
     row = session.exec(
         select(
-            Device.commune_id,
+            Commune.code,
             Device.password_hash,
             Device.revoked_at,
             CommunePlaylist.etag,
         )
+        .join(Commune, col(Commune.id) == col(Device.commune_id))
         .outerjoin(CommunePlaylist, col(CommunePlaylist.commune_id) == col(Device.commune_id))
         .where(Device.mqtt_username == username)
     ).first()
@@ -126,15 +109,18 @@ def node_playlist(
     etag = _variant_etag(row.etag if row.etag is not None else _EMPTY_ETAG, codec)
     # The controller's clock, so the node can measure its own offset (docs/protocol.md, X-Loaxa-Time).
     headers = {"ETag": etag, "Cache-Control": "no-cache", TIME_HEADER: server_time()}
+    if services.content is not None:
+        # Where to poll from now on without touching the controller (docs/protocol.md, "Content server").
+        headers[PLAYLIST_URL_HEADER] = services.content.playlist_url(row.commune_code, codec)
     if if_none_match is not None and etag in {tag.strip() for tag in if_none_match.split(",")}:
         return Response(status_code=304, headers=headers)
-    commune = session.get(Commune, row.commune_id)
+    commune = session.exec(select(Commune).where(Commune.code == row.commune_code)).first()
     assert commune is not None
     stored = current_playlist(session, commune)
     if stored is None:
         content = Playlist(commune=commune.code, version=0, generated_at=datetime.now(UTC)).model_dump_json()
     elif codec == "mp3":
-        content = _as_mp3(session, Playlist.model_validate_json(stored.content)).model_dump_json()
+        content = mp3_variant(session, Playlist.model_validate_json(stored.content)).model_dump_json()
     else:
         content = stored.content
     # The ETag of what is sent: a publication between the two queries must not pair new content with an old tag.

@@ -53,3 +53,7 @@ def test_the_demo_airs_its_bulletins_on_every_speaker(tmp_path: Path) -> None:
     for playlog in playlogs:
         first = json.loads(playlog.read_text().splitlines()[0])
         assert first["interrupted"] is False and first["item_id"].startswith("b"), (playlog, first)
+    # With nginx installed (scripts/bootstrap.sh), the speakers got their audio from it, not the controller.
+    assert "Máy chủ tệp (nginx): http://127.0.0.1:" in out, out
+    access = (tmp_path / "var" / "demo" / "content" / "logs" / "access.log").read_text().splitlines()
+    assert sum("/a/" in line and '" 200 ' in line for line in access) >= 10, access[-20:]
