@@ -54,6 +54,7 @@ from controller.migrate import upgrade
 from controller.settings import DatabaseSettings, Settings
 from devices.command_signing import CommandSigner
 from devices.commands import DeviceCommand
+from devices.content import ContentSettings
 from devices.mosquitto import MosquittoProcess
 from devices.registry import Device, add_commune, add_province
 from devices.settings import FleetSettings, MqttSettings
@@ -134,6 +135,8 @@ def run(nodes: int, processes: int, heartbeat_s: float, window_s: float, raw_rou
         # Polls every 10 minutes: notices do the real work; a field node polls once a minute, but at
         # 10,000 simulated nodes the poll would measure the simulator's HTTP client, not the controller.
         node=NodeSettings(broker_port=mqtt.port, playlist_poll_interval_s=600, keepalive_s=60),
+        # Playlists and scheduled audio from the controller's private nginx, as in a deployment.
+        content=ContentSettings(enabled=True, directory=root / "content", access_log=False),
     )
     upgrade(settings.database.url)
     engine = make_engine(settings.database)
