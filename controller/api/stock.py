@@ -15,6 +15,7 @@ import anyio.from_thread
 from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
+from sqlmodel import col, select
 
 from audio_library import AssetNotFound, AudioAsset, produce_broadcast
 from controller import audit
@@ -39,7 +40,7 @@ from schedules.stock_message import (
 router = APIRouter(tags=["stock library"])
 
 KeyPath = Annotated[str, Path(max_length=32, description="storm, flood, fire, evacuation, all_clear or test_tone.")]
-LanguagePath = Annotated[str, Path(max_length=8, description="A language of the library: vi, km...")]
+LanguagePath = Annotated[str, Path(max_length=64, description="A language of the library: vi, km...")]
 
 
 class StockLanguagePublic(BaseModel):
@@ -98,7 +99,8 @@ def public(message: StockMessage) -> StockMessagePublic:
 @router.get("/stock/languages")
 def stock_languages(session: SessionDep, user: CurrentUser) -> list[StockLanguagePublic]:
     """The languages the library keeps messages in (data: added by an admin in the database)."""
-    return [StockLanguagePublic.model_validate(row, from_attributes=True) for row in session.query(StockLanguage)]
+    rows = session.exec(select(StockLanguage).order_by(col(StockLanguage.code)))
+    return [StockLanguagePublic.model_validate(row, from_attributes=True) for row in rows]
 
 
 @router.get("/stock")
