@@ -23,6 +23,7 @@ from controller.cli_reports import add_report_commands
 from controller.cli_users import add_user_commands
 from controller.settings import Settings
 from controller.source_link.cli_cap import add_cap_commands
+from controller.stock.cli import add_stock_commands
 from devices.protocol import NetworkType
 
 if TYPE_CHECKING:
@@ -626,6 +627,7 @@ def build_parser() -> argparse.ArgumentParser:
     sappr.set_defaults(func=cmd_source_approval)
     add_cap_commands(sub)
 
+    add_stock_commands(sub)
     user = sub.add_parser("user", help="users").add_subparsers(dest="user_command", required=True)
     uadd = user.add_parser("add")
     uadd.add_argument("username")
