@@ -123,7 +123,7 @@ class NodeAgent:
             auth=self._auth,
             check_network=self._check_http,
             corrupt_next=self.faults.take_corruption,
-            poll_interval_s=settings.playlist_poll_interval_s,
+            poll_interval_s=settings.stock_poll_interval_s,
             retry_min_s=settings.reconnect_min_s,
             retry_max_s=settings.reconnect_max_s,
         )

@@ -32,6 +32,7 @@ from schedules.stock_message import (
     StockMessage,
     approved_stock_audio,
     find_message,
+    library_etag,
     list_messages,
     manifest,
     save_draft,
@@ -198,10 +199,11 @@ def node_stock(
     session: SessionDep, device: CurrentDevice, if_none_match: str | None = Header(default=None)
 ) -> Response:
     """The stock library: every approved message, each to be kept pinned and verified by its sha256."""
-    library, etag = manifest(session)
+    etag = library_etag(session)
     headers = {"ETag": etag, "Cache-Control": "no-cache", TIME_HEADER: server_time()}
     if if_none_match is not None and etag in {tag.strip() for tag in if_none_match.split(",")}:
         return Response(status_code=304, headers=headers)
+    library, headers["ETag"] = manifest(session)
     return Response(content=library.model_dump_json(), media_type="application/json", headers=headers)
 
 
