@@ -744,7 +744,10 @@ class NodeAgent:
             return True, f"Đã đồng bộ lịch phát phiên bản {version}."
         if body.name == "reboot":
             return True, "Cụm loa kết nối lại với phiên mới."
-        return await asyncio.to_thread(self._self_test)
+        verdict = await asyncio.to_thread(self._self_test)
+        if self.stock.manifest is not None and self.stock.missing(self.stock.manifest):
+            self.stock_sync.wanted.set()  # fetch again what the test found damaged
+        return verdict
 
     def _stop_on_air(self) -> int:
         """Cut everything on air; it is reported as interrupted, and not aired again by the next playlist sync."""
@@ -781,7 +784,7 @@ class NodeAgent:
         return False, "Không phát được (xem báo cáo phát)."
 
     def _self_test(self) -> tuple[bool, str]:
-        """Silent: the current playlist's audio in the cache, the amplifier, free storage."""
+        """Silent: the current playlist's audio in the cache, the pinned stock library, the amplifier, free storage."""
         now = self.now()
         items = {
             (item.asset_sha256, item.codec)
@@ -793,11 +796,17 @@ class NodeAgent:
         problems = []
         if intact < len(items):
             problems.append(f"thiếu hoặc hỏng {len(items) - intact}/{len(items)} tệp âm thanh")
+        stock_intact, stock_listed = self.stock.check()  # a damaged file is deleted (and fetched again)
+        if stock_intact < stock_listed:
+            problems.append(f"thiếu hoặc hỏng {stock_listed - stock_intact}/{stock_listed} tệp bản tin mẫu")
         if self.faults.amplifier_failed:
             problems.append("bộ khuếch đại báo lỗi")
         if free_mb < _MIN_FREE_STORAGE_MB:
             problems.append(f"bộ nhớ chỉ còn {free_mb} MB")
-        summary = f"âm thanh {intact}/{len(items)} tệp nguyên vẹn, bộ nhớ trống {free_mb} MB"
+        summary = (
+            f"âm thanh {intact}/{len(items)} tệp nguyên vẹn, bản tin mẫu {stock_intact}/{stock_listed}, "
+            f"bộ nhớ trống {free_mb} MB"
+        )
         if problems:
             return False, f"Tự kiểm tra có lỗi: {'; '.join(problems)} ({summary})."
         return True, f"Tự kiểm tra đạt: {summary}, bộ khuếch đại bình thường."

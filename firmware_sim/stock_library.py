@@ -96,6 +96,12 @@ class StockLibrary:
             return None
         return data
 
+    def check(self) -> tuple[int, int]:
+        """(intact, listed) files of the current library, each read and hashed (the silent self-test)."""
+        entries = self.manifest.entries if self.manifest is not None else ()
+        intact = sum(self.read_verified(e.sha256, e.codec) is not None for e in entries)
+        return intact, len(entries)
+
     def adopt(self, manifest: StockManifest, raw: bytes, etag: str) -> None:
         """Make `manifest` current (its files are all here) and drop the files it no longer lists."""
         write_atomically(self.root / MANIFEST_FILE, raw)

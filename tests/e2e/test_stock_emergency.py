@@ -192,6 +192,11 @@ def test_node_refuses_stock_files_that_do_not_match_their_sha256(
     path = first.stock.path(tone_sha, "opus")
     data = path.read_bytes()
     path.write_bytes(bytes([data[0] ^ 0xFF]) + data[1:])
+    # The silent self-test finds it (and deletes it: it will never play).
+    response = admin.post(f"/api/v1/devices/{first.code}/commands", {"name": "self_test"})
+    assert response.status_code == 202, response.text
+    row = finished(admin, response.json()["command_id"])[first.code]
+    assert row["status"] == "failed" and "1/1 tệp bản tin mẫu" in row["detail"], row
     rows = play_stock(admin, "test_tone")
     assert rows[first.code]["status"] == "failed" and "sha256" in rows[first.code]["detail"], rows
     assert rows[second.code]["status"] == "succeeded", rows
