@@ -21,6 +21,7 @@ from controller.reports import start_play_sealer, start_report_filer
 from controller.services import Services, build_services
 from controller.settings import Settings
 from controller.source_link import start_feed_poller, start_report_sender
+from controller.stock import announce_library
 from controller.web import STATIC_DIR, WEB_UPLOAD_PATHS, page_error, web_router
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ def create_app(settings: Settings, *, services_factory: Callable[[Settings], Ser
         services.reports = start_report_sender(services)
         services.sealer = start_play_sealer(services)
         services.filer = start_report_filer(services)
+        # The stock library's version, retained on every commune's topic (nodes also pull it on connect).
+        await asyncio.to_thread(announce_library, services)
         try:
             yield
         finally:

@@ -23,6 +23,7 @@ from controller.cli_reports import add_report_commands
 from controller.cli_users import add_user_commands
 from controller.settings import Settings
 from controller.source_link.cli_cap import add_cap_commands
+from controller.stock.cli import add_stock_commands
 from devices.protocol import NetworkType
 
 if TYPE_CHECKING:
@@ -327,6 +328,8 @@ def _device_command(client: httpx.Client, args: argparse.Namespace, settings: Se
         body["volume"] = args.volume
     if args.bulletin is not None:
         body["bulletin_id"] = args.bulletin
+    if args.stock is not None:
+        body["stock_key"], body["stock_language"] = args.stock
     path = f"/api/v1/communes/{args.code}/commands" if args.commune else f"/api/v1/devices/{args.code}/commands"
     command_id = expect(client.post(path, json=body), 202)["command_id"]
     print(f"Đã gửi lệnh {args.name} ({command_id}).")
@@ -585,6 +588,9 @@ def build_parser() -> argparse.ArgumentParser:
     dcmd.add_argument("name", choices=["play_now", "stop", "set_volume", "resync", "reboot", "self_test"])
     dcmd.add_argument("--volume", type=int, help="set_volume: 0-100")
     dcmd.add_argument("--bulletin", type=int, help="play_now: id of an approved bulletin")
+    dcmd.add_argument(
+        "--stock", nargs=2, metavar=("KEY", "LANGUAGE"), help="play_now: a stock message (e.g. storm vi), no download"
+    )
     dcmd.add_argument("--commune", action="store_true", help="CODE is a commune: every cluster of it")
     add_login_arguments(dcmd)
     dcmd.set_defaults(func=cmd_device_command)
@@ -640,6 +646,7 @@ def build_parser() -> argparse.ArgumentParser:
     sappr.set_defaults(func=cmd_source_approval)
     add_cap_commands(sub)
 
+    add_stock_commands(sub)
     user = sub.add_parser("user", help="users").add_subparsers(dest="user_command", required=True)
     uadd = user.add_parser("add")
     uadd.add_argument("username")

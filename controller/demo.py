@@ -33,7 +33,9 @@ from controller.app import create_app, server_config
 from controller.db import make_engine, session_factory
 from controller.fleet_provisioning import ensure_fleet_identities
 from controller.migrate import upgrade
+from controller.services import Services
 from controller.settings import DatabaseSettings, Settings
+from controller.stock import seed_default_library
 from devices.command_signing import CommandSigner
 from devices.mosquitto import MosquittoProcess, free_port
 from devices.nginx import find_nginx, stop_leftover
@@ -343,6 +345,14 @@ def stop_leftover_broker(settings: Settings) -> None:
         pass
 
 
+def seed_stock(services: Services) -> None:
+    """The default stock library (espeak-ng speech, the ffmpeg test tone), approved and announced, so that
+    every node pins it (`loaxa stock seed` does the same on an installation). Run after the bulletins are
+    scheduled: it takes the speech engine for a while, and nothing in the demo needs it sooner."""
+    added = seed_default_library(services, lambda request: asyncio.run(services.speech.render(request)))
+    print(f"  thư viện bản tin mẫu: {added} bản tin đã duyệt, các cụm loa tải sẵn khi đồng bộ lần đầu", flush=True)
+
+
 def run_demo(base: Settings, *, duration_s: float, port: int) -> int:
     began = time.monotonic()
     settings = demo_settings(base, port)
@@ -398,6 +408,7 @@ def run_demo(base: Settings, *, duration_s: float, port: int) -> int:
         zone = ZoneInfo(settings.scheduler.timezone)
         count = await asyncio.to_thread(publish_bulletins, base_url, zone, source)
         print(f"  {count} bản tin đã duyệt và lên lịch; các cụm loa sẽ phát khi đến giờ.\n", flush=True)
+        await asyncio.to_thread(seed_stock, app.state.services)
         try:
             if duration_s > 0:
                 await asyncio.sleep(max(0.0, duration_s - (time.monotonic() - began)))

@@ -37,6 +37,7 @@ from schedules.program_record import ProgramItemRecord, ProgramRecord, ScheduleR
 from schedules.province_program import ProvinceProgram
 from schedules.publication import CommunePlaylist
 from schedules.published_item import PublishedItem
+from schedules.stock_message import StockLanguage, StockLibrary, StockMessage
 from tts.lexicon import LexiconEntry
 from tts.speech_cache import SpeechCacheEntry
 
@@ -87,6 +88,9 @@ __all__ = [
     "SourceNonce",
     "SourceSystem",
     "SpeechCacheEntry",
+    "StockLanguage",
+    "StockLibrary",
+    "StockMessage",
     "UnplayedItem",
     "UptimeDay",
     "User",

@@ -15,6 +15,7 @@ Topic layout (every topic starts with `loaxa/v1/`):
 - `communes/{commune}/cmd`       controller -> every node of a commune, QoS 1: a signed command.
 - `devices/{device}/ack`         node -> controller, QoS 1: command accepted or refused.
 - `devices/{device}/result`      node -> controller, QoS 1: how an accepted command ended.
+- `communes/{commune}/stock`     controller -> nodes, retained: the stock-message library's newest version.
 
 Commands are signed with the controller's Ed25519 key. The signature covers the exact bytes of the
 command body (sent as a string inside the envelope), so neither side ever re-serialises what is signed.
@@ -107,6 +108,11 @@ def commune_command_topic(commune_code: str) -> str:
     return f"{TOPIC_ROOT}/communes/{commune_code}/cmd"
 
 
+def commune_stock_topic(commune_code: str) -> str:
+    """Where the stock library's version is announced: under the commune, so the ACL nodes have covers it."""
+    return f"{TOPIC_ROOT}/communes/{commune_code}/stock"
+
+
 def device_topics_filter(device_code: str) -> str:
     return f"{TOPIC_ROOT}/devices/{device_code}/#"
 
@@ -190,6 +196,20 @@ class PlayReport(Message):
         return self
 
 
+# A stock message's key (`storm`, `all_clear`...) and language (ISO 639-1/-3: `vi`, `km`).
+StockKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+StockLanguage = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
+
+
+class StockRef(BaseModel):
+    """Names a message of the stock library: the node plays it from its pinned copy, never downloading it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: StockKey
+    language: StockLanguage
+
+
 class PlaylistItem(BaseModel):
     """One item of a playlist, with its absolute start time."""
 
@@ -207,6 +227,9 @@ class PlaylistItem(BaseModel):
     clusters: tuple[Code, ...] | None = Field(
         default=None, max_length=500, description="Device codes it is for; None means every cluster of the commune."
     )
+    stock: StockRef | None = Field(
+        default=None, description="A stock message (its audio is `asset_sha256`): play the pinned copy, no HTTP."
+    )
 
     def is_for(self, device_code: str) -> bool:
         return self.clusters is None or device_code in self.clusters
@@ -222,6 +245,40 @@ class Playlist(BaseModel):
     version: Count
     generated_at: AwareDatetime
     items: tuple[PlaylistItem, ...] = ()
+
+
+class StockNotice(Message):
+    """Retained on each commune's stock topic: "version N of the stock library is ready, pull it over HTTP"."""
+
+    type: Literal["stock"] = "stock"
+    version: Count
+    etag: str = Field(max_length=128)
+    issued_at: AwareDatetime
+
+
+class StockEntry(BaseModel):
+    """One approved stock message as nodes keep it pinned: where to fetch it once, and its sha256."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: StockKey
+    language: StockLanguage
+    title: str = Field(max_length=300)
+    sha256: Sha256Hex
+    codec: Literal["opus", "mp3"] = "opus"
+    url: str = Field(max_length=300, description="Path on the controller, relative to its base URL.")
+    duration_ms: int = Field(gt=0, le=INTEGER_MAX)
+
+
+class StockManifest(BaseModel):
+    """What `GET /api/v1/node/stock` returns: every approved stock message, and the library's version."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    v: Literal[1] = PROTOCOL_VERSION
+    version: Count
+    generated_at: AwareDatetime
+    entries: tuple[StockEntry, ...] = ()
 
 
 AmplifierState = Literal["ok", "fault", "off"]

@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     amplifier.add_argument("--amplifier-failed", action="store_true", default=None)
     amplifier.add_argument("--amplifier-ok", dest="amplifier_failed", action="store_false")
     fault.add_argument("--corrupt-downloads", type=int, metavar="N", help="damage the next N audio downloads")
+    fault.add_argument(
+        "--cut-http", type=float, metavar="S", help="no HTTP to the controller (MQTT stays) for S seconds"
+    )
     fault.add_argument("--clear", action="store_true", help="remove every fault first")
     worker = sub.add_parser("fleet-process", help=argparse.SUPPRESS)
     worker.add_argument("share_file", type=Path)
@@ -62,6 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         clock_skew_s=args.clock_skew,
         amplifier_failed=args.amplifier_failed,
         corrupt_downloads=args.corrupt_downloads,
+        cut_http_s=args.cut_http,
         clear=args.clear,
     )
     write_atomically(state_dir / FAULTS_FILE, json.dumps(spec, indent=1).encode())

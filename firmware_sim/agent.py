@@ -56,6 +56,7 @@ from firmware_sim.faults import Faults, FaultsFile
 from firmware_sim.outbox import Outbox
 from firmware_sim.sink import AudioSink, FileSink, PlayedAudio, PyAudioSink
 from firmware_sim.state import NodeState as LocalState
+from firmware_sim.stock_library import StockLibrary, StockSync
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,19 @@ class NodeAgent:
         self.plays = 0
         self.faults = Faults()
         self._faults_file = FaultsFile(settings.state_dir)
+        # The stock library, pinned before any emergency needs it (firmware_sim.stock_library).
+        self.stock = StockLibrary(settings.state_dir / "stock")
+        self.stock_sync = StockSync(
+            self.stock,
+            http=lambda: self._http,
+            base_url=settings.controller_url,
+            auth=self._auth,
+            check_network=self._check_http,
+            corrupt_next=self.faults.take_corruption,
+            poll_interval_s=settings.stock_poll_interval_s,
+            retry_min_s=settings.reconnect_min_s,
+            retry_max_s=settings.reconnect_max_s,
+        )
         # Downloads thrown away because they did not hash to the promised sha256.
         self.rejected_downloads = 0
         # One download per file at a time (the sync and an item's last-minute retry may want the same one).
@@ -150,6 +164,7 @@ class NodeAgent:
                 group.create_task(self._mqtt_loop(), name=f"{self.code}-mqtt")
                 group.create_task(self._sync_loop(), name=f"{self.code}-sync")
                 group.create_task(self._faults_loop(), name=f"{self.code}-faults")
+                group.create_task(self.stock_sync.run(), name=f"{self.code}-stock")
         finally:
             for task in self._timers.values():
                 task.cancel()
@@ -225,6 +240,7 @@ class NodeAgent:
         self._mqtt, self._mqtt_seq = client, seq
         self.connected.set()
         self._sync_wanted.set()  # whatever changed while we were away
+        self.stock_sync.wanted.set()
         self._resend_answers()
         sender = asyncio.create_task(self._send_reports(client), name=f"{self.code}-reports")
         beats = asyncio.create_task(self._send_heartbeats(client, seq), name=f"{self.code}-heartbeat")
@@ -252,6 +268,12 @@ class NodeAgent:
         """Fail as an unreachable network would, while an injected cut lasts."""
         if self.faults.network_down():
             raise httpx.ConnectError("network cut (injected fault)")
+
+    def _check_http(self) -> None:
+        """Fail as an unreachable controller would: the network is cut, or only HTTP is (MQTT still up)."""
+        self._check_network()
+        if self.faults.http_down():
+            raise httpx.ConnectError("HTTP cut (injected fault)")
 
     async def _cut_link_on_fault(self, client: aiomqtt.Client) -> None:
         """When an injected cut begins, drop the TCP connection without a DISCONNECT, as a dead link
@@ -282,6 +304,9 @@ class NodeAgent:
             return
         if topic.endswith("/cmd"):  # this device's or its commune's command topic
             self._on_command(bytes(payload))
+            return
+        if topic.endswith("/stock"):  # the stock library's version
+            self.stock_sync.on_notice(bytes(payload))
             return
         try:
             notice = decode(PlaylistNotice, bytes(payload))
@@ -396,7 +421,7 @@ class NodeAgent:
 
     async def sync_playlist(self) -> None:
         assert self._http is not None
-        self._check_network()
+        self._check_http()
         headers = {"If-None-Match": self._etag} if self._etag else {}
         asked_at = self.now()
         http = self._http
@@ -434,6 +459,11 @@ class NodeAgent:
             raise MissingAudio(f"{missing} audio file(s) of playlist v{playlist.version} not fetched yet")
 
     async def _ensure_audio(self, item: PlaylistItem) -> bytes | None:
+        if item.stock is not None or self.stock.holds(item.asset_sha256):
+            # Pinned: no download. A stock message may sync the library once if it is not pinned yet.
+            pinned = await self.stock_sync.audio_for(item.asset_sha256, item.codec, may_fetch=item.stock is not None)
+            if pinned is not None or item.stock is not None:
+                return pinned
         cached = await asyncio.to_thread(self.cache.read_verified, item.asset_sha256, item.codec)
         if cached is not None:
             return cached
@@ -479,7 +509,7 @@ class NodeAgent:
 
     async def _download_from(self, item: PlaylistItem, url: str, auth: httpx.BasicAuth | None) -> bytes:
         assert self._http is not None
-        self._check_network()
+        self._check_http()
         sha, codec = item.asset_sha256, item.codec
         have = await asyncio.to_thread(self.cache.part_size, sha, codec)
         headers: dict[str, str] = {}
@@ -500,7 +530,7 @@ class NodeAgent:
             else:
                 log.info("%s: resuming audio %s at byte %d", self.code, sha[:12], have)
             async for chunk in response.aiter_bytes(self.settings.download_chunk_bytes):
-                self._check_network()  # a cut in the middle leaves the part for the next attempt
+                self._check_http()  # a cut in the middle leaves the part for the next attempt
                 if corrupt:
                     chunk, corrupt = bytes([chunk[0] ^ 0xFF]) + chunk[1:], False
                 await asyncio.to_thread(self.cache.append_part, sha, codec, chunk)
@@ -741,7 +771,10 @@ class NodeAgent:
             return True, f"Đã đồng bộ lịch phát phiên bản {version}."
         if body.name == "reboot":
             return True, "Cụm loa kết nối lại với phiên mới."
-        return await asyncio.to_thread(self._self_test)
+        verdict = await asyncio.to_thread(self._self_test)
+        if self.stock.manifest is not None and self.stock.missing(self.stock.manifest):
+            self.stock_sync.wanted.set()  # fetch again what the test found damaged
+        return verdict
 
     def _stop_on_air(self) -> int:
         """Cut everything on air; it is reported as interrupted, and not aired again by the next playlist sync."""
@@ -755,6 +788,11 @@ class NodeAgent:
         """Pre-empt what is on air and play `command_item` now, through the same path as a playlist item."""
         item = command_item.model_copy(update={"starts_at": self.now(), "clusters": None})
         if await self._ensure_audio(item) is None:
+            if item.stock is not None:
+                return False, (
+                    f"Bản tin mẫu {item.stock.key}/{item.stock.language} không có trong bộ nhớ hoặc sai mã sha256: "
+                    "không phát, đang tải lại thư viện."
+                )
             return False, "Không tải được tệp âm thanh để phát."
         self._stop_on_air()
         item = item.model_copy(update={"starts_at": self.now()})
@@ -773,7 +811,7 @@ class NodeAgent:
         return False, "Không phát được (xem báo cáo phát)."
 
     def _self_test(self) -> tuple[bool, str]:
-        """Silent: the current playlist's audio in the cache, the amplifier, free storage."""
+        """Silent: the current playlist's audio in the cache, the pinned stock library, the amplifier, free storage."""
         now = self.now()
         items = {
             (item.asset_sha256, item.codec)
@@ -785,11 +823,17 @@ class NodeAgent:
         problems = []
         if intact < len(items):
             problems.append(f"thiếu hoặc hỏng {len(items) - intact}/{len(items)} tệp âm thanh")
+        stock_intact, stock_listed = self.stock.check()  # a damaged file is deleted (and fetched again)
+        if stock_intact < stock_listed:
+            problems.append(f"thiếu hoặc hỏng {stock_listed - stock_intact}/{stock_listed} tệp bản tin mẫu")
         if self.faults.amplifier_failed:
             problems.append("bộ khuếch đại báo lỗi")
         if free_mb < _MIN_FREE_STORAGE_MB:
             problems.append(f"bộ nhớ chỉ còn {free_mb} MB")
-        summary = f"âm thanh {intact}/{len(items)} tệp nguyên vẹn, bộ nhớ trống {free_mb} MB"
+        summary = (
+            f"âm thanh {intact}/{len(items)} tệp nguyên vẹn, bản tin mẫu {stock_intact}/{stock_listed}, "
+            f"bộ nhớ trống {free_mb} MB"
+        )
         if problems:
             return False, f"Tự kiểm tra có lỗi: {'; '.join(problems)} ({summary})."
         return True, f"Tự kiểm tra đạt: {summary}, bộ khuếch đại bình thường."

@@ -3,6 +3,9 @@
 A download in progress lives beside the cache as `<sha256>.<codec>.part` (with the server's ETag in
 `<sha256>.<codec>.part.etag`), so a download cut by the network resumes where it stopped. The part is
 hashed as a whole and only then renamed into the cache: a file under its final name is always complete.
+
+The stock library's files are pinned beside it, in their own directory (`firmware_sim.stock_library`):
+only a new library version that no longer lists one removes it.
 """
 
 from __future__ import annotations

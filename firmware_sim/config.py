@@ -25,6 +25,10 @@ class NodeSettings(BaseModel):
     # A missed MQTT notice is caught by this poll; once a minute costs nothing on the 304 path.
     playlist_poll_interval_s: float = Field(default=60.0, gt=0)
     http_timeout_s: float = Field(default=10.0, gt=0)
+    # The stock library is announced over MQTT when it changes and pulled on every reconnect; this poll
+    # only catches a lost notice. It changes a few times a year, so polling it as often as the playlist
+    # would double every node's unchanged-content requests for nothing.
+    stock_poll_interval_s: float = Field(default=600.0, gt=0)
     # After a playlist notice, wait a random 0..this before pulling, so a commune's nodes do not all
     # hit the controller in the same instant. Must stay well under the publication lead time.
     notice_jitter_s: float = Field(default=3.0, ge=0)

@@ -5,7 +5,8 @@ next audio download, its own clock, and the amplifier. Changing a field takes ef
 
 From outside the process, write `<state_dir>/faults.json` (`python -m firmware_sim fault ...` does):
 the agent applies the file each time it changes (checked every `fault_poll_interval_s`). Keys, all
-optional: `network_cut_until` (ISO time, UTC), `clock_skew_s`, `amplifier_failed`, `corrupt_downloads`.
+optional: `network_cut_until` (ISO time, UTC), `clock_skew_s`, `amplifier_failed`, `corrupt_downloads`,
+`http_cut_until` (ISO time, UTC: only the controller's HTTP is unreachable).
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ class Faults:
     amplifier_failed: bool = False
     # The next N audio downloads arrive with flipped bytes (a bad link or a broken proxy).
     corrupt_downloads: int = 0
+    # Until this instant (UTC) the controller's HTTP is unreachable but the broker is not (a blocked
+    # port, a dead web server): only what arrives over MQTT and what is cached can play.
+    http_cut_until: datetime | None = None
     history: list[str] = field(default_factory=list)
 
     def cut_network(self, seconds: float) -> None:
@@ -37,6 +41,9 @@ class Faults:
 
     def network_down(self) -> bool:
         return self.network_cut_until is not None and datetime.now(UTC) < self.network_cut_until
+
+    def http_down(self) -> bool:
+        return self.http_cut_until is not None and datetime.now(UTC) < self.http_cut_until
 
     def take_corruption(self) -> bool:
         """True (once per injected corruption) when the download now arriving must be damaged."""
@@ -56,6 +63,9 @@ class Faults:
             self.amplifier_failed = bool(spec["amplifier_failed"])
         if "corrupt_downloads" in spec:
             self.corrupt_downloads = int(spec["corrupt_downloads"])
+        if "http_cut_until" in spec:
+            until = spec["http_cut_until"]
+            self.http_cut_until = datetime.fromisoformat(until) if until else None
         self.history.append(f"applied {json.dumps(spec, sort_keys=True)}")
 
 
@@ -88,11 +98,18 @@ def fault_spec(
     clock_skew_s: float | None = None,
     amplifier_failed: bool | None = None,
     corrupt_downloads: int | None = None,
+    cut_http_s: float | None = None,
     clear: bool = False,
 ) -> dict[str, Any]:
     """The content of a `faults.json` for these faults (what the `fault` command writes)."""
     spec: dict[str, Any] = (
-        {"network_cut_until": None, "clock_skew_s": 0.0, "amplifier_failed": False, "corrupt_downloads": 0}
+        {
+            "network_cut_until": None,
+            "clock_skew_s": 0.0,
+            "amplifier_failed": False,
+            "corrupt_downloads": 0,
+            "http_cut_until": None,
+        }
         if clear
         else {}
     )
@@ -104,6 +121,8 @@ def fault_spec(
         spec["amplifier_failed"] = amplifier_failed
     if corrupt_downloads is not None:
         spec["corrupt_downloads"] = corrupt_downloads
+    if cut_http_s is not None:
+        spec["http_cut_until"] = (datetime.now(UTC) + timedelta(seconds=cut_http_s)).isoformat()
     # A unique stamp, so that writing the same faults twice (cut again for 60 s) still counts as a change.
     spec["written_at"] = datetime.now(UTC).isoformat()
     return spec

@@ -15,7 +15,9 @@ Audio is cleared for a commune when it is
 - the audio (or its MP3 rendition) of a bulletin that is approved now and airs in that commune: the
   commune's own, or its province's (`schedules.bulletin.airs_in`); or
 - audio the controller made itself (`SYSTEM_SOURCES`, e.g. a test tone): no upload or speech request can
-  store audio with that source.
+  store audio with that source; or
+- the approved audio of a stock library message (`schedules.stock_message`): an admin approved it for
+  every commune (storm, flood... warnings). A stock draft not yet approved is not cleared.
 Never cleared: a preview, the speech of a draft or of a bulletin sent back for approval, another commune's
 bulletin, a commune's chime on its own (an officer uploads it; it airs only inside approved bulletins).
 """
@@ -31,6 +33,7 @@ from audio_library import AudioAsset
 from devices.registry import Commune
 from schedules.bulletin import Bulletin, BulletinStatus
 from schedules.errors import NotCleared
+from schedules.stock_message import approved_stock_audio
 
 # Sources of audio that the controller synthesises itself and no person supplies.
 SYSTEM_SOURCES: frozenset[str] = frozenset({"system"})
@@ -59,6 +62,8 @@ def cleared_audio(
             cleared |= asked
         else:
             renditions.setdefault(sha256, set()).update(asked)
+    for stock in approved_stock_audio(session, set(renditions)):
+        cleared |= renditions.pop(stock)
     if not renditions:
         return frozenset(cleared)
     query = select(Bulletin.audio_sha256).where(

@@ -139,3 +139,50 @@ class UnknownLegalField(ScheduleError):
     code = "unknown_legal_field"
     http_status = 422
     message_vi = "Lĩnh vực pháp luật không có trong danh mục."
+
+
+class StockNotFound(ScheduleError):
+    code = "stock_not_found"
+    http_status = 404
+    message_vi = "Không tìm thấy bản tin mẫu này trong thư viện."
+
+
+class UnknownStockKey(ScheduleError):
+    code = "unknown_stock_key"
+    http_status = 422
+    message_vi = (
+        "Loại bản tin mẫu không hợp lệ (chỉ có: bão, lũ lụt, cháy, sơ tán, hết nguy hiểm, phát thử không tiếng)."
+    )
+
+
+class UnknownStockLanguage(ScheduleError):
+    code = "unknown_stock_language"
+    http_status = 422
+    message_vi = "Ngôn ngữ này chưa có trong danh sách ngôn ngữ của thư viện bản tin mẫu."
+
+
+class StockAudioMissing(ScheduleError):
+    code = "stock_audio_missing"
+    http_status = 422
+    message_vi = "Bản tin mẫu chưa có âm thanh: hãy tạo giọng đọc hoặc tải lên bản ghi âm trước khi duyệt."
+
+
+class StockNeedsRecording(ScheduleError):
+    code = "stock_needs_recording"
+    http_status = 422
+    message_vi = "Không có bộ đọc ngoại tuyến nào đọc được ngôn ngữ này: hãy tải lên bản ghi âm do người đọc."
+
+
+class StockOnAir(ScheduleError):
+    code = "stock_on_air"
+    http_status = 409
+    message_vi = (
+        "Bản tin mẫu này đang được phát khẩn cấp trên cụm loa: chưa thể thay đổi hay gỡ khỏi thư viện, "
+        "hãy thử lại khi phát xong."
+    )
+
+
+class StockNotApproved(ScheduleError):
+    code = "stock_not_approved"
+    http_status = 422
+    message_vi = "Bản tin mẫu này chưa được duyệt nên chưa có trên cụm loa."

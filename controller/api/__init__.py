@@ -23,6 +23,7 @@ from controller.api import (
     slots,
     source_link,
     speech,
+    stock,
     users,
 )
 from controller.errors import error_responses
@@ -50,11 +51,15 @@ for module in (
     reports,
     period_reports,
     filed_reports,
+    stock,
 ):
     # Logging in answers 401 for a wrong password, without a token to lack (controller.openapi derives the rest).
     api_router.include_router(module.router, responses=error_responses(401) if module is auth else None)
 
 # Routes that take audio uploads; they get `audio.upload_max_bytes` instead of the JSON body limit.
-UPLOAD_PATHS = r"/api/v1/bulletins/[0-9]+/recording|/api/v1/communes/[^/]+/chimes/(intro|outro)"
+UPLOAD_PATHS = (
+    r"/api/v1/bulletins/[0-9]+/recording|/api/v1/communes/[^/]+/chimes/(intro|outro)"
+    r"|/api/v1/stock/[^/]+/[^/]+/recording"
+)
 
 __all__ = ["UPLOAD_PATHS", "api_router"]

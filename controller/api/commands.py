@@ -22,9 +22,10 @@ from controller.errors import InvalidInput, NotFound
 from controller.services import Services
 from devices.commands import CommandCenter, DeviceCommand, new_command_body
 from devices.errors import BrokerUnavailable
-from devices.protocol import CommandName, PlaylistItem
+from devices.protocol import CommandName, PlaylistItem, StockKey, StockLanguage, StockRef
 from devices.registry import Commune, Device, get_commune, get_device
 from schedules import Bulletin, BulletinStatus, NotInValidity, airs_in, require_cleared
+from schedules.stock_message import approved_message, stock_url
 
 router = APIRouter(tags=["commands"])
 
@@ -39,14 +40,26 @@ class CommandRequest(BaseModel):
     asset_sha256: str | None = Field(
         default=None, pattern=r"^[0-9a-f]{64}$", description="play_now: a stored audio asset instead of a bulletin."
     )
+    stock_key: StockKey | None = Field(
+        default=None,
+        description="play_now: an approved stock message (with `stock_language`), aired from the "
+        "nodes' pinned copies without any download.",
+    )
+    stock_language: StockLanguage | None = Field(default=None, description="play_now: the stock message's language.")
 
     @model_validator(mode="after")
     def _parameters_match_the_name(self) -> CommandRequest:
         if (self.name == "set_volume") != (self.volume is not None):
             raise ValueError("set_volume needs `volume`, and only set_volume takes it")
-        wants_audio = self.bulletin_id is not None or self.asset_sha256 is not None
-        if (self.name == "play_now") != wants_audio:
-            raise ValueError("play_now needs `bulletin_id` or `asset_sha256`, and only play_now takes them")
+        if (self.stock_key is None) != (self.stock_language is None):
+            raise ValueError("a stock message needs both `stock_key` and `stock_language`")
+        audio = [self.bulletin_id is not None, self.asset_sha256 is not None, self.stock_key is not None]
+        if (self.name == "play_now") != any(audio):
+            raise ValueError(
+                "play_now needs `bulletin_id`, `asset_sha256` or a stock message; only play_now takes them"
+            )
+        if sum(audio) > 1:
+            raise ValueError("play_now takes one of `bulletin_id`, `asset_sha256` or a stock message")
         return self
 
 
@@ -86,11 +99,17 @@ def _play_item(session: Session, commune: Commune, data: CommandRequest, command
 
     By bulletin: an approved bulletin that airs in the commune. By hash: the audio of such a bulletin, or
     audio the controller made itself; never a preview, a draft's speech or another commune's bulletin.
+    By stock message (key and language): its approved copy, which nodes play from their pinned library.
     """
     assert commune.id is not None
     now = datetime.now(UTC)
     title = "Phát ngay theo lệnh"
-    if data.bulletin_id is not None:
+    stock: StockRef | None = None
+    if data.stock_key is not None and data.stock_language is not None:
+        message, stock_asset = approved_message(session, data.stock_key, data.stock_language)
+        title, sha256 = message.approved_title, stock_asset.sha256
+        stock = StockRef(key=message.key, language=message.language)
+    elif data.bulletin_id is not None:
         bulletin = session.get(Bulletin, data.bulletin_id)
         if bulletin is None or not airs_in(bulletin, commune.id, commune.province_id):
             raise NotFound(f"no bulletin {data.bulletin_id} in {commune.code}", message_vi="Không tìm thấy bản tin.")
@@ -117,13 +136,18 @@ def _play_item(session: Session, commune: Commune, data: CommandRequest, command
     return PlaylistItem(
         item_id=f"cmd-{command_id[:24]}",
         title=title[:300],
-        priority="priority",
+        priority="emergency" if stock is not None else "priority",
         asset_sha256=asset.sha256,
-        asset_url=f"/api/v1/node/audio/{asset.sha256}.{asset.codec}",
+        asset_url=(stock_url if stock is not None else node_audio_url)(asset.sha256, asset.codec),
         codec="mp3" if asset.codec == "mp3" else "opus",
         duration_ms=asset.duration_ms,
         starts_at=now,
+        stock=stock,
     )
+
+
+def node_audio_url(sha256: str, codec: str) -> str:
+    return f"/api/v1/node/audio/{sha256}.{codec}"
 
 
 def _issue(

@@ -20,6 +20,7 @@ from controller.web import (
     reports,
     review,
     source_link,
+    stock,
     user_admin,
     week,
 )
@@ -47,10 +48,11 @@ for module in (
     source_link,
     reports,
     audio,
+    stock,
 ):
     web_router.include_router(module.router)
 
 # Console routes that take audio uploads (multipart); they get `audio.upload_max_bytes`.
-WEB_UPLOAD_PATHS = r"/ban-tin/[0-9]+/ghi-am"
+WEB_UPLOAD_PATHS = r"/ban-tin/[0-9]+/ghi-am|/ban-tin-mau/[^/]+/[^/]+/ghi-am"
 
 __all__ = ["STATIC_DIR", "WEB_UPLOAD_PATHS", "page_error", "web_router"]

@@ -76,6 +76,7 @@ def navigation(user: User | None) -> list[tuple[str, str]]:
         items.append(("/duyet", "Duyệt bản tin"))
     items.append(("/giam-sat", "Giám sát"))
     items.append(("/bao-cao", "Báo cáo"))
+    items.append(("/ban-tin-mau", "Bản tin mẫu"))
     if user.role in (Role.MONITOR, Role.ADMIN):
         items.append(("/ban-do", "Bản đồ"))
     if user.role == Role.ADMIN:
