@@ -219,6 +219,8 @@ ONE_DATABASE = pytest.mark.one_database("sqlite", why="the subject is the HTTP c
 
 @pytest.mark.conformance
 @ONE_DATABASE
+# One run per role over every operation: it grows with the API (about 110 s as admin on a loaded machine).
+@pytest.mark.timeout(400)
 @pytest.mark.parametrize("role", DEPTH)
 def test_every_response_is_declared_with_its_body(role: str, world: World) -> None:
     server, callers = world
