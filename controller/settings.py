@@ -16,6 +16,7 @@ from audio_library import AudioSettings
 from devices.settings import DEFAULT_CONTROLLER_PASSWORD, FleetSettings, MqttSettings
 from firmware_sim.config import NodeSettings
 from province_link import SourceLinkSettings
+from public_site import PublicSiteSettings
 from reports import ReportSettings
 from schedules import SchedulerSettings
 from tts.settings import TtsSettings
@@ -96,6 +97,7 @@ class Settings(BaseSettings):
     node: NodeSettings = NodeSettings()
     source_link: SourceLinkSettings = SourceLinkSettings()
     reports: ReportSettings = ReportSettings()
+    public: PublicSiteSettings = PublicSiteSettings()
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:

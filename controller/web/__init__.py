@@ -14,6 +14,7 @@ from controller.web import (
     cluster,
     dashboard,
     fleet_map,
+    listen_again,
     login,
     playlist,
     province,
@@ -47,6 +48,7 @@ for module in (
     source_link,
     reports,
     audio,
+    listen_again,
 ):
     web_router.include_router(module.router)
 
