@@ -33,6 +33,7 @@ class Site:
     public: httpx.Client
     ids: dict[str, str] = field(default_factory=dict)  # title -> public id
     row_ids: dict[str, int] = field(default_factory=dict)  # title -> API id
+    scheduled: int = 0  # broadcasts placed so far, each a minute after the last so none overlap
 
 
 def _bulletin(
@@ -44,6 +45,7 @@ def _bulletin(
     public: bool = True,
     approve: bool = True,
     schedule: str | None = None,
+    seconds: float = 1.0,
 ) -> None:
     """Write a bulletin with a short recording (no speech synthesis: faster), approve and schedule it."""
     created = site.officer.post(
@@ -53,13 +55,14 @@ def _bulletin(
     assert created.status_code == 201, created.text
     row_id = int(created.json()["id"])
     site.ids[title], site.row_ids[title] = created.json()["public_id"], row_id
-    uploaded = site.officer.client.put(f"/api/v1/bulletins/{row_id}/recording", content=tone_wav(1.0))
+    uploaded = site.officer.client.put(f"/api/v1/bulletins/{row_id}/recording", content=tone_wav(seconds))
     assert uploaded.status_code == 200, uploaded.text
     assert site.officer.post(f"/api/v1/bulletins/{row_id}/submit").status_code == 200
     if approve:
         assert site.approver.post(f"/api/v1/bulletins/{row_id}/approve").status_code == 200
     if schedule:
-        soon = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
+        site.scheduled += 1
+        soon = (datetime.now(UTC) + timedelta(minutes=10 + site.scheduled)).isoformat()
         response = site.officer.post(
             "/api/v1/broadcasts", {"bulletin_id": row_id, "commune_code": schedule, "starts_at": soon}
         )
