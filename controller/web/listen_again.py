@@ -9,6 +9,7 @@ Pages link only to other public pages: nothing here leads into the console.
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -16,7 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from audio_library import AudioAsset
-from audio_library.errors import LoaxaError
+from audio_library.errors import AudioError, LoaxaError
 from audio_library.rendition import mp3_rendition
 from controller.deps import ServicesDep, SessionDep
 from controller.services import Services
@@ -39,6 +40,8 @@ from public_site import (
     site_place,
 )
 
+log = logging.getLogger(__name__)
+
 PREFIX = "/nghe-lai"
 LARGE_TEXT_COOKIE = "nghe_lai_chu_lon"
 CONTRAST_COOKIE = "nghe_lai_tuong_phan"
@@ -49,6 +52,8 @@ _PAGE_CACHE = "public, no-cache"
 # Audio under one public id changes only if the bulletin is approved again with new audio (new ETag).
 _AUDIO_CACHE = "public, max-age=3600"
 _EXCERPT_CHARS = 280
+# The display form sends the page's address back; anything longer is cut to the path (see display_choice).
+_MAX_RETURN_CHARS = 2000
 
 
 def count_visit(request: Request) -> None:
@@ -97,6 +102,8 @@ def _display(request: Request) -> dict[str, bool]:
 def render_public(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
     services: Services = request.app.state.services
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if len(here) > _MAX_RETURN_CHARS:  # a refused huge search: come back to the page without it
+        here = request.url.path
     full = {"timezone": services.settings.scheduler.timezone, "here": here, **_display(request), **context}
     body = templates.get_template(template).render(full).encode()
     return _cached(request, body, "text/html; charset=utf-8", status_code)
@@ -161,7 +168,11 @@ def _episodes(request: Request, session: SessionDep, services: Services, items: 
     for item in items:
         asset = session.get(AudioAsset, item.audio_sha256)
         assert asset is not None  # the catalogue joined it
-        mp3 = mp3_rendition(session, services.store, asset, services.settings.audio)
+        try:
+            mp3 = mp3_rendition(session, services.store, asset, services.settings.audio)
+        except AudioError as exc:  # one unplayable file must not take the whole feed down
+            log.warning("feed: no MP3 for public bulletin %s: %s", item.public_id, exc)
+            continue
         episodes.append(
             Episode(
                 bulletin=item,
@@ -191,7 +202,7 @@ def site_feed(request: Request, session: SessionDep, services: ServicesDep) -> R
 def display_choice(
     chu: Annotated[str, Query(max_length=20)] = "",
     tuong_phan: Annotated[str, Query(alias="tuong-phan", max_length=20)] = "",
-    ve: Annotated[str, Query(max_length=2000)] = "",
+    ve: Annotated[str, Query(max_length=_MAX_RETURN_CHARS)] = "",
 ) -> Response:
     """Large text and high contrast, chosen by a form (no script needed), kept in cookies."""
     back = ve if ve.startswith(f"{PREFIX}/") and not ve.startswith(f"{PREFIX}//") and "\\" not in ve else f"{PREFIX}/"

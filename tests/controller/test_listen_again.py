@@ -17,8 +17,11 @@ import feedparser
 import httpx
 import pytest
 
+from audio_library import AssetStore, AudioAsset
+from controller.db import make_engine, session_factory
 from controller.settings import Settings
 from public_site import VisitorRate
+from schedules import Bulletin
 from tests.controller.test_web_bulletins import tone_wav
 from tests.harness import Api, ControllerServer, setup_commune, staff
 
@@ -170,6 +173,38 @@ def test_feeds_parse_with_exact_enclosures_and_stable_guids(site: Site) -> None:
     assert not commune.bozo and [e.title for e in commune.entries] == ["Tin một"]
     again = feedparser.parse(site.public.get("/nghe-lai/XA-A/rss.xml").content)
     assert [e.guid for e in again.entries] == [e.guid for e in commune.entries]
+
+
+def test_an_asset_without_mp3_is_transcoded_once_and_a_lost_file_leaves_the_feed_whole(
+    site: Site, settings: Settings
+) -> None:
+    _bulletin(site, "XA-A", "Tin chỉ có Opus", schedule="XA-A")
+    _bulletin(site, "XA-A", "Tin mất tệp", schedule="XA-A", seconds=1.5)  # audio of its own
+    engine = make_engine(settings.database)
+    store = AssetStore(settings.audio.storage_dir)
+    with session_factory(engine)() as session:
+        for title in ("Tin chỉ có Opus", "Tin mất tệp"):
+            bulletin = session.get(Bulletin, site.row_ids[title])
+            assert bulletin is not None and bulletin.audio_sha256 is not None
+            asset = session.get(AudioAsset, bulletin.audio_sha256)
+            assert asset is not None and asset.mp3_sha256 is not None
+            asset.mp3_sha256 = None  # as an asset stored before the chain made MP3s
+            session.add(asset)
+            if title == "Tin mất tệp":
+                store.open_path(asset.sha256, asset.codec).unlink()
+        session.commit()
+    feed = feedparser.parse(site.public.get("/nghe-lai/XA-A/rss.xml").content)
+    assert not feed.bozo and [entry.title for entry in feed.entries] == ["Tin chỉ có Opus"]
+    audio = site.public.get(feed.entries[0].enclosures[0].href)
+    assert audio.status_code == 200 and len(audio.content) == int(feed.entries[0].enclosures[0].length)
+    with session_factory(engine)() as session:
+        bulletin = session.get(Bulletin, site.row_ids["Tin chỉ có Opus"])
+        assert bulletin is not None and bulletin.audio_sha256 is not None
+        asset = session.get(AudioAsset, bulletin.audio_sha256)
+        assert asset is not None and asset.mp3_sha256 is not None, "the rendition is kept"
+    engine.dispose()
+    lost = site.public.get(f"/nghe-lai/am-thanh/{site.ids['Tin mất tệp']}.mp3")
+    assert lost.status_code == 404 and "Không tìm thấy" in lost.text
 
 
 def test_range_requests_and_etags(site: Site) -> None:
