@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import feedparser
 import httpx
@@ -133,6 +134,25 @@ def test_only_approved_public_scheduled_bulletins_are_shown_anywhere(site: Site)
     page = site.public.get(f"/nghe-lai/ban-tin/{site.ids['Tin A công khai']}").text
     for leak in ("canbo", "duyet", 'href="/"', "/ban-tin/", "/api/", "/dang-nhap"):
         assert leak not in page.replace("/nghe-lai/ban-tin/", ""), leak
+
+
+def test_a_program_airs_its_bulletins_only_once_it_has_a_rule(site: Site, settings: Settings) -> None:
+    _bulletin(site, "XA-A", "Tin trong chương trình")
+    _bulletin(site, "XA-A", "Tin trong chương trình chưa có giờ")
+    placed = []
+    for title in ("Tin trong chương trình", "Tin trong chương trình chưa có giờ"):
+        items = [{"kind": "bulletin", "bulletin_id": site.row_ids[title]}]
+        program = site.officer.post("/api/v1/programs", {"commune_code": "XA-A", "title": title, "items": items})
+        assert program.status_code == 201, program.text
+        placed.append(int(program.json()["id"]))
+    # An hour from now, local time: the tests' quiet hours are half a day away.
+    at = (datetime.now(ZoneInfo(settings.scheduler.timezone)) + timedelta(hours=1)).strftime("%H:%M")
+    rule = site.officer.post(f"/api/v1/programs/{placed[0]}/rules", {"pattern": "daily", "at": at})
+    assert rule.status_code == 201, rule.text
+    page = site.public.get("/nghe-lai/XA-A").text
+    assert "Tin trong chương trình</a>" in page
+    _hidden(site, "Tin trong chương trình chưa có giờ")
+    assert "Tin trong chương trình" not in site.public.get("/nghe-lai/XA-B").text
 
 
 def test_the_public_switch_keeps_the_approval(site: Site, settings: Settings) -> None:
@@ -280,6 +300,8 @@ def test_display_choices_are_kept_in_cookies_without_script(site: Site) -> None:
     assert cookie == "nghe_lai_chu_lon=1"
     page = httpx.get(f"{site.base_url}/nghe-lai/XA-A", headers={"Cookie": cookie}).text
     assert 'class="chu-lon ' in page and 'aria-pressed="true">Chữ lớn' in page
+    poster = site.public.get("/nghe-lai/XA-A/ap-phich").text
+    assert f"{site.base_url}/nghe-lai/XA-A</span>" in poster and 'src="data:image/svg+xml' in poster
     # Never a redirect off the public site.
     for target in ("https://example.org/", "//example.org/", "/ban-tin", "/nghe-lai//example.org"):
         away = site.public.get("/nghe-lai/hien-thi", params={"tuong-phan": "bat", "ve": target})
