@@ -132,7 +132,8 @@ def _listing(
 
     def page_link(number: int) -> str:
         params = {"linh-vuc": query.field.code if query.field else "", "q": query.text, "trang": str(number)}
-        return base + "?" + urlencode({k: v for k, v in params.items() if v and (k != "trang" or number > 1)})
+        kept = urlencode({k: v for k, v in params.items() if v and (k != "trang" or number > 1)})
+        return f"{base}?{kept}" if kept else base
 
     context = {
         "place": place,
