@@ -23,6 +23,7 @@ from controller.settings import Settings
 from controller.source_link import start_feed_poller, start_report_sender
 from controller.stock import announce_library
 from controller.web import STATIC_DIR, WEB_UPLOAD_PATHS, page_error, web_router
+from public_site import VisitorRate
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ def create_app(settings: Settings, *, services_factory: Callable[[Settings], Ser
     )
     install_error_handlers(app, page_errors=page_error)
     app.state.login_throttle = LoginThrottle.from_settings(settings.web)
+    app.state.public_rate = VisitorRate.from_settings(settings.public)
     app.include_router(api_router)
     app.include_router(web_router)
     app.mount("/tinh", StaticFiles(directory=STATIC_DIR), name="static")

@@ -44,6 +44,7 @@ from schedules import (
     schedule_broadcast,
     submit,
 )
+from schedules.bulletin import KEEPS_APPROVAL
 from schedules.commune_hours import commune_quiet_hours
 from schedules.emergency_order import EmergencyOrder
 from schedules.program_record import ProgramItemRecord, ProgramRecord
@@ -166,10 +167,16 @@ def update_bulletin(
         return bulletin, False
     if "legal_field" in changes:
         require_active_field(session, str(changes["legal_field"]))
-    if changes.keys() == {"legal_field"}:  # how it is reported, not what is heard: the approval stands
-        bulletin.legal_field = str(changes["legal_field"])
+    if changes.keys() <= KEEPS_APPROVAL:  # how it is filed and shown, not what is heard: the approval stands
+        if "legal_field" in changes:
+            bulletin.legal_field = str(changes["legal_field"])
+            audit.record(session, user, "bulletin.classify", _target(bulletin), f"legal field {bulletin.legal_field}")
+        if "public" in changes:
+            bulletin.public = bool(changes["public"])
+            audit.record(
+                session, user, "bulletin.publicity", _target(bulletin), "public" if bulletin.public else "internal"
+            )
         bulletin.updated_at = utc_now()
-        audit.record(session, user, "bulletin.classify", _target(bulletin), f"legal field {bulletin.legal_field}")
         session.commit()
         return bulletin, False
     lost_approval = revise(bulletin, changes)

@@ -388,6 +388,7 @@ def run_demo(base: Settings, *, duration_s: float, port: int) -> int:
     print(f"\nLoaxa demo sẵn sàng sau {time.monotonic() - began:.1f} s", flush=True)
     print(f"  Bảng điều khiển: {base_url}/", flush=True)
     print(f"  API docs:   {base_url}/api/docs", flush=True)
+    print(f"  Nghe lại (công khai, không cần đăng nhập): {base_url}/nghe-lai/", flush=True)
     print(f"  Đăng nhập:  {', '.join(u[0] for u in USERS)} / mật khẩu {DEMO_PASSWORD}", flush=True)
     print(f"  Broker:     mqtt://{settings.mqtt.host}:{settings.mqtt.port}", flush=True)
     content = app.state.services.content

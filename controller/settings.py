@@ -17,6 +17,7 @@ from devices.content import ContentSettings
 from devices.settings import DEFAULT_CONTROLLER_PASSWORD, FleetSettings, MqttSettings
 from firmware_sim.config import NodeSettings
 from province_link import SourceLinkSettings
+from public_site import PublicSiteSettings
 from reports import ReportSettings
 from schedules import SchedulerSettings
 from tts.settings import TtsSettings
@@ -98,6 +99,7 @@ class Settings(BaseSettings):
     source_link: SourceLinkSettings = SourceLinkSettings()
     reports: ReportSettings = ReportSettings()
     content: ContentSettings = ContentSettings()
+    public: PublicSiteSettings = PublicSiteSettings()
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:

@@ -12,6 +12,7 @@ live here.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
@@ -46,6 +47,16 @@ class BulletinBase(SQLModel):
     language: str = Field(default="vi", max_length=8, description="vi (Vietnamese) or km (Khmer)")
     valid_from: datetime | None = Field(default=None, sa_type=UtcDateTime)
     valid_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # "Công khai": once approved and scheduled, villagers may listen again on the public site and in the
+    # podcast feeds. On for a normal bulletin; an internal notice (for the commune's staff) is written with
+    # it off. It decides who may listen again, not what airs, so changing it keeps the approval.
+    public: bool = Field(default=True, description="Công khai: on /nghe-lai/ and in the podcast feeds once it airs.")
+
+
+def new_public_id() -> str:
+    """The id a bulletin has on the public site: random, so it tells nothing of how many bulletins exist,
+    of which commune wrote them, or of the ids the console and API use; fixed for life (podcast GUIDs)."""
+    return secrets.token_hex(8)
 
 
 class Bulletin(BulletinBase, table=True):
@@ -70,6 +81,9 @@ class Bulletin(BulletinBase, table=True):
     approved_at_source_by: str | None = Field(default=None, max_length=200)
     # The field of law it is reported under (`schedules.legal_field`); indexed: reports group by it.
     legal_field: str = Field(default="khac", foreign_key="legal_field.code", max_length=48, index=True)
+    # Nullable in the table so that rows written without loaxa's models still insert; such a row is never
+    # listed publicly until it has one.
+    public_id: str | None = Field(default_factory=new_public_id, max_length=16, unique=True, index=True)
 
 
 class BulletinCreate(BulletinBase):
@@ -111,6 +125,7 @@ class BulletinPublic(BulletinBase):
     updated_at: datetime
     approved_at_source_by: str | None = None
     legal_field: str = Field(description="The field of law it is reported under (GET /legal-fields).")
+    public_id: str | None = Field(default=None, description="Its id on the public site: /nghe-lai/ban-tin/{id}.")
 
 
 def airs_in(bulletin: Bulletin, commune_id: int, province_id: int) -> bool:
@@ -208,6 +223,7 @@ class BulletinUpdate(SQLModel):
     legal_field: str | None = Field(default=None, max_length=48, description="A code of GET /legal-fields.")
     valid_from: datetime | None = None
     valid_until: datetime | None = None
+    public: bool | None = Field(default=None, description="Công khai on the public site; keeps the approval.")
 
     @model_validator(mode="after")
     def _no_null_for_required_fields(self) -> BulletinUpdate:
@@ -218,7 +234,12 @@ class BulletinUpdate(SQLModel):
         return self
 
 
-_REQUIRED_FIELDS = frozenset({"title", "body", "topic", "priority", "dialect", "language", "legal_refs", "legal_field"})
+_REQUIRED_FIELDS = frozenset(
+    {"title", "body", "topic", "priority", "dialect", "language", "legal_refs", "legal_field", "public"}
+)
+
+# Changes to how a bulletin is filed and shown, not to what is heard: the approval stands.
+KEEPS_APPROVAL = frozenset({"legal_field", "public"})
 
 
 def revise(bulletin: Bulletin, changes: dict[str, object]) -> bool:

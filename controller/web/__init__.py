@@ -14,6 +14,7 @@ from controller.web import (
     cluster,
     dashboard,
     fleet_map,
+    listen_again,
     login,
     playlist,
     province,
@@ -49,6 +50,7 @@ for module in (
     reports,
     audio,
     stock,
+    listen_again,
 ):
     web_router.include_router(module.router)
 

@@ -85,6 +85,7 @@ def _cleaned(form: dict[str, str]) -> dict[str, object]:
         "body": form["body"].strip(),
         "topic": form["topic"].strip(),
         "legal_refs": lines(form["legal_refs"]),
+        "public": form.get("public", "1") != "0",
         "valid_from": optional_datetime(form["valid_from"]),
         "valid_until": optional_datetime(form["valid_until"]),
     }
@@ -111,6 +112,7 @@ def _blank_form() -> dict[str, Any]:
         "priority": "normal",
         "dialect": "north",
         "language": "vi",
+        "public": "1",
         "valid_from": "",
         "valid_until": "",
     }
@@ -148,6 +150,7 @@ def new_bulletin(
     priority: Annotated[str, Form()] = "normal",
     dialect: Annotated[str, Form()] = "north",
     language: Annotated[str, Form()] = "vi",
+    public: Annotated[str, Form()] = "1",
     valid_from: Annotated[str, Form()] = "",
     valid_until: Annotated[str, Form()] = "",
 ) -> Response:
@@ -162,6 +165,7 @@ def new_bulletin(
         "priority": priority,
         "dialect": dialect,
         "language": language,
+        "public": public,
         "valid_from": valid_from,
         "valid_until": valid_until,
     }
@@ -230,6 +234,7 @@ def edit_bulletin_page(
         "priority": bulletin.priority,
         "dialect": bulletin.dialect,
         "language": bulletin.language,
+        "public": "1" if bulletin.public else "0",
         "valid_from": to_local_input(bulletin.valid_from, zone),
         "valid_until": to_local_input(bulletin.valid_until, zone),
     }
@@ -251,6 +256,7 @@ def edit_bulletin(
     priority: Annotated[str, Form()] = "normal",
     dialect: Annotated[str, Form()] = "north",
     language: Annotated[str, Form()] = "vi",
+    public: Annotated[str, Form()] = "1",
     valid_from: Annotated[str, Form()] = "",
     valid_until: Annotated[str, Form()] = "",
 ) -> Response:
@@ -265,6 +271,7 @@ def edit_bulletin(
         "priority": priority,
         "dialect": dialect,
         "language": language,
+        "public": public,
         "valid_from": valid_from,
         "valid_until": valid_until,
     }

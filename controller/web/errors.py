@@ -9,11 +9,15 @@ from fastapi.responses import RedirectResponse, Response
 
 from audio_library.errors import LoaxaError
 from controller.errors import NotAuthenticated
+from controller.web.listen_again import PREFIX as PUBLIC_PREFIX
+from controller.web.listen_again import public_page_error
 from controller.web.templating import render
 
 
 def page_error(request: Request, exc: LoaxaError) -> Response:
     """What a person sees when a page action fails; htmx requests get a fragment for their target."""
+    if request.url.path == PUBLIC_PREFIX or request.url.path.startswith(f"{PUBLIC_PREFIX}/"):
+        return public_page_error(request, exc)  # the public site never shows the console's pages
     htmx = request.headers.get("HX-Request") == "true"
     if isinstance(exc, NotAuthenticated):
         target = "/dang-nhap?next=" + quote(request.url.path)

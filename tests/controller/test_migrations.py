@@ -268,3 +268,28 @@ def test_sealed_plays_are_rolled_up(database_url: str) -> None:
     finally:
         engine.dispose()
         upgrade(database_url)
+
+
+def test_existing_bulletins_become_public_with_their_own_public_ids(database_url: str) -> None:
+    """0020: every bulletin written so far is public, each with a random public id of its own; and back."""
+    downgrade(database_url, "0018")
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            province = _insert(connection, "province", code="P", name="Tỉnh P")
+            commune = _insert(connection, "commune", code="C", name="Xã C", province_id=province)
+            user = _insert(connection, "app_user", username="u", role="officer", password_hash="h", active=True)
+            for title in ("Tin 1", "Tin 2"):
+                _insert(connection, "bulletin", commune_id=commune, author_id=user, title=title, body="B")
+        upgrade(database_url)
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT public, public_id FROM bulletin ORDER BY id")).all()
+        assert [bool(public) for public, _ in rows] == [True, True]
+        ids = [public_id for _, public_id in rows]
+        assert len(set(ids)) == 2 and all(len(i) == 16 and int(i, 16) >= 0 for i in ids)
+        downgrade(database_url, "0018")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM bulletin")).scalar_one() == 2
+    finally:
+        engine.dispose()
+        upgrade(database_url)

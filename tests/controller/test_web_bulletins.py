@@ -243,3 +243,31 @@ def test_an_edit_after_approval_sends_it_back_and_off_the_air(
         assert refused.status_code == 422
     finally:
         api.client.close()
+
+
+def test_making_an_approved_bulletin_internal_keeps_its_approval(
+    people: dict[str, ConsoleClient], settings: Settings
+) -> None:
+    """ "Công khai" decides who may listen again, not what airs: switching it needs no new approval."""
+    officer, approver = people["officer.a"], people["approver.a"]
+    bulletin_id = write_bulletin(officer)
+    assert 'name="public"' in officer.get("/ban-tin/moi").text
+    officer.post(f"/ban-tin/{bulletin_id}/gui-duyet")
+    approver.get(f"/ban-tin/{bulletin_id}")
+    approver.post(f"/ban-tin/{bulletin_id}/duyet")
+    form = officer.get(f"/ban-tin/{bulletin_id}/sua")
+    assert '<option value="1" selected>Công khai' in form.text
+    same = {
+        "title": "Thông báo tiêm chủng",
+        "body": "Ngày 5/6/2026, trạm y tế xã tiêm chủng cho trẻ dưới 5 tuổi.",
+        "topic": "y tế",
+        "legal_refs": "Nghị định 13/2024/NĐ-CP",
+        "priority": "normal",
+        "dialect": "north",
+        "language": "vi",
+    }
+    edited = officer.post(f"/ban-tin/{bulletin_id}/sua", {**same, "public": "0"})
+    assert edited.headers["location"] == f"/ban-tin/{bulletin_id}?tb=da-sua"
+    page = officer.get(f"/ban-tin/{bulletin_id}").text
+    assert "Đã duyệt" in page and "Nội bộ, không công khai" in page
+    assert ("officer.a", "bulletin.publicity") in audit_actions(settings)

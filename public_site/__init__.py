@@ -1,0 +1,54 @@
+"""The public listening site ("Nghe lại") and its podcast feeds: what villagers may hear again.
+
+Only approved bulletins marked "công khai" that aired or are scheduled to air in a place are shown
+(`catalogue`); the feeds are RSS 2.0 with the iTunes tags (`feed`); a commune's poster carries a QR code
+(`poster`); reads are rate limited per address (`visitor_rate`). The pages themselves are wired in
+`controller.web.listen_again`. Sits between controller and schedules: it reads bulletins, schedules and
+places, never writes them.
+"""
+
+from public_site.catalogue import (
+    PublicBulletin,
+    PublicPage,
+    PublicPlace,
+    PublicQuery,
+    commune_place,
+    communes,
+    fields,
+    find,
+    newest,
+    parse_query,
+    search,
+    site_place,
+)
+from public_site.errors import InvalidPublicQuery, PageOutOfRange, PublicNotFound, PublicSiteError, TooManyRequests
+from public_site.feed import Episode, guid, podcast_feed
+from public_site.poster import qr_svg_data_uri
+from public_site.settings import PublicSiteSettings
+from public_site.visitor_rate import VisitorRate
+
+__all__ = [
+    "Episode",
+    "InvalidPublicQuery",
+    "PageOutOfRange",
+    "PublicBulletin",
+    "PublicNotFound",
+    "PublicPage",
+    "PublicPlace",
+    "PublicQuery",
+    "PublicSiteError",
+    "PublicSiteSettings",
+    "TooManyRequests",
+    "VisitorRate",
+    "commune_place",
+    "communes",
+    "fields",
+    "find",
+    "guid",
+    "newest",
+    "parse_query",
+    "podcast_feed",
+    "qr_svg_data_uri",
+    "search",
+    "site_place",
+]

@@ -1,0 +1,152 @@
+"""The public listening site in a real browser (Debian's Chromium, 360 px), checked with axe-core.
+
+axe-core (Deque, MPL-2.0) is vendored as `tests/web/data/axe.min.js`, the file of the npm package
+axe-core 4.14.1 as published: the engine itself, no wrapper to trust or keep up to date, no network at
+test time. Every public page, in the normal look and with large text and high contrast, must have zero
+violations of WCAG 2.0/2.1 A and AA. Then a listener's path by keyboard and with JavaScript off, and the
+player's speed and skip controls with it on. Screenshots: test-artifacts/web/nghe-lai-*.png.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from controller.settings import Settings
+from tests.controller.test_listen_again import Site, _bulletin
+from tests.harness import Api, ControllerServer, setup_commune, staff
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"width": 360, "height": 740}
+AXE = (Path(__file__).parent / "data" / "axe.min.js").read_text()
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Three bulletins a page, so that paging shows with few bulletins (each costs an approval)."""
+    return settings.model_copy(update={"public": settings.public.model_copy(update={"page_size": 3})})
+
+
+@pytest.fixture
+def site(
+    settings: Settings, controller: ControllerServer, admin: Api, request: pytest.FixtureRequest
+) -> Iterator[Site]:
+    setup_commune(admin, "TINH", "XA-A", [])
+    setup_commune(admin, "TINH", "XA-B", [])
+    officer, approver = staff(settings, controller.base_url, request, province="TINH")
+    with httpx.Client(base_url=controller.base_url, timeout=60) as public:
+        built = Site(controller.base_url, officer, approver, public)
+        body = "Điều 1. Người đi xe máy phải đội mũ bảo hiểm.\nĐiều 2. Phạt tiền từ 400.000 đồng đến 600.000 đồng."
+        _bulletin(built, "XA-A", "Đội mũ bảo hiểm khi đi xe máy", body, schedule="XA-A", seconds=30.0)
+        for n in range(3):
+            _bulletin(built, "XA-A", f"Bản tin số {n + 1}", schedule="XA-A")
+        yield built
+
+
+def _page(browser: Any, base_url: str, **options: Any) -> Any:
+    context = browser.new_context(base_url=base_url, viewport=PHONE, locale="vi-VN", **options)
+    context.set_default_timeout(20_000)
+    return context.new_page()
+
+
+def _axe_violations(page: Any) -> list[str]:
+    """axe-core's WCAG 2.1 AA violations on the page as it stands: rule, impact and the elements."""
+    page.evaluate(AXE)
+    result = page.evaluate(
+        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+        WCAG_AA,
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:5]}"
+        for v in result["violations"]
+    ]
+
+
+def test_every_public_page_passes_axe_at_360px(browser: Any, site: Site, artifacts: Path) -> None:
+    public_id = site.ids["Đội mũ bảo hiểm khi đi xe máy"]
+    pages = {
+        "trang-tinh": "/nghe-lai/",
+        "trang-xa": "/nghe-lai/XA-A",
+        "trang-xa-2": "/nghe-lai/XA-A?trang=2",
+        "tim-khong-thay": "/nghe-lai/XA-A?q=kh%C3%B4ng+c%C3%B3+g%C3%AC",
+        "ban-tin": f"/nghe-lai/ban-tin/{public_id}",
+        "ap-phich": "/nghe-lai/XA-A/ap-phich",
+        "loi": "/nghe-lai/XA-A?trang=abc",
+    }
+    # The page's own script and styles run under its real policy; axe is injected past it.
+    page = _page(browser, site.base_url, bypass_csp=True)
+    for look in ("thuong", "chu-lon-tuong-phan"):
+        if look != "thuong":
+            page.goto("/nghe-lai/")
+            page.get_by_role("button", name="Chữ lớn").click()
+            page.get_by_role("button", name="Tương phản cao").click()
+        for name, path in pages.items():
+            page.goto(path)
+            assert page.evaluate("document.documentElement.lang") == "vi"
+            assert page.title().strip(), name
+            if look != "thuong":
+                assert page.evaluate("document.documentElement.className") == "chu-lon tuong-phan"
+            page.screenshot(path=str(artifacts / f"nghe-lai-{look}-{name}.png"), full_page=True)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], f"{name} scrolls sideways at 360 px: {width}px"
+            assert _axe_violations(page) == [], f"{look} {name}"
+
+
+def test_a_listener_by_keyboard_with_javascript_off(browser: Any, site: Site) -> None:
+    from playwright.sync_api import expect
+
+    page = _page(browser, site.base_url, java_script_enabled=False)
+    page.goto("/nghe-lai/XA-A")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Bỏ qua, đến nội dung chính"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("", "none"), "focus is visible"
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#noi-dung")
+    # Search with the keyboard alone, no script: the form is a plain GET.
+    page.get_by_label("Tìm trong tiêu đề và nội dung").fill("mũ bảo hiểm")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_have_text("1 bản tin phù hợp.")
+    page.get_by_role("link", name="Đội mũ bảo hiểm khi đi xe máy", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Đội mũ bảo hiểm khi đi xe máy")
+    assert page.title() == "Đội mũ bảo hiểm khi đi xe máy · Nghe lại bản tin loa truyền thanh"
+    assert page.locator("audio[controls] source[type='audio/mpeg']").count() == 1
+    assert page.locator(".dieu-khien").is_hidden(), "the script-only controls stay hidden without script"
+    expect(page.locator(".van-ban")).to_contain_text("Điều 2. Phạt tiền")
+    for landmark in ("banner", "main", "contentinfo"):
+        assert page.get_by_role(landmark).count() == 1, landmark
+    # Large text without script: a form, kept in a cookie, the same page back.
+    before = page.url
+    page.get_by_role("button", name="Chữ lớn").click()
+    assert page.url == before
+    assert page.evaluate("document.documentElement.className").strip() == "chu-lon"
+    expect(page.get_by_role("button", name="Chữ lớn")).to_have_attribute("aria-pressed", "true")
+
+
+def test_speed_and_skip_controls_with_javascript(browser: Any, site: Site) -> None:
+    from playwright.sync_api import expect
+
+    errors: list[str] = []
+    page = _page(browser, site.base_url)
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(f"/nghe-lai/ban-tin/{site.ids['Đội mũ bảo hiểm khi đi xe máy']}")
+    controls = page.locator(".dieu-khien")
+    expect(controls).to_be_visible()
+    page.wait_for_function("document.querySelector('audio').readyState >= 1", timeout=20_000)
+    assert page.evaluate("document.querySelector('audio').duration") == pytest.approx(30, abs=1.5)
+    page.get_by_label("Tốc độ đọc").select_option("1.5")
+    assert page.evaluate("document.querySelector('audio').playbackRate") == 1.5
+    page.get_by_label("Tốc độ đọc").select_option("0.75")
+    assert page.evaluate("document.querySelector('audio').playbackRate") == 0.75
+    page.get_by_role("button", name="Tới 15 giây").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("Math.abs(document.querySelector('audio').currentTime - 15) < 1")
+    page.get_by_role("button", name="Lùi 15 giây").click()
+    page.wait_for_function("document.querySelector('audio').currentTime < 1")
+    assert errors == [], errors
