@@ -34,7 +34,8 @@ from audio_library.errors import AudioTooLong, InvalidAudio, SilentAudio, Unsupp
 from audio_library.settings import AudioSettings
 
 # Bump when the chain's output changes for the same input; it is part of the speech cache key.
-# 3: each codec is corrected on its own (an Opus correction no longer re-renders a good MP3).
+# 3: each codec is corrected on its own (an Opus correction no longer re-renders a good MP3), and the
+#    MP3's loudness is checked too.
 CHAIN_VERSION = 3
 
 SAMPLE_RATE = 48_000
@@ -235,7 +236,8 @@ def _encode_and_measure(
     ffmpeg = [settings.ffmpeg_path, "-hide_banner", "-nostdin", "-nostats"]
     encode = [*ffmpeg, "-v", "error", *inputs, "-filter_complex", graph, "-map", "[out]"]
     encode += [*_encoder_args(codec, settings), "pipe:1"]
-    measure = [*ffmpeg[:3], "-nostats", "-f", "ogg" if codec == "opus" else "mp3", "-i", "pipe:0"]
+    # -nostdin only stops ffmpeg reading keys from the terminal: "pipe:0" is still read.
+    measure = [*ffmpeg, "-f", "ogg" if codec == "opus" else "mp3", "-i", "pipe:0"]
     measure += ["-af", _EBUR128, "-f", "null", "-"]
     timeout = settings.ffmpeg_timeout_s + _TIMEOUT_S_PER_MINUTE * minutes
     log = Pipeline(encode, measure, timeout).run(target)

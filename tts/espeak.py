@@ -2,9 +2,10 @@
 
 A long text is cut at sentence ends into chunks of at most `espeak_chunk_chars` characters, each spoken
 by its own espeak-ng process, up to `espeak_workers` at once, and the PCM is joined in text order.
-espeak-ng ends every sentence with the same pause whether or not the text goes on, so joining at
-sentence ends gives the audio one process would (measured: the joined samples differ in length by one
-sample per seam), while a 500-word bulletin is spoken in about half the time on two cores.
+espeak-ng ends every text with about the pause it puts after a sentence, so joining at sentence ends
+sounds like one process: a seam's pause comes out about 40 ms shorter (measured on the 500-word bench
+bulletin: 7 chunks, 0.26 s shorter in all), while two cores speak it in about half the time. The worker
+count never changes the audio; the chunk size decides where the seams fall.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ class TtsSettings(BaseModel):
     espeak_voice_south: str = "vi-vn-x-south"
     # espeak-ng's default of 175 words/min is too fast for horns outdoors; 140 is announcer pace.
     espeak_rate_wpm: int = Field(default=140, ge=80, le=300)
-    # espeak-ng speaks ~50x faster than real time; a minute means it hangs.
+    # espeak-ng speaks ~50x faster than real time; a minute for one chunk (or a whole text) means it hangs.
     synthesis_timeout_s: float = Field(default=60.0, gt=0)
     max_text_chars: int = Field(default=20_000, gt=0, description="Longer bulletins are refused.")
     # espeak-ng is single-threaded: a long text is cut at sentence ends into chunks spoken side by side.
