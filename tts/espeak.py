@@ -1,13 +1,31 @@
-"""espeak-ng: the offline engine, always available, used when there is no internet."""
+"""espeak-ng: the offline engine, always available, used when there is no internet.
+
+A long text is cut at sentence ends into chunks of at most `espeak_chunk_chars` characters, each spoken
+by its own espeak-ng process, up to `espeak_workers` at once, and the PCM is joined in text order.
+espeak-ng ends every text with about the pause it puts after a sentence, so joining at sentence ends
+sounds like one process: a seam's pause comes out about 40 ms shorter (measured on the 500-word bench
+bulletin: 7 chunks, 0.26 s shorter in all), while two cores speak it in about half the time. The worker
+count never changes the audio; the chunk size decides where the seams fall.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import shutil
+import signal
+import struct
 
+from tts.edge import split_into_chunks
 from tts.errors import EngineUnavailable, LanguageUnsupported
 from tts.settings import TtsSettings
 from tts.synthesizer import Dialect, Language, Speech, VoiceKey, speakable
+
+# espeak-ng writes a canonical 44-byte WAV header (RIFF, "fmt " of 16 bytes, "data") before its PCM;
+# on stdout it cannot seek back, so the two length fields are left at their maximum.
+_HEADER_BYTES = 44
+_FORMAT = slice(20, 36)  # the "fmt " body: encoding, channels, rate, byte rate, block size, sample bits
 
 
 class EspeakSynthesizer:
@@ -25,7 +43,11 @@ class EspeakSynthesizer:
     def voice_key(self, *, dialect: Dialect, language: Language) -> VoiceKey:
         if language != "vi":
             raise LanguageUnsupported(f"espeak-ng has no voice for language {language!r}")
-        return VoiceKey(engine=self.name, voice=self.voice_for(dialect), rate=f"{self._settings.espeak_rate_wpm}wpm")
+        s = self._settings
+        # The chunk size decides where the seams fall (the worker count does not change the audio).
+        options = f"chunk{s.espeak_chunk_chars}"
+        rate = f"{s.espeak_rate_wpm}wpm"
+        return VoiceKey(engine=self.name, voice=self.voice_for(dialect), rate=rate, options=options)
 
     async def synthesize(self, spoken_text: str, *, dialect: Dialect, language: Language = "vi") -> Speech:
         text = speakable(spoken_text, self._settings.max_text_chars)
@@ -33,6 +55,24 @@ class EspeakSynthesizer:
         exe = shutil.which(self._settings.espeak_path)
         if exe is None:
             raise EngineUnavailable(f"{self._settings.espeak_path} is not installed (run scripts/bootstrap.sh)")
+        pieces = split_into_chunks(text, self._settings.espeak_chunk_chars)
+        slots = asyncio.Semaphore(self._settings.espeak_workers)
+
+        async def speak(number: int, piece: str) -> bytes:
+            async with slots:
+                return await self._speak(exe, key, piece, f"chunk {number}/{len(pieces)}")
+
+        try:
+            async with asyncio.TaskGroup() as group:  # the first failure cancels (and kills) the rest
+                tasks = [group.create_task(speak(n, piece)) for n, piece in enumerate(pieces, 1)]
+        except* EngineUnavailable as failures:
+            raise failures.exceptions[0] from None
+        audio = join_wavs([task.result() for task in tasks])
+        return Speech(audio=audio, engine=key.engine, voice=key.voice, rate=key.rate, options=key.options)
+
+    async def _speak(self, exe: str, key: VoiceKey, text: str, label: str) -> bytes:
+        """One espeak-ng process speaking `text` as WAV, under the synthesis timeout."""
+        timeout_s = self._settings.synthesis_timeout_s
         proc = await asyncio.create_subprocess_exec(
             exe,
             "-v",
@@ -46,17 +86,33 @@ class EspeakSynthesizer:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
+            # Its own process group: a cancelled or hung run is killed whole, even behind a wrapper script.
+            start_new_session=True,
         )
         try:
-            out, err = await asyncio.wait_for(
-                proc.communicate(text.encode("utf-8")), timeout=self._settings.synthesis_timeout_s
-            )
+            out, err = await asyncio.wait_for(proc.communicate(text.encode("utf-8")), timeout=timeout_s)
         except TimeoutError as exc:
-            raise EngineUnavailable(f"espeak-ng took longer than {self._settings.synthesis_timeout_s} s") from exc
+            raise EngineUnavailable(f"espeak-ng took longer than {timeout_s} s ({label})") from exc
         finally:
-            if proc.returncode is None:  # timed out, or the caller was cancelled: leave no orphan behind
-                proc.kill()
+            if proc.returncode is None:  # timed out, or cancelled: leave no orphan behind
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
                 await proc.wait()
-        if proc.returncode != 0 or len(out) <= 44:
-            raise EngineUnavailable(f"espeak-ng failed ({proc.returncode}): {err.decode(errors='replace')[:300]}")
-        return Speech(audio=out, engine=key.engine, voice=key.voice, rate=key.rate)
+        if proc.returncode != 0 or len(out) <= _HEADER_BYTES:
+            detail = err.decode(errors="replace")[:300]
+            raise EngineUnavailable(f"espeak-ng failed ({proc.returncode}) on {label}: {detail}")
+        return out
+
+
+def join_wavs(wavs: list[bytes]) -> bytes:
+    """espeak-ng's WAVs (as it writes them on stdout) joined in order, with a header giving the true length."""
+    if not wavs:
+        raise EngineUnavailable("espeak-ng produced no audio")
+    header = wavs[0][:_HEADER_BYTES]
+    for wav in wavs:
+        head = wav[:_HEADER_BYTES]
+        if head[:4] != b"RIFF" or head[36:40] != b"data" or head[_FORMAT] != header[_FORMAT]:
+            raise EngineUnavailable("espeak-ng wrote a WAV in an unexpected layout")
+    pcm = b"".join(wav[_HEADER_BYTES:] for wav in wavs)
+    riff = b"RIFF" + struct.pack("<I", 36 + len(pcm)) + header[8:40] + struct.pack("<I", len(pcm))
+    return riff + pcm

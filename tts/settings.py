@@ -19,9 +19,16 @@ class TtsSettings(BaseModel):
     espeak_voice_south: str = "vi-vn-x-south"
     # espeak-ng's default of 175 words/min is too fast for horns outdoors; 140 is announcer pace.
     espeak_rate_wpm: int = Field(default=140, ge=80, le=300)
-    # espeak-ng speaks ~50x faster than real time; a minute means it hangs.
+    # espeak-ng speaks ~50x faster than real time; a minute for one chunk (or a whole text) means it hangs.
     synthesis_timeout_s: float = Field(default=60.0, gt=0)
     max_text_chars: int = Field(default=20_000, gt=0, description="Longer bulletins are refused.")
+    # espeak-ng is single-threaded: a long text is cut at sentence ends into chunks spoken side by side.
+    # 500 characters is about 30 s of speech: a 500-word bulletin makes 7 or 8 chunks, enough to keep two
+    # workers evenly busy, while each process's start-up (about 10 ms) stays small next to its work.
+    espeak_chunk_chars: int = Field(default=500, ge=100, le=20_000)
+    # espeak-ng processes at once. 2: the controller's machine has two cores, and the broadcast chain
+    # after synthesis uses both; more processes than cores only queue.
+    espeak_workers: int = Field(default=2, ge=1, le=16)
 
     # edge-tts (Microsoft's online neural voices). Microsoft has no southern Vietnamese voice, so the dialect
     # changes only the text normalisation for this engine, never the voice.

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from audio_library import AssetNotFound, AssetStore, AudioSettings, InvalidAudio, encode_broadcast, probe_duration_ms
+from audio_library.codec import Pipeline
 
 
 def tone_wav(seconds: float, rate: int = 22050, amplitude: float = 0.3) -> bytes:
@@ -78,3 +79,32 @@ def test_store_is_content_addressed_and_idempotent(tmp_path: Path) -> None:
 def test_store_refuses_paths_that_are_not_addresses(tmp_path: Path, name: tuple[str, str]) -> None:
     with pytest.raises(AssetNotFound):
         AssetStore(tmp_path).open_path(*name)
+
+
+def test_a_pipeline_saves_what_the_producer_wrote_and_feeds_it_to_the_consumer(tmp_path: Path) -> None:
+    source = tmp_path / "tone.wav"
+    source.write_bytes(tone_wav(2.0))
+    direct = tmp_path / "direct.mp3"
+    # As the chain encodes: no header the muxer would seek back to fill in (a pipe cannot seek).
+    encode = ["ffmpeg", "-v", "error", "-i", str(source), "-c:a", "libmp3lame", "-b:a", "48k", "-write_xing", "0"]
+    encode += ["-id3v2_version", "0", "-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", "mp3"]
+    subprocess.run([*encode, str(direct)], check=True)
+    piped = tmp_path / "piped.mp3"
+    log = Pipeline([*encode, "pipe:1"], ["ffmpeg", "-f", "mp3", "-i", "pipe:0", "-f", "null", "-"], 30).run(piped)
+    assert piped.read_bytes() == direct.read_bytes()
+    assert "Audio: mp3" in log  # the consumer's log: it decoded what the producer wrote
+
+
+@pytest.mark.parametrize(
+    ("producer", "consumer", "message"),
+    [
+        (["ffmpeg", "-v", "error", "-i", "no-such-file.wav", "-f", "wav", "pipe:1"], ["cat"], "No such file"),
+        (["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=d=60", "-f", "wav", "pipe:1"], ["false"], "failed"),
+        (["sleep", "30"], ["cat"], "did not finish within 0.5 s"),
+    ],
+)
+def test_a_pipeline_failure_is_invalid_audio(
+    tmp_path: Path, producer: list[str], consumer: list[str], message: str
+) -> None:
+    with pytest.raises(InvalidAudio, match=message):
+        Pipeline(producer, consumer, 0.5 if producer[0] == "sleep" else 30).run(tmp_path / "out")

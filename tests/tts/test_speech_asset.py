@@ -199,3 +199,26 @@ def test_a_failed_online_engine_rests_for_the_cooldown(db: Engine, audio: AudioS
     cloud.fail_always = False
     back = asyncio.run(renderer.render(SpeechRequest(text="Bà con lưu ý.")))
     assert back.engine == "edge" and len(cloud.calls) > tried
+
+
+def test_a_failing_chunk_stores_nothing(
+    renderer_for: Callable[[list[Synthesizer]], SpeechRenderer], db: Engine, audio: AudioSettings, tmp_path: Path
+) -> None:
+    # The real espeak-ng, except for the chunk that holds the word "hỏng".
+    espeak = tmp_path / "espeak-failing-one-chunk"
+    espeak.write_text(
+        '#!/bin/sh\ntext=$(cat)\ncase "$text" in *hỏng*) echo "bad phoneme" >&2; exit 1;; esac\n'
+        'exec espeak-ng "$@" <<END\n$text\nEND\n'
+    )
+    espeak.chmod(0o755)
+    sentences = [
+        "Kính thưa bà con, Ủy ban nhân dân xã thông báo lịch tiêm chủng cho trẻ em trong tuần này.",
+        "Máy bơm của hợp tác xã bị hỏng nên lịch tưới nước cho cánh đồng phía đông phải lùi lại.",
+        "Xin bà con lưu ý thực hiện đúng thời gian để tránh tập trung đông người tại trạm y tế.",
+    ]
+    settings = TtsSettings(espeak_path=str(espeak), espeak_chunk_chars=100, espeak_workers=2)
+    renderer = renderer_for([EspeakSynthesizer(settings)])
+    with pytest.raises(NoSpeechEngine, match=r"chunk 2/3.*bad phoneme"):
+        asyncio.run(renderer.render(SpeechRequest(text=" ".join(sentences))))
+    assert count(db, AudioAsset) == 0 and count(db, SpeechCacheEntry) == 0
+    assert not audio.storage_dir.exists() or not any(path.is_file() for path in audio.storage_dir.rglob("*"))
