@@ -12,13 +12,14 @@ the speech preview can ask the officer to rewrite it:
   whenever a part had to be spelled: a domain written without diacritics cannot be read as
   words. This runs first (``expand_web_addresses``), before the numbers are read;
 * a digit no pass claimed: read digit by digit, reported;
-* a symbol no pass claimed (``@``, ``§``, ``©``, a stray ``#``): dropped, reported. Pure
+* a symbol no pass claimed (``@``, ``§``, ``©``, a stray ``#``, a superscript ``²`` or a
+  vulgar fraction ``⅓`` no unit or sign took): dropped, reported. Pure
   decoration (``*``, ``•``, ``▪``, ``►``, ``✓``) is dropped without a report;
 * a word in Latin letters that is no Vietnamese syllable and no loanword the engines know
   (``rubella`` and ``vitamin`` are known; ``iPhone``, ``gov``, ``abc`` are not): kept,
   since a word spelled out letter by letter is worse than a word read in a foreign
   manner, and reported so the officer can check how it sounds. Capitalised words are
-  names (``Khmer``, ``Chnăm``) and are not reported.
+  names (``Khmer``, ``Chnăm``) and are not reported, nor are words of another script.
 """
 
 import re
@@ -112,6 +113,10 @@ _DIGITS_RE: Final = re.compile(r"\d+")
 _DECORATION: Final = frozenset("*•·▪▫►▸■□◆◇♦❖✔✓☑➢➤")
 # Characters the engines take as pauses or ignore: kept as they are.
 _PUNCTUATION: Final = frozenset(".,;:!?…()[]\"'“”‘’«»-–—\n ")
+# Latin letters end at U+024F; the Vietnamese letters with two marks sit at U+1E00-U+1EFF.
+_LATIN_END: Final = 0x250
+_VIETNAMESE_START: Final = 0x1E00
+_VIETNAMESE_END: Final = 0x1F00
 _WORD_RE: Final = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _SYLLABLE_RE: Final = re.compile(
     r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|th|tr|qu|[bcdgkpt][lr]|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt])?"
@@ -169,7 +174,17 @@ def _is_vietnamese_syllable(word: str) -> bool:
 
 
 def _is_symbol(char: str) -> bool:
-    return not (char in _PUNCTUATION or char.isalnum() or char.isspace())
+    if char in _PUNCTUATION or char.isalpha() or char.isdecimal() or char.isspace():
+        return False
+    # Marks combine with the letter before them (Khmer vowel signs, a stray tone mark).
+    return not unicodedata.category(char).startswith("M")
+
+
+def _is_latin(word: str) -> bool:
+    """Whether a word is written in Latin letters (Vietnamese included), not another script."""
+    return all(
+        char == "-" or ord(char) < _LATIN_END or _VIETNAMESE_START <= ord(char) < _VIETNAMESE_END for char in word
+    )
 
 
 def secure_leftovers(text: str) -> tuple[str, list[ReadingIssue]]:
@@ -197,7 +212,7 @@ def secure_leftovers(text: str) -> tuple[str, list[ReadingIssue]]:
     text = "".join(kept)
     for match in _WORD_RE.finditer(text):
         word = match.group(0)
-        if word[0].isupper() or word.lower() in KNOWN_LOANWORDS:
+        if word[0].isupper() or word.lower() in KNOWN_LOANWORDS or not _is_latin(word):
             continue
         if all(_is_vietnamese_syllable(part) for part in word.split("-")):
             continue

@@ -7,7 +7,8 @@
   ``TL`` tỉnh lộ, ``HL`` hương lộ, ``ĐCT`` đường cao tốc, with or without a period
   (``QL.91``, ``ĐT 954``, ``ĐT.915B``). ``ĐT`` is otherwise ``điện thoại`` (the lexicon's
   reading), so it is a road only before a number of one to three digits that does not
-  start with ``0`` (phone numbers do) and is not followed by more digits.
+  start with ``0`` (phone numbers do), is no emergency number (``ĐT 113``) and is not
+  followed by more digits.
 """
 
 import re
@@ -23,7 +24,7 @@ ROAD_CODES: Final[dict[str, str]] = {
 }
 _CODES: Final = "|".join(sorted(ROAD_CODES, key=len, reverse=True))
 _ROAD_RE: Final = re.compile(
-    rf"(?=[QĐTH])(?<![\w.-])({_CODES})(?:\.\s?|\s)?(?=[1-9][0-9]{{0,2}}[A-Z]?(?![\w]|[.,:][0-9]))"
+    rf"(?=[QĐTH])(?<![\w.-])({_CODES})(?:\.\s?|\s)?(?!11[1-5](?![0-9]))(?=[1-9][0-9]{{0,2}}[A-Z]?(?![\w]|[.,:][0-9]))"
 )
 _MARKER_RE: Final = re.compile(r"(?=[Kk])(?<![\w.])(?<![0-9] )(?:Km|KM|km)\s?(?=[0-9])")
 
