@@ -15,6 +15,8 @@ the speech preview can ask the officer to rewrite it:
 * a symbol no pass claimed (``@``, ``§``, ``©``, a stray ``#``, a superscript ``²`` or a
   vulgar fraction ``⅓`` no unit or sign took): dropped, reported. Pure
   decoration (``*``, ``•``, ``▪``, ``►``, ``✓``) is dropped without a report;
+* a lower-case consonant standing alone (``phương án b``) is a label: spelled (``bê``),
+  except ``x``, which is reported with the foreign words below;
 * a word in Latin letters that is no Vietnamese syllable and no loanword the engines know
   (``rubella`` and ``vitamin`` are known; ``iPhone``, ``gov``, ``abc`` are not): kept,
   since a word spelled out letter by letter is worse than a word read in a foreign
@@ -25,6 +27,7 @@ the speech preview can ask the officer to rewrite it:
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from tts.letters import spell_letters
@@ -111,12 +114,21 @@ _ADDRESS_PART_RE: Final = re.compile(r"[a-zA-Z]+|[0-9]+|[.@/-]")
 _SEPARATOR_WORDS: Final = {".": "chấm", "@": "a còng", "/": "gạch chéo", "-": "gạch ngang"}
 _DIGITS_RE: Final = re.compile(r"\d+")
 _DECORATION: Final = frozenset("*•·▪▫►▸■□◆◇♦❖✔✓☑➢➤")
-# Characters the engines take as pauses or ignore: kept as they are.
-_PUNCTUATION: Final = frozenset(".,;:!?…()[]\"'“”‘’«»-–—\n ")
+# Punctuation that is no pause but a sign of its own: treated as a symbol. All other
+# punctuation (of any script: the Khmer ``។`` too) is kept, since it drives the pauses.
+_SIGN_PUNCTUATION: Final = frozenset("#@§¶†‡\\&%‰※⁂/")
 # Latin letters end at U+024F; the Vietnamese letters with two marks sit at U+1E00-U+1EFF.
 _LATIN_END: Final = 0x250
 _VIETNAMESE_START: Final = 0x1E00
 _VIETNAMESE_END: Final = 0x1F00
+# A lower-case consonant standing alone is no Vietnamese word but a label (``phương án b``).
+# ``x`` is left out: alone it is mostly a sign (``x2``, a tick), reported rather than spelled.
+_LONE_CONSONANT_RE: Final = re.compile(r"(?<![\w'’-])[bcdđfghjklmnpqrstvwz](?![\w'’-])")
+# Characters that might be symbols: everything but word characters, spaces and common pauses.
+# Superscripts, vulgar fractions and circled numbers are word characters to the regex engine.
+_CANDIDATE_SYMBOL_RE: Final = re.compile(
+    r"[^\w\s.,;:!?…()\[\]\"'“”‘’«»\-–—]|_|[\u00b2\u00b3\u00b9\u00bc-\u00be\u2070-\u209f\u2150-\u218f\u2460-\u24ff\u2776-\u2793]"
+)
 _WORD_RE: Final = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _SYLLABLE_RE: Final = re.compile(
     r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|th|tr|qu|[bcdgkpt][lr]|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt])?"
@@ -167,6 +179,7 @@ def expand_web_addresses(text: str) -> tuple[str, list[ReadingIssue]]:
     return _WEB_ADDRESS_RE.sub(replace, text), issues
 
 
+@lru_cache(maxsize=4096)
 def _is_vietnamese_syllable(word: str) -> bool:
     plain = unicodedata.normalize("NFD", word.lower().replace("đ", "d"))
     plain = "".join(char for char in plain if not unicodedata.combining(char))
@@ -174,10 +187,13 @@ def _is_vietnamese_syllable(word: str) -> bool:
 
 
 def _is_symbol(char: str) -> bool:
-    if char in _PUNCTUATION or char.isalpha() or char.isdecimal() or char.isspace():
+    if char.isalpha() or char.isdecimal() or char.isspace():
         return False
+    category = unicodedata.category(char)
+    if category.startswith("P"):
+        return char in _SIGN_PUNCTUATION or char in _DECORATION
     # Marks combine with the letter before them (Khmer vowel signs, a stray tone mark).
-    return not unicodedata.category(char).startswith("M")
+    return not category.startswith("M")
 
 
 def _is_latin(word: str) -> bool:
@@ -200,16 +216,17 @@ def secure_leftovers(text: str) -> tuple[str, list[ReadingIssue]]:
         )
         return " " + read_digits(match.group(0)) + " "
 
-    text = _DIGITS_RE.sub(digits, text)
-    kept = []
-    for char in text:
+    def symbol(match: re.Match[str]) -> str:
+        char = match.group(0)
         if not _is_symbol(char):
-            kept.append(char)
-            continue
-        kept.append(" ")
+            return char
         if char not in _DECORATION:
             issues.append(ReadingIssue(char, f"Ký hiệu «{char}» không đọc được nên sẽ bị bỏ qua. Hãy viết bằng chữ."))
-    text = "".join(kept)
+        return " "
+
+    text = _DIGITS_RE.sub(digits, text)
+    text = _CANDIDATE_SYMBOL_RE.sub(symbol, text)
+    text = _LONE_CONSONANT_RE.sub(lambda match: spell_letters(match.group(0).upper()), text)
     for match in _WORD_RE.finditer(text):
         word = match.group(0)
         if word[0].isupper() or word.lower() in KNOWN_LOANWORDS or not _is_latin(word):
