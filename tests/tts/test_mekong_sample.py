@@ -16,7 +16,6 @@ from tts.normalizer import normalize
 _SENTENCES = load_sample()
 
 KNOWN_GAPS: dict[str, str] = {
-    "agri-018": "a parenthesised abbreviation after a regional synonym of its expansion (heo for lợn) is read again",
     "misc-001": "a domain without diacritics (dichvucong) cannot be split into words; it is spelled and flagged",
     "misc-002": "an e-mail address of a place name without diacritics (travinh) is spelled and flagged",
     "misc-009": "technical standard codes (QCVN 01-1:2018/BYT) have no reading rule yet",
