@@ -19,7 +19,7 @@ from controller.accounts import Role, User
 from controller.bulletin_scope import check_airs_in, require_bulletin, require_province
 from controller.deps import require_commune, require_role
 from controller.services import Services
-from controller.speech import speech_request
+from controller.speech import reading_issues, speech_request
 from controller.uploads import RECORDING_FORMATS
 from devices.registry import Commune, get_commune, get_province
 from schedules import (
@@ -49,6 +49,7 @@ from schedules.commune_hours import commune_quiet_hours
 from schedules.emergency_order import EmergencyOrder
 from schedules.program_record import ProgramItemRecord, ProgramRecord
 from schedules.timetable import commune_timetable
+from tts.normalizer import ReadingIssue
 from tts.speech_asset import RenderedSpeech, SpeechRequest
 
 
@@ -286,6 +287,16 @@ def preview_bulletin(
     rendered = render_speech(session, services, bulletin)
     stored = session.get(AudioAsset, rendered.asset_sha256)
     return rendered, stored.mp3_sha256 if stored else None
+
+
+def preview_reading_issues(
+    session: Session, services: Services, user: User, bulletin_id: int
+) -> tuple[ReadingIssue, ...]:
+    """What the normaliser cannot read in the bulletin's text (nothing for a recording), for its preview."""
+    bulletin = load_bulletin(session, user, bulletin_id, to_change=False)
+    if bulletin.audio_source == AudioSource.RECORDING and bulletin.audio_sha256 is not None:
+        return ()
+    return reading_issues(bulletin_speech(session, services, bulletin))
 
 
 def check_recording_target(services: Services, user: User, bulletin_id: int) -> None:

@@ -142,10 +142,13 @@ def _database_lexicon(settings: Settings, province_code: str | None) -> dict[str
 
 def cmd_tts_normalize(args: argparse.Namespace, settings: Settings) -> int:
     """Print the spoken form, and nothing else on stdout (warnings go to stderr)."""
-    from tts.normalizer import normalize
+    from tts.normalizer import read_aloud
 
     lexicon = _database_lexicon(settings, args.province)
-    print(normalize(args.text, dialect=args.dialect or settings.tts.dialect, lexicon=lexicon))
+    reading = read_aloud(args.text, dialect=args.dialect or settings.tts.dialect, lexicon=lexicon)
+    print(reading.spoken)
+    for issue in reading.issues:
+        print(issue.message_vi, file=sys.stderr)
     return 0
 
 

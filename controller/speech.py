@@ -7,6 +7,7 @@ from sqlmodel import Session
 from audio_library import AssetStore, AudioAsset
 from devices.registry import Commune
 from tts.lexicon import lexicon_for
+from tts.normalizer import ReadingIssue, read_aloud
 from tts.speech_asset import Chime, SpeechRequest
 from tts.synthesizer import Dialect, Language
 
@@ -46,3 +47,13 @@ def speech_request(
         intro=_chime(session, store, commune.intro_chime_sha256),
         outro=_chime(session, store, commune.outro_chime_sha256),
     )
+
+
+def reading_issues(request: SpeechRequest) -> tuple[ReadingIssue, ...]:
+    """What the normaliser cannot read in the request's text, for the officer's preview.
+
+    Only Vietnamese text goes through the normaliser; other languages are spoken as written.
+    """
+    if request.language != "vi":
+        return ()
+    return read_aloud(request.text, request.dialect, request.lexicon).issues

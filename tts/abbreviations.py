@@ -13,7 +13,8 @@ Lexicon:
 * Expansion is repeated (at most three rounds) so an expansion that itself uses
   abbreviations is read in full.
 * A definition in parentheses right after the words it abbreviates (``Ủy ban nhân
-  dân (UBND)``) is dropped, so the announcer does not say the name twice.
+  dân (UBND)``) is dropped, so the announcer does not say the name twice, also when the
+  words say it the southern way (``dịch tả heo châu Phi (ASF)``, the lexicon saying ``lợn``).
 
 Entries worth knowing: ``IUU`` is spelled the Vietnamese way, ``i-u-u`` (the long
 English name is never read out on air); ``OTP`` is ``ô tê pê``; ``COVID-19`` is
@@ -88,7 +89,15 @@ _UPPER_MARKED: Final = "ÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼ
 _MARKED_CAPITAL_WORD_RE: Final = re.compile(
     rf"(?=[A-ZĐ{_UPPER_MARKED}]{{2}})(?<![\w])[A-ZĐ]*[{_UPPER_MARKED}][A-ZĐ{_UPPER_MARKED}]*(?![\w])"
 )
+# Southern words that a lexicon expansion (written the northern way) says differently.
+SOUTHERN_WORDS: Final[dict[str, str]] = {"heo": "lợn", "trái": "quả", "bắp": "ngô", "thơm": "dứa", "khóm": "dứa"}
+_SOUTHERN_WORD_RE: Final = re.compile(r"(?<![\w])(?:heo|trái|bắp|thơm|khóm)(?![\w])")
 _DEFINITION_RE: Final = re.compile(r"[ \t]*\([ \t]*([^\s()]{1,24})[ \t]*\)")
+
+
+def _as_northern(words: str) -> str:
+    """``words`` with southern words in their northern form, to compare a definition with its expansion."""
+    return _SOUTHERN_WORD_RE.sub(lambda match: SOUTHERN_WORDS[match.group(0)], words)
 
 
 @lru_cache(maxsize=1)
@@ -162,7 +171,7 @@ class Lexicon:
         if spoken is None:
             return match.group(0)
         before = match.string[max(0, match.start() - len(spoken) - 8) : match.start()]
-        if " ".join(before.split()).lower().endswith(spoken.lower()):
+        if _as_northern(" ".join(before.split()).lower()).endswith(_as_northern(spoken.lower())):
             return ""
         return match.group(0)
 

@@ -106,6 +106,10 @@ _NAMED_DAY_RE: Final = re.compile(
     rf"(?<![\w])(?:(?:Ngày|NGÀY|Tết)\s+[{_UPPER}][^\W\d_]*(?:\s+[^\W\d_]+){{0,7}}|Quốc\s+khánh)\s*$"
 )
 _NAMED_DAY_LOOKBACK: Final = 72
+_OPENER_BEFORE_RE: Final = re.compile(r"(?i)(?<![\w])(?:từ|đến|tới|vào|trong|dịp|trước|sau|hết)\s*$")
+# Before a full date (which is a date anyway) the name may be written in lower case too:
+# ``Ngày giải phóng miền Nam 30/4/1975``.
+_NAMED_DAY_LOWER_RE: Final = re.compile(r"(?<![\w])(?:Ngày|NGÀY)\s+[^\W\d_]+(?:\s+[^\W\d_]+){0,7}\s*$")
 # ``d-m`` is far more often a range (``2-3 ngày``), so it needs a word that names a day.
 _DASH_DATE_CONTEXT_RE: Final = re.compile(r"(?i)(?<![\w])(?:ngày|mồng|mùng|dịp|lễ|tết|nghỉ|mừng|niệm)\s*$")
 # What may follow a parenthesised date: the closing parenthesis, or the list/range going on.
@@ -192,6 +196,10 @@ def _lead_word(text: str, start: int) -> str:
 
 
 def _follows_named_day(text: str, start: int) -> bool:
+    """Whether a day's name ends right before ``start``; a word such as ``từ`` in between
+    (``Tết Chôl Chnăm Thmây từ 14-16/4``) makes it a plain date again."""
+    if _OPENER_BEFORE_RE.search(text, max(0, start - _LOOKBACK), start):
+        return False
     return _NAMED_DAY_RE.search(text, max(0, start - _NAMED_DAY_LOOKBACK), start) is not None
 
 
@@ -258,7 +266,11 @@ def expand_dates(text: str, dialect: Dialect = "north") -> str:
         day, month, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
         if not is_valid_date(day, month, year):
             return match.group(0)
-        return read_date(day, month, year, dialect, _lead_word(match.string, match.start()))
+        lead = _lead_word(match.string, match.start())
+        window_start = max(0, match.start() - _NAMED_DAY_LOOKBACK)
+        if not lead and _NAMED_DAY_LOWER_RE.search(match.string, window_start, match.start()):
+            lead = "ngày"
+        return read_date(day, month, year, dialect, lead)
 
     def month_year(match: re.Match[str]) -> str:
         number, year = int(match.group(1)), int(match.group(2))

@@ -200,6 +200,7 @@ _SECTION_NUMBER_RE: Final = re.compile(
     r"(?=[đĐkKcCmMtTpP])(?<![\w])((?i:điều|khoản|chương|mục|tiểu\s+mục|phần|phụ\s+lục|mẫu)\s+)([0-9]{1,3}(?:\.[0-9]{1,3})+)"
     r"(?![0-9]|[.,][0-9])"
 )
+_OWN_ISSUER_RE: Final = re.compile(r"\s+của\s+[A-ZĐ]")
 _LOOKBACK: Final = 48
 _LOOKAHEAD: Final = 160
 
@@ -281,8 +282,11 @@ class _DocumentReader:
 
     @staticmethod
     def _issuer_follows(text: str, end: int, issuer: tuple[str, str]) -> bool:
-        """Whether the rest of the clause already says ``của <issuer>``."""
+        """Whether the rest of the clause already says ``của <issuer>``, or the text names
+        an issuer of its own right after the number (``80-KL/TW của Bộ Chính trị``)."""
         after = text[end : end + _LOOKAHEAD]
+        if _OWN_ISSUER_RE.match(after):
+            return True
         clause_end = _CLAUSE_END_RE.search(after)
         clause = " ".join(after[: clause_end.start() if clause_end else None].split()).lower()
         code, name = issuer

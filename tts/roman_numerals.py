@@ -4,7 +4,8 @@ A Roman numeral is converted right after a trigger word, so the pronoun ``I``, a
 or an unknown abbreviation is not turned into a number. Triggers (any case):
 ``chương``, ``mục``, ``phần``, ``khóa``/``khoá``, ``thế kỷ``/``thế kỉ``, ``quý``,
 ``thứ``, ``phụ lục``, ``tập``, ``hạng``, ``loại``, ``vùng``, ``đợt``, ``đại hội``,
-``kỳ``/``kì``, ``cấp``, ``nhóm``, ``bậc``, ``khu vực``, ``quân khu``.
+``kỳ``/``kì``, ``cấp``, ``nhóm``, ``bậc``, ``khu vực``, ``quân khu``, ``giai đoạn``,
+``khoản``, ``điều``, ``lần``, ``tiểu mục``, ``mức``, ``vòng``.
 
 Two more shapes need no trigger:
 
@@ -31,7 +32,7 @@ from tts.numbers import Dialect, read_cardinal, read_ordinal, roman_to_int
 
 _TRIGGERS: Final = (
     r"chương|mục|phần|khóa|khoá|thế\s+kỷ|thế\s+kỉ|quý|thứ|phụ\s+lục|tập|hạng|loại|vùng|đợt"
-    r"|đại\s+hội|kỳ|kì|cấp|nhóm|bậc|khu\s+vực|quân\s+khu"
+    r"|đại\s+hội|kỳ|kì|cấp|nhóm|bậc|khu\s+vực|quân\s+khu|giai\s+đoạn|khoản|điều|lần|tiểu\s+mục|mức|vòng"
 )
 # A candidate numeral; the look-ahead lets the regex engine skip to capitals I V X L C D M.
 _NUMERAL_RE: Final = re.compile(r"(?=[IVXLCDM])(?<![\w/.-])([IVXLCDM]{1,9})(?:/([0-9]{4}))?(?![\w])")

@@ -55,6 +55,7 @@ UNIT_WORDS: Final[dict[str, str]] = {
     "°": "độ",
     "%": "phần trăm",
     "đ": "đồng",
+    "₫": "đồng",
     "VNĐ": "đồng",
     "VND": "đồng",
     "vnđ": "đồng",
@@ -68,6 +69,7 @@ UNIT_WORDS: Final[dict[str, str]] = {
     "MB": "mê-ga-bai",
     "GB": "gi-ga-bai",
     "Mbps": "mê-ga-bít trên giây",
+    "mmHg": "mi-li-mét thủy ngân",
 }
 
 # Symbols that may follow a ``/`` after a unit, with their spoken names.
@@ -87,8 +89,8 @@ DENOMINATOR_WORDS: Final[dict[str, str]] = {
     "ml": "mi-li-lít",
 }
 
-_PER_ITEM_UNITS: Final = frozenset({"%", "đ", "VNĐ", "VND", "vnđ", "USD"})
-_BARE_UNITS: Final = ("km/h", "km²", "km2", "m²", "m³", "m2", "m3", "km", "kg", "mg", "cm", "mm", "°C", "℃")
+_PER_ITEM_UNITS: Final = frozenset({"%", "đ", "₫", "VNĐ", "VND", "vnđ", "USD"})
+_BARE_UNITS: Final = ("mmHg", "km/h", "km²", "km2", "m²", "m³", "m2", "m3", "km", "kg", "mg", "cm", "mm", "°C", "℃")
 
 LATIN_UNIT_WORDS: Final[dict[str, str]] = {
     "miligam": "mi-li-gam",
@@ -128,7 +130,16 @@ _PER_WORD_RE: Final = re.compile(
     rf"(?<![\w])(đồng|phần trăm|{_alternation(set(UNIT_WORDS.values()))})"
     r"((?:/[^\W\d_]+)+)"
 )
+_HECTARE_RE: Final = re.compile(r"(?<![\w])ha(?![\w])")
 _LATIN_UNIT_RE: Final = re.compile(rf"(?i)(?=[kmxch])(?<![\w])({_alternation(LATIN_UNIT_WORDS)})(?![\w])")
+# ``3 triệu đ``: the currency sign after a scale word.
+_SCALED_DONG_RE: Final = re.compile(r"(?<![\w])(nghìn|ngàn|triệu|tỷ|tỉ)\s?[đ₫](?![\w])")
+# ``cấp 7-8`` (wind force, a level): both ends keep the word, ``cấp bảy đến cấp tám``.
+_LEVEL_RANGE_RE: Final = re.compile(
+    r"(?=[cC])(?<![\w])([cC]ấp)\s+([0-9]{1,2})\s?[-–]\s?([0-9]{1,2})(?![\w]|[.,/-][0-9])"
+)
+# Three or more numbers joined by dashes are no range but a list (a fertiliser's ``20-20-15``).
+_DASH_LIST_RE: Final = re.compile(r"(?=[0-9])(?<![\w.,/-])[0-9]{1,3}(?:-[0-9]{1,3}){2,}(?![\w]|[.,/-][0-9])")
 _RANGE_RE: Final = re.compile(rf"(?=[0-9])(?<![\w.,/-])({NUMBER_PATTERN})\s?[-–—]\s?(?=[0-9])")
 
 
@@ -150,9 +161,10 @@ def expand_units(text: str, dialect: Dialect = "north") -> str:
 
     def per_word(match: re.Match[str]) -> str:
         per = match.group(2).replace("/", " một ")
-        return match.group(1) + per
+        return match.group(1) + _HECTARE_RE.sub("héc-ta", per)
 
     text = _LATIN_UNIT_RE.sub(lambda found: LATIN_UNIT_WORDS[found.group(1).lower()], text)
+    text = _SCALED_DONG_RE.sub(r"\1 đồng", text)
     if "-" in text or "−" in text or "–" in text:
         text = _NEGATIVE_TEMPERATURE_RE.sub("âm ", text)
     text = _UNIT_RE.sub(quantity, text)
@@ -163,5 +175,13 @@ def expand_units(text: str, dialect: Dialect = "north") -> str:
 
 
 def expand_ranges(text: str) -> str:
-    """Turn the dash of a numeric range into ``đến``: ``2-3 ngày`` -> ``2 đến 3 ngày``."""
+    """Turn the dash of a numeric range into ``đến``: ``2-3 ngày`` -> ``2 đến 3 ngày``.
+
+    ``cấp 7-8`` repeats the word (``cấp 7 đến cấp 8``), and three or more numbers joined by
+    dashes are a list read with pauses (``20-20-15`` -> ``20, 20, 15``).
+    """
+    if "-" not in text and "–" not in text and "—" not in text:
+        return text
+    text = _LEVEL_RANGE_RE.sub(lambda match: f"{match.group(1)} {match.group(2)} đến cấp {match.group(3)}", text)
+    text = _DASH_LIST_RE.sub(lambda match: match.group(0).replace("-", ", "), text)
     return _RANGE_RE.sub(lambda match: f"{match.group(1)} đến ", text)

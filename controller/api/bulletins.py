@@ -23,6 +23,7 @@ from controller.bulletin_workflow import (
     create_bulletin,
     load_bulletin,
     preview_bulletin,
+    preview_reading_issues,
     process_recording,
     reject_bulletin,
     submit_bulletin,
@@ -95,7 +96,8 @@ def reject_route(bulletin_id: RowId, data: Rejection, session: SessionDep, user:
 def preview_route(bulletin_id: RowId, session: SessionDep, user: CurrentUser, services: ServicesDep) -> SpeechPreview:
     """The audio approval would air (title and body, the commune's lexicon and chimes), or the recording."""
     rendered, mp3_sha256 = preview_bulletin(session, services, user, bulletin_id)
-    return preview_of(rendered, mp3_sha256, user, services)
+    issues = preview_reading_issues(session, services, user, bulletin_id)
+    return preview_of(rendered, mp3_sha256, user, services, issues)
 
 
 @router.put("/{bulletin_id}/recording", openapi_extra=UPLOAD_OPENAPI, responses=UPLOAD_RESPONSES)

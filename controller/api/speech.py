@@ -20,10 +20,11 @@ from controller.api.node import AUDIO_RESPONSES
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune, require_role
 from controller.errors import NotFound, OutOfScope, error_responses
 from controller.services import Services
-from controller.speech import speech_request
+from controller.speech import reading_issues, speech_request
 from devices.registry import Province, get_commune
 from tts.errors import DuplicateLexiconEntry
 from tts.lexicon import LexiconEntry, LexiconEntryPublic, add_entry
+from tts.normalizer import ReadingIssue
 from tts.speech_asset import RenderedSpeech, spoken_form
 
 router = APIRouter(tags=["speech"])
@@ -39,8 +40,22 @@ class SpeechText(BaseModel):
     commune_code: str | None = Field(default=None, description="Read with this commune's lexicon and chimes.")
 
 
+class ReadingIssuePublic(BaseModel):
+    """A written token the speakers cannot read as words, and what the officer should do (Vietnamese)."""
+
+    token: str
+    message: str
+
+    @classmethod
+    def of(cls, issues: tuple[ReadingIssue, ...]) -> list[ReadingIssuePublic]:
+        return [cls(token=issue.token, message=issue.message_vi) for issue in issues]
+
+
 class NormalizedText(BaseModel):
     spoken_text: str
+    reading_issues: list[ReadingIssuePublic] = Field(
+        default_factory=list, description="Tokens read letter by letter, digit by digit or dropped: fix them first."
+    )
 
 
 class SpeechPreview(BaseModel):
@@ -55,6 +70,9 @@ class SpeechPreview(BaseModel):
     voice: str
     cached: bool
     skipped_engines: list[str]
+    reading_issues: list[ReadingIssuePublic] = Field(
+        default_factory=list, description="Tokens read letter by letter, digit by digit or dropped: fix them first."
+    )
 
 
 class LexiconEntryCreate(BaseModel):
@@ -63,7 +81,13 @@ class LexiconEntryCreate(BaseModel):
     province_code: str | None = Field(default=None, description="None: applies in every province.")
 
 
-def preview_of(rendered: RenderedSpeech, mp3_sha256: str | None, user: User, services: Services) -> SpeechPreview:
+def preview_of(
+    rendered: RenderedSpeech,
+    mp3_sha256: str | None,
+    user: User,
+    services: Services,
+    issues: tuple[ReadingIssue, ...] = (),
+) -> SpeechPreview:
     """The preview as the API answers it, with links only this user can open (`controller.access.audio`)."""
     secret = services.settings.secret_key.get_secret_value()
     return SpeechPreview(
@@ -78,6 +102,7 @@ def preview_of(rendered: RenderedSpeech, mp3_sha256: str | None, user: User, ser
         voice=rendered.voice,
         cached=rendered.cached,
         skipped_engines=list(rendered.skipped),
+        reading_issues=ReadingIssuePublic.of(issues),
     )
 
 
@@ -90,7 +115,8 @@ def normalize_text(data: SpeechText, session: SessionDep, user: CurrentUser, ser
     request = speech_request(
         session, services.store, data.text, dialect=data.dialect, language=data.language, commune=commune
     )
-    return NormalizedText(spoken_text=spoken_form(request))
+    issues = ReadingIssuePublic.of(reading_issues(request))
+    return NormalizedText(spoken_text=spoken_form(request), reading_issues=issues)
 
 
 @router.post("/speech/preview", responses=error_responses(502))
@@ -105,7 +131,7 @@ def preview_speech(data: SpeechText, session: SessionDep, user: CurrentUser, ser
     )
     rendered = anyio.from_thread.run(services.speech.render, request)
     asset = session.get(AudioAsset, rendered.asset_sha256)
-    return preview_of(rendered, asset.mp3_sha256 if asset else None, user, services)
+    return preview_of(rendered, asset.mp3_sha256 if asset else None, user, services, reading_issues(request))
 
 
 @router.get("/audio/{filename}", response_class=FileResponse, responses=AUDIO_RESPONSES)

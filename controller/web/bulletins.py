@@ -20,6 +20,7 @@ from controller.bulletin_workflow import (
     create_bulletin,
     load_bulletin,
     preview_bulletin,
+    preview_reading_issues,
     process_recording,
     submit_bulletin,
     update_bulletin,
@@ -350,7 +351,9 @@ def preview(
     links = {"src": audio_url(services, user, rendered.asset_sha256, rendered.codec), "type": "audio/ogg"}
     if mp3_sha256:
         links["mp3"] = audio_url(services, user, mp3_sha256, "mp3")
-    return render(request, "_preview.html", {"rendered": rendered, "audio": links}, user=user)
+    issues = preview_reading_issues(session, services, user, bulletin_id)
+    context = {"rendered": rendered, "audio": links, "reading_issues": issues}
+    return render(request, "_preview.html", context, user=user)
 
 
 @router.post("/ban-tin/{bulletin_id}/gui-duyet")

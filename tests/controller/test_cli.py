@@ -95,6 +95,19 @@ def test_tts_normalize_prints_only_the_spoken_text() -> None:
     assert "bốn triệu đồng" in done.stdout
 
 
+def test_tts_normalize_names_what_it_cannot_read_on_stderr() -> None:
+    done = subprocess.run(
+        [*LOAXA, "tts", "normalize", "--dialect", "south", "Độ mặn 4‰, xem mục § 2"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env={**os.environ, "LOAXA_LOG_LEVEL": "WARNING"},
+    )
+    assert done.stdout == "Độ mặn bốn phần ngàn, xem mục hai\n"
+    assert "«§»" in done.stderr and "bỏ qua" in done.stderr
+
+
 @pytest.mark.parametrize(("suffix", "magic"), [(".opus", b"OggS"), (".mp3", b"\xff")])
 def test_tts_say_writes_a_file_at_the_target_loudness(tmp_path: Path, suffix: str, magic: bytes) -> None:
     out = tmp_path / f"tin{suffix}"

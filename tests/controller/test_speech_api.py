@@ -581,3 +581,35 @@ def test_nodes_get_mp3_renditions_of_their_own_playlist_only(world: World, db: D
     with httpx.Client(base_url=world.base_url, auth=(other.device_code, other.password)) as client:
         assert client.get("/api/v1/node/playlist", params={"codec": "mp3"}).json()["items"] == []
         assert client.get(mp3_item["asset_url"]).status_code == 404, "a node fetched another commune's MP3"
+
+
+# -- 6. what the normaliser cannot read is named for the officer before it airs ------------------------------
+
+
+def test_unreadable_tokens_are_named_in_the_reading_and_both_previews(world: World) -> None:
+    text = "Đăng ký tại dichvucong.gov.vn hoặc xem mục § 3. Độ mặn 4‰ tại Km 12+500 QL1A."
+    reading = world.officer.post("/api/v1/speech/normalize", {"text": text, "commune_code": "XA-A"})
+    assert reading.status_code == 200, reading.text
+    spoken, issues = reading.json()["spoken_text"], reading.json()["reading_issues"]
+    assert [issue["token"] for issue in issues] == ["dichvucong.gov.vn", "§"]
+    assert "dichvucong.gov.vn" in issues[0]["message"] and "đánh vần" in issues[0]["message"]
+    assert "«§»" in issues[1]["message"] and "bỏ qua" in issues[1]["message"]
+    # Nothing raw reaches the engine: no digit, no symbol, the address spelled.
+    assert not DIGITS.search(spoken) and "§" not in spoken and "‰" not in spoken, spoken
+    assert "bốn phần nghìn" in spoken and "ki-lô-mét mười hai cộng năm trăm quốc lộ một a" in spoken, spoken
+
+    clean = world.officer.post("/api/v1/speech/normalize", {"text": "Độ mặn 4‰.", "commune_code": "XA-A"})
+    assert clean.json()["reading_issues"] == []
+
+    preview = world.officer.post("/api/v1/speech/preview", {"text": "Xem mục § 3.", "commune_code": "XA-A"})
+    assert preview.status_code == 200, preview.text
+    assert [issue["token"] for issue in preview.json()["reading_issues"]] == ["§"]
+
+    bulletin_id = world.bulletin("Thông báo", "Liên hệ ubnd@xa.gov.vn để biết thêm.")
+    bulletin_preview = world.officer.post(f"/api/v1/bulletins/{bulletin_id}/preview")
+    assert bulletin_preview.status_code == 200, bulletin_preview.text
+    assert [issue["token"] for issue in bulletin_preview.json()["reading_issues"]] == ["ubnd@xa.gov.vn"]
+    assert "a còng" in bulletin_preview.json()["spoken_text"]
+
+    khmer = world.officer.post("/api/v1/speech/normalize", {"text": "សួស្តី §", "language": "km"})
+    assert khmer.json()["reading_issues"] == [], "only Vietnamese text goes through the normaliser"

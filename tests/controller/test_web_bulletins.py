@@ -271,3 +271,32 @@ def test_making_an_approved_bulletin_internal_keeps_its_approval(
     page = officer.get(f"/ban-tin/{bulletin_id}").text
     assert "Đã duyệt" in page and "Nội bộ, không công khai" in page
     assert ("officer.a", "bulletin.publicity") in audit_actions(settings)
+def test_the_preview_names_what_the_speakers_cannot_read(people: dict[str, ConsoleClient]) -> None:
+    officer = people["officer.a"]
+    clean_id = write_bulletin(officer)
+    clean = officer.client.post(f"/ban-tin/{clean_id}/xem-truoc", headers={**HTMX, "X-CSRF-Token": officer.csrf})
+    assert clean.status_code == 200 and 'id="chua-doc-duoc"' not in clean.text
+
+    officer.get("/ban-tin/moi")
+    created = officer.post(
+        "/ban-tin/moi",
+        {
+            "commune_code": "XA-A",
+            "title": "Đăng ký trực tuyến",
+            "body": "Đăng ký tại dichvucong.gov.vn, xem mục § 2.",
+            "topic": "hành chính",
+            "legal_refs": "",
+            "priority": "normal",
+            "dialect": "north",
+            "language": "vi",
+        },
+    )
+    assert created.status_code == 303, created.text
+    bulletin_id = created.headers["location"].split("/")[-1].split("?")[0]
+    preview = officer.client.post(f"/ban-tin/{bulletin_id}/xem-truoc", headers={**HTMX, "X-CSRF-Token": officer.csrf})
+    assert preview.status_code == 200, preview.text
+    assert 'id="chua-doc-duoc"' in preview.text and 'role="alert"' in preview.text
+    assert "<strong>dichvucong.gov.vn</strong>" in preview.text and "<strong>§</strong>" in preview.text
+    assert "Cần sửa trước khi gửi duyệt" in preview.text
+    spoken = re.search(r'<p class="van-ban" id="van-ban-doc">([^<]*)</p>', preview.text)
+    assert spoken is not None and "§" not in spoken.group(1) and not re.search(r"[0-9]", spoken.group(1))

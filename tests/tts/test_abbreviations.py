@@ -197,3 +197,9 @@ def test_caller_lexicon_may_add_new_codes() -> None:
 )
 def test_codes_with_serial_numbers(text: str, expected: str) -> None:
     assert normalize(text) == expected
+
+
+def test_a_definition_after_its_southern_wording_is_dropped() -> None:
+    assert normalize("bệnh dịch tả heo châu Phi (ASF).") == "bệnh dịch tả heo châu Phi."
+    assert normalize("bệnh dịch tả lợn châu Phi (ASF).") == "bệnh dịch tả lợn châu Phi."
+    assert normalize("bệnh dịch tả bò (ASF).") == "bệnh dịch tả bò (dịch tả lợn châu Phi)."
