@@ -271,6 +271,8 @@ def test_making_an_approved_bulletin_internal_keeps_its_approval(
     page = officer.get(f"/ban-tin/{bulletin_id}").text
     assert "Đã duyệt" in page and "Nội bộ, không công khai" in page
     assert ("officer.a", "bulletin.publicity") in audit_actions(settings)
+
+
 def test_the_preview_names_what_the_speakers_cannot_read(people: dict[str, ConsoleClient]) -> None:
     officer = people["officer.a"]
     clean_id = write_bulletin(officer)
