@@ -191,6 +191,7 @@ class ContentDelivery:
         self.settings = settings
         self.signer = LinkSigner(secret, settings.url_ttl_s)
         self.files = PlaylistFiles(settings.directory, self.signer)
+        self.audio_root = audio_root
         self.nginx = NginxServer(settings, secret, audio_root) if settings.start_nginx else None
         self._load = load
         self._communes = communes
@@ -244,6 +245,17 @@ class ContentDelivery:
         if not self.files.path(commune, codec).exists():
             self.publish(commune)
         return self.public_url + self.signer.sign(playlist_path(commune, codec), time.time())
+
+    def audio_url(self, commune: str, sha256: str, codec: str) -> str | None:
+        """The signed, absolute link to one audio file on nginx for the commune's nodes (a play_now's).
+
+        nginx serves the controller's content-addressed store as it is (`<sha[:2]>/<sha>.<codec>`), so
+        the file is in place once it is stored; None when it is not there (the node then asks the
+        controller, as before this link existed).
+        """
+        if not (self.audio_root / sha256[:2] / f"{sha256}.{codec}").is_file():
+            return None
+        return self.public_url + self.signer.sign(audio_path(commune, sha256, codec), time.time())
 
     def _refresh_loop(self) -> None:
         interval_s = self.settings.url_ttl_s / 4

@@ -230,6 +230,16 @@ class PlaylistItem(BaseModel):
     stock: StockRef | None = Field(
         default=None, description="A stock message (its audio is `asset_sha256`): play the pinned copy, no HTTP."
     )
+    # 1.2: a play_now's audio on the content server (nginx), so a new recording for a whole province is
+    # not served by the controller's Python. Absolute, because an MQTT command has no base URL.
+    content_url: str | None = Field(
+        default=None,
+        max_length=500,
+        pattern=r"^https?://[^\s]+$",
+        # Left out when absent: a playlist or command without it is byte for byte what 1.1 sent.
+        exclude_if=lambda url: url is None,
+        description="A signed link to the audio on the content server; if it fails, `asset_url` on the controller.",
+    )
 
     def is_for(self, device_code: str) -> bool:
         return self.clusters is None or device_code in self.clusters

@@ -493,8 +493,9 @@ class NodeAgent:
         Sends `Range: bytes=N-` (with `If-Range: <ETag>`) when N bytes are already on disk; a 200 instead
         of a 206 (the file changed, or the server ignores ranges) starts over. The whole file is hashed
         before it enters the cache: raises ChecksumMismatch (the part is deleted) when it does not verify.
-        From the content server when the item's playlist came from there; from the controller when that
-        server refuses (403: a tampered or expired link) or fails.
+        From the content server when the item's playlist came from there or the item carries its own link
+        (a play_now's `content_url`); from the controller when that server refuses (403: a tampered or
+        expired link) or fails.
         """
         url = self.content.audio_url(item)
         if url is not None:

@@ -3,9 +3,10 @@
 The controller's playlist answer may carry `X-Loaxa-Playlist-Url`: a signed, expiring link to the
 commune's playlist on the content server. The node then polls that link (with If-None-Match, without
 credentials: the link is the credential), and the items of a playlist fetched there link their audio on
-the same server, signed too. A refused link (403: tampered or expired), a missing file or an unreachable
-server sends the node back to the controller, which answers as before and hands it a fresh link. The
-link is kept in `<state_dir>/content_server.json`, so a restarted node polls the content server at once.
+the same server, signed too; a play_now command may carry such a link itself (`content_url`). A refused
+link (403: tampered or expired), a missing file or an unreachable server sends the node back to the
+controller, which answers as before and hands it a fresh link. The link is kept in
+`<state_dir>/content_server.json`, so a restarted node polls the content server at once.
 """
 
 from __future__ import annotations
@@ -100,7 +101,10 @@ class ContentServer:
             self._audio_links = {item.asset_url for item in playlist.items}
 
     def audio_url(self, item: PlaylistItem) -> str | None:
-        """The item's audio on the content server, if its playlist came from there."""
+        """The item's audio on the content server: its own signed link (a play_now's `content_url`, 1.2),
+        or its playlist's link if that playlist came from there."""
+        if item.content_url is not None:
+            return item.content_url
         if self._audio_base is None or item.asset_url not in self._audio_links:
             return None
         return str(httpx.URL(self._audio_base).join(item.asset_url))

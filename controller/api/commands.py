@@ -21,6 +21,7 @@ from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commun
 from controller.errors import InvalidInput, NotFound
 from controller.services import Services
 from devices.commands import CommandCenter, DeviceCommand, new_command_body
+from devices.content import ContentDelivery
 from devices.errors import BrokerUnavailable
 from devices.protocol import CommandName, PlaylistItem, StockKey, StockLanguage, StockRef
 from devices.registry import Commune, Device, get_commune, get_device
@@ -94,12 +95,16 @@ def _center(services: Services) -> CommandCenter:
     return services.commands
 
 
-def _play_item(session: Session, commune: Commune, data: CommandRequest, command_id: str) -> PlaylistItem:
+def _play_item(
+    session: Session, commune: Commune, data: CommandRequest, command_id: str, content: ContentDelivery | None
+) -> PlaylistItem:
     """What play_now airs: audio cleared for this commune (`schedules.clearance`), as a playlist item.
 
     By bulletin: an approved bulletin that airs in the commune. By hash: the audio of such a bulletin, or
     audio the controller made itself; never a preview, a draft's speech or another commune's bulletin.
     By stock message (key and language): its approved copy, which nodes play from their pinned library.
+    With the content server on (`content`), audio to download also gets a signed link there
+    (`content_url`), so a new recording sent to a whole province is not served by this process.
     """
     assert commune.id is not None
     now = datetime.now(UTC)
@@ -143,6 +148,9 @@ def _play_item(session: Session, commune: Commune, data: CommandRequest, command
         duration_ms=asset.duration_ms,
         starts_at=now,
         stock=stock,
+        content_url=content.audio_url(commune.code, asset.sha256, asset.codec)
+        if content is not None and stock is None
+        else None,
     )
 
 
@@ -174,7 +182,7 @@ def _issue(
         target=target,
         now=now,
         volume=data.volume,
-        item=_play_item(session, commune, data, command_id) if data.name == "play_now" else None,
+        item=_play_item(session, commune, data, command_id, services.content) if data.name == "play_now" else None,
         command_id=command_id,
     )
     if data.name in AUDITED:

@@ -13,10 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import SecretStr
+from sqlmodel import select
 
 from controller.settings import Settings
+from devices.commands import DeviceCommand
 from devices.nginx import NginxServer
-from devices.protocol import PLAYLIST_URL_HEADER, Playlist
+from devices.protocol import PLAYLIST_URL_HEADER, Playlist, PlaylistItem
 from firmware_sim import NodeAgent, NodeIdentity
 from tests.harness import Api, ControllerServer, approved_bulletin, setup_commune, staff
 
@@ -208,3 +210,68 @@ async def _audio_fallback(
         assert (await http.get(nginx.url + item.asset_url)).status_code == 403
         assert await agent.download_audio(item) == agent.cache.read_verified(sha, "opus")
         assert agent.cache.has(sha, "opus") and agent.content.audio_fetches == 0 and agent.content.fallbacks == 1
+
+
+def test_a_play_now_names_its_audio_on_nginx_and_a_tampered_link_falls_back_to_the_controller(
+    settings: Settings,
+    controller: ControllerServer,
+    nginx: NginxServer,
+    communes: tuple[NodeIdentity, NodeIdentity],
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    node_a, _ = communes
+    officer, approver = staff(settings, controller.base_url, request, commune="XA-A")
+    # A new recording: in no playlist, so only the play_now lets a node fetch it.
+    bulletin, sha = approved_bulletin(officer, approver, "XA-A", "Tin khẩn", "Nước lũ đang lên, bà con lên chỗ cao.")
+    response = officer.post(
+        f"/api/v1/devices/{node_a.device_code}/commands", {"name": "play_now", "bulletin_id": bulletin}
+    )
+    assert response.status_code == 202, response.text
+    with controller.services.sessions() as session:
+        (row,) = session.exec(select(DeviceCommand).where(DeviceCommand.command_id == response.json()["command_id"]))
+        item = PlaylistItem.model_validate(row.parameters["item"])
+    assert item.asset_url == f"/api/v1/node/audio/{sha}.opus", "old nodes fetch it from the controller as before"
+    assert item.content_url is not None and item.content_url.startswith(f"{nginx.url}/c/XA-A/a/{sha}.opus?md5=")
+    asyncio.run(_play_now_audio(settings, controller, nginx, node_a, item, tmp_path))
+
+
+async def _play_now_audio(
+    settings: Settings,
+    controller: ControllerServer,
+    nginx: NginxServer,
+    node: NodeIdentity,
+    item: PlaylistItem,
+    tmp_path: Path,
+) -> None:
+    node_settings = settings.node.model_copy(
+        update={
+            "controller_url": controller.base_url,
+            "device_code": node.device_code,
+            "commune": node.commune,
+            "password": SecretStr(node.password),
+            "state_dir": tmp_path / "node",
+        }
+    )
+    sha = item.asset_sha256
+    async with httpx.AsyncClient(timeout=10) as http:
+        agent = NodeAgent(node_settings, http=http)
+        data = await agent.download_audio(item)
+        assert hashlib.sha256(data).hexdigest() == sha
+        assert agent.content.audio_fetches == 1 and agent.content.fallbacks == 0
+        served = [line for line in nginx.access_log.read_text().splitlines() if f"/c/XA-A/a/{sha}.opus?md5=" in line]
+        assert len(served) == 1 and '" 200 ' in served[0], served
+
+        # The link pointed at another commune, or with its hash changed: nginx refuses it (403), and
+        # the node fetches the audio from the controller instead, verified as always.
+        agent.cache.path(sha, "opus").unlink()
+        assert item.content_url is not None
+        for tampered in (
+            item.content_url.replace("/c/XA-A/", "/c/XA-B/"),
+            item.content_url.replace("md5=", "md5=A"),
+        ):
+            assert (await http.get(tampered)).status_code == 403
+            forged = item.model_copy(update={"content_url": tampered})
+            assert hashlib.sha256(await agent.download_audio(forged)).hexdigest() == sha
+            agent.cache.path(sha, "opus").unlink()
+        assert agent.content.audio_fetches == 1 and agent.content.fallbacks == 2

@@ -4,6 +4,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
 
 from devices.protocol import (
     DEVICE_CHANNELS,
@@ -113,3 +114,22 @@ def test_playlist_item_fields_added_before_deployment_default_to_the_old_meaning
     assert narrow.is_for("CL-1") and not narrow.is_for("CL-2")
     notice = PlaylistNotice(commune="XA", version=1, etag='"1-x"', issued_at=datetime.now(UTC))
     assert notice.urgent is False
+
+
+def test_an_items_content_link_is_left_out_when_absent_and_must_be_an_absolute_http_url() -> None:
+    """1.2's `content_url` is additive: without it, an item is byte for byte what 1.1 sent."""
+    item = PlaylistItem(
+        item_id="cmd-1",
+        title="Tin khẩn",
+        asset_sha256="a" * 64,
+        asset_url=f"/api/v1/node/audio/{'a' * 64}.opus",
+        duration_ms=1000,
+        starts_at=datetime(2026, 12, 7, tzinfo=UTC),
+    )
+    assert "content_url" not in json.loads(item.model_dump_json())
+    link = f"http://127.0.0.1:8081/c/XA/a/{'a' * 64}.opus?md5=x&expires=1"
+    linked = item.model_copy(update={"content_url": link})
+    assert PlaylistItem.model_validate_json(linked.model_dump_json()).content_url == link
+    for bad in ("/c/XA/a/x.opus", "ftp://host/x", "http://host/a b"):
+        with pytest.raises(ValidationError):
+            PlaylistItem.model_validate({**item.model_dump(mode="json"), "content_url": bad})

@@ -77,3 +77,48 @@ def test_a_bulletin_airs_with_its_playlist_and_audio_served_by_nginx(
     for code in CLUSTERS:
         cached = tmp_path / "nodes" / code / "cache" / f"{sha}.opus"
         assert hashlib.sha256(cached.read_bytes()).hexdigest() == sha
+
+
+def test_a_play_now_with_new_audio_is_downloaded_from_nginx(
+    settings: Settings,
+    controller: ControllerServer,
+    nginx: NginxServer,
+    admin: Api,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    """The command names the recording's signed link on nginx: the nodes download it there, not from the
+    controller, and air it."""
+    identities = setup_commune(admin, "TINH-NX", COMMUNE, CLUSTERS)
+    officer, approver = staff(settings, controller.base_url, request, commune=COMMUNE)
+    bulletin, sha = approved_bulletin(officer, approver, COMMUNE, "Tin khẩn", "Nước lũ đang lên nhanh.")
+    fleet = FleetRunner(
+        settings.node.model_copy(
+            update={
+                "controller_url": controller.base_url,
+                "command_public_key": controller.services.command_public_key(),
+                "playlist_poll_interval_s": 600,
+            }
+        ),
+        identities,
+        tmp_path / "nodes",
+    )
+    fleet.start()
+    try:
+        fleet.wait_connected()
+        agents = fleet.fleet.agents
+        response = officer.post(f"/api/v1/communes/{COMMUNE}/commands", {"name": "play_now", "bulletin_id": bulletin})
+        assert response.status_code == 202, response.text
+        item_id = f"cmd-{response.json()['command_id'][:24]}"
+        assert wait_until(lambda: all(item_id in a.on_air for a in agents), 30, interval_s=0.1)
+        counts = [(a.content.audio_fetches, a.content.fallbacks) for a in agents]
+    finally:
+        fleet.stop()
+
+    assert counts == [(1, 0)] * len(CLUSTERS), counts
+    log = nginx.access_log.read_text().splitlines()
+    audio_lines = [line for line in log if f"/c/{COMMUNE}/a/{sha}.opus?md5=" in line]
+    assert len(audio_lines) == len(CLUSTERS) and all('" 200 ' in line for line in audio_lines), audio_lines
+    for code in CLUSTERS:
+        cached = tmp_path / "nodes" / code / "cache" / f"{sha}.opus"
+        assert hashlib.sha256(cached.read_bytes()).hexdigest() == sha
