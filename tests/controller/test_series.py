@@ -193,3 +193,41 @@ def test_a_province_series_shows_its_province_bulletins(site: Site) -> None:
     # Its one chapter is not approved yet: not on the public site.
     public_id = site.officer.get(f"/api/v1/series/{series_id}").json()["public_id"]
     assert site.public.get(f"/nghe-lai/sach-noi/{public_id}").status_code == 404
+
+
+def test_console_page_makes_and_orders_a_series(settings: Settings, controller: ControllerServer, site: Site) -> None:
+    from tests.console import ConsoleClient
+
+    for n in (1, 2):
+        _bulletin(site, "XA-A", f"Chương {n}", approve=False)
+    add_user_directly(settings, "canbo-a", Role.OFFICER, "officer-a-pass-1", commune_codes=["XA-A"])
+    officer = ConsoleClient(controller.base_url)
+    try:
+        officer.login("canbo-a", "officer-a-pass-1")
+        listing = officer.get("/sach-noi")
+        assert listing.status_code == 200 and "Tạo bộ sách nói" in listing.text
+        assert 'value="xa:XA-A"' in listing.text and "xa:XA-B" not in listing.text
+        empty = officer.post("/sach-noi", {"title": "  ", "place": "xa:XA-A"})
+        assert empty.status_code == 422 and "Tiêu đề: không được để trống" in empty.text
+        assert officer.post("/sach-noi", {"title": "Của B", "place": "xa:XA-B"}).status_code == 403
+        created = officer.post(
+            "/sach-noi", {"title": "Luật Đất đai", "description": "Từng chương.", "place": "xa:XA-A"}
+        )
+        assert created.status_code == 303, created.text
+        page_url = created.headers["location"].split("?")[0]
+        for n in (1, 2):
+            added = officer.post(f"{page_url}/them", {"bulletin_id": str(site.row_ids[f"Chương {n}"])})
+            assert added.status_code == 303, added.text
+        assert officer.post(f"{page_url}/them", {"bulletin_id": "abc"}).status_code == 422
+        second = site.row_ids["Chương 2"]
+        assert officer.post(f"{page_url}/chuong/{second}/len", {}).status_code == 303
+        page = officer.get(page_url).text
+        assert page.index("Chương 2</a>") < page.index("Chương 1</a>")
+        assert "<td>Chờ duyệt</td>" in page
+        assert officer.post(f"{page_url}/chuong/{second}/bo", {}).status_code == 303
+        assert "Chương 2</a>" not in officer.get(page_url).text.split("Thêm chương")[0]
+        renamed = officer.post(f"{page_url}/sua", {"title": "Luật Đất đai 2024", "description": ""})
+        assert renamed.status_code == 303
+        assert "Sách nói: Luật Đất đai 2024" in officer.get(page_url).text
+    finally:
+        officer.close()
