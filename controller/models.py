@@ -37,6 +37,7 @@ from schedules.program_record import ProgramItemRecord, ProgramRecord, ScheduleR
 from schedules.province_program import ProvinceProgram
 from schedules.publication import CommunePlaylist
 from schedules.published_item import PublishedItem
+from schedules.series import AudiobookSeries, SeriesChapter
 from schedules.stock_message import StockLanguage, StockLibrary, StockMessage
 from tts.lexicon import LexiconEntry
 from tts.speech_cache import SpeechCacheEntry
@@ -46,6 +47,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "Alert",
     "AudioAsset",
+    "AudiobookSeries",
     "AuditEntry",
     "Broadcast",
     "BroadcastSlot",
@@ -80,6 +82,7 @@ __all__ = [
     "PublishedItem",
     "RollupMark",
     "ScheduleRule",
+    "SeriesChapter",
     "SoundReach",
     "SourceApprover",
     "SourceDelivery",

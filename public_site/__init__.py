@@ -2,11 +2,13 @@
 
 Only approved bulletins marked "công khai" that aired or are scheduled to air in a place are shown
 (`catalogue`); the feeds are RSS 2.0 with the iTunes tags (`feed`); a commune's poster carries a QR code
-(`poster`); reads are rate limited per address (`visitor_rate`). The pages themselves are wired in
+(`poster`); audiobook series show their public chapters in order (`audiobook`); reads are rate limited
+per address (`visitor_rate`). The pages themselves are wired in
 `controller.web.listen_again`. Sits between controller and schedules: it reads bulletins, schedules and
 places, never writes them.
 """
 
+from public_site.audiobook import PublicSeries, find_series, series_in
 from public_site.catalogue import (
     PublicBulletin,
     PublicPage,
@@ -36,6 +38,7 @@ __all__ = [
     "PublicPage",
     "PublicPlace",
     "PublicQuery",
+    "PublicSeries",
     "PublicSiteError",
     "PublicSiteSettings",
     "TooManyRequests",
@@ -44,11 +47,13 @@ __all__ = [
     "communes",
     "fields",
     "find",
+    "find_series",
     "guid",
     "newest",
     "parse_query",
     "podcast_feed",
     "qr_svg_data_uri",
     "search",
+    "series_in",
     "site_place",
 ]

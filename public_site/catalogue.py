@@ -243,3 +243,13 @@ def find(session: Session, public_id: str) -> PublicBulletin:
     if row is None:
         raise PublicNotFound(f"no public bulletin {public_id!r}")
     return _item(session, row, {})
+
+
+def public_among(session: Session, place: PublicPlace, bulletin_ids: list[int]) -> dict[int, PublicBulletin]:
+    """Which of the given bulletins are public in the place (by bulletin id); the others are left out."""
+    if not bulletin_ids:
+        return {}
+    query, _ = _public(place)
+    rows = session.exec(query.where(col(Bulletin.id).in_(bulletin_ids))).all()
+    owners: dict[str, str] = {}
+    return {row[0].id: _item(session, row, owners) for row in rows if row[0].id is not None}

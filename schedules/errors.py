@@ -186,3 +186,32 @@ class StockNotApproved(ScheduleError):
     code = "stock_not_approved"
     http_status = 422
     message_vi = "Bản tin mẫu này chưa được duyệt nên chưa có trên cụm loa."
+
+
+class SeriesNotFound(ScheduleError):
+    code = "series_not_found"
+    http_status = 404
+    message_vi = "Không tìm thấy bộ sách nói."
+
+
+class ChapterNotInSeries(ScheduleError):
+    code = "chapter_not_in_series"
+    http_status = 404
+    message_vi = "Bản tin này không phải là một chương của bộ sách nói."
+
+
+class DuplicateChapter(ScheduleError):
+    code = "duplicate_chapter"
+    message_vi = "Bản tin này đã là một chương của bộ sách nói."
+
+
+class ForeignChapter(ScheduleError):
+    code = "foreign_chapter"
+    http_status = 422
+    message_vi = "Chỉ thêm được bản tin của cùng xã (hoặc của tỉnh, với bộ sách nói của xã) vào bộ sách nói này."
+
+
+class InvalidChapterOrder(ScheduleError):
+    code = "invalid_chapter_order"
+    http_status = 422
+    message_vi = "Thứ tự chương không hợp lệ: hãy liệt kê mỗi chương của bộ sách nói đúng một lần."

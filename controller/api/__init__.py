@@ -20,6 +20,7 @@ from controller.api import (
     province_programs,
     registry,
     reports,
+    series,
     slots,
     source_link,
     speech,
@@ -52,6 +53,7 @@ for module in (
     period_reports,
     filed_reports,
     stock,
+    series,
 ):
     # Logging in answers 401 for a wrong password, without a token to lack (controller.openapi derives the rest).
     api_router.include_router(module.router, responses=error_responses(401) if module is auth else None)

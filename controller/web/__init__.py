@@ -8,6 +8,7 @@ from controller.web import (
     account,
     admin,
     audio,
+    audiobooks,
     broadcast_hours,
     bulletins,
     cancel,
@@ -50,6 +51,7 @@ for module in (
     reports,
     audio,
     stock,
+    audiobooks,
     listen_again,
 ):
     web_router.include_router(module.router)

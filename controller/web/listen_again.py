@@ -32,11 +32,13 @@ from public_site import (
     communes,
     fields,
     find,
+    find_series,
     newest,
     parse_query,
     podcast_feed,
     qr_svg_data_uri,
     search,
+    series_in,
     site_place,
 )
 
@@ -146,6 +148,8 @@ def _listing(
         "next_url": page_link(found.page + 1) if found.page < found.pages else None,
         "feed_url": f"{base.rstrip('/')}/rss.xml" if place.code else f"{PREFIX}/rss.xml",
         "filtered": bool(query.field or query.text),
+        # Only on the first unfiltered page: a listener paging the archive is not after the series.
+        "series": series_in(session, place) if found.page == 1 and not (query.field or query.text) else [],
     }
     return render_public(request, "nghe_lai_danh_sach.html", context)
 
@@ -220,6 +224,13 @@ def display_choice(
 def bulletin_page(public_id: str, request: Request, session: SessionDep) -> Response:
     item = find(session, public_id)
     return render_public(request, "nghe_lai_ban_tin.html", {"item": item})
+
+
+@router.get("/sach-noi/{public_id}")
+def series_page(public_id: str, request: Request, session: SessionDep) -> Response:
+    """An audiobook series: its public chapters in order, each playable; with script, "nghe tiếp" resumes
+    where the listener stopped on this device (`nghe-lai.js`, localStorage; nothing is sent to the server)."""
+    return render_public(request, "nghe_lai_sach_noi.html", {"series": find_series(session, public_id)})
 
 
 @router.api_route("/am-thanh/{public_id}.mp3", methods=["GET", "HEAD"])

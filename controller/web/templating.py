@@ -70,6 +70,7 @@ def navigation(user: User | None) -> list[tuple[str, str]]:
         items += [("/ban-tin", "Bản tin"), ("/ban-tin/moi", "Soạn bản tin"), ("/lich-tuan", "Lịch tuần")]
         if user.role == Role.ADMIN or user.province_id is not None:
             items.append(("/chuong-trinh-tinh", "Toàn tỉnh"))
+        items.append(("/sach-noi", "Sách nói"))
     if user.role == Role.ADMIN or user.province_id is not None:
         items.append(("/nguon-tinh", "Nguồn tin tỉnh"))
     if user.role in (Role.APPROVER, Role.ADMIN):

@@ -4,7 +4,8 @@ axe-core (Deque, MPL-2.0) is vendored as `tests/web/data/axe.min.js`, the file o
 axe-core 4.14.1 as published: the engine itself, no wrapper to trust or keep up to date, no network at
 test time. Every public page, in the normal look and with large text and high contrast, must have zero
 violations of WCAG 2.0/2.1 A and AA. Then a listener's path by keyboard and with JavaScript off, and the
-player's speed and skip controls with it on. Screenshots: test-artifacts/web/nghe-lai-*.png.
+player's speed and skip controls with it on, and an audiobook series resuming where the listener
+stopped. Screenshots: test-artifacts/web/nghe-lai-*.png.
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ def site(
         _bulletin(built, "XA-A", "Đội mũ bảo hiểm khi đi xe máy", body, schedule="XA-A", seconds=30.0)
         for n in range(3):
             _bulletin(built, "XA-A", f"Bản tin số {n + 1}", schedule="XA-A")
+        # An audiobook series of two of them: a short chapter, then the 30-second one.
+        series = officer.post("/api/v1/series", {"title": "Luật Giao thông", "commune_code": "XA-A"}).json()
+        for title in ("Bản tin số 1", "Đội mũ bảo hiểm khi đi xe máy"):
+            added = officer.post(f"/api/v1/series/{series['id']}/chapters", {"bulletin_id": built.row_ids[title]})
+            assert added.status_code == 200, added.text
+        built.ids["sách nói"] = series["public_id"]
         yield built
 
 
@@ -77,6 +84,7 @@ def test_every_public_page_passes_axe_at_360px(browser: Any, site: Site, artifac
         "tim-khong-thay": "/nghe-lai/XA-A?q=kh%C3%B4ng+c%C3%B3+g%C3%AC",
         "ban-tin": f"/nghe-lai/ban-tin/{public_id}",
         "ap-phich": "/nghe-lai/XA-A/ap-phich",
+        "sach-noi": f"/nghe-lai/sach-noi/{site.ids['sách nói']}",
         "loi": "/nghe-lai/XA-A?trang=abc",
     }
     # The page's own script and styles run under its real policy; axe is injected past it.
@@ -150,3 +158,40 @@ def test_speed_and_skip_controls_with_javascript(browser: Any, site: Site) -> No
     page.get_by_role("button", name="Lùi 15 giây").click()
     page.wait_for_function("document.querySelector('audio').currentTime < 1")
     assert errors == [], errors
+
+
+def test_a_series_remembers_where_the_listener_stopped(browser: Any, site: Site) -> None:
+    """Stop in chapter 2 at 12 s, reload: "Nghe tiếp" names chapter 2 and its player stands at 12 s.
+    Without script the page is the plain chapter list."""
+    from playwright.sync_api import expect
+
+    errors: list[str] = []
+    page = _page(browser, site.base_url)
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    path = f"/nghe-lai/sach-noi/{site.ids['sách nói']}"
+    page.goto(path)
+    expect(page.locator("[data-nghe-tiep]")).to_be_hidden()
+    second = page.get_by_label("Nghe chương 2: Đội mũ bảo hiểm khi đi xe máy")
+    second.evaluate("(a) => { a.preload = 'metadata'; a.load(); }")
+    page.wait_for_function("(a) => a.readyState >= 1", arg=second.element_handle())
+    second.evaluate(
+        "(a) => new Promise((done) => { a.addEventListener('seeked', done, {once: true}); a.currentTime = 12; })"
+    )
+    saved = page.evaluate(f"JSON.parse(localStorage.getItem('nghe-lai:sach-noi:{site.ids['sách nói']}'))")
+    assert saved == {"chuong": site.ids["Đội mũ bảo hiểm khi đi xe máy"], "giay": pytest.approx(12, abs=0.5)}
+
+    page.reload()
+    offer = page.locator("[data-nghe-tiep]")
+    expect(offer).to_be_visible()
+    expect(offer.get_by_role("status")).to_have_text("Lần trước bạn dừng ở chương 2, phút 0:12.")
+    page.wait_for_function("(a) => Math.abs(a.currentTime - 12) < 0.5", arg=second.element_handle())
+    page.get_by_role("button", name="Nghe tiếp chương 2").click()
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')").startswith("Nghe chương 2")
+    assert second.evaluate("(a) => a.currentTime") >= 11.5
+    assert errors == [], errors
+
+    bare = _page(browser, site.base_url, java_script_enabled=False)
+    bare.goto(path)
+    assert bare.locator("[data-nghe-tiep]").is_hidden()
+    assert bare.locator("ol.chuong audio[controls]").count() == 2
+    expect(bare.get_by_role("heading", level=3).first).to_have_text("Chương 1: Bản tin số 1")
