@@ -115,7 +115,7 @@ def test_kill_and_restart_loses_and_duplicates_nothing(settings: Settings, broke
                 rows = session.exec(select(PlayRecord, Device).where(PlayRecord.device_id == Device.id)).all()
                 return [(record, device) for record, device in rows]
 
-        assert wait_until(lambda: len(play_records()) >= ITEMS * len(CLUSTERS), 20, interval_s=0.25)
+        assert wait_until(lambda: len(play_records()) >= ITEMS * len(CLUSTERS), 60, interval_s=0.25)
         records = play_records()
         engine.dispose()
     finally:
