@@ -1,7 +1,7 @@
-"""planned items rolled up per commune and day (reports.planned)
+"""planned items rolled up per commune and day (reports.planned); an index of the days clusters were never up
 
-Tables planned_day and rollup_mark. Empty at first: the sealer rolls up every day published so far on its
-first round, and the days after as they end.
+Tables planned_day and rollup_mark; index ix_uptime_day_dark. planned_day is empty at first: the sealer
+rolls up every day published so far on its first round, and the days after as they end.
 
 Revision ID: 0022
 Revises: 0020
@@ -40,9 +40,17 @@ def upgrade() -> None:
         sa.Column("through_day", sa.Date(), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
+    op.create_index(
+        "ix_uptime_day_dark",
+        "uptime_day",
+        ["device_id", "day"],
+        postgresql_where=sa.text("up_s <= 0"),
+        sqlite_where=sa.text("up_s <= 0"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_uptime_day_dark", "uptime_day")
     op.drop_table("rollup_mark")
     op.drop_index("ix_planned_day_day", table_name="planned_day")
     op.drop_table("planned_day")
