@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from controller.accounts import Role, User, commune_scope
 from controller.deps import require_commune
 from controller.errors import Forbidden, OutOfScope
-from devices.registry import Commune, Province
+from devices.registry import Commune, Province, get_commune, get_province
 from schedules import Bulletin, BulletinStatus, airs_in
 
 
@@ -26,6 +26,20 @@ def require_province(user: User, province: Province) -> None:
             f"user {user.username} does not answer for province {province.code}",
             message_vi=f"Bạn không phụ trách {province.name} (toàn tỉnh).",
         )
+
+
+def owner_for(
+    session: Session, user: User, province_code: str | None, commune_code: str | None
+) -> tuple[dict[str, int | None], str]:
+    """The owner of something a user makes for a province (its own staff) or a commune (in their scope):
+    the `commune_id`/`province_id` columns to store, and a phrase for the audit log."""
+    if province_code:
+        province = get_province(session, province_code)
+        require_province(user, province)
+        return {"commune_id": None, "province_id": province.id}, f"province {province.code}"
+    commune = get_commune(session, commune_code or "")
+    require_commune(session, user, commune)
+    return {"commune_id": commune.id, "province_id": None}, f"commune {commune.code}"
 
 
 def communes_provinces(session: Session, user: User) -> set[int] | None:

@@ -16,12 +16,12 @@ from audio_library import AudioAsset, BroadcastAudio, produce_broadcast, save_br
 from audio_library.timestamps import utc_now
 from controller import audit
 from controller.accounts import Role, User
-from controller.bulletin_scope import check_airs_in, require_bulletin, require_province
+from controller.bulletin_scope import check_airs_in, owner_for, require_bulletin
 from controller.deps import require_commune, require_role
 from controller.services import Services
 from controller.speech import reading_issues, speech_request
 from controller.uploads import RECORDING_FORMATS
-from devices.registry import Commune, get_commune, get_province
+from devices.registry import Commune, get_commune
 from schedules import (
     AudioSource,
     Broadcast,
@@ -109,15 +109,7 @@ def scheduled_anywhere(session: Session, bulletin: Bulletin) -> bool:
 def create_bulletin(session: Session, services: Services, user: User, data: BulletinCreate) -> Bulletin:
     """A commune's bulletin, or a province's (written by the province's own staff)."""
     require_role(user, Role.OFFICER, Role.ADMIN)
-    owner: dict[str, int | None]
-    if data.province_code:
-        province = get_province(session, data.province_code)
-        require_province(user, province)
-        owner, where = {"commune_id": None, "province_id": province.id}, f"province {province.code}"
-    else:
-        commune = get_commune(session, data.commune_code or "")
-        require_commune(session, user, commune)
-        owner, where = {"commune_id": commune.id, "province_id": None}, f"commune {commune.code}"
+    owner, where = owner_for(session, user, data.province_code, data.commune_code)
     assert user.id is not None
     zone = services.settings.scheduler.timezone
     window = {

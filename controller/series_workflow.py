@@ -13,10 +13,10 @@ from sqlmodel import Session, col, or_, select
 
 from controller import audit
 from controller.accounts import Role, User, commune_scope
-from controller.bulletin_scope import require_province
+from controller.bulletin_scope import owner_for, require_province
 from controller.bulletin_workflow import load_bulletin
 from controller.deps import require_commune, require_role
-from devices.registry import Commune, Province, get_commune, get_province
+from devices.registry import Commune, Province
 from schedules.errors import SeriesNotFound
 from schedules.series import (
     AudiobookSeries,
@@ -68,15 +68,7 @@ def series_of(session: Session, user: User) -> list[AudiobookSeries]:
 
 def create_series(session: Session, user: User, data: SeriesCreate) -> AudiobookSeries:
     require_role(user, Role.OFFICER, Role.ADMIN)
-    owner: dict[str, int | None]
-    if data.province_code:
-        province = get_province(session, data.province_code)
-        require_province(user, province)
-        owner, where = {"commune_id": None, "province_id": province.id}, f"province {province.code}"
-    else:
-        commune = get_commune(session, data.commune_code or "")
-        require_commune(session, user, commune)
-        owner, where = {"commune_id": commune.id, "province_id": None}, f"commune {commune.code}"
+    owner, where = owner_for(session, user, data.province_code, data.commune_code)
     assert user.id is not None
     series = AudiobookSeries.model_validate(
         data.model_dump(exclude={"commune_code", "province_code"}), update={**owner, "author_id": user.id}
