@@ -16,6 +16,9 @@ import os
 import shutil
 import signal
 import struct
+import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from tts.edge import split_into_chunks
 from tts.errors import EngineUnavailable, LanguageUnsupported
@@ -56,48 +59,58 @@ class EspeakSynthesizer:
         if exe is None:
             raise EngineUnavailable(f"{self._settings.espeak_path} is not installed (run scripts/bootstrap.sh)")
         pieces = split_into_chunks(text, self._settings.espeak_chunk_chars)
-        slots = asyncio.Semaphore(self._settings.espeak_workers)
-
-        async def speak(number: int, piece: str) -> bytes:
-            async with slots:
-                return await self._speak(exe, key, piece, f"chunk {number}/{len(pieces)}")
-
-        try:
-            async with asyncio.TaskGroup() as group:  # the first failure cancels (and kills) the rest
-                tasks = [group.create_task(speak(n, piece)) for n, piece in enumerate(pieces, 1)]
-        except* EngineUnavailable as failures:
-            raise failures.exceptions[0] from None
-        audio = join_wavs([task.result() for task in tasks])
+        audio = join_wavs(await asyncio.to_thread(self._speak_all, exe, key, pieces))
         return Speech(audio=audio, engine=key.engine, voice=key.voice, rate=key.rate, options=key.options)
 
-    async def _speak(self, exe: str, key: VoiceKey, text: str, label: str) -> bytes:
+    def _speak_all(self, exe: str, key: VoiceKey, pieces: list[str]) -> list[bytes]:
+        """Every chunk's WAV, in text order, up to `espeak_workers` processes at once. After a failure no
+        further chunk starts (those running finish, each within the timeout); the first failing chunk in
+        text order is raised.
+
+        Blocking processes in a thread pool rather than asyncio subprocesses: a failed chunk then never has
+        to cancel and reap its siblings from the event loop, which once left the caller's loop hanging."""
+        failed = threading.Event()
+
+        def speak(number: int, piece: str) -> bytes | None:
+            if failed.is_set():
+                return None
+            try:
+                return self._speak(exe, key, piece, f"chunk {number}/{len(pieces)}")
+            except EngineUnavailable:
+                failed.set()
+                raise
+
+        workers = max(1, self._settings.espeak_workers)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="espeak") as pool:
+            futures = [pool.submit(speak, number, piece) for number, piece in enumerate(pieces, 1)]
+        wavs: list[bytes] = []
+        for future in futures:
+            error = future.exception()
+            if error is not None:
+                raise error
+            wav = future.result()
+            if wav is None:  # not started after a failure of a later chunk
+                raise next(f.exception() for f in futures if f.exception() is not None) or EngineUnavailable(
+                    "espeak-ng failed"
+                )
+            wavs.append(wav)
+        return wavs
+
+    def _speak(self, exe: str, key: VoiceKey, text: str, label: str) -> bytes:
         """One espeak-ng process speaking `text` as WAV, under the synthesis timeout."""
         timeout_s = self._settings.synthesis_timeout_s
-        proc = await asyncio.create_subprocess_exec(
-            exe,
-            "-v",
-            key.voice,
-            "-s",
-            str(self._settings.espeak_rate_wpm),
-            "-b",
-            "1",
-            "--stdin",
-            "--stdout",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            # Its own process group: a cancelled or hung run is killed whole, even behind a wrapper script.
-            start_new_session=True,
-        )
-        try:
-            out, err = await asyncio.wait_for(proc.communicate(text.encode("utf-8")), timeout=timeout_s)
-        except TimeoutError as exc:
-            raise EngineUnavailable(f"espeak-ng took longer than {timeout_s} s ({label})") from exc
-        finally:
-            if proc.returncode is None:  # timed out, or cancelled: leave no orphan behind
+        command = [exe, "-v", key.voice, "-s", str(self._settings.espeak_rate_wpm), "-b", "1", "--stdin", "--stdout"]
+        # Its own process group: a hung run is killed whole, even behind a wrapper script.
+        with subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        ) as proc:
+            try:
+                out, err = proc.communicate(text.encode("utf-8"), timeout=timeout_s)
+            except subprocess.TimeoutExpired as exc:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
-                await proc.wait()
+                proc.communicate()
+                raise EngineUnavailable(f"espeak-ng took longer than {timeout_s} s ({label})") from exc
         if proc.returncode != 0 or len(out) <= _HEADER_BYTES:
             detail = err.decode(errors="replace")[:300]
             raise EngineUnavailable(f"espeak-ng failed ({proc.returncode}) on {label}: {detail}")
