@@ -259,7 +259,6 @@ def _wire_commands(services: Services, uplink: UplinkHandler) -> None:
         timeout_s=fleet.command_timeout_s,
         alarm=services.health.device_alarm if services.health is not None else None,
     )
-    uplink.register("ack", services.commands.on_ack)
-    uplink.register("result", services.commands.on_result)
+    uplink.register_batch(("ack", "result"), services.commands.on_answers)
     services.command_sweeper = TimeoutSweeper(services.commands, fleet.command_sweep_interval_s)
     services.command_sweeper.start()

@@ -31,6 +31,7 @@ from devices.protocol import (
     CommandName,
     CommandResult,
     PlaylistItem,
+    ProtocolError,
     commune_command_topic,
     decode,
     device_command_topic,
@@ -45,6 +46,8 @@ CommandStatus = Literal["sent", "acked", "refused", "succeeded", "failed", "time
 OPEN_STATUSES: tuple[CommandStatus, ...] = ("sent", "acked")
 
 Publish = Callable[[str, bytes], None]
+# The two channels a node answers a command on.
+AnswerKind = Literal["ack", "result"]
 
 
 class DeviceCommand(SQLModel, table=True):
@@ -129,6 +132,7 @@ class CommandCenter:
     ) -> list[DeviceCommand]:
         """Store one row per device, commit, then send. If the broker is unreachable the rows fail at once."""
         rows = []
+        parameters = body.model_dump(mode="json", include={"volume", "item"}, exclude_none=True)
         for device in devices:
             assert device.id is not None
             rows.append(
@@ -138,7 +142,7 @@ class CommandCenter:
                     commune_code=commune_code,
                     scope=body.scope,
                     name=body.name,
-                    parameters=body.model_dump(mode="json", include={"volume", "item"}, exclude_none=True),
+                    parameters=parameters,
                     asset_sha256=body.item.asset_sha256 if body.item is not None else None,
                     issued_by=issued_by,
                     issued_at=body.issued_at,
@@ -159,39 +163,91 @@ class CommandCenter:
                 row.detail = "Không gửi được lệnh: máy chủ MQTT không phản hồi."
                 session.add(row)
             session.commit()
-        for row in rows:
-            session.refresh(row)
-        return rows
+        # The rows as they are now (some nodes may have answered already), in one query.
+        return list(
+            session.exec(
+                select(DeviceCommand)
+                .where(DeviceCommand.command_id == body.command_id)
+                .order_by(col(DeviceCommand.id))
+                .execution_options(populate_existing=True)
+            )
+        )
 
     def _suspect(self, session: Session, device: Device, what: str, detail: str) -> None:
         log.warning("device %s: %s; its status is unchanged", device.code, what)
         if self._alarm is not None:
             self._alarm(session, device, "suspect_report", detail)
 
-    def _row(self, session: Session, device: Device, command_id: str, kind: str) -> DeviceCommand | None:
-        # Matched on the device too: a node can only ever answer for itself, and only what it was sent.
-        row = session.exec(
-            select(DeviceCommand).where(DeviceCommand.command_id == command_id, DeviceCommand.device_id == device.id)
-        ).first()
-        if row is None:
-            self._suspect(
-                session,
-                device,
-                f"{kind} for command {command_id[:64]!r}, never sent to it",
-                f"(trả lời lệnh “{command_id[:64]}” chưa từng gửi cho cụm loa này)",
-            )
-        return row
-
     def on_ack(self, session: Session, device: Device, payload: bytes) -> None:
-        ack = decode(CommandAck, payload)
-        row = self._row(session, device, ack.command_id, "ack")
-        if row is None:
+        """One ack (see `on_answers`)."""
+        self.on_answers(session, [(device, "ack", payload)])
+
+    def on_result(self, session: Session, device: Device, payload: bytes) -> None:
+        """One result (see `on_answers`)."""
+        self.on_answers(session, [(device, "result", payload)])
+
+    def on_answers(self, session: Session, answers: Sequence[tuple[Device, AnswerKind, bytes]]) -> None:
+        """Acks and results from nodes, in the order they arrived: one query finds their rows, one commit
+        stores them all (an emergency brings one ack and one result from every cluster within seconds;
+        a query and a commit each would make the controller, not the network, the slow part).
+
+        An answer that does not decode is logged and dropped without touching the others.
+        """
+        decoded: list[tuple[Device, CommandAck | CommandResult]] = []
+        for device, kind, payload in answers:
+            try:
+                answer: CommandAck | CommandResult = (
+                    decode(CommandAck, payload) if kind == "ack" else decode(CommandResult, payload)
+                )
+                decoded.append((device, answer))
+            except ProtocolError as exc:
+                log.warning("device %s: invalid %s dropped: %s", device.code, kind, str(exc)[:300])
+        if not decoded:
             return
+        rows = self._rows(session, decoded)
+        suspects: list[tuple[Device, str, str]] = []
+        now = datetime.now(UTC)
+        for device, answer in decoded:
+            row = rows.get((answer.command_id, device.id))
+            kind = "ack" if isinstance(answer, CommandAck) else "result"
+            if row is None:
+                suspects.append(
+                    (
+                        device,
+                        f"{kind} for command {answer.command_id[:64]!r}, never sent to it",
+                        f"(trả lời lệnh “{answer.command_id[:64]}” chưa từng gửi cho cụm loa này)",
+                    )
+                )
+            elif isinstance(answer, CommandAck):
+                self._take_ack(session, device, row, answer, now)
+            else:
+                suspect = self._take_result(session, device, row, answer, now)
+                if suspect is not None:
+                    suspects.append((device, *suspect))
+        session.commit()
+        for device, what, detail in suspects:
+            self._suspect(session, device, what, detail)
+
+    @staticmethod
+    def _rows(
+        session: Session, answers: Sequence[tuple[Device, CommandAck | CommandResult]]
+    ) -> dict[tuple[str, int | None], DeviceCommand]:
+        # Matched on the device too: a node can only ever answer for itself, and only what it was sent.
+        command_ids = {answer.command_id for _, answer in answers}
+        device_ids = {device.id for device, _ in answers}
+        found = session.exec(
+            select(DeviceCommand).where(
+                col(DeviceCommand.command_id).in_(command_ids), col(DeviceCommand.device_id).in_(device_ids)
+            )
+        )
+        return {(row.command_id, row.device_id): row for row in found}
+
+    @staticmethod
+    def _take_ack(session: Session, device: Device, row: DeviceCommand, ack: CommandAck, now: datetime) -> None:
         if row.status == "timed_out" and row.acked_at is None and ack.accepted:
             # The node got the command late (a slow link): its result may follow and still tells the truth.
-            row.acked_at = datetime.now(UTC)
+            row.acked_at = now
             session.add(row)
-            session.commit()
             return
         if row.status != "sent":
             # Typically a replay of this command, refused by the node: the original outcome stands.
@@ -201,7 +257,6 @@ class CommandCenter:
                 "device %s: ack %s for command %s (%s) noted only", device.code, ack.reason, row.command_id, row.status
             )
             return
-        now = datetime.now(UTC)
         row.acked_at = now
         if ack.accepted:
             row.status = "acked"
@@ -209,33 +264,29 @@ class CommandCenter:
             row.status, row.reason, row.finished_at = "refused", ack.reason or "malformed", now
             row.detail = f"Cụm loa từ chối lệnh ({ack.reason})."
         session.add(row)
-        session.commit()
 
-    def on_result(self, session: Session, device: Device, payload: bytes) -> None:
-        result = decode(CommandResult, payload)
-        row = self._row(session, device, result.command_id, "result")
-        if row is None:
-            return
+    @staticmethod
+    def _take_result(
+        session: Session, device: Device, row: DeviceCommand, result: CommandResult, now: datetime
+    ) -> tuple[str, str] | None:
+        """Store a result; (what, detail) of a suspect answer instead, or None."""
         if row.status in ("succeeded", "failed"):
             # A QoS 1 redelivery of the result already stored: the first one stands.
             log.info("device %s: result for command %s (%s) ignored", device.code, row.command_id, row.status)
-            return
+            return None
         if row.acked_at is None or row.status == "refused":
             # A result without the node first accepting the command: never how the agent answers
             # (it acks before it runs anything), so it does not decide what the operator sees.
-            self._suspect(
-                session,
-                device,
+            return (
                 f"result for command {row.command_id} it had not accepted ({row.status})",
                 f"(kết quả lệnh “{row.command_id}” khi cụm loa chưa nhận lệnh)",
             )
-            return
         # A late result still tells the operator what really happened, even after the timeout.
         row.status = "succeeded" if result.ok else "failed"
         row.detail = result.detail
-        row.finished_at = datetime.now(UTC)
+        row.finished_at = now
         session.add(row)
-        session.commit()
+        return None
 
     def sweep(self, now: datetime | None = None) -> int:
         """Mark commands with no result within the timeout as timed out; return how many."""

@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 
 # Handles one decoded-topic message from a known, active device, inside an open database session.
 ChannelHandler = Callable[[Session, Device, bytes], None]
+# Handles all the messages of its channels in one batch at once, in arrival order, inside an open session;
+# it drops what it cannot decode itself (command acks and results: `CommandCenter.on_answers`).
+BatchChannelHandler = Callable[[Session, list[tuple[Device, Any, bytes]]], None]
 # Why a play report is not proof of play (a FlagReason), or None: schedules/play_verification.py.
 PlayCheck = Callable[[Session, Device, PlayReport], str | None]
 # Told of each new proof of play (not a flagged report) in its own transaction, before the commit: what it
@@ -53,6 +57,7 @@ class UplinkHandler:
         self._play_check = play_check
         self._identity_watch = identity_watch
         self._alarm = alarm
+        self._batch_channels: dict[DeviceChannel, BatchChannelHandler] = {}
         self._channels: dict[DeviceChannel, ChannelHandler] = {
             "state": lambda session, device, payload: self._state(session, device, decode(NodeState, payload)),
             "play": lambda session, device, payload: self._play(session, device, decode(PlayReport, payload)),
@@ -61,6 +66,12 @@ class UplinkHandler:
     def register(self, channel: DeviceChannel, handler: ChannelHandler) -> None:
         """Route a device channel (heartbeat, ack, result...) to `handler`; it may raise ProtocolError."""
         self._channels[channel] = handler
+
+    def register_batch(self, channels: Sequence[DeviceChannel], handler: BatchChannelHandler) -> None:
+        """Route these channels to `handler`, called once per batch with all their messages (after the
+        batch's other messages): for answers that come in thousands at once and are stored in one commit."""
+        for channel in channels:
+            self._batch_channels[channel] = handler
 
     def __call__(self, topic: str, payload: bytes) -> None:
         """Handle one message (see `handle_batch`)."""
@@ -76,18 +87,41 @@ class UplinkHandler:
         """
         done = 0
         delay = 0.1
-        while done < len(messages):
+        deferred: dict[int, tuple[BatchChannelHandler, list[tuple[Device, Any, bytes]]]] = {}
+        while True:
             try:
                 with self._session_factory() as session:
-                    devices = self._devices(session, messages[done:])
+                    devices = self._devices(session, messages[done:] if done < len(messages) else messages)
                     for topic, payload in messages[done:]:
-                        self._handle(session, devices, topic, payload)
+                        self._handle(session, devices, topic, payload, deferred)
                         done += 1
+                    while deferred:
+                        key = next(iter(deferred))
+                        self._handle_deferred(session, *deferred[key])
+                        del deferred[key]
+                return
             except OperationalError as exc:
-                topic = messages[done][0]
-                log.warning("database unavailable for %s, retrying in %.1f s: %s", topic[:200], delay, str(exc)[:200])
+                where = messages[done][0] if done < len(messages) else "command answers"
+                log.warning("database unavailable for %s, retrying in %.1f s: %s", where[:200], delay, str(exc)[:200])
                 time.sleep(delay)
                 delay = min(delay * 2, self._retry_max_s)
+
+    def _handle_deferred(
+        self, session: Session, handler: BatchChannelHandler, batch: list[tuple[Device, Any, bytes]]
+    ) -> None:
+        try:
+            handler(session, batch)
+        except OperationalError:
+            raise  # the database is away: handle_batch retries
+        except Exception:
+            # A bug in the batch handler: try its messages one by one, so one cannot cost the others.
+            session.rollback()
+            if len(batch) == 1:
+                log.exception("%s message from %s could not be handled; dropped", batch[0][1], batch[0][0].code)
+                return
+            log.exception("%d messages could not be handled together; handling them one by one", len(batch))
+            for one in batch:
+                self._handle_deferred(session, handler, [one])
 
     @staticmethod
     def _devices(session: Session, messages: Sequence[tuple[str, bytes]]) -> dict[str, Device]:
@@ -99,12 +133,23 @@ class UplinkHandler:
             return {}
         return {device.code: device for device in session.exec(select(Device).where(col(Device.code).in_(codes)))}
 
-    def _handle(self, session: Session, devices: dict[str, Device], topic: str, payload: bytes) -> None:
+    def _handle(
+        self,
+        session: Session,
+        devices: dict[str, Device],
+        topic: str,
+        payload: bytes,
+        deferred: dict[int, tuple[BatchChannelHandler, list[tuple[Device, Any, bytes]]]],
+    ) -> None:
         try:
             code, channel = parse_device_topic(topic)
             device = devices.get(code)
             if device is None or device.revoked_at is not None:
                 log.warning("message from unknown or revoked device %r dropped", code)
+                return
+            batch_handler = self._batch_channels.get(channel)
+            if batch_handler is not None:
+                deferred.setdefault(id(batch_handler), (batch_handler, []))[1].append((device, channel, payload))
                 return
             handler = self._channels.get(channel)
             if handler is None:

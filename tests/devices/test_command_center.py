@@ -101,3 +101,75 @@ def test_a_refusal_is_final_and_a_broker_outage_fails_the_command_at_once(
     (row,) = offline.issue(session, body, [a1], commune_code="XA-A", issued_by="canbo")
     assert row.status == "failed" and "MQTT" in row.detail
     assert session.get(DeviceCommand, row.id) is not None
+
+
+def test_answers_of_a_batch_are_stored_in_one_commit_and_a_bad_one_costs_nothing(
+    database_url: str, tmp_path: Path
+) -> None:
+    """An emergency brings an ack and a result from every cluster at once: the uplink hands a batch's
+    answers over together, one query finds their rows and one commit stores them; garbage, an answer
+    for a command never sent, and a result before its ack change only themselves."""
+    from sqlalchemy import event
+
+    from devices.uplink import UplinkHandler
+
+    engine = make_engine(DatabaseSettings(url=database_url))
+    sessions = session_factory(engine)
+    codes = [f"A{i}" for i in range(6)]
+    with sessions() as session:
+        commune = add_commune(session, add_province(session, "P", "Tỉnh"), "XA-A", "Xã A")
+        devices = [add_device(session, commune, code, hash_iterations=101)[0] for code in codes]
+        session.commit()
+        sent: list[tuple[str, bytes]] = []
+        suspects: list[str] = []
+        commands = CommandCenter(
+            sessions,
+            CommandSigner.load_or_create(tmp_path / "k.pem"),
+            lambda topic, payload: sent.append((topic, payload)),
+            timeout_s=30,
+            alarm=lambda session, device, kind, detail: suspects.append(device.code),
+        )
+        body = new_command_body("stop", scope="commune", target="XA-A", now=NOW)
+        commands.issue(session, body, devices, commune_code="XA-A", issued_by="canbo")
+    handler = UplinkHandler(sessions)
+    handler.register_batch(("ack", "result"), commands.on_answers)
+
+    def ack(accepted: bool = True) -> bytes:
+        return encode(
+            CommandAck(command_id=body.command_id, accepted=accepted, reason=None if accepted else "stale", at=NOW)
+        )
+
+    def result(ok: bool = True) -> bytes:
+        return encode(CommandResult(command_id=body.command_id, ok=ok, detail="xong", at=NOW))
+
+    batch = [
+        ("loaxa/v1/devices/A0/ack", ack()),
+        ("loaxa/v1/devices/A0/result", result()),  # its ack came just before, in the same batch
+        ("loaxa/v1/devices/A1/ack", b"\x00 not json"),
+        ("loaxa/v1/devices/A1/result", result()),  # a result with no accepted ack: suspect
+        ("loaxa/v1/devices/A2/ack", ack(accepted=False)),
+        ("loaxa/v1/devices/A3/ack", encode(CommandAck(command_id="never-sent", accepted=True, at=NOW))),
+        ("loaxa/v1/devices/A4/ack", ack()),
+        ("loaxa/v1/devices/A5/ack", ack()),
+        ("loaxa/v1/devices/A5/result", result(ok=False)),
+    ]
+    commits: list[int] = []
+    event.listen(engine, "commit", lambda connection: commits.append(1))
+    handler.handle_batch(batch)
+    with sessions() as session:
+        rows = {
+            codes[r.device_id - devices[0].id]: (r.status, r.acked_at is not None)  # type: ignore[operator]
+            for r in session.exec(select(DeviceCommand))
+        }
+    assert rows == {
+        "A0": ("succeeded", True),
+        "A1": ("sent", False),
+        "A2": ("refused", True),
+        "A3": ("sent", False),
+        "A4": ("acked", True),
+        "A5": ("failed", True),
+    }
+    assert sorted(suspects) == ["A1", "A3"]
+    # One commit for the answers; the two suspect alerts are stored by the alarm, not here.
+    assert len(commits) == 1
+    engine.dispose()
