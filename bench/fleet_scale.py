@@ -11,9 +11,13 @@ controller (`loaxa serve`, SQLite), and the simulated fleet spread over P proces
 - fleet start: seconds until the controller has recorded every cluster online;
 - heartbeat ingest: over a steady window, the controller's CPU (percent of one core) and resident
   memory, mosquitto's CPU, and each fleet process's CPU (the simulator's headroom);
-- emergency command: a signed commune-wide `play_now` to every commune at once; seconds from issue
-  until each cluster's acknowledgement was stored (p50, p99, max), and until the cluster reported the
-  emergency on air (p50, p99; clusters that never did within 600 s); each fleet process's CPU meanwhile;
+- emergency command with a new recording: a signed commune-wide `play_now` of a just-approved bulletin to
+  every commune at once; seconds from issue until each cluster's acknowledgement was stored (p50, p99,
+  max), and until the cluster reported the emergency on air (p50, p99; clusters that never did within
+  600 s); each fleet process's CPU meanwhile;
+- emergency command with a stock message: the same, naming the approved `storm` warning that every node
+  keeps pinned (`loaxa stock seed` before the controller starts; the clock starts once every node holds
+  the library), so nothing is downloaded: on air p50/p99 and clusters that never aired it;
 - 304 pulls/s: unchanged-playlist polls per second on one controller process (wrk, 50 connections),
   while the fleet keeps running.
 
@@ -29,6 +33,7 @@ import os
 import platform
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -42,7 +47,7 @@ import httpx
 from sqlmodel import Session, col, func, select
 
 from audio_library import AudioSettings
-from bench.controller_process import start_controller
+from bench.controller_process import controller_env, start_controller
 from bench.fleet_airtime import PASSWORD, percentile, pulls_per_second
 from bench.process_stats import ProcessSample, cpu_percent, sample
 from bench.raw_fanout import measure_raw_fanout
@@ -148,6 +153,13 @@ def run(nodes: int, processes: int, heartbeat_s: float, window_s: float, raw_rou
         for name, role in (("admin", Role.ADMIN), ("officer", Role.OFFICER), ("approver", Role.APPROVER)):
             create_user_from(session, UserCreate(username=name, role=role, password=PASSWORD, province_code=PROVINCE))
         session.commit()
+    # The stock library every node pins (espeak-ng speech), approved, before the controller announces it.
+    subprocess.run(
+        [sys.executable, "-m", "controller", "stock", "seed"],
+        env={**os.environ, **controller_env(settings)},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     broker = MosquittoProcess(root / "broker", mqtt)
     broker.start()
     began = time.monotonic()
@@ -208,6 +220,13 @@ def run(nodes: int, processes: int, heartbeat_s: float, window_s: float, raw_rou
             time.sleep(0.2)
         results["fleet_start_s"] = time.monotonic() - started
         print(f"all online after {results['fleet_start_s']:.1f} s", file=sys.stderr, flush=True)
+        # Every node pins the stock library on its first sync (a storm warning needs no download later).
+        while fleet.stock_ready < nodes and time.monotonic() < started + 600:
+            fleet.check()
+            time.sleep(0.5)
+        results["stock_ready"] = fleet.stock_ready
+        results["stock_pinned_s"] = time.monotonic() - started
+        print(f"{fleet.stock_ready} hold the stock library after {results['stock_pinned_s']:.1f} s", file=sys.stderr)
 
         # Steady state: let the start-up burst (births, first pulls) settle, then watch one window.
         time.sleep(min(10.0, heartbeat_s))
@@ -222,8 +241,21 @@ def run(nodes: int, processes: int, heartbeat_s: float, window_s: float, raw_rou
         results["controller_rss_mb"] = s1[0].rss_mb
         results["heartbeats_per_s"] = nodes / heartbeat_s
 
-        metrics, issued = emergency_command(base_url, communes, nodes, sessions, fleet.pids)
-        results.update(metrics)
+        with httpx.Client(base_url=base_url, timeout=300) as client:
+            headers = _tokens(client)
+            bulletin_id = _approved_emergency(client, headers)
+            metrics, issued = emergency_command(
+                client, headers["admin"], {"bulletin_id": bulletin_id}, communes, nodes, sessions, fleet.pids
+            )
+            results.update(metrics)
+            fleet.check()
+            time.sleep(5)  # let the recording's plays and reports settle first
+            stock = {"stock_key": "storm", "stock_language": "vi"}
+            metrics, stock_issued = emergency_command(
+                client, headers["admin"], stock, communes, nodes, sessions, fleet.pids
+            )
+            results.update({f"stock_{k}": v for k, v in metrics.items()})
+            issued.update(stock_issued)
         fleet.check()
         identity = identities[0]
         results["pulls_304_per_s"] = asyncio.run(pulls_per_second(base_url, identity.device_code, identity.password))
@@ -242,44 +274,57 @@ def run(nodes: int, processes: int, heartbeat_s: float, window_s: float, raw_rou
     for figure in ("ack_p99", "result_p50", "result_p99"):
         results[f"{figure}_x_raw"] = results[f"{figure}_s"] / raw_p99 if raw_p99 > 0 else float("nan")
     results["never_aired"] = nodes - results["succeeded"]
+    results["stock_never_aired"] = nodes - results["stock_succeeded"]
     return results
 
 
+def _tokens(client: httpx.Client) -> dict[str, dict[str, str]]:
+    headers = {}
+    for name in ("officer", "approver", "admin"):
+        token = client.post("/api/v1/auth/token", json={"username": name, "password": PASSWORD}).json()
+        headers[name] = {"Authorization": f"Bearer {token['access_token']}"}
+    return headers
+
+
+def _approved_emergency(client: httpx.Client, headers: dict[str, dict[str, str]]) -> int:
+    """Only approved content airs (schedules.clearance): the emergency is a province bulletin, written,
+    submitted and approved (its speech made by espeak-ng) before the clock starts."""
+    text = "Khẩn cấp: bão số ba sắp đổ bộ, bà con vào nơi trú ẩn."
+    body = {"province_code": PROVINCE, "title": "Khẩn cấp: bão số ba", "body": text}
+    bulletin = client.post("/api/v1/bulletins", headers=headers["officer"], json=body)
+    bulletin.raise_for_status()
+    bulletin_id = int(bulletin.json()["id"])
+    client.post(f"/api/v1/bulletins/{bulletin_id}/submit", headers=headers["officer"]).raise_for_status()
+    client.post(f"/api/v1/bulletins/{bulletin_id}/approve", headers=headers["approver"]).raise_for_status()
+    return bulletin_id
+
+
 def emergency_command(
-    base_url: str, communes: list[str], nodes: int, sessions: Any, fleet_pids: list[int]
+    client: httpx.Client,
+    headers: dict[str, str],
+    audio: dict[str, Any],
+    communes: list[str],
+    nodes: int,
+    sessions: Any,
+    fleet_pids: list[int],
 ) -> tuple[dict[str, Any], dict[str, datetime]]:
-    """A signed `play_now` of one emergency recording to every commune at once, as a province would send it.
+    """A signed `play_now` of `audio` (a bulletin, or a stock message) to every commune at once, as a
+    province would send it.
 
     Latencies are per cluster, from the controller's issue time to the ack (or result) it stored, so
     they include the broker's fan-out, each node's signature check, and the controller's ingest.
     """
-    with httpx.Client(base_url=base_url, timeout=300) as client:
-        headers = {}
-        for name in ("officer", "approver", "admin"):
-            token = client.post("/api/v1/auth/token", json={"username": name, "password": PASSWORD}).json()
-            headers[name] = {"Authorization": f"Bearer {token['access_token']}"}
-        # Only approved content airs (schedules.clearance): the emergency is a province bulletin, written,
-        # submitted and approved (its speech made by espeak-ng) before the clock starts.
-        text = "Khẩn cấp: bão số ba sắp đổ bộ, bà con vào nơi trú ẩn."
-        body = {"province_code": PROVINCE, "title": "Khẩn cấp: bão số ba", "body": text}
-        bulletin = client.post("/api/v1/bulletins", headers=headers["officer"], json=body)
-        bulletin.raise_for_status()
-        bulletin_id = bulletin.json()["id"]
-        client.post(f"/api/v1/bulletins/{bulletin_id}/submit", headers=headers["officer"]).raise_for_status()
-        client.post(f"/api/v1/bulletins/{bulletin_id}/approve", headers=headers["approver"]).raise_for_status()
 
-        def issue(commune: str) -> str:
-            response = client.post(
-                f"/api/v1/communes/{commune}/commands",
-                headers=headers["admin"],
-                json={"name": "play_now", "bulletin_id": bulletin_id},
-            )
-            response.raise_for_status()
-            return str(response.json()["command_id"])
+    def issue(commune: str) -> str:
+        response = client.post(
+            f"/api/v1/communes/{commune}/commands", headers=headers, json={"name": "play_now", **audio}
+        )
+        response.raise_for_status()
+        return str(response.json()["command_id"])
 
-        watch = CpuWatch(fleet_pids)
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            command_ids = list(pool.map(issue, communes))
+    watch = CpuWatch(fleet_pids)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        command_ids = list(pool.map(issue, communes))
     print(f"emergency sent to {len(communes)} communes", file=sys.stderr, flush=True)
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
@@ -316,8 +361,9 @@ def emergency_command(
 TABLE_HEADER = (
     "| date | nodes | fleet processes | raw p50 / p99 (s) | start (s) | controller CPU % / RSS MB | broker CPU % "
     "| fleet CPU % per process: steady; emergency mean (busiest second) | node ack p99 (s) "
-    "| ack p50 / p99 (s) (p99 × raw) | on air p50 / p99 (s) (× raw) | never aired | 304 pulls/s |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "| ack p50 / p99 (s) (p99 × raw) | on air p50 / p99 (s) (× raw) | never aired "
+    "| stock message: ack p99 (s); on air p50 / p99 (s); never aired | 304 pulls/s |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -339,7 +385,9 @@ def _row(r: dict[str, Any]) -> str:
         f"{r['ack_p50_s']:.2f} / {r['ack_p99_s']:.2f} ({r['ack_p99_x_raw']:.0f}×) | "
         f"{r['result_p50_s']:.1f} / {r['result_p99_s']:.1f} "
         f"({r['result_p50_x_raw']:.0f}× / {r['result_p99_x_raw']:.0f}×) | "
-        f"{r['never_aired']:,} | {r['pulls_304_per_s']:.0f} |"
+        f"{r['never_aired']:,} | "
+        f"{r['stock_ack_p99_s']:.2f}; {r['stock_result_p50_s']:.2f} / {r['stock_result_p99_s']:.2f}; "
+        f"{r['stock_never_aired']:,} | {r['pulls_304_per_s']:.0f} |"
     )
 
 

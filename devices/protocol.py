@@ -278,6 +278,15 @@ class StockEntry(BaseModel):
     codec: Literal["opus", "mp3"] = "opus"
     url: str = Field(max_length=300, description="Path on the controller, relative to its base URL.")
     duration_ms: int = Field(gt=0, le=INTEGER_MAX)
+    # 1.3: the file on the content server (nginx), so a province's nodes pinning a new library do not all
+    # queue at the controller's Python. Left out when absent (a manifest without it is what 1.2 sent).
+    content_url: str | None = Field(
+        default=None,
+        max_length=500,
+        pattern=r"^https?://[^\s]+$",
+        exclude_if=lambda url: url is None,
+        description="A signed link to the file on the content server; if it fails, `url` on the controller.",
+    )
 
 
 class StockManifest(BaseModel):

@@ -72,6 +72,8 @@ class ProcessStatus:
     # (command id, the node's ack time ISO 8601) of every ack its nodes sent; only in the final report.
     command_acks: tuple[tuple[str, str], ...] = ()
     final: bool = False
+    # Nodes holding a complete, verified stock library (an emergency with a stock message needs no download).
+    stock_ready: int = 0
 
 
 def _write_json(path: Path, data: object) -> None:
@@ -95,6 +97,7 @@ def read_status(path: Path) -> ProcessStatus | None:
         at=float(raw["at"]),
         command_acks=tuple((str(c), str(a)) for c, a in raw.get("command_acks", [])),
         final=bool(raw.get("final", False)),
+        stock_ready=int(raw.get("stock_ready", 0)),
     )
 
 
@@ -133,6 +136,7 @@ async def _serve(fleet: Fleet, share: dict[str, Any]) -> None:
             "cpu_s": time.process_time(),
             "at": time.time(),
             "final": final,
+            "stock_ready": sum(agent.stock.version is not None for agent in fleet.agents),
         }
         if final:
             status["command_acks"] = [
@@ -227,6 +231,11 @@ class FleetProcesses:
     @property
     def connected(self) -> int:
         return sum(s.connected for s in self.statuses() if s is not None)
+
+    @property
+    def stock_ready(self) -> int:
+        """Nodes that hold the whole stock library, pinned and verified (as of the children's last status)."""
+        return sum(s.stock_ready for s in self.statuses() if s is not None)
 
     def check(self) -> None:
         """Raise ChildDied if a child exited while it was not asked to stop."""

@@ -203,9 +203,7 @@ class StockSync:
         """One file, verified; a file that does not verify is refused and fetched once more at once."""
         for attempt in (1, 2):
             self._check_network()
-            response = await http.get(f"{self._base_url}{entry.url}", auth=self._auth)
-            response.raise_for_status()
-            data = response.content
+            data = await self._download(http, entry, content_server=attempt == 1)
             if self._corrupt_next() and data:
                 data = bytes([data[0] ^ 0xFF]) + data[1:]
             try:
@@ -215,6 +213,20 @@ class StockSync:
                 log.warning("stock %s/%s refused (attempt %d): %s", entry.key, entry.language, attempt, exc)
                 if attempt == 2:
                     raise
+
+    async def _download(self, http: httpx.AsyncClient, entry: StockEntry, *, content_server: bool) -> bytes:
+        """The file from the content server when the manifest links it there (and `content_server`),
+        else, or when that server refuses or fails, from the controller."""
+        if content_server and entry.content_url is not None:
+            try:
+                response = await http.get(entry.content_url)
+                response.raise_for_status()
+                return response.content
+            except httpx.HTTPError as exc:
+                log.warning("stock %s/%s not served by the content server: %s", entry.key, entry.language, exc)
+        response = await http.get(f"{self._base_url}{entry.url}", auth=self._auth)
+        response.raise_for_status()
+        return response.content
 
     async def audio_for(self, sha256: str, codec: str, *, may_fetch: bool) -> bytes | None:
         """The pinned, verified audio; with `may_fetch`, one library sync first when it is not pinned.

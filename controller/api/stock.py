@@ -8,6 +8,7 @@ speaker nodes, which keep every approved message pinned (docs/protocol.md, "Stoc
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime
 from typing import Annotated
 
@@ -26,6 +27,7 @@ from controller.services import Services
 from controller.stock import approve_message, make_audio, store_recording, withdraw_message
 from controller.uploads import RECORDING_FORMATS, UPLOAD_OPENAPI, UPLOAD_RESPONSES, read_upload
 from devices.protocol import TIME_HEADER, StockManifest
+from devices.registry import Commune
 from schedules.stock_message import (
     STOCK_KEYS,
     StockLanguage,
@@ -196,14 +198,33 @@ def stock_delete(
     tags=["node protocol"],
 )
 def node_stock(
-    session: SessionDep, device: CurrentDevice, if_none_match: str | None = Header(default=None)
+    session: SessionDep,
+    device: CurrentDevice,
+    services: ServicesDep,
+    if_none_match: str | None = Header(default=None),
 ) -> Response:
-    """The stock library: every approved message, each to be kept pinned and verified by its sha256."""
+    """The stock library: every approved message, each to be kept pinned and verified by its sha256.
+
+    With the content server on, each entry also carries a signed link to its file on nginx for the
+    node's commune (`content_url`), and the ETag names the commune and the links' expiry period too.
+    """
     etag = library_etag(session)
+    content = services.content
+    commune = session.get(Commune, device.commune_id) if content is not None else None
+    if content is not None and commune is not None:
+        etag = f'{etag[:-1]}-{commune.code}-{content.signer.expires(time.time())}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache", TIME_HEADER: server_time()}
     if if_none_match is not None and etag in {tag.strip() for tag in if_none_match.split(",")}:
         return Response(status_code=304, headers=headers)
-    library, headers["ETag"] = manifest(session)
+    library, library_tag = manifest(session)
+    if content is not None and commune is not None:
+        entries = tuple(
+            entry.model_copy(update={"content_url": content.audio_url(commune.code, entry.sha256, entry.codec)})
+            for entry in library.entries
+        )
+        library = library.model_copy(update={"entries": entries})
+    else:
+        headers["ETag"] = library_tag
     return Response(content=library.model_dump_json(), media_type="application/json", headers=headers)
 
 

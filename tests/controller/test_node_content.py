@@ -15,12 +15,21 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import select
 
+from controller.accounts import Role
 from controller.settings import Settings
 from devices.commands import DeviceCommand
 from devices.nginx import NginxServer
-from devices.protocol import PLAYLIST_URL_HEADER, Playlist, PlaylistItem
+from devices.protocol import PLAYLIST_URL_HEADER, Playlist, PlaylistItem, StockManifest
 from firmware_sim import NodeAgent, NodeIdentity
-from tests.harness import Api, ControllerServer, approved_bulletin, setup_commune, staff
+from tests.harness import (
+    Api,
+    ControllerServer,
+    add_user_directly,
+    approved_bulletin,
+    login,
+    setup_commune,
+    staff,
+)
 
 
 @pytest.fixture
@@ -275,3 +284,69 @@ async def _play_now_audio(
             assert hashlib.sha256(await agent.download_audio(forged)).hexdigest() == sha
             agent.cache.path(sha, "opus").unlink()
         assert agent.content.audio_fetches == 1 and agent.content.fallbacks == 2
+
+
+def test_the_stock_library_is_pinned_from_nginx_with_links_for_the_nodes_own_commune(
+    settings: Settings,
+    controller: ControllerServer,
+    nginx: NginxServer,
+    admin: Api,
+    communes: tuple[NodeIdentity, NodeIdentity],
+    tmp_path: Path,
+) -> None:
+    """A province's nodes pin a new library at once: the files come from nginx, never queueing at the
+    controller (at 1,000 simulated nodes the controller's Python served too few of them in time)."""
+    node_a, node_b = communes
+    add_user_directly(settings, "quantri2", Role.ADMIN, "admin-pass-2")
+    checker = login(controller.base_url, "quantri2", "admin-pass-2")
+    assert admin.client.put("/api/v1/stock/test_tone/vi", json={"title": "Phát thử"}).status_code == 200
+    tone = admin.post("/api/v1/stock/test_tone/vi/speech")
+    assert tone.status_code == 200, tone.text
+    sha = tone.json()["audio_sha256"]
+    assert checker.post("/api/v1/stock/test_tone/vi/approve").status_code == 200
+
+    def manifest(node: NodeIdentity) -> httpx.Response:
+        response = httpx.get(
+            f"{controller.base_url}/api/v1/node/stock", auth=(node.device_code, node.password), timeout=10
+        )
+        assert response.status_code == 200, response.text
+        return response
+
+    served = manifest(node_a)
+    (entry,) = StockManifest.model_validate_json(served.content).entries
+    assert entry.url == f"/api/v1/node/stock/{sha}.opus", "old nodes fetch it from the controller as before"
+    assert entry.content_url is not None and entry.content_url.startswith(f"{nginx.url}/c/XA-A/a/{sha}.opus?md5=")
+    (other,) = StockManifest.model_validate_json(manifest(node_b).content).entries
+    assert other.content_url is not None and other.content_url.startswith(f"{nginx.url}/c/XA-B/a/{sha}.opus?md5=")
+    assert "XA-A" in served.headers["etag"] and served.headers["etag"] != manifest(node_b).headers["etag"]
+    again = httpx.get(
+        f"{controller.base_url}/api/v1/node/stock",
+        auth=(node_a.device_code, node_a.password),
+        headers={"If-None-Match": served.headers["etag"]},
+        timeout=10,
+    )
+    assert again.status_code == 304
+    with httpx.Client(timeout=10) as http:
+        assert hashlib.sha256(http.get(entry.content_url).content).hexdigest() == sha
+        assert http.get(entry.content_url.replace("XA-A", "XA-B")).status_code == 403, "signed for its path only"
+    asyncio.run(_pin_library(settings, controller, nginx, node_a, sha, tmp_path))
+
+
+async def _pin_library(
+    settings: Settings, controller: ControllerServer, nginx: NginxServer, node: NodeIdentity, sha: str, tmp_path: Path
+) -> None:
+    node_settings = settings.node.model_copy(
+        update={
+            "controller_url": controller.base_url,
+            "device_code": node.device_code,
+            "commune": node.commune,
+            "password": SecretStr(node.password),
+            "state_dir": tmp_path / "node",
+        }
+    )
+    fetched_from_nginx = nginx.access_log.read_text().count(f"/a/{sha}.opus") if nginx.access_log.exists() else 0
+    async with httpx.AsyncClient(timeout=10) as http:
+        agent = NodeAgent(node_settings, http=http)
+        await agent.stock_sync.sync()
+    assert agent.stock.version is not None and agent.stock.holds(sha)
+    assert nginx.access_log.read_text().count(f"/a/{sha}.opus") == fetched_from_nginx + 1
