@@ -141,6 +141,24 @@ def _broadcast_cancel(client: httpx.Client, args: argparse.Namespace) -> int:
     return 0
 
 
+def _emergency(client: httpx.Client, args: argparse.Namespace) -> int:
+    body: dict[str, Any] = {"province_code": args.province} if args.province else {"commune_code": args.commune}
+    if args.hamlet_group:
+        body["hamlet_group"] = args.hamlet_group
+    if args.stock:
+        body["stock_key"], body["stock_language"] = args.stock
+    else:
+        body["bulletin_id"] = args.bulletin
+    for order in expect(client.post("/api/v1/emergencies", json=body), 201):
+        what = (
+            f"bản tin mẫu {order['stock_key']}/{order['stock_language']}"
+            if order["stock_key"]
+            else (f"bản tin {order['bulletin_id']}")
+        )
+        print(f"Phát khẩn cấp {order['id']}: {what} ở xã {order['commune_code']} từ {order['starts_at']}.")
+    return 0
+
+
 def _emergency_cancel(client: httpx.Client, args: argparse.Namespace) -> int:
     order = expect(client.post(f"/api/v1/emergencies/{args.emergency}/cancel"), 200)
     print(f"Đã kết thúc phát khẩn cấp {order['id']} ở xã {order['commune_code']}.")
@@ -240,4 +258,12 @@ def add_schedule_commands(schedule: Any) -> None:
     command("cancel-broadcast", "take a one-off broadcast off the air", _broadcast_cancel).add_argument(
         "broadcast", type=int
     )
+    emergency = command("emergency", "air an emergency now, pre-empting what is on air", _emergency)
+    where = emergency.add_mutually_exclusive_group(required=True)
+    where.add_argument("--commune")
+    where.add_argument("--province")
+    emergency.add_argument("--hamlet-group", help="with --commune: only this hamlet group")
+    audio = emergency.add_mutually_exclusive_group(required=True)
+    audio.add_argument("--bulletin", type=int, help="an approved emergency bulletin")
+    audio.add_argument("--stock", nargs=2, metavar=("KEY", "LANG"), help="an approved stock message, e.g. storm vi")
     command("cancel-emergency", "end an emergency now", _emergency_cancel).add_argument("emergency", type=int)

@@ -133,8 +133,9 @@ def _airings(place: PublicPlace) -> Subquery:
     emergencies: Select[int, datetime] = select(
         col(EmergencyOrder.bulletin_id).label("bulletin_id"), col(EmergencyOrder.starts_at).label("at")
     ).where(
+        col(EmergencyOrder.bulletin_id).is_not(None),  # a stock message is not a bulletin of the archive
         # An emergency ended before it started never aired; one ended later did.
-        or_(col(EmergencyOrder.cancelled_at).is_(None), col(EmergencyOrder.cancelled_at) > EmergencyOrder.starts_at)
+        or_(col(EmergencyOrder.cancelled_at).is_(None), col(EmergencyOrder.cancelled_at) > EmergencyOrder.starts_at),
     )
     programs: Select[int | None, datetime] = (
         select(col(ProgramItemRecord.bulletin_id).label("bulletin_id"), col(ProgramRecord.created_at).label("at"))

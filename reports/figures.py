@@ -59,6 +59,7 @@ from schedules.bulletin import AudioSource, BulletinStatus
 from schedules.emergency_order import EmergencyOrder
 from schedules.legal_field import LegalField
 from schedules.published_item import PublishedItem
+from schedules.stock_message import StockMessage
 
 
 @dataclass(frozen=True)
@@ -514,6 +515,14 @@ class _Builder:
                 select(Bulletin.id, Bulletin.title).where(col(Bulletin.id).in_({o.bulletin_id for o in orders}))
             ).all()
         )
+        stock_titles: dict[tuple[str | None, str | None], str] = {
+            (key, language): title
+            for key, language, title in self.session.exec(
+                select(StockMessage.key, StockMessage.language, StockMessage.approved_title).where(
+                    col(StockMessage.key).in_({o.stock_key for o in orders if o.stock_key is not None})
+                )
+            ).all()
+        }
         rows = []
         for order in orders:
             commune = self.by_id[order.commune_id]
@@ -524,7 +533,9 @@ class _Builder:
                 EmergencyRow(
                     order_id=order.id or 0,
                     commune_code=commune.code,
-                    title=titles.get(order.bulletin_id, ""),
+                    title=titles.get(order.bulletin_id, "")
+                    if order.bulletin_id is not None
+                    else stock_titles.get((order.stock_key, order.stock_language), order.stock_key or ""),
                     issued_at=order.issued_at,
                     first_on_air=first,
                     seconds_to_air=round((first - order.issued_at).total_seconds(), 1) if first is not None else None,

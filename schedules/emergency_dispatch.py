@@ -19,9 +19,10 @@ from devices.registry import Commune
 from schedules.bulletin import Bulletin, BulletinStatus
 from schedules.clearance import require_cleared
 from schedules.emergency_order import EmergencyOrder
-from schedules.errors import NotApproved, NotEmergency
+from schedules.errors import NotApproved, NotEmergency, StockNotApproved
 from schedules.planning import Planning
 from schedules.preemption import dispatch_start
+from schedules.stock_message import StockMessage
 from schedules.timetable import commune_timetable
 
 
@@ -35,7 +36,7 @@ def check_emergency_bulletin(bulletin: Bulletin) -> None:
 
 def issue_emergency(
     session: Session,
-    bulletin: Bulletin,
+    audio: Bulletin | StockMessage,
     commune: Commune,
     clusters: frozenset[str] | None,
     *,
@@ -45,12 +46,22 @@ def issue_emergency(
     lookback: timedelta,
     planning: Planning,
 ) -> EmergencyOrder:
-    """Store the emergency order for one commune (`clusters` None: all of its clusters); the caller publishes."""
-    check_emergency_bulletin(bulletin)
-    assert bulletin.audio_sha256 is not None
-    require_cleared(session, commune, bulletin.audio_sha256)
-    asset = session.get(AudioAsset, bulletin.audio_sha256)
-    assert asset is not None and bulletin.id is not None and commune.id is not None
+    """Store the emergency order for one commune (`clusters` None: all of its clusters); the caller publishes.
+
+    `audio`: an approved emergency bulletin, or an approved stock message (its approved audio is kept
+    with the order).
+    """
+    if isinstance(audio, Bulletin):
+        check_emergency_bulletin(audio)
+        assert audio.audio_sha256 is not None and audio.id is not None
+        sha256 = audio.audio_sha256
+    else:
+        if audio.approved_sha256 is None:
+            raise StockNotApproved(f"stock message {audio.key}/{audio.language} is not approved")
+        sha256 = audio.approved_sha256
+    require_cleared(session, commune, sha256)
+    asset = session.get(AudioAsset, sha256)
+    assert asset is not None and commune.id is not None
     # Enough of the timeline to find an emergency on air when this one is due.
     timetable = commune_timetable(
         session, commune, start=now - lookback, end=now + dispatch_lead + lookback, planning=planning
@@ -61,8 +72,12 @@ def issue_emergency(
         now=now,
         dispatch_lead=dispatch_lead,
     )
+    stock = isinstance(audio, StockMessage)
     order = EmergencyOrder(
-        bulletin_id=bulletin.id,
+        bulletin_id=None if isinstance(audio, StockMessage) else audio.id,
+        stock_key=audio.key if isinstance(audio, StockMessage) else None,
+        stock_language=audio.language if isinstance(audio, StockMessage) else None,
+        stock_sha256=sha256 if stock else None,
         commune_id=commune.id,
         clusters=sorted(clusters) if clusters is not None else None,
         issued_by=issued_by,

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, or_, select
 
 from audio_library import AudioAsset
 from audio_library.timestamps import UtcDateTime, utc_now
@@ -167,14 +167,27 @@ def bump_version(session: Session) -> int:
 
 
 def on_air(session: Session, sha256: str, *, now: datetime, grace: timedelta) -> bool:
-    """Whether an emergency (a play_now command) with this audio may be on air now.
+    """Whether an emergency with this audio may be on air now, or is about to be.
 
-    A command counts from its issue until the audio's length plus `grace` (the command timeout: a node
-    starts it at most that late) has passed, unless it was refused, failed or timed out, or a later
+    An emergency order counts until its start plus the audio's length, unless it was ended earlier. A
+    play_now command counts from its issue until the audio's length plus `grace` (the command timeout: a
+    node starts it at most that late) has passed, unless it was refused, failed or timed out, or a later
     `stop` to the same cluster succeeded.
     """
+    # Imported here: an emergency order names its stock message, so that module imports this one.
+    from schedules.emergency_order import EmergencyOrder
+
     asset = session.get(AudioAsset, sha256)
     length = timedelta(milliseconds=asset.duration_ms if asset is not None else 0)
+    ordered = session.exec(
+        select(EmergencyOrder.id).where(
+            EmergencyOrder.stock_sha256 == sha256,
+            col(EmergencyOrder.starts_at) >= now - length,
+            or_(col(EmergencyOrder.cancelled_at).is_(None), col(EmergencyOrder.cancelled_at) > now),
+        )
+    ).first()
+    if ordered is not None:
+        return True
     plays = session.exec(
         select(DeviceCommand.device_id, DeviceCommand.issued_at).where(
             DeviceCommand.name == "play_now",

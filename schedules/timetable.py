@@ -28,7 +28,7 @@ from schedules.clearance import cleared_audio, clearing_bulletin
 from schedules.commune_hours import commune_quiet_hours, commune_slots
 from schedules.conflict import Airing, ProgramAirings, check_no_conflict
 from schedules.emergency import TimelineItem
-from schedules.emergency_order import EmergencyOrder, commune_emergencies
+from schedules.emergency_order import EmergencyOrder, commune_emergencies, order_audio
 from schedules.errors import ScheduleError, SlotOverfull
 from schedules.hamlet import load_registry
 from schedules.local_time import at_wall_clock, hhmm, local
@@ -434,11 +434,9 @@ def _apply_emergencies(build: _Builder, quiet: QuietHours, since: datetime) -> N
 
 
 def emergency_content(session: Session, order: EmergencyOrder) -> tuple[str, int, Content] | None:
-    bulletin = session.get(Bulletin, order.bulletin_id)
-    if bulletin is None or bulletin.status != BulletinStatus.APPROVED or bulletin.audio_sha256 is None:
+    audio = order_audio(session, order)
+    if audio is None:
         return None
-    asset = session.get(AudioAsset, bulletin.audio_sha256)
-    if asset is None:
-        return None
+    title, asset = audio
     clusters = frozenset(order.clusters) if order.clusters is not None else None
-    return bulletin.title, asset.duration_ms, Content(asset.sha256, asset.codec, True, clusters, group=f"e{order.id}")
+    return title, asset.duration_ms, Content(asset.sha256, asset.codec, True, clusters, group=f"e{order.id}")

@@ -1,5 +1,6 @@
-"""Emergencies (Thông tư 39): an approved emergency bulletin plays at once on every targeted cluster,
-pre-empting what is on air and ignoring quiet hours."""
+"""Emergencies (Thông tư 39): an approved emergency bulletin, or an approved stock message (storm, flood...,
+pinned on every node), plays at once on every targeted cluster, pre-empting what is on air and ignoring
+quiet hours."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from schedules.emergency_dispatch import check_emergency_bulletin, issue_emergen
 from schedules.emergency_order import EmergencyCreate, EmergencyOrder, EmergencyPublic
 from schedules.errors import EmergencyNotFound
 from schedules.hamlet import load_registry
+from schedules.stock_message import StockMessage, approved_message
 
 router = APIRouter(tags=["emergencies"])
 
@@ -54,14 +56,22 @@ def issue(
 ) -> list[EmergencyPublic]:
     """Issue an emergency; it starts `scheduler.emergency_dispatch_lead_s` after this returns on every cluster.
 
-    Returns one order per commune reached, with the playlist version that carries it.
+    It airs an approved emergency bulletin (`bulletin_id`), or an approved stock message (`stock_key` and
+    `stock_language`), which every node already holds: nothing to download, so it is on air everywhere
+    at the start. Returns one order per commune reached, with the playlist version that carries it.
     """
     require_role(user, Role.OFFICER, Role.ADMIN)
     sched = services.settings.scheduler
-    bulletin = session.get(Bulletin, data.bulletin_id)
-    if bulletin is None:
-        raise BulletinNotFound(f"no bulletin {data.bulletin_id}")
-    check_emergency_bulletin(bulletin)
+    audio: Bulletin | StockMessage
+    if data.stock_key is not None and data.stock_language is not None:
+        audio, _ = approved_message(session, data.stock_key, data.stock_language)
+        bulletin = None
+    else:
+        bulletin = session.get(Bulletin, data.bulletin_id)
+        if bulletin is None:
+            raise BulletinNotFound(f"no bulletin {data.bulletin_id}")
+        check_emergency_bulletin(bulletin)
+        audio = bulletin
     registry = load_registry(session)
     reached = resolve_target(_target(data), registry)
     communes: list[tuple[Commune, frozenset[str] | None]] = []
@@ -70,10 +80,11 @@ def issue(
         require_commune(session, user, commune)
         everyone = frozenset(registry.communes.get(code, ()))
         communes.append((commune, None if reached[code] == everyone else reached[code]))
-    if bulletin.province_id is not None:
+    # A stock message is approved for every commune; a bulletin only where it was approved to air.
+    if bulletin is not None and bulletin.province_id is not None:
         for commune, _ in communes:
             check_airs_in(bulletin, commune)
-    elif bulletin.commune_id not in {c.id for c, _ in communes}:
+    elif bulletin is not None and bulletin.commune_id not in {c.id for c, _ in communes}:
         raise Forbidden(
             f"bulletin {bulletin.id} was approved for a commune the target does not reach",
             message_vi="Bản tin được duyệt cho xã khác, không được phát ở địa bàn này.",
@@ -84,7 +95,7 @@ def issue(
     for commune, clusters in communes:
         order = issue_emergency(
             session,
-            bulletin,
+            audio,
             commune,
             clusters,
             issued_by=user.id,
@@ -101,7 +112,13 @@ def issue(
             "emergency.issue",
             f"emergency {order.id}",
             json.dumps(
-                {"bulletin": bulletin.id, "commune": commune.code, "clusters": order.clusters}, ensure_ascii=False
+                {
+                    "bulletin": order.bulletin_id,
+                    "stock": f"{order.stock_key}/{order.stock_language}" if order.stock_key else None,
+                    "commune": commune.code,
+                    "clusters": order.clusters,
+                },
+                ensure_ascii=False,
             ),
         )
     # Commit once, then announce each commune (urgently: nodes pull without their usual jitter). A commune
@@ -116,6 +133,8 @@ def _public(order: EmergencyOrder, commune: Commune, playlist_version: int | Non
     return EmergencyPublic(
         id=order.id,
         bulletin_id=order.bulletin_id,
+        stock_key=order.stock_key,
+        stock_language=order.stock_language,
         commune_code=commune.code,
         clusters=order.clusters,
         issued_at=order.issued_at,

@@ -20,7 +20,7 @@ from controller.web.session import PageUser
 from controller.web.templating import render
 from devices.registry import Commune
 from schedules import Broadcast, Bulletin, BulletinNotFound
-from schedules.emergency_order import EmergencyOrder
+from schedules.emergency_order import EmergencyOrder, emergency_title
 from schedules.errors import EmergencyNotFound
 
 router = APIRouter()
@@ -82,7 +82,7 @@ def end_emergency_page(order_id: RowId, request: Request, session: SessionDep, u
     order, commune = _emergency(session, user, order_id)
     context = {
         "heading": "Kết thúc phát khẩn cấp",
-        "title": _title(session, order.bulletin_id),
+        "title": emergency_title(session, order),
         "moment": order.starts_at,
         "moment_label": "Bắt đầu phát",
         "question": "Các cụm loa sẽ dừng tin khẩn cấp này ngay và tiếp tục lịch phát thường.",

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, or_, select
 
-from audio_library import AudioAsset
 from audio_library.errors import LoaxaError
 from audio_library.row_id import RowId
 from controller.accounts import Role, User, commune_scope
@@ -27,6 +26,7 @@ from controller.web.templating import render
 from devices.registry import Commune, get_commune
 from schedules import Bulletin, BulletinStatus
 from schedules.commune_hours import BroadcastSlot, commune_slots
+from schedules.emergency_order import EmergencyOrder, emergency_title, order_audio
 from schedules.local_time import hhmm, local
 from schedules.program_record import (
     ProgramCreate,
@@ -164,8 +164,9 @@ def _emergencies(session: Session, services: Services, user: User, commune: Comm
     now = services.clock()
     rows = []
     for order in list_emergencies(commune.code, session, user, services, days=7):
-        bulletin = session.get(Bulletin, order.bulletin_id)
-        asset = session.get(AudioAsset, bulletin.audio_sha256) if bulletin and bulletin.audio_sha256 else None
+        stored = session.get(EmergencyOrder, order.id)
+        audio = order_audio(session, stored) if stored is not None else None
+        asset = audio[1] if audio is not None else None
         ends_at = order.starts_at + timedelta(milliseconds=asset.duration_ms) if asset else order.starts_at
         if order.cancelled_at is not None:
             state = "Đã kết thúc sớm"
@@ -178,7 +179,7 @@ def _emergencies(session: Session, services: Services, user: User, commune: Comm
         rows.append(
             {
                 "order": order,
-                "title": bulletin.title if bulletin else f"Bản tin {order.bulletin_id}",
+                "title": emergency_title(session, stored) if stored is not None else "",
                 "state": state,
                 "may_end": order.cancelled_at is None and now < ends_at,
             }

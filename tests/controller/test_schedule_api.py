@@ -275,3 +275,12 @@ def test_slots_programs_rules_and_cancelling_from_the_command_line(
     ).json()
     assert loaxa("schedule", "cancel-broadcast", str(broadcast["id"])) == 0
     assert a.get(f"/api/v1/broadcasts/{broadcast['id']}").json()["cancelled_at"] is not None
+
+    # An emergency: a normal bulletin or a message not in the stock library is refused (exit 2).
+    assert loaxa("schedule", "emergency", "--commune", A, "--bulletin", str(one)) == 2
+    assert loaxa("schedule", "emergency", "--commune", A, "--stock", "storm", "vi") == 2
+    urgent, _ = approved_bulletin(a, approver, A, "Tin khẩn", "Nước lên nhanh.", priority="emergency")
+    assert loaxa("schedule", "emergency", "--commune", A, "--bulletin", str(urgent)) == 0
+    [order] = a.get(f"/api/v1/communes/{A}/emergencies").json()
+    assert order["bulletin_id"] == urgent
+    assert loaxa("schedule", "cancel-emergency", str(order["id"])) == 0

@@ -17,7 +17,10 @@ from sqlmodel import select
 from controller.accounts import Role
 from controller.settings import Settings
 from devices.commands import DeviceCommand
-from devices.protocol import StockManifest, StockNotice, commune_stock_topic
+from devices.protocol import Playlist, StockManifest, StockNotice, commune_stock_topic
+from devices.registry import Commune
+from schedules import current_playlist
+from schedules.emergency_order import EmergencyOrder
 from schedules.stock_message import StockLibrary, StockMessage
 from tests.harness import Api, ControllerServer, Probe, add_user_directly, login, setup_commune, wait_until
 
@@ -33,10 +36,10 @@ def checker(settings: Settings, controller: ControllerServer) -> Iterator[Api]:
     api.client.close()
 
 
-def recording() -> bytes:
+def recording(frequency: int = 440) -> bytes:
     """Two seconds of a tone as WAV, standing in for a person reading a message."""
     return subprocess.run(
-        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=2", "-f", "wav", "-"],
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"sine=frequency={frequency}:duration=2", "-f", "wav", "-"],
         check=True,
         capture_output=True,
     ).stdout
@@ -175,4 +178,67 @@ def test_admins_keep_the_library_and_bad_input_changes_nothing(
     withdrawn = admin.client.delete("/api/v1/stock/flood/km")
     assert withdrawn.status_code == 200 and withdrawn.json()["library_version"] == version + 1
     assert [(k, lang) for k, lang, _ in library_state(controller)[1]] == [("storm", "vi"), ("test_tone", "vi")]
+    officer.client.close()
+
+
+def test_an_emergency_order_airs_a_stock_message_from_every_nodes_pinned_library(
+    settings: Settings, controller: ControllerServer, admin: Api, checker: Api
+) -> None:
+    """An officer orders the storm warning on air in the commune: no bulletin to write and approve, no
+    audio to download (every node holds it); the playlist carries it, a changed message cannot replace
+    it on air, and bad orders store nothing."""
+    setup_commune(admin, "TINH-TV", COMMUNE, ["TV-01", "TV-02"])
+    setup_commune(admin, "TINH-TV", "XA-KHAC", ["KH-01"])
+    add_user_directly(settings, "canbo", Role.OFFICER, "officer-pass-1", commune_codes=[COMMUNE])
+    officer = login(controller.base_url, "canbo", "officer-pass-1")
+    assert put(admin, "/api/v1/stock/storm/vi", {"title": "Cảnh báo bão"}).status_code == 200
+    assert admin.client.put("/api/v1/stock/storm/vi/recording", content=recording()).status_code == 200
+    assert put(admin, "/api/v1/stock/flood/vi", {"title": "Cảnh báo lũ"}).status_code == 200
+    assert admin.client.put("/api/v1/stock/flood/vi/recording", content=recording()).status_code == 200
+
+    def orders() -> int:
+        with controller.services.sessions() as session:
+            return len(session.exec(select(EmergencyOrder)).all())
+
+    storm = {"stock_key": "storm", "stock_language": "vi", "commune_code": COMMUNE}
+    not_yet = officer.post("/api/v1/emergencies", storm)
+    assert (not_yet.status_code, error(not_yet)) == (422, "stock_not_approved"), "a draft never airs"
+    approved = checker.post("/api/v1/stock/storm/vi/approve")
+    assert approved.status_code == 200
+    sha = approved.json()["approved_sha256"]
+    for body, status, code in [
+        ({**storm, "bulletin_id": 1}, 422, "invalid_request"),  # a bulletin or a stock message, not both
+        ({"stock_key": "storm", "commune_code": COMMUNE}, 422, "invalid_request"),
+        ({"commune_code": COMMUNE}, 422, "invalid_request"),
+        ({**storm, "stock_key": "fire"}, 404, "stock_not_found"),
+        ({**storm, "stock_key": "Bão!"}, 422, "invalid_request"),
+        ({**storm, "commune_code": "XA-KHAC"}, 403, "out_of_scope"),  # not the officer's commune
+    ]:
+        response = officer.post("/api/v1/emergencies", body)
+        assert (response.status_code, error(response)) == (status, code), (body, response.text)
+    assert orders() == 0
+
+    response = officer.post("/api/v1/emergencies", storm)
+    assert response.status_code == 201, response.text
+    (order,) = response.json()
+    assert (order["bulletin_id"], order["stock_key"], order["stock_language"]) == (None, "storm", "vi")
+    assert order["playlist_version"] is not None
+    with controller.services.sessions() as session:
+        commune = session.exec(select(Commune).where(Commune.code == COMMUNE)).one()
+        stored = current_playlist(session, commune)
+        assert stored is not None
+        playlist = Playlist.model_validate_json(stored.content)
+    (item,) = [i for i in playlist.items if i.item_id == f"e{order['id']}"]
+    assert (item.asset_sha256, item.priority, item.title) == (sha, "emergency", "Cảnh báo bão")
+    listed = officer.get(f"/api/v1/communes/{COMMUNE}/emergencies").json()
+    assert [(o["id"], o["stock_key"]) for o in listed] == [(order["id"], "storm")]
+
+    # While it may be on air, the message cannot be replaced or withdrawn under it.
+    assert admin.client.put("/api/v1/stock/storm/vi/recording", content=recording(880)).status_code == 200
+    refused = checker.post("/api/v1/stock/storm/vi/approve")
+    assert (refused.status_code, error(refused)) == (409, "stock_on_air")
+    assert error(admin.client.delete("/api/v1/stock/storm/vi")) == "stock_on_air"
+    ended = officer.post(f"/api/v1/emergencies/{order['id']}/cancel")
+    assert ended.status_code == 200 and ended.json()["cancelled_at"] is not None
+    assert checker.post("/api/v1/stock/storm/vi/approve").status_code == 200, "ended: the change may go in"
     officer.client.close()
