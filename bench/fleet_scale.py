@@ -18,6 +18,10 @@ controller (`loaxa serve`, SQLite), and the simulated fleet spread over P proces
 - emergency command with a stock message: the same, naming the approved `storm` warning that every node
   keeps pinned (`loaxa stock seed` before the controller starts; the clock starts once every node holds
   the library), so nothing is downloaded: on air p50/p99 and clusters that never aired it;
+- emergency order with a stock message (`POST /emergencies` for the province, as an officer orders it):
+  how long the order and the publication of every commune's playlist took, then seconds from the order
+  until each cluster's reported start (the order starts `scheduler.emergency_dispatch_lead_s` after it
+  is issued, the "lead" in the table), and clusters that never aired it;
 - 304 pulls/s: unchanged-playlist polls per second on one controller process (wrk, 50 connections),
   while the fleet keeps running.
 
@@ -61,6 +65,7 @@ from devices.command_signing import CommandSigner
 from devices.commands import DeviceCommand
 from devices.content import ContentSettings
 from devices.mosquitto import MosquittoProcess
+from devices.proof_of_play import PlayRecord
 from devices.registry import Device, add_commune, add_province
 from devices.settings import FleetSettings, MqttSettings
 from firmware_sim import FleetProcesses, NodeSettings, load_identities
@@ -256,6 +261,8 @@ def run(nodes: int, processes: int, heartbeat_s: float, window_s: float, raw_rou
             )
             results.update({f"stock_{k}": v for k, v in metrics.items()})
             issued.update(stock_issued)
+            time.sleep(5)
+            results.update(stock_order(client, headers["officer"], nodes, sessions))
         fleet.check()
         identity = identities[0]
         results["pulls_304_per_s"] = asyncio.run(pulls_per_second(base_url, identity.device_code, identity.password))
@@ -358,12 +365,53 @@ def emergency_command(
     }, issued
 
 
+def stock_order(client: httpx.Client, headers: dict[str, str], nodes: int, sessions: Any) -> dict[str, Any]:
+    """An emergency order for the whole province naming the stock `storm` warning (`POST /emergencies`):
+    one order per commune, each published at once (urgent notices, playlists on nginx); every node plays
+    its pinned copy at the order's start. Seconds from the order until each cluster's reported start."""
+    began = time.monotonic()
+    response = client.post(
+        "/api/v1/emergencies",
+        headers=headers,
+        json={"stock_key": "storm", "stock_language": "vi", "province_code": PROVINCE},
+    )
+    response.raise_for_status()
+    publish_s = time.monotonic() - began
+    orders = {f"e{order['id']}": datetime.fromisoformat(order["issued_at"]) for order in response.json()}
+    lead = statistics.median(
+        (datetime.fromisoformat(o["starts_at"]) - datetime.fromisoformat(o["issued_at"])).total_seconds()
+        for o in response.json()
+    )
+    print(f"stock emergency ordered in {len(orders)} communes ({publish_s:.1f} s)", file=sys.stderr, flush=True)
+    deadline = time.monotonic() + 600
+    starts: list[float] = []
+    while time.monotonic() < deadline:
+        with sessions() as session:
+            plays = session.exec(
+                select(PlayRecord.item_id, PlayRecord.started_at).where(
+                    col(PlayRecord.item_id).in_(orders), col(PlayRecord.outcome).in_(["played", "interrupted"])
+                )
+            ).all()
+        starts = [(at - orders[item]).total_seconds() for item, at in plays]
+        if len(starts) >= nodes:
+            break
+        time.sleep(1)
+    return {
+        "order_publish_s": publish_s,
+        "order_lead_s": lead,
+        "order_on_air_p50_s": statistics.median(starts) if starts else float("nan"),
+        "order_on_air_p99_s": percentile(starts, 0.99) if starts else float("nan"),
+        "order_never_aired": nodes - len(starts),
+    }
+
+
 TABLE_HEADER = (
     "| date | nodes | fleet processes | raw p50 / p99 (s) | start (s) | controller CPU % / RSS MB | broker CPU % "
     "| fleet CPU % per process: steady; emergency mean (busiest second) | node ack p99 (s) "
     "| ack p50 / p99 (s) (p99 × raw) | on air p50 / p99 (s) (× raw) | never aired "
-    "| stock message: ack p99 (s); on air p50 / p99 (s); never aired | 304 pulls/s |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "| stock message: ack p99 (s); on air p50 / p99 (s); never aired "
+    "| stock emergency order: published in (s); on air p50 / p99 (s) (lead); never aired | 304 pulls/s |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -387,7 +435,9 @@ def _row(r: dict[str, Any]) -> str:
         f"({r['result_p50_x_raw']:.0f}× / {r['result_p99_x_raw']:.0f}×) | "
         f"{r['never_aired']:,} | "
         f"{r['stock_ack_p99_s']:.2f}; {r['stock_result_p50_s']:.2f} / {r['stock_result_p99_s']:.2f}; "
-        f"{r['stock_never_aired']:,} | {r['pulls_304_per_s']:.0f} |"
+        f"{r['stock_never_aired']:,} | "
+        f"{r['order_publish_s']:.1f}; {r['order_on_air_p50_s']:.2f} / {r['order_on_air_p99_s']:.2f} "
+        f"({r['order_lead_s']:.0f}); {r['order_never_aired']:,} | {r['pulls_304_per_s']:.0f} |"
     )
 
 

@@ -7,6 +7,7 @@ log in the same transaction, and commits. The API routes and the console pages a
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta
 
 import anyio.from_thread
@@ -29,6 +30,7 @@ from schedules import (
     Bulletin,
     BulletinCreate,
     BulletinNotFound,
+    BulletinStatus,
     BulletinUpdate,
     InvalidValidityWindow,
     approve,
@@ -51,6 +53,8 @@ from schedules.program_record import ProgramItemRecord, ProgramRecord
 from schedules.timetable import commune_timetable
 from tts.normalizer import ReadingIssue
 from tts.speech_asset import RenderedSpeech, SpeechRequest
+
+log = logging.getLogger(__name__)
 
 
 def spoken_text(bulletin: Bulletin) -> str:
@@ -216,6 +220,25 @@ def submit_bulletin(session: Session, user: User, bulletin_id: int) -> Bulletin:
     audit.record(session, user, "bulletin.submit", _target(bulletin))
     session.commit()
     return bulletin
+
+
+def speak_ahead(services: Services, bulletin_id: int) -> None:
+    """Make a submitted bulletin's speech now, in the background after the submission was answered, so
+    that its approval finds the audio ready (and its reviewer's preview plays exactly what will air).
+
+    Run in a worker thread. A bulletin no longer waiting, or with its own recording, is left alone; a
+    failure is only logged, since approval makes the speech itself then (and says why if it cannot).
+    """
+    with services.sessions() as session:
+        bulletin = session.get(Bulletin, bulletin_id)
+        if bulletin is None or bulletin.status != BulletinStatus.PENDING:
+            return
+        if bulletin.audio_source == AudioSource.RECORDING:
+            return
+        try:
+            render_speech(session, services, bulletin)
+        except Exception:  # a background edge: the approval renders (and reports) on its own
+            log.warning("bulletin %s: speaking it ahead of approval failed", bulletin_id, exc_info=True)
 
 
 def approve_bulletin(session: Session, services: Services, user: User, bulletin_id: int) -> Bulletin:

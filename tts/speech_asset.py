@@ -118,6 +118,9 @@ class SpeechRenderer:
         self._cooldown_s = cooldown_s
         self._clock = clock
         self._down_since: dict[str, float] = {}
+        # Speech being made now, by cache key: a second request for it waits for the first (renders run on
+        # one event loop, so a plain dict is safe).
+        self._running: dict[SpeechKey, asyncio.Future[AudioAsset | None]] = {}
 
     def _resting(self, engine: Synthesizer, index: int) -> bool:
         failed_at = self._down_since.get(engine.name)
@@ -148,21 +151,44 @@ class SpeechRenderer:
             hit = await asyncio.to_thread(self._cache.lookup, key)
             if hit is not None:
                 return _rendered(hit, spoken, cached=True, skipped=skipped)
+            running = self._running.get(key)
+            if running is not None:
+                # The same speech is being made (a bulletin spoken ahead on submission, now approved):
+                # wait for it rather than make it twice; if it failed, try for ourselves.
+                made = await asyncio.shield(running)
+                if made is not None:
+                    return _rendered(made, spoken, cached=True, skipped=skipped)
+            done: asyncio.Future[AudioAsset | None] = asyncio.get_running_loop().create_future()
+            self._running[key] = done
+            asset: AudioAsset | None = None
             try:
-                speech = await engine.synthesize(spoken, dialect=request.dialect, language=request.language)
-            except (SynthesisFailed, LanguageUnsupported) as exc:
-                log.warning("speech engine %s skipped: %s", engine.name, exc)
-                skipped.append(f"{engine.name}: {exc}")
-                if isinstance(exc, EngineUnavailable):
-                    self._down_since[engine.name] = self._clock()
+                asset = await self._make(engine, key, spoken, request, skipped)
+            finally:
+                # Waiters learn the outcome even when this request was cancelled or failed (None).
+                del self._running[key]
+                done.set_result(asset)
+            if asset is None:
                 continue
-            self._down_since.pop(engine.name, None)
-            audio = await asyncio.to_thread(self._chain, speech, request)
-            asset = await asyncio.to_thread(
-                self._cache.remember, key, audio, source="tts", engine=speech.engine, voice=speech.voice
-            )
             return _rendered(asset, spoken, cached=False, skipped=skipped)
         raise NoSpeechEngine("; ".join(skipped) or "no speech engine configured")
+
+    async def _make(
+        self, engine: Synthesizer, key: SpeechKey, spoken: str, request: SpeechRequest, skipped: list[str]
+    ) -> AudioAsset | None:
+        """Synthesise with `engine`, run the broadcast chain and store the result; None if the engine failed."""
+        try:
+            speech = await engine.synthesize(spoken, dialect=request.dialect, language=request.language)
+        except (SynthesisFailed, LanguageUnsupported) as exc:
+            log.warning("speech engine %s skipped: %s", engine.name, exc)
+            skipped.append(f"{engine.name}: {exc}")
+            if isinstance(exc, EngineUnavailable):
+                self._down_since[engine.name] = self._clock()
+            return None
+        self._down_since.pop(engine.name, None)
+        audio = await asyncio.to_thread(self._chain, speech, request)
+        return await asyncio.to_thread(
+            self._cache.remember, key, audio, source="tts", engine=speech.engine, voice=speech.voice
+        )
 
     def _chain(self, speech: Speech, request: SpeechRequest) -> BroadcastAudio:
         return produce_broadcast(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
@@ -26,6 +26,7 @@ from controller.bulletin_workflow import (
     preview_reading_issues,
     process_recording,
     reject_bulletin,
+    speak_ahead,
     submit_bulletin,
     update_bulletin,
 )
@@ -72,8 +73,14 @@ def update_route(
 
 
 @router.post("/{bulletin_id}/submit")
-def submit_route(bulletin_id: RowId, session: SessionDep, user: CurrentUser) -> BulletinPublic:
-    return BulletinPublic.model_validate(submit_bulletin(session, user, bulletin_id))
+def submit_route(
+    bulletin_id: RowId, session: SessionDep, user: CurrentUser, services: ServicesDep, background: BackgroundTasks
+) -> BulletinPublic:
+    """Send the bulletin for approval; its speech is made at once in the background, so that approval
+    finds it ready."""
+    submitted = BulletinPublic.model_validate(submit_bulletin(session, user, bulletin_id))
+    background.add_task(speak_ahead, services, bulletin_id)
+    return submitted
 
 
 # Approval and previews speak the text: the engine may fail (502) or be unreachable (503).

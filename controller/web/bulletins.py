@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
@@ -22,6 +22,7 @@ from controller.bulletin_workflow import (
     preview_bulletin,
     preview_reading_issues,
     process_recording,
+    speak_ahead,
     submit_bulletin,
     update_bulletin,
 )
@@ -357,8 +358,11 @@ def preview(
 
 
 @router.post("/ban-tin/{bulletin_id}/gui-duyet")
-def submit_page(bulletin_id: RowId, session: SessionDep, user: PageUser) -> RedirectResponse:
+def submit_page(
+    bulletin_id: RowId, session: SessionDep, services: ServicesDep, user: PageUser, background: BackgroundTasks
+) -> RedirectResponse:
     submit_bulletin(session, user, bulletin_id)
+    background.add_task(speak_ahead, services, bulletin_id)
     return RedirectResponse(f"/ban-tin/{bulletin_id}?tb=da-gui", status_code=303)
 
 

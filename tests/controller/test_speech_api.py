@@ -33,7 +33,7 @@ from controller.services import build_services
 from controller.settings import Settings
 from devices.mosquitto import MosquittoProcess
 from firmware_sim import NodeIdentity
-from tests.harness import Api, ControllerServer, add_user_directly, login, setup_commune
+from tests.harness import Api, ControllerServer, add_user_directly, login, setup_commune, wait_until
 from tests.tts.edge_fake import FakeEdgeTransport
 from tts.settings import TtsSettings
 from tts.speech_cache import SpeechCacheEntry
@@ -348,10 +348,13 @@ def test_preview_gives_loudness_normalised_opus_and_mp3_and_is_cached(
 
 def test_bulletin_preview_is_the_audio_approval_airs(world: World, db: Db) -> None:
     bulletin_id = world.bulletin("Lịch họp", "Họp lúc 7h30 tại UBND xã.")
+    spoken_before = db.count(SpeechCacheEntry)
     world.submit(bulletin_id)
+    # Submission speaks it ahead, in the background, so that the reviewer and the approval find it ready.
+    assert wait_until(lambda: db.count(SpeechCacheEntry) == spoken_before + 1, 60), "not spoken ahead"
     preview = world.approver.post(f"/api/v1/bulletins/{bulletin_id}/preview")
     assert preview.status_code == 200, preview.text
-    assert preview.json()["cached"] is False and preview.json()["engine"] == "espeak"
+    assert preview.json()["cached"] is True and preview.json()["engine"] == "espeak"
     spoken = preview.json()["spoken_text"]
     assert spoken == "Lịch họp.\nHọp lúc bảy giờ ba mươi phút tại Ủy ban nhân dân xã."
     assets = db.count(AudioAsset)
@@ -394,10 +397,12 @@ def test_edge_speaks_when_the_cloud_answers_and_espeak_stands_in_when_it_fails(
 
         transport.fail_always = True
         bulletin_id = world.bulletin("Thông báo", "Mất mạng vẫn phải đọc được.")
-        world.submit(bulletin_id)
+        spoken_before = db.count(SpeechCacheEntry)
+        world.submit(bulletin_id)  # spoken ahead: edge-tts fails, espeak-ng stands in
+        assert wait_until(lambda: db.count(SpeechCacheEntry) == spoken_before + 1, 60), "not spoken ahead"
         fallback = world.approver.post(f"/api/v1/bulletins/{bulletin_id}/preview")
         assert fallback.status_code == 200, fallback.text
-        assert fallback.json()["engine"] == "espeak" and fallback.json()["cached"] is False
+        assert fallback.json()["engine"] == "espeak" and fallback.json()["cached"] is True
         skipped = fallback.json()["skipped_engines"]
         assert len(skipped) == 1 and skipped[0].startswith("edge:"), skipped
         approved = world.approve(bulletin_id)

@@ -36,10 +36,11 @@ def checker(settings: Settings, controller: ControllerServer) -> Iterator[Api]:
     api.client.close()
 
 
-def recording(frequency: int = 440) -> bytes:
-    """Two seconds of a tone as WAV, standing in for a person reading a message."""
+def recording(frequency: int = 440, seconds: int = 2) -> bytes:
+    """A tone as WAV, standing in for a person reading a message."""
+    tone = f"sine=frequency={frequency}:duration={seconds}"
     return subprocess.run(
-        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"sine=frequency={frequency}:duration=2", "-f", "wav", "-"],
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", tone, "-f", "wav", "-"],
         check=True,
         capture_output=True,
     ).stdout
@@ -192,7 +193,9 @@ def test_an_emergency_order_airs_a_stock_message_from_every_nodes_pinned_library
     add_user_directly(settings, "canbo", Role.OFFICER, "officer-pass-1", commune_codes=[COMMUNE])
     officer = login(controller.base_url, "canbo", "officer-pass-1")
     assert put(admin, "/api/v1/stock/storm/vi", {"title": "Cảnh báo bão"}).status_code == 200
-    assert admin.client.put("/api/v1/stock/storm/vi/recording", content=recording()).status_code == 200
+    # Long enough to be still on air when its change is tried below, however slow the machine.
+    storm_recording = recording(seconds=60)
+    assert admin.client.put("/api/v1/stock/storm/vi/recording", content=storm_recording).status_code == 200
     assert put(admin, "/api/v1/stock/flood/vi", {"title": "Cảnh báo lũ"}).status_code == 200
     assert admin.client.put("/api/v1/stock/flood/vi/recording", content=recording()).status_code == 200
 

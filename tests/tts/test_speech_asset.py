@@ -21,7 +21,7 @@ from tts.espeak import EspeakSynthesizer
 from tts.settings import TtsSettings
 from tts.speech_asset import Chime, SpeechRenderer, SpeechRequest
 from tts.speech_cache import SpeechCache, SpeechCacheEntry
-from tts.synthesizer import Synthesizer
+from tts.synthesizer import Dialect, Language, Speech, Synthesizer, VoiceKey
 
 TEXT = "Theo Nghị định 100/2019/NĐ-CP, UBND xã đề nghị bà con chấp hành nghiêm."
 # Short timeouts and no retry pauses: the fake service answers at once or fails at once.
@@ -179,6 +179,41 @@ def test_identical_requests_at_once_store_one_asset(
     shas = asyncio.run(both())
     assert len(set(shas)) == 1
     assert count(db, SpeechCacheEntry) == 1 and count(db, AudioAsset) == 2
+
+
+class CountingEngine:
+    """espeak-ng, counting how often it is asked to speak."""
+
+    def __init__(self) -> None:
+        self.engine = EspeakSynthesizer(TtsSettings())
+        self.name = self.engine.name
+        self.calls = 0
+
+    def voice_key(self, *, dialect: Dialect, language: Language) -> VoiceKey:
+        return self.engine.voice_key(dialect=dialect, language=language)
+
+    async def synthesize(self, spoken_text: str, *, dialect: Dialect, language: Language = "vi") -> Speech:
+        self.calls += 1
+        return await self.engine.synthesize(spoken_text, dialect=dialect, language=language)
+
+
+def test_speech_being_made_is_waited_for_not_made_twice(
+    renderer_for: Callable[[list[Synthesizer]], SpeechRenderer],
+) -> None:
+    """A bulletin is spoken ahead when it is submitted; approving it meanwhile waits for that speech."""
+    engine = CountingEngine()
+    renderer = renderer_for([engine])
+
+    async def ahead_then_approval() -> list[tuple[str, bool]]:
+        ahead = asyncio.create_task(renderer.render(SpeechRequest(text=TEXT)))
+        await asyncio.sleep(0.05)  # the first one is being spoken
+        approval = await renderer.render(SpeechRequest(text=TEXT))
+        first = await ahead
+        return [(first.asset_sha256, first.cached), (approval.asset_sha256, approval.cached)]
+
+    (first, first_cached), (second, second_cached) = asyncio.run(ahead_then_approval())
+    assert first == second and (first_cached, second_cached) == (False, True)
+    assert engine.calls == 1
 
 
 def test_a_failed_online_engine_rests_for_the_cooldown(db: Engine, audio: AudioSettings, tmp_path: Path) -> None:
