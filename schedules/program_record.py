@@ -55,6 +55,9 @@ class ProgramItemRecord(SQLModel, table=True):
     priority: str | None = Field(default=None, max_length=16)
     # None: the kind's default (bulletin restart, recording resume, jingle and music drop).
     on_interrupt: str | None = Field(default=None, max_length=8)
+    # A bulletin item: None airs every approved version together (its own language, then each translation,
+    # `schedules.translation`); a language code airs only that version, in this item's own place.
+    language: str | None = Field(default=None, max_length=3)
 
 
 class ScheduleRule(SQLModel, table=True):
