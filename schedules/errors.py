@@ -248,3 +248,9 @@ class TranslationNeedsRecording(ScheduleError):
         "Không có bộ đọc nào đọc được ngôn ngữ này lúc này (khi mất mạng không có giọng đọc ngoại tuyến): "
         "hãy tải lên bản ghi âm do người đọc."
     )
+
+
+class TranslationNotApproved(ScheduleError):
+    code = "translation_not_approved"
+    http_status = 422
+    message_vi = "Bản tin chưa có bản bằng ngôn ngữ này được duyệt và có âm thanh: chưa đặt lịch phát riêng được."

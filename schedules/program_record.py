@@ -84,6 +84,12 @@ class ProgramItemCreate(SQLModel):
     title: str = Field(default="", max_length=300)
     priority: Priority | None = None
     on_interrupt: InterruptPolicy | None = None
+    language: str | None = Field(
+        default=None,
+        max_length=8,
+        description="A bulletin item: null airs every approved version together (its own language, then each "
+        "translation); a language code (GET /languages) airs only that version, in this item's place.",
+    )
 
 
 class ProgramCreate(SQLModel):

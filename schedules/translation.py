@@ -247,3 +247,14 @@ def approve_translation(
         translation.spoken_text = spoken_text
     translation.speech_note = note[:500]
     translation.updated_at = utc_now()
+
+
+def airing_versions(session: Session, bulletin: Bulletin) -> list[BulletinTranslation]:
+    """The versions that air with the bulletin's current approval, in order (the rest never air)."""
+    if bulletin.status != BulletinStatus.APPROVED or bulletin.reviewed_at is None or bulletin.id is None:
+        return []
+    return [
+        version
+        for version in translations_of(session, bulletin.id)
+        if version.approved_sha256 is not None and version.approved_with == bulletin.reviewed_at
+    ]

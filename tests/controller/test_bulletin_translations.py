@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -235,3 +236,41 @@ def test_each_version_is_spoken_in_its_own_language(settings: Settings, broker: 
             admin.client.close()
     finally:
         server.stop()
+
+
+def test_a_program_airs_the_versions_together_or_one_language_in_its_own_place(
+    people: People, recording: bytes
+) -> None:
+    bulletin_id = people.bulletin()
+    assert people.put(bulletin_id, "km", {"title": KHMER_TITLE}).status_code == 201
+    # Not yet recorded nor approved: a program cannot give the Khmer version its own place.
+    assert people.officer.post(f"/api/v1/bulletins/{bulletin_id}/submit").status_code == 422
+    upload = people.officer.client.put(f"/api/v1/bulletins/{bulletin_id}/translations/km/recording", content=recording)
+    assert upload.status_code == 200, upload.text
+    approved = people.submit_and_approve(bulletin_id)
+    khmer = people.version(bulletin_id)["approved_sha256"]
+
+    def program(language: str | None) -> httpx.Response:
+        item = {"bulletin_id": bulletin_id, **({"language": language} if language else {})}
+        return people.officer.post("/api/v1/programs", {"commune_code": "XA-A", "title": "Tin", "items": [item]})
+
+    unknown = program("xx")
+    assert unknown.status_code == 422 and unknown.json()["error"] == "unknown_translation_language"
+    together = program(None)
+    assert together.status_code == 201, together.text
+    at = (datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(hours=1)).strftime("%H:%M")
+    rule = people.officer.post(f"/api/v1/programs/{together.json()['id']}/rules", {"pattern": "daily", "at": at})
+    assert rule.status_code == 201, rule.text
+    items = people.officer.get("/api/v1/communes/XA-A/playlist").json()["items"]
+    assert [(i["title"], i["asset_sha256"]) for i in items] == [
+        ("Thông báo họp", approved["audio_sha256"]),
+        (KHMER_TITLE, khmer),
+    ]
+    assert items[0]["starts_at"] < items[1]["starts_at"]
+
+    alone = program("km")
+    assert alone.status_code == 201 and alone.json()["items"][0]["language"] == "km"
+    # A new Khmer text sends the bulletin back for approval: nothing of it airs until approved again.
+    assert people.put(bulletin_id, "km", {"title": KHMER_TITLE, "body": KHMER_BODY}).status_code == 200
+    assert people.officer.get("/api/v1/communes/XA-A/playlist").json()["items"] == []
+    assert program("km").status_code == 409  # not approved: nothing of it may be placed
