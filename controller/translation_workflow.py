@@ -22,7 +22,6 @@ from schedules.translation import (
     TranslationPublic,
     TranslationWrite,
     attach_translation_recording,
-    check_recording_editable,
     detach_translation_recording,
     find_translation,
     remove_translation,
@@ -90,12 +89,11 @@ def delete_version(session: Session, services: Services, user: User, bulletin_id
 
 
 def check_version_recording_target(services: Services, user: User, bulletin_id: int, language: str) -> None:
-    """Refuse early (role, scope, an unknown version, a bulletin under review) before reading the upload."""
+    """Refuse early (role, scope, an unknown version) before reading megabytes and running the chain."""
     require_role(user, Role.OFFICER, Role.ADMIN)
     with services.sessions() as session:
         bulletin = load_bulletin(session, user, bulletin_id, to_change=True)
         find_translation(session, bulletin, language)
-        check_recording_editable(bulletin)
 
 
 def attach_version_recording(

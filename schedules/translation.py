@@ -192,17 +192,14 @@ def write_translation(
     return translation, existing is None, lost
 
 
-def check_recording_editable(bulletin: Bulletin) -> None:
-    """A version's recording may change unless the approver is reviewing the bulletin (pending)."""
-    if bulletin.status == BulletinStatus.PENDING:
-        raise InvalidTransition(f"bulletin {bulletin.id} is pending review, its audio cannot change")
-
-
 def attach_translation_recording(
     session: Session, bulletin: Bulletin, translation: BulletinTranslation, sha256: str
 ) -> bool:
-    """Air an uploaded recording for this version; True when the bulletin lost its approval."""
-    check_recording_editable(bulletin)
+    """Air an uploaded recording for this version; True when the bulletin lost its approval.
+
+    Allowed in every state, like editing the version's text: a version is often written first and recorded
+    once the reader has it, and an approved bulletin goes back for approval with it.
+    """
     translation.audio_source, translation.audio_sha256 = AudioSource.RECORDING, sha256
     translation.spoken_text, translation.speech_note = "", ""
     translation.updated_at = utc_now()
@@ -212,7 +209,6 @@ def attach_translation_recording(
 
 def detach_translation_recording(session: Session, bulletin: Bulletin, translation: BulletinTranslation) -> bool:
     """Back to speech from the version's text (which must then exist); True when the approval was lost."""
-    check_recording_editable(bulletin)
     if not translation.body.strip():
         raise EmptyTranslation(f"bulletin {bulletin.id}'s {translation.language} version has no text to speak")
     translation.audio_source, translation.audio_sha256 = AudioSource.SPEECH, None

@@ -94,7 +94,7 @@ async def translation_recording(
 ) -> TranslationPublic:
     """The version read by a person (MP3, WAV, M4A or OGG; raw body), through the bulletins' audio chain.
 
-    Refused while the bulletin is under review; an approved bulletin goes back for approval.
+    An approved bulletin goes back for approval with it.
     """
     await asyncio.to_thread(check_version_recording_target, services, user, bulletin_id, language)
     audio = await read_upload(request, services.settings.audio.upload_max_bytes)
