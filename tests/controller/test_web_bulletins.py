@@ -335,6 +335,7 @@ def test_an_officer_adds_edits_records_and_removes_versions_and_the_approver_see
     assert "Bản ghi âm tải lên" in page.text and "Âm thanh Tiếng Khmer" in page.text
 
     officer.post(f"/ban-tin/{bulletin_id}/gui-duyet")
+    assert "kèm bản tiếng Khmer" in approver.get("/duyet").text
     review = approver.get(f"/ban-tin/{bulletin_id}")
     assert "ដំណឹង" in review.text and "ខ្លឹមសារ" in review.text and "Duyệt bản tin" in review.text
     assert approver.post(f"/ban-tin/{bulletin_id}/duyet").status_code == 303
