@@ -22,6 +22,7 @@ from controller.deps import require_commune, require_role
 from controller.services import Services
 from controller.speech import reading_issues, speech_request
 from controller.uploads import RECORDING_FORMATS
+from controller.version_speech import approve_versions, speak_versions
 from devices.registry import Commune, get_commune
 from schedules import (
     AudioSource,
@@ -51,6 +52,7 @@ from schedules.commune_hours import commune_quiet_hours
 from schedules.emergency_order import EmergencyOrder
 from schedules.program_record import ProgramItemRecord, ProgramRecord
 from schedules.timetable import commune_timetable
+from schedules.translation import check_complete, translations_of, unapprove
 from tts.normalizer import ReadingIssue
 from tts.speech_asset import RenderedSpeech, SpeechRequest
 
@@ -177,6 +179,8 @@ def update_bulletin(
         session.commit()
         return bulletin, False
     lost_approval = revise(bulletin, changes)
+    if lost_approval:
+        unapprove(translations_of(session, bulletin_id))
     audit.record(
         session,
         user,
@@ -216,6 +220,7 @@ def communes_scheduling(session: Session, bulletin: Bulletin) -> list[Commune]:
 def submit_bulletin(session: Session, user: User, bulletin_id: int) -> Bulletin:
     require_role(user, Role.OFFICER, Role.ADMIN)
     bulletin = load_bulletin(session, user, bulletin_id, to_change=True)
+    check_complete(translations_of(session, bulletin_id))
     submit(bulletin)
     audit.record(session, user, "bulletin.submit", _target(bulletin))
     session.commit()
@@ -245,20 +250,31 @@ def approve_bulletin(session: Session, services: Services, user: User, bulletin_
     """Approve and render the audio; the bulletin is approved only once its audio exists.
 
     Call from a worker thread (a plain route): the async speech engine is driven from it.
-    An uploaded recording is approved as it is.
+    An uploaded recording is approved as it is. Every version in another language is approved with it
+    (`controller.version_speech`): one no engine could speak gets no audio and does not air, the rest does.
     """
     require_role(user, Role.APPROVER)
     bulletin = load_bulletin(session, user, bulletin_id, to_change=True)
     assert user.id is not None
     check_reviewable(bulletin, user.id)
+    translations = translations_of(session, bulletin_id)
+    check_complete(translations)
+    rendered = None
     if bulletin.audio_source == AudioSource.RECORDING and bulletin.audio_sha256 is not None:
         audio_sha256 = bulletin.audio_sha256
     else:
         rendered = render_speech(session, services, bulletin)
-        bulletin.spoken_text = rendered.spoken_text
         audio_sha256 = rendered.asset_sha256
+    versions_audio = speak_versions(session, services, bulletin, translations)  # before any change: see there
+    if rendered is not None:
+        bulletin.spoken_text = rendered.spoken_text
     approve(bulletin, user.id, audio_sha256)
-    audit.record(session, user, "bulletin.approve", _target(bulletin), f"audio {audio_sha256}")
+    approve_versions(bulletin, versions_audio)
+    versions = "".join(
+        f"; {t.language} " + (f"audio {t.approved_sha256}" if t.approved_sha256 else "needs a recording")
+        for t in translations
+    )
+    audit.record(session, user, "bulletin.approve", _target(bulletin), f"audio {audio_sha256}{versions}")
     if scheduled_anywhere(session, bulletin):
         # Approved again after an edit: it returns to the playlists now, not at the next republish.
         _republish(session, services, bulletin)

@@ -89,7 +89,8 @@ def _slot_list(client: httpx.Client, args: argparse.Namespace) -> int:
 
 
 def _program_add(client: httpx.Client, args: argparse.Namespace) -> int:
-    items = [{"bulletin_id": bulletin} for bulletin in args.bulletin]
+    language = {"language": args.language} if args.language else {}
+    items = [{"bulletin_id": bulletin, **language} for bulletin in args.bulletin]
     body: dict[str, Any] = {"commune_code": args.commune, "title": args.title, "items": items}
     if args.group:
         body["target_group"] = args.group
@@ -227,6 +228,9 @@ def add_schedule_commands(schedule: Any) -> None:
     program.add_argument("--bulletin", type=int, action="append", required=True, help="repeat for each item")
     program.add_argument("--group", help="only this hamlet group's clusters")
     program.add_argument("--cluster", action="append", help="only these clusters (repeat)")
+    program.add_argument(
+        "--language", help="air only this version of each bulletin (e.g. km); default: every version together"
+    )
 
     items = command("program-items", "replace a program's items, keeping when it airs", _items_replace)
     items.add_argument("program", type=int)

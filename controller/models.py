@@ -39,6 +39,7 @@ from schedules.publication import CommunePlaylist
 from schedules.published_item import PublishedItem
 from schedules.series import AudiobookSeries, SeriesChapter
 from schedules.stock_message import StockLanguage, StockLibrary, StockMessage
+from schedules.translation import BulletinTranslation
 from tts.lexicon import LexiconEntry
 from tts.speech_cache import SpeechCacheEntry
 
@@ -52,6 +53,7 @@ __all__ = [
     "Broadcast",
     "BroadcastSlot",
     "Bulletin",
+    "BulletinTranslation",
     "ChainHead",
     "ClusterDay",
     "Commune",

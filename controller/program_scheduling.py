@@ -32,7 +32,7 @@ from schedules import (
 from schedules.bulletin import BulletinStatus
 from schedules.clearance import require_cleared
 from schedules.commune_hours import BroadcastSlot
-from schedules.errors import AudioMissing, InvalidRecurrence, NotCleared
+from schedules.errors import AudioMissing, InvalidRecurrence, NotCleared, TranslationNotApproved
 from schedules.hamlet import load_registry
 from schedules.local_time import at_wall_clock
 from schedules.program_record import (
@@ -47,6 +47,7 @@ from schedules.program_record import (
 )
 from schedules.settings import SchedulerSettings
 from schedules.timetable import commune_timetable
+from schedules.translation import airing_versions, translation_language
 
 # A new rule is checked (overfull slots, overlaps, quiet hours) over the week from its first day: every
 # weekday of a weekly pattern occurs once, so a clash that can happen at all shows up in that week.
@@ -85,6 +86,15 @@ def load_program(session: Session, program_id: int) -> ProgramRecord:
     return program
 
 
+def check_language_airs(session: Session, bulletin: Bulletin, language: str) -> None:
+    """A program item placing one language: the bulletin's own, or a version approved with it that has audio."""
+    translation_language(session, language)
+    if language == bulletin.language:
+        return
+    if not any(version.language == language for version in airing_versions(session, bulletin)):
+        raise TranslationNotApproved(f"bulletin {bulletin.id} has no approved {language} version with audio")
+
+
 def check_item(session: Session, commune: Commune, item: ProgramItemRecord) -> None:
     if item.bulletin_id is not None:
         bulletin = session.get(Bulletin, item.bulletin_id)
@@ -93,6 +103,13 @@ def check_item(session: Session, commune: Commune, item: ProgramItemRecord) -> N
         check_airs_in(bulletin, commune)
         if bulletin.status != BulletinStatus.APPROVED or bulletin.audio_sha256 is None:
             raise NotApproved(f"bulletin {bulletin.id} is {bulletin.status}")
+        if item.language is not None:
+            check_language_airs(session, bulletin, item.language)
+    elif item.language is not None:
+        raise TranslationNotApproved(
+            "only a bulletin item names a language",
+            message_vi=f"Mục thứ {item.seq + 1}: chỉ mục bản tin mới chọn được ngôn ngữ.",
+        )
     # A bulletin item may also name audio; whatever is named must exist (the column is a foreign key).
     if (item.bulletin_id is None or item.audio_sha256 is not None) and (
         item.audio_sha256 is None or session.get(AudioAsset, item.audio_sha256) is None

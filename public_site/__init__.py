@@ -1,8 +1,9 @@
 """The public listening site ("Nghe lại") and its podcast feeds: what villagers may hear again.
 
 Only approved bulletins marked "công khai" that aired or are scheduled to air in a place are shown
-(`catalogue`); the feeds are RSS 2.0 with the iTunes tags (`feed`); a commune's poster carries a QR code
-(`poster`); audiobook series show their public chapters in order (`audiobook`); reads are rate limited
+(`catalogue`), each with its versions in other languages that air with it; the feeds are RSS 2.0 with
+the iTunes tags, one episode per version (`feed`); a commune's poster carries a QR code (`poster`);
+audiobook series show their public chapters in order (`audiobook`); reads are rate limited
 per address (`visitor_rate`). The pages themselves are wired in
 `controller.web.listen_again`. Sits between controller and schedules: it reads bulletins, schedules and
 places, never writes them.
@@ -14,6 +15,7 @@ from public_site.catalogue import (
     PublicPage,
     PublicPlace,
     PublicQuery,
+    PublicVersion,
     commune_place,
     communes,
     fields,
@@ -41,6 +43,7 @@ __all__ = [
     "PublicSeries",
     "PublicSiteError",
     "PublicSiteSettings",
+    "PublicVersion",
     "TooManyRequests",
     "VisitorRate",
     "commune_place",

@@ -24,6 +24,8 @@ from schedules.bulletin import Bulletin, BulletinStatus
 from schedules.emergency_order import EmergencyOrder
 from schedules.legal_field import LegalField, legal_fields
 from schedules.program_record import ProgramItemRecord, ProgramRecord, ScheduleRule
+from schedules.stock_message import StockLanguage
+from schedules.translation import airing_versions
 
 # The highest page number accepted: far beyond any archive, low enough that OFFSET stays cheap to refuse.
 MAX_PAGE = 10_000
@@ -52,8 +54,23 @@ class PublicQuery:
 
 
 @dataclass(frozen=True)
+class PublicVersion:
+    """A bulletin's version in another language that airs with it (approved with it, with audio)."""
+
+    language: str
+    language_name: str
+    title: str
+    body: str
+    audio_sha256: str
+    duration_ms: int
+
+
+@dataclass(frozen=True)
 class PublicBulletin:
-    """What the public may know of one bulletin: nothing about who wrote or approved it."""
+    """What the public may know of one bulletin: nothing about who wrote or approved it.
+
+    `versions` are its versions in other languages that air with it, in the order they air.
+    """
 
     public_id: str
     title: str
@@ -64,6 +81,14 @@ class PublicBulletin:
     owner: str
     audio_sha256: str
     duration_ms: int
+    versions: tuple[PublicVersion, ...] = ()
+
+    def version(self, language: str) -> PublicVersion:
+        """The version in `language`; PublicNotFound for any other."""
+        for version in self.versions:
+            if version.language == language:
+                return version
+        raise PublicNotFound(f"public bulletin {self.public_id} has no {language[:8]!r} version")
 
 
 @dataclass(frozen=True)
@@ -202,7 +227,29 @@ def _item(session: Session, row: tuple[Bulletin, datetime, str, AudioAsset], own
         owner=owners[key],
         audio_sha256=asset.sha256,
         duration_ms=asset.duration_ms,
+        versions=_versions(session, bulletin),
     )
+
+
+def _versions(session: Session, bulletin: Bulletin) -> tuple[PublicVersion, ...]:
+    """The versions that air with the bulletin (`schedules.translation.airing_versions`), with their audio."""
+    result = []
+    for version in airing_versions(session, bulletin):
+        asset = session.get(AudioAsset, version.approved_sha256) if version.approved_sha256 else None
+        language = session.get(StockLanguage, version.language)
+        if asset is None or language is None:
+            continue
+        result.append(
+            PublicVersion(
+                language=version.language,
+                language_name=language.name_vi,
+                title=version.title,
+                body=version.body,
+                audio_sha256=asset.sha256,
+                duration_ms=asset.duration_ms,
+            )
+        )
+    return tuple(result)
 
 
 def search(session: Session, place: PublicPlace, query: PublicQuery, page_size: int) -> PublicPage:

@@ -13,7 +13,7 @@ from email.utils import format_datetime
 from xml.etree import ElementTree as ET
 
 from audio_library.timestamps import utc_now
-from public_site.catalogue import PublicBulletin, PublicPlace
+from public_site.catalogue import PublicBulletin, PublicPlace, PublicVersion
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 ATOM = "http://www.w3.org/2005/Atom"
@@ -26,16 +26,39 @@ _SUMMARY_CHARS = 400
 
 @dataclass(frozen=True)
 class Episode:
-    """A public bulletin as a feed item: where its page and MP3 are, and the MP3's size."""
+    """A public bulletin (or its version in another language) as a feed item: where its page and MP3 are,
+    and the MP3's size. A version is its own episode, with its own title, text and audio."""
 
     bulletin: PublicBulletin
     page_url: str
     audio_url: str
     audio_bytes: int
+    version: PublicVersion | None = None
+
+    @property
+    def guid(self) -> str:
+        return guid(self.bulletin.public_id, self.version.language if self.version else None)
+
+    @property
+    def title(self) -> str:
+        if self.version is None:
+            return self.bulletin.title
+        return f"{self.version.title} ({self.version.language_name})"
+
+    @property
+    def body(self) -> str:
+        if self.version is None:
+            return self.bulletin.body
+        return self.version.body or self.version.title  # a recorded version may have no text
+
+    @property
+    def duration_ms(self) -> int:
+        return self.version.duration_ms if self.version is not None else self.bulletin.duration_ms
 
 
-def guid(public_id: str) -> str:
-    return f"urn:loaxa:ban-tin:{public_id}"
+def guid(public_id: str, language: str | None = None) -> str:
+    """The episode's GUID: the bulletin's, or for a version in another language, the bulletin's and its language."""
+    return f"urn:loaxa:ban-tin:{public_id}" + (f":{language}" if language else "")
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, attributes: dict[str, str] | None = None) -> ET.Element:
@@ -81,17 +104,17 @@ def podcast_feed(place: PublicPlace, site_url: str, feed_url: str, episodes: lis
     for episode in episodes:
         item = episode.bulletin
         entry = _sub(channel, "item")
-        _sub(entry, "title", item.title)
+        _sub(entry, "title", episode.title)
         _sub(entry, "link", episode.page_url)
-        _sub(entry, "description", item.body)
-        _sub(entry, "guid", guid(item.public_id), {"isPermaLink": "false"})
+        _sub(entry, "description", episode.body)
+        _sub(entry, "guid", episode.guid, {"isPermaLink": "false"})
         _sub(entry, "pubDate", format_datetime(_published(item, now)))
         _sub(entry, "category", item.field_name)
         enclosure = {"url": episode.audio_url, "length": str(episode.audio_bytes), "type": "audio/mpeg"}
         _sub(entry, "enclosure", attributes=enclosure)
-        _sub(entry, f"{{{ITUNES}}}title", item.title)
-        _sub(entry, f"{{{ITUNES}}}summary", _summary(item.body))
-        _sub(entry, f"{{{ITUNES}}}duration", str(max(1, round(item.duration_ms / 1000))))
+        _sub(entry, f"{{{ITUNES}}}title", episode.title)
+        _sub(entry, f"{{{ITUNES}}}summary", _summary(episode.body))
+        _sub(entry, f"{{{ITUNES}}}duration", str(max(1, round(episode.duration_ms / 1000))))
         _sub(entry, f"{{{ITUNES}}}explicit", "false")
         _sub(entry, f"{{{ITUNES}}}episodeType", "full")
     document: bytes = ET.tostring(rss, encoding="utf-8", xml_declaration=True)

@@ -20,7 +20,10 @@ ROMAN = ["II", "III", "IV", "V", "VI", "VII", "VIII"]
 # Which tables go in which numbered section, after "I. Tổng hợp" (the comparison).
 SECTIONS: list[tuple[str, tuple[str, ...]]] = [
     ("Nội dung tuyên truyền", ("content_by_field", "content_by_language", "content_by_origin")),
-    ("Kết quả phát sóng", ("airing_by_commune", "airing_by_priority", "airing_by_field", "missed")),
+    (
+        "Kết quả phát sóng",
+        ("airing_by_commune", "airing_by_priority", "airing_by_field", "airing_by_language", "missed"),
+    ),
     ("Phát khẩn cấp", ("emergencies",)),
     ("Phủ sóng nội dung của tỉnh", ("reach",)),
     ("Tình trạng hệ thống", ("communes", "clusters", "alerts")),

@@ -59,7 +59,8 @@ from schedules.bulletin import AudioSource, BulletinStatus
 from schedules.emergency_order import EmergencyOrder
 from schedules.legal_field import LegalField
 from schedules.published_item import PublishedItem
-from schedules.stock_message import StockMessage
+from schedules.stock_message import StockLanguage, StockMessage
+from schedules.translation import BulletinTranslation
 
 
 @dataclass(frozen=True)
@@ -78,11 +79,23 @@ def _pct(part: float, whole: float) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def _sound_bulletins(session: Session, shas: Iterable[str]) -> dict[str, Bulletin]:
-    """The bulletin each sound (its audio or its MP3 rendition) belongs to."""
+@dataclass(frozen=True)
+class _Sounds:
+    """What each played sound was: the bulletin it belongs to (its own audio or a version's), and its language."""
+
+    bulletins: dict[str, Bulletin]
+    languages: dict[str, str]
+
+    def get(self, sha: str) -> Bulletin | None:
+        return self.bulletins.get(sha)
+
+
+def _sound_bulletins(session: Session, shas: Iterable[str]) -> _Sounds:
+    """The bulletin each sound (its audio or its MP3 rendition) belongs to, and the language it speaks: the
+    bulletin's own, one of its versions in another language (`schedules.translation`), or a stock message's."""
     wanted = set(shas)
     if not wanted:
-        return {}
+        return _Sounds({}, {})
     renditions = dict(
         session.exec(
             select(AudioAsset.mp3_sha256, AudioAsset.sha256).where(col(AudioAsset.mp3_sha256).in_(wanted))
@@ -90,17 +103,46 @@ def _sound_bulletins(session: Session, shas: Iterable[str]) -> dict[str, Bulleti
     )
     originals = wanted | {sha for sha in renditions.values() if sha}
     by_audio: dict[str, Bulletin] = {}
+    language_of: dict[str, str] = {}
     for owner in session.exec(
         select(Bulletin).where(col(Bulletin.audio_sha256).in_(originals)).order_by(col(Bulletin.id))
     ):
         assert owner.audio_sha256 is not None
         by_audio.setdefault(owner.audio_sha256, owner)
+        language_of.setdefault(owner.audio_sha256, owner.language)
+    versions = session.exec(
+        select(BulletinTranslation, Bulletin)
+        .join(Bulletin, col(Bulletin.id) == col(BulletinTranslation.bulletin_id))
+        .where(
+            or_(
+                col(BulletinTranslation.approved_sha256).in_(originals),
+                col(BulletinTranslation.audio_sha256).in_(originals),
+            )
+        )
+        .order_by(col(BulletinTranslation.id))
+    ).all()
+    for version, owner in versions:
+        for sha in {version.approved_sha256, version.audio_sha256} & originals:
+            assert sha is not None
+            by_audio.setdefault(sha, owner)
+            language_of.setdefault(sha, version.language)
+    for stock_sha, stock_language in session.exec(
+        select(StockMessage.approved_sha256, StockMessage.language).where(
+            col(StockMessage.approved_sha256).in_(originals)
+        )
+    ).all():
+        if stock_sha is not None:
+            language_of.setdefault(stock_sha, stock_language)
     found: dict[str, Bulletin] = {}
+    languages: dict[str, str] = {}
     for sha in wanted:
-        bulletin: Bulletin | None = by_audio.get(sha) or by_audio.get(renditions.get(sha) or "")
+        original = sha if sha in by_audio or sha in language_of else renditions.get(sha) or ""
+        bulletin = by_audio.get(original)
         if bulletin is not None:
             found[sha] = bulletin
-    return found
+        if original in language_of:
+            languages[sha] = language_of[original]
+    return _Sounds(found, languages)
 
 
 def _emergency_order_id(item_id: str) -> int | None:
@@ -211,9 +253,11 @@ class _Builder:
 
     def airing(
         self, *, with_missed: bool = True
-    ) -> tuple[list[AiringByCommune], list[AiringRow], list[AiringRow], list[MissedRow], int, int, float, int]:
-        """From the daily roll-ups: plays and airtime by commune, priority and field; planned vs. aired; and
-        (`with_missed`) why planned items never aired."""
+    ) -> tuple[
+        list[AiringByCommune], list[AiringRow], list[AiringRow], list[AiringRow], list[MissedRow], int, int, float, int
+    ]:
+        """From the daily roll-ups: plays and airtime by commune, priority, field and language; planned vs.
+        aired; and (`with_missed`) why planned items never aired."""
         rolled = self.session.execute(
             sa_select(
                 col(PlayDay.commune_code),
@@ -233,6 +277,11 @@ class _Builder:
         sounds = _sound_bulletins(self.session, {sha for _, sha, _, outcome, _, _ in rolled if outcome == "played"})
         by_priority = {k: AiringRow(key=k, label=v, plays=0, minutes=0.0) for k, v in PRIORITY_LABELS.items()}
         by_field: dict[str, AiringRow] = {}
+        language_names = {
+            **LANGUAGE_LABELS,
+            **{code: name for code, name in self.session.exec(select(StockLanguage.code, StockLanguage.name_vi)).all()},
+        }
+        by_language = {k: AiringRow(key=k, label=v, plays=0, minutes=0.0) for k, v in sorted(language_names.items())}
         commune_plays: Counter[str] = Counter()
         commune_seconds: defaultdict[str, float] = defaultdict(float)
         aired: Counter[str] = Counter()
@@ -251,15 +300,21 @@ class _Builder:
                 field_key,
                 AiringRow(key=field_key, label=self.fields.get(field_key, UNKNOWN_SOUND), plays=0, minutes=0.0),
             )
+            language = sounds.languages.get(sha, "")
+            language_row = by_language.setdefault(
+                language,
+                AiringRow(key=language, label=language_names.get(language, UNKNOWN_SOUND), plays=0, minutes=0.0),
+            )
             for row in (
                 by_priority.setdefault(priority, AiringRow(key=priority, label=priority, plays=0, minutes=0)),
                 field_row,
+                language_row,
             ):
                 row.plays += int(count)
                 row.minutes += float(secs) / 60.0
             commune_plays[commune_code] += int(count)
             commune_seconds[commune_code] += float(secs)
-        for row in (*by_priority.values(), *by_field.values()):
+        for row in (*by_priority.values(), *by_field.values(), *by_language.values()):
             row.minutes = round(row.minutes, 1)
 
         planned = self._planned()
@@ -286,10 +341,12 @@ class _Builder:
         fields = sorted(by_field.values(), key=lambda r: (r.key == "", r.label))
         total_planned = sum(planned.total.values())
         minutes = round(sum(commune_seconds.values()) / 60.0, 1)
+        languages = sorted(by_language.values(), key=lambda r: (r.key == "", r.key != "vi", r.key))
         return (
             communes,
             list(by_priority.values()),
             fields,
+            languages,
             missed,
             total_planned,
             sum(aired.values()),
@@ -729,7 +786,7 @@ class _Outcomes:
 class _Sections:
     totals: Totals
     content: tuple[list[ContentRow], list[ContentRow], list[ContentRow]]
-    airing: tuple[list[AiringByCommune], list[AiringRow], list[AiringRow], list[MissedRow]]
+    airing: tuple[list[AiringByCommune], list[AiringRow], list[AiringRow], list[AiringRow], list[MissedRow]]
     emergencies: list[EmergencyRow]
     reach: list[ReachRow]
     system: tuple[list[ClusterRow], list[CommuneSystemRow]]
@@ -750,7 +807,7 @@ def _sections(
     headline figures need."""
     builder = _Builder(session, scope, period, zone, now)
     by_field, by_language, by_origin, written, approved = builder.content()
-    communes, by_priority, airing_fields, missed, planned, aired, minutes, plays = builder.airing(
+    communes, by_priority, airing_fields, airing_languages, missed, planned, aired, minutes, plays = builder.airing(
         with_missed=not totals_only
     )
     emergencies = builder.emergencies()
@@ -773,7 +830,7 @@ def _sections(
     return _Sections(
         totals=totals,
         content=(by_field, by_language, by_origin),
-        airing=(communes, by_priority, airing_fields, missed),
+        airing=(communes, by_priority, airing_fields, airing_languages, missed),
         emergencies=emergencies,
         reach=[] if totals_only else builder.reach(),
         system=(clusters, commune_system),
@@ -809,7 +866,7 @@ def build_report(
     previous_period = period.previous()
     previous = _sections(session, scope, previous_period, zone, now, working_uptime_pct, totals_only=True).totals
     by_field, by_language, by_origin = current.content
-    communes, by_priority, airing_fields, missed = current.airing
+    communes, by_priority, airing_fields, airing_languages, missed = current.airing
     clusters, commune_system = current.system
     heads = [
         DayHeadRow(commune_code=h.commune_code, day=h.day, plays=h.plays, head_sha256=h.head_sha256)
@@ -840,6 +897,7 @@ def build_report(
         airing_by_commune=communes,
         airing_by_priority=by_priority,
         airing_by_field=airing_fields,
+        airing_by_language=airing_languages,
         missed=missed,
         emergencies=current.emergencies,
         reach=current.reach,

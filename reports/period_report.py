@@ -202,6 +202,9 @@ class PeriodReport(BaseModel):
     airing_by_commune: list[AiringByCommune]
     airing_by_priority: list[AiringRow]
     airing_by_field: list[AiringRow]
+    # Airtime by the language of what was played (a bulletin's own, a version in another language, a stock
+    # message's; "" for other sounds). Empty in reports filed before it existed.
+    airing_by_language: list[AiringRow] = []
     missed: list[MissedRow]
     emergencies: list[EmergencyRow]
     reach: list[ReachRow]

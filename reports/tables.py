@@ -77,6 +77,13 @@ def report_tables(report: PeriodReport, zone: ZoneInfo) -> list[Table]:
             "Phát sóng theo lĩnh vực",
         ),
         Table(
+            "airing_by_language",
+            "Phát sóng theo ngôn ngữ (theo báo cáo phát của cụm loa)",
+            airing_headers,
+            [[r.label, r.plays, r.minutes] for r in report.airing_by_language],
+            "Phát sóng theo ngôn ngữ",
+        ),
+        Table(
             "missed",
             "Lượt theo kế hoạch chưa phát được và lý do",
             ("Lý do", "Số lượt"),

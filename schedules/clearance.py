@@ -14,6 +14,9 @@ their downloads inherit the rule.
 Audio is cleared for a commune when it is
 - the audio (or its MP3 rendition) of a bulletin that is approved now and airs in that commune: the
   commune's own, or its province's (`schedules.bulletin.airs_in`); or
+- the approved audio of one of such a bulletin's versions in another language (`schedules.translation`),
+  approved with that very approval (a version added or changed since, or left out of an approval made
+  elsewhere, is not: nothing airs in a language nobody approved); or
 - audio the controller made itself (`SYSTEM_SOURCES`, e.g. a test tone): no upload or speech request can
   store audio with that source; or
 - the approved audio of a stock library message (`schedules.stock_message`): an admin approved it for
@@ -34,6 +37,7 @@ from devices.registry import Commune
 from schedules.bulletin import Bulletin, BulletinStatus
 from schedules.errors import NotCleared
 from schedules.stock_message import approved_stock_audio
+from schedules.translation import BulletinTranslation
 
 # Sources of audio that the controller synthesises itself and no person supplies.
 SYSTEM_SOURCES: frozenset[str] = frozenset({"system"})
@@ -44,7 +48,7 @@ def cleared_audio(
 ) -> frozenset[str]:
     """The hashes among `sha256s` that may air in `commune` (Opus assets or their MP3 renditions).
 
-    With `at`, a bulletin must also be within its validity window then. Two queries whatever the count.
+    With `at`, a bulletin must also be within its validity window then. A few queries whatever the count.
     """
     wanted = set(sha256s)
     if not wanted:
@@ -66,8 +70,7 @@ def cleared_audio(
         cleared |= renditions.pop(stock)
     if not renditions:
         return frozenset(cleared)
-    query = select(Bulletin.audio_sha256).where(
-        col(Bulletin.audio_sha256).in_(renditions),
+    approved_here = and_(
         col(Bulletin.status) == BulletinStatus.APPROVED,
         or_(
             and_(col(Bulletin.province_id).is_(None), col(Bulletin.commune_id) == commune.id),
@@ -75,11 +78,22 @@ def cleared_audio(
         ),
     )
     if at is not None:
-        query = query.where(
+        approved_here = and_(
+            approved_here,
             or_(col(Bulletin.valid_from).is_(None), col(Bulletin.valid_from) <= at),
             or_(col(Bulletin.valid_until).is_(None), col(Bulletin.valid_until) > at),
         )
-    for approved in session.exec(query).all():
+    own = select(Bulletin.audio_sha256).where(col(Bulletin.audio_sha256).in_(renditions), approved_here)
+    versions = (
+        select(BulletinTranslation.approved_sha256)
+        .join(Bulletin, col(Bulletin.id) == col(BulletinTranslation.bulletin_id))
+        .where(
+            col(BulletinTranslation.approved_sha256).in_(renditions),
+            col(BulletinTranslation.approved_with) == col(Bulletin.reviewed_at),
+            approved_here,
+        )
+    )
+    for approved in [*session.exec(own).all(), *session.exec(versions).all()]:
         if approved is not None:
             cleared |= renditions.get(approved, set())
     return frozenset(cleared)
@@ -93,13 +107,26 @@ def require_cleared(session: Session, commune: Commune, sha256: str, *, at: date
 
 def clearing_bulletin(session: Session, commune: Commune, sha256: str) -> Bulletin | None:
     """The newest approved bulletin airing in the commune whose audio this is (its validity then bounds
-    when the audio may air as a bare program item); None for system audio or audio not cleared."""
-    query = select(Bulletin).where(
-        Bulletin.audio_sha256 == sha256,
+    when the audio may air as a bare program item), also when it is the audio of one of its versions in
+    another language; None for system audio or audio not cleared."""
+    approved_here = and_(
         col(Bulletin.status) == BulletinStatus.APPROVED,
         or_(
             and_(col(Bulletin.province_id).is_(None), col(Bulletin.commune_id) == commune.id),
             col(Bulletin.province_id) == commune.province_id,
         ),
     )
-    return session.exec(query.order_by(col(Bulletin.id).desc())).first()
+    own = select(Bulletin).where(Bulletin.audio_sha256 == sha256, approved_here)
+    found = session.exec(own.order_by(col(Bulletin.id).desc())).first()
+    if found is not None:
+        return found
+    version = (
+        select(Bulletin)
+        .join(BulletinTranslation, col(Bulletin.id) == col(BulletinTranslation.bulletin_id))
+        .where(
+            BulletinTranslation.approved_sha256 == sha256,
+            col(BulletinTranslation.approved_with) == col(Bulletin.reviewed_at),
+            approved_here,
+        )
+    )
+    return session.exec(version.order_by(col(Bulletin.id).desc())).first()

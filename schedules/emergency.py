@@ -8,6 +8,10 @@ The rule (docs/scheduling.md):
 - Everything later keeps its order and moves only as far as needed to follow what precedes it (gaps
   absorb the delay; nothing moves earlier). An item pushed past its slot's end is dropped, and so is a
   non-emergency item pushed into quiet hours; the items after it then close up behind what remains.
+- Items of one unit (a bulletin's versions in several languages, `unit`) are pre-empted and resumed
+  together: after the interrupted version comes back by its policy, the unit's later versions follow it;
+  a version given up (a "drop" policy, no room, quiet hours) gives up the unit's later versions with it,
+  so a translation never airs cut off from the version it follows.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class TimelineItem:
     slot_ends_at: datetime | None = None
     offset_ms: int = 0
     clusters: frozenset[str] | None = None
+    unit: str = ""  # items sharing a unit air together (a bulletin's versions); "" for a unit of one
 
     @property
     def ends_at(self) -> datetime:
@@ -91,6 +96,7 @@ def plan_emergency(
     later = [i for i in items if i.starts_at >= starts_at]
     dropped: list[DroppedItem] = []
     interrupted: TimelineItem | None = None
+    given_up: dict[str, DropReason] = {}  # units whose later versions go with a version given up
     for item in items:
         if item.starts_at < starts_at < item.ends_at:
             played_ms = int((starts_at - item.starts_at) / timedelta(milliseconds=1))
@@ -99,19 +105,32 @@ def plan_emergency(
             continuation = _continuation(item, played_ms, emergency.ends_at)
             if continuation is None:
                 dropped.append(emergency_drop(item.item_id, item.title, "interrupted"))
+                if item.unit:
+                    given_up[item.unit] = "interrupted"
             else:
                 later.insert(0, continuation)
 
     shifted: list[TimelineItem] = []
     cursor = emergency.ends_at
     for item in later:
-        moved = replace(item, starts_at=max(item.starts_at, cursor))
-        if moved.slot_ends_at is not None and moved.ends_at > moved.slot_ends_at:
-            dropped.append(emergency_drop(item.item_id, item.title, "no_room_after_emergency"))
+        if item.unit in given_up:
+            dropped.append(emergency_drop(item.item_id, item.title, given_up[item.unit]))
             continue
-        pushed = moved.starts_at != item.starts_at
-        if pushed and quiet and moved.priority != "emergency" and quiet.overlaps(moved.starts_at, moved.ends_at):
-            dropped.append(emergency_drop(item.item_id, item.title, "quiet_hours"))
+        moved = replace(item, starts_at=max(item.starts_at, cursor))
+        reason: DropReason | None = None
+        if moved.slot_ends_at is not None and moved.ends_at > moved.slot_ends_at:
+            reason = "no_room_after_emergency"
+        elif (
+            moved.starts_at != item.starts_at
+            and quiet
+            and moved.priority != "emergency"
+            and quiet.overlaps(moved.starts_at, moved.ends_at)
+        ):
+            reason = "quiet_hours"
+        if reason is not None:
+            dropped.append(emergency_drop(item.item_id, item.title, reason))
+            if item.unit:
+                given_up[item.unit] = reason
             continue
         shifted.append(moved)
         cursor = moved.ends_at

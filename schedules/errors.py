@@ -215,3 +215,42 @@ class InvalidChapterOrder(ScheduleError):
     code = "invalid_chapter_order"
     http_status = 422
     message_vi = "Thứ tự chương không hợp lệ: hãy liệt kê mỗi chương của bộ sách nói đúng một lần."
+
+
+class TranslationNotFound(ScheduleError):
+    code = "translation_not_found"
+    http_status = 404
+    message_vi = "Bản tin không có bản dịch bằng ngôn ngữ này."
+
+
+class UnknownTranslationLanguage(ScheduleError):
+    code = "unknown_translation_language"
+    http_status = 422
+    message_vi = "Ngôn ngữ này chưa có trong danh sách ngôn ngữ của hệ thống (hiện có: tiếng Việt, tiếng Khmer)."
+
+
+class TranslationSameLanguage(ScheduleError):
+    code = "translation_same_language"
+    http_status = 422
+    message_vi = "Bản dịch phải bằng ngôn ngữ khác với ngôn ngữ của chính bản tin."
+
+
+class EmptyTranslation(ScheduleError):
+    code = "empty_translation"
+    http_status = 422
+    message_vi = "Bản dịch trống: hãy nhập tiêu đề và nội dung, hoặc tải lên bản ghi âm."
+
+
+class TranslationNeedsRecording(ScheduleError):
+    code = "translation_needs_recording"
+    http_status = 422
+    message_vi = (
+        "Không có bộ đọc nào đọc được ngôn ngữ này lúc này (khi mất mạng không có giọng đọc ngoại tuyến): "
+        "hãy tải lên bản ghi âm do người đọc."
+    )
+
+
+class TranslationNotApproved(ScheduleError):
+    code = "translation_not_approved"
+    http_status = 422
+    message_vi = "Bản tin chưa có bản bằng ngôn ngữ này được duyệt và có âm thanh: chưa đặt lịch phát riêng được."

@@ -49,6 +49,9 @@ class ProgramItem:
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     on_interrupt: InterruptPolicy | None = None
+    # Items sharing a unit are one piece of content aired together (a bulletin's versions in several
+    # languages, one item each): pre-empted and resumed together (`schedules.emergency`). "": on its own.
+    unit: str = ""
 
     def __post_init__(self) -> None:
         if self.duration_ms <= 0:

@@ -55,6 +55,9 @@ class ProgramItemRecord(SQLModel, table=True):
     priority: str | None = Field(default=None, max_length=16)
     # None: the kind's default (bulletin restart, recording resume, jingle and music drop).
     on_interrupt: str | None = Field(default=None, max_length=8)
+    # A bulletin item: None airs every approved version together (its own language, then each translation,
+    # `schedules.translation`); a language code airs only that version, in this item's own place.
+    language: str | None = Field(default=None, max_length=3)
 
 
 class ScheduleRule(SQLModel, table=True):
@@ -81,6 +84,12 @@ class ProgramItemCreate(SQLModel):
     title: str = Field(default="", max_length=300)
     priority: Priority | None = None
     on_interrupt: InterruptPolicy | None = None
+    language: str | None = Field(
+        default=None,
+        max_length=8,
+        description="A bulletin item: null airs every approved version together (its own language, then each "
+        "translation); a language code (GET /languages) airs only that version, in this item's place.",
+    )
 
 
 class ProgramCreate(SQLModel):

@@ -42,6 +42,7 @@ from schedules.recurrence import expand_rule
 from schedules.slot import Slot, SlotOccurrence
 from schedules.slot_plan import DroppedItem, SlotPlan, compile_airing, compile_slot
 from schedules.target import Registry
+from schedules.translation import airing_versions
 
 DEFAULT_PLANNING = Planning()
 
@@ -127,6 +128,7 @@ class _Builder:
                     on_interrupt=item.interrupt_policy,
                     slot_ends_at=plan.ends_at,
                     clusters=clusters,
+                    unit=item.unit,
                 )
             )
             asset = assets[item.ref_id]
@@ -139,47 +141,68 @@ _KINDS: dict[str, ItemKind] = {"jingle": "jingle", "bulletin": "bulletin", "reco
 _POLICIES: dict[str, InterruptPolicy] = {"resume": "resume", "restart": "restart", "drop": "drop"}
 
 
-def _program_item(session: Session, commune: Commune, record: ProgramItemRecord) -> tuple[ProgramItem, Content] | None:
-    """The pure item and its audio, or None when it cannot air here (not approved for this commune, audio gone)."""
+def _program_items(session: Session, commune: Commune, record: ProgramItemRecord) -> list[tuple[ProgramItem, Content]]:
+    """The pure items and their audio; none when it cannot air here (not approved for this commune, audio gone).
+
+    A bulletin item is one item per version that may air: the bulletin's own, then each version in
+    another language approved with it (`schedules.translation`), as one unit; an item naming a language
+    (`record.language`) is only that version, in its own place.
+    """
     kind = _KINDS.get(record.kind, "music")
     policy = _POLICIES.get(record.on_interrupt or "")
     if record.bulletin_id is not None:
         bulletin = session.get(Bulletin, record.bulletin_id)
         if bulletin is None or bulletin.status != BulletinStatus.APPROVED or bulletin.audio_sha256 is None:
-            return None
+            return []
         assert commune.id is not None
-        asset = session.get(AudioAsset, bulletin.audio_sha256)
-        if asset is None or not airs_in(bulletin, commune.id, commune.province_id):
-            return None
+        if not airs_in(bulletin, commune.id, commune.province_id):
+            return []
         priority = record.priority or bulletin.priority
-        item = ProgramItem(
-            kind,
-            f"bulletin:{bulletin.id}",
-            record.title or bulletin.title,
-            asset.duration_ms,
-            priority="emergency" if priority == "emergency" else "priority" if priority == "priority" else "normal",
-            valid_from=bulletin.valid_from,
-            valid_until=bulletin.valid_until,
-            on_interrupt=policy,
-        )
-    else:
-        asset = session.get(AudioAsset, record.audio_sha256) if record.audio_sha256 else None
-        # Bare audio airs only if it is approved content of this commune (`schedules.clearance`), and only
-        # within the validity of the bulletin it belongs to.
-        if asset is None or not cleared_audio(session, commune, [asset.sha256]):
-            return None
-        owner = clearing_bulletin(session, commune, asset.sha256)
-        item = ProgramItem(
-            kind,
-            f"asset:{asset.sha256}",
-            record.title or asset.sha256[:12],
-            asset.duration_ms,
-            priority="priority" if record.priority == "priority" else "normal",
-            valid_from=owner.valid_from if owner is not None else None,
-            valid_until=owner.valid_until if owner is not None else None,
-            on_interrupt=policy,
-        )
-    return item, Content(asset.sha256, asset.codec, True)
+        versions: list[tuple[str, str, str]] = []  # (ref suffix, title, audio)
+        if record.language in (None, bulletin.language):
+            versions.append(("", record.title or bulletin.title, bulletin.audio_sha256))
+        if record.language != bulletin.language:
+            versions.extend(
+                (f":{version.language}", version.title, version.approved_sha256)
+                for version in airing_versions(session, bulletin)
+                if record.language in (None, version.language) and version.approved_sha256 is not None
+            )
+        unit = f"bulletin:{bulletin.id}" if len(versions) > 1 else ""
+        items = []
+        for suffix, title, sha256 in versions:
+            asset = session.get(AudioAsset, sha256)
+            if asset is None:
+                continue
+            item = ProgramItem(
+                kind,
+                f"bulletin:{bulletin.id}{suffix}",
+                title,
+                asset.duration_ms,
+                priority="emergency" if priority == "emergency" else "priority" if priority == "priority" else "normal",
+                valid_from=bulletin.valid_from,
+                valid_until=bulletin.valid_until,
+                on_interrupt=policy,
+                unit=unit,
+            )
+            items.append((item, Content(asset.sha256, asset.codec, True)))
+        return items
+    asset = session.get(AudioAsset, record.audio_sha256) if record.audio_sha256 else None
+    # Bare audio airs only if it is approved content of this commune (`schedules.clearance`), and only
+    # within the validity of the bulletin it belongs to.
+    if asset is None or not cleared_audio(session, commune, [asset.sha256]):
+        return []
+    owner = clearing_bulletin(session, commune, asset.sha256)
+    item = ProgramItem(
+        kind,
+        f"asset:{asset.sha256}",
+        record.title or asset.sha256[:12],
+        asset.duration_ms,
+        priority="priority" if record.priority == "priority" else "normal",
+        valid_from=owner.valid_from if owner is not None else None,
+        valid_until=owner.valid_until if owner is not None else None,
+        on_interrupt=policy,
+    )
+    return [(item, Content(asset.sha256, asset.codec, True))]
 
 
 def _clusters_of(registry: Registry, commune: Commune, program: ProgramRecord) -> frozenset[str] | None:
@@ -222,8 +245,7 @@ def commune_timetable(
     by_slot: dict[tuple[str, datetime], tuple[SlotOccurrence, list[ScheduledItem]]] = {}
     programs: dict[str, tuple[Program, frozenset[str] | None, dict[str, Content]]] = {}
     for record in session.exec(select(ProgramRecord).where(ProgramRecord.commune_id == commune.id)):
-        parts = [_program_item(session, commune, item) for item in program_items(session, record)]
-        usable = [p for p in parts if p is not None]
+        usable = [part for item in program_items(session, record) for part in _program_items(session, commune, item)]
         if not usable:
             continue
         program = Program(

@@ -25,6 +25,7 @@ from controller.api import (
     source_link,
     speech,
     stock,
+    translations,
     users,
 )
 from controller.errors import error_responses
@@ -54,6 +55,7 @@ for module in (
     filed_reports,
     stock,
     series,
+    translations,
 ):
     # Logging in answers 401 for a wrong password, without a token to lack (controller.openapi derives the rest).
     api_router.include_router(module.router, responses=error_responses(401) if module is auth else None)
@@ -61,7 +63,7 @@ for module in (
 # Routes that take audio uploads; they get `audio.upload_max_bytes` instead of the JSON body limit.
 UPLOAD_PATHS = (
     r"/api/v1/bulletins/[0-9]+/recording|/api/v1/communes/[^/]+/chimes/(intro|outro)"
-    r"|/api/v1/stock/[^/]+/[^/]+/recording"
+    r"|/api/v1/stock/[^/]+/[^/]+/recording|/api/v1/bulletins/[0-9]+/translations/[^/]+/recording"
 )
 
 __all__ = ["UPLOAD_PATHS", "api_router"]

@@ -23,6 +23,7 @@ from controller.web import (
     review,
     source_link,
     stock,
+    translations,
     user_admin,
     week,
 )
@@ -35,6 +36,7 @@ web_router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=Fal
 for module in (
     login,
     bulletins,
+    translations,
     review,
     playlist,
     week,
@@ -57,6 +59,6 @@ for module in (
     web_router.include_router(module.router)
 
 # Console routes that take audio uploads (multipart); they get `audio.upload_max_bytes`.
-WEB_UPLOAD_PATHS = r"/ban-tin/[0-9]+/ghi-am|/ban-tin-mau/[^/]+/[^/]+/ghi-am"
+WEB_UPLOAD_PATHS = r"/ban-tin/[0-9]+/ghi-am|/ban-tin/[0-9]+/ban-dich/[^/]+/ghi-am|/ban-tin-mau/[^/]+/[^/]+/ghi-am"
 
 __all__ = ["STATIC_DIR", "WEB_UPLOAD_PATHS", "page_error", "web_router"]

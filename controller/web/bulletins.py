@@ -44,6 +44,7 @@ from schedules import (
     UnknownLegalField,
     legal_fields,
 )
+from schedules.translation import BulletinTranslation, languages, translation_language, translations_of
 
 router = APIRouter()
 
@@ -312,6 +313,14 @@ def _audio_links(session: Session, services: Services, user: User, sha256: str |
 def bulletin_page(
     bulletin_id: RowId, request: Request, session: SessionDep, services: ServicesDep, user: PageUser
 ) -> HTMLResponse:
+    context = bulletin_context(request, session, services, user, bulletin_id)
+    return render(request, "bulletin.html", context, user=user)
+
+
+def bulletin_context(
+    request: Request, session: Session, services: Services, user: User, bulletin_id: int
+) -> dict[str, Any]:
+    """What the bulletin's page shows: the bulletin, its versions in other languages, what the user may do."""
     bulletin = load_bulletin(session, user, bulletin_id, to_change=False)
     author = session.get(User, bulletin.author_id)
     # A province's bulletin airs in any of the province's communes the user answers for: they choose one.
@@ -340,7 +349,25 @@ def bulletin_page(
         "own_bulletin": bulletin.author_id == user.id,
         "may_schedule": user.role in (Role.OFFICER, Role.ADMIN) and bulletin.status == "approved" and bool(airs_in),
     }
-    return render(request, "bulletin.html", context, user=user)
+    assert bulletin.id is not None
+    versions = translations_of(session, bulletin.id)
+    context["versions"] = [
+        (version, translation_language(session, version.language), audio_links(session, services, user, version))
+        for version in versions
+    ]
+    context["new_languages"] = [
+        x for x in languages(session) if x.code != bulletin.language and x.code not in {v.language for v in versions}
+    ]
+    context["version_form"] = {"language": "", "title": "", "body": ""}
+    context["version_errors"] = []
+    return context
+
+
+def audio_links(
+    session: Session, services: Services, user: User, version: BulletinTranslation
+) -> dict[str, str] | None:
+    """A version's player: its approved audio once approved, else its recording (to check before submitting)."""
+    return _audio_links(session, services, user, version.approved_sha256 or version.audio_sha256)
 
 
 @router.post("/ban-tin/{bulletin_id}/xem-truoc")

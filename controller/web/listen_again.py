@@ -168,26 +168,38 @@ def site_page(
 
 
 def _episodes(request: Request, session: SessionDep, services: Services, items: list[PublicBulletin]) -> list[Episode]:
+    """Each bulletin as an episode, followed by one episode per version in another language."""
     site = _site_url(request, services)
     episodes = []
     for item in items:
-        asset = session.get(AudioAsset, item.audio_sha256)
-        assert asset is not None  # the catalogue joined it
-        try:
-            mp3 = mp3_rendition(session, services.store, asset, services.settings.audio)
-        except AudioError as exc:  # one unplayable file must not take the whole feed down
-            log.warning("feed: no MP3 for public bulletin %s: %s", item.public_id, exc)
-            continue
-        episodes.append(
-            Episode(
-                bulletin=item,
-                page_url=f"{site}{PREFIX}/ban-tin/{item.public_id}",
-                audio_url=f"{site}{PREFIX}/am-thanh/{item.public_id}.mp3",
-                audio_bytes=mp3.size_bytes,
+        page_url = f"{site}{PREFIX}/ban-tin/{item.public_id}"
+        for version in (None, *item.versions):
+            asset = session.get(AudioAsset, version.audio_sha256 if version else item.audio_sha256)
+            if asset is None:  # the catalogue joined the bulletin's own; a version's may have gone
+                continue
+            try:
+                mp3 = mp3_rendition(session, services.store, asset, services.settings.audio)
+            except AudioError as exc:  # one unplayable file must not take the whole feed down
+                log.warning("feed: no MP3 for public bulletin %s: %s", item.public_id, exc)
+                continue
+            episodes.append(
+                Episode(
+                    bulletin=item,
+                    page_url=page_url + (f"#{version.language}" if version else ""),
+                    audio_url=f"{site}{_audio_path(item, version.language if version else None)}",
+                    audio_bytes=mp3.size_bytes,
+                    version=version,
+                )
             )
-        )
     session.commit()  # renditions made for this feed are kept
     return episodes
+
+
+def _audio_path(item: PublicBulletin, language: str | None) -> str:
+    """Where a bulletin's MP3 is served, or its version's in `language`."""
+    if language is None:
+        return f"{PREFIX}/am-thanh/{item.public_id}.mp3"
+    return f"{PREFIX}/am-thanh/{item.public_id}/{language}.mp3"
 
 
 def _feed(request: Request, session: SessionDep, services: Services, place: PublicPlace) -> Response:
@@ -223,7 +235,7 @@ def display_choice(
 @router.get("/ban-tin/{public_id}")
 def bulletin_page(public_id: str, request: Request, session: SessionDep) -> Response:
     item = find(session, public_id)
-    return render_public(request, "nghe_lai_ban_tin.html", {"item": item})
+    return render_public(request, "nghe_lai_ban_tin.html", {"item": item, "audio_path": _audio_path})
 
 
 @router.get("/sach-noi/{public_id}")
@@ -237,7 +249,20 @@ def series_page(public_id: str, request: Request, session: SessionDep) -> Respon
 def bulletin_audio(public_id: str, request: Request, session: SessionDep, services: ServicesDep) -> Response:
     """The bulletin's MP3 (made and kept on first request if it has none), with Range requests."""
     item = find(session, public_id)
-    asset = session.get(AudioAsset, item.audio_sha256)
+    return _mp3(request, session, services, item.audio_sha256, public_id)
+
+
+@router.api_route("/am-thanh/{public_id}/{language}.mp3", methods=["GET", "HEAD"])
+def version_audio(
+    public_id: str, language: str, request: Request, session: SessionDep, services: ServicesDep
+) -> Response:
+    """The MP3 of the bulletin's version in another language (one that airs with it), with Range requests."""
+    version = find(session, public_id).version(language)
+    return _mp3(request, session, services, version.audio_sha256, public_id)
+
+
+def _mp3(request: Request, session: SessionDep, services: Services, sha256: str, public_id: str) -> Response:
+    asset = session.get(AudioAsset, sha256)
     if asset is None:
         raise PublicNotFound(f"audio of {public_id} is gone")
     mp3 = mp3_rendition(session, services.store, asset, services.settings.audio)

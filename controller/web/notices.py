@@ -12,6 +12,15 @@ NOTICES = {
     "duyet-lai": "Đã lưu thay đổi. Bản tin đã được gửi duyệt lại và tạm ngừng phát cho đến khi được duyệt.",
     "da-tai-len": "Đã tải lên bản ghi âm; bản tin sẽ phát bản ghi này.",
     "da-duyet": "Đã duyệt bản tin. Âm thanh đã sẵn sàng để lên lịch phát.",
+    "da-luu-ban-dich": "Đã lưu bản dịch. Bản dịch được duyệt cùng bản tin.",
+    "duyet-lai-ban-dich": (
+        "Đã lưu bản dịch. Bản tin đã được gửi duyệt lại cùng mọi bản dịch và tạm ngừng phát cho đến khi được duyệt."
+    ),
+    "da-tai-len-ban-dich": (
+        "Đã tải lên bản ghi âm cho bản dịch (nếu bản tin đã được duyệt, bản tin được gửi duyệt lại)."
+    ),
+    "da-bo-ghi-am-ban-dich": "Đã bỏ bản ghi âm: bản dịch sẽ được đọc từ văn bản khi duyệt.",
+    "da-xoa-ban-dich": "Đã xoá bản dịch. Bản dịch này không còn được phát.",
     "da-tu-choi": "Đã từ chối bản tin và gửi lý do cho người soạn.",
     "da-len-lich": "Đã lên lịch phát. Các cụm loa sẽ nhận lịch mới trong giây lát.",
     "da-xep-lich": "Đã xếp bản tin vào khung giờ. Các cụm loa sẽ nhận lịch mới trong giây lát.",

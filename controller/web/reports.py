@@ -123,6 +123,7 @@ def page_rows(report: PeriodReport, zone: ZoneInfo) -> dict[str, list[list[objec
         ],
         "airing_by_priority": [[r.label, r.plays, r.minutes] for r in report.airing_by_priority],
         "airing_by_field": [[r.label, r.plays, r.minutes] for r in report.airing_by_field],
+        "airing_by_language": [[r.label, r.plays, r.minutes] for r in report.airing_by_language],
         "missed": [[r.label, r.count] for r in report.missed],
         "emergencies": [
             [

@@ -15,10 +15,12 @@ from controller.bulletin_scope import bulletin_filter, owner_label
 from controller.bulletin_workflow import approve_bulletin, reject_bulletin
 from controller.deps import ServicesDep, SessionDep, require_role
 from controller.errors import InvalidInput
+from controller.version_speech import in_sentence
 from controller.web.forms import messages_vi
 from controller.web.session import PageUser
 from controller.web.templating import render
 from schedules import Bulletin, BulletinStatus
+from schedules.translation import translation_language, translations_of
 
 router = APIRouter()
 
@@ -42,7 +44,13 @@ def review_queue(request: Request, session: SessionDep, user: PageUser) -> HTMLR
     if reviewable is not None:
         query = query.where(reviewable)
     rows = [(bulletin, owner_label(session, bulletin), author) for bulletin, author in session.exec(query).all()]
-    return render(request, "review_queue.html", {"rows": rows}, user=user)
+    # The versions in other languages each bulletin is approved with (shown on its page, one by one).
+    versions = {
+        b.id: [in_sentence(translation_language(session, t.language).name_vi) for t in translations_of(session, b.id)]
+        for b, _, _ in rows
+        if b.id is not None
+    }
+    return render(request, "review_queue.html", {"rows": rows, "versions": versions}, user=user)
 
 
 @router.post("/ban-tin/{bulletin_id}/duyet")

@@ -15,6 +15,7 @@ from jinja2.runtime import Context
 
 from controller.accounts import Role, User
 from controller.services import Services
+from controller.version_speech import in_sentence
 from controller.web import labels
 from controller.web.session import CSRF_COOKIE, LARGE_TEXT_COOKIE, csrf_nonce, csrf_token, set_csrf_nonce
 
@@ -57,6 +58,7 @@ def _end_time(context: Context, start: datetime, duration_ms: int) -> str:
 templates.env.filters["local_time"] = _local_time
 templates.env.filters["end_time"] = _end_time
 templates.env.filters["duration"] = _duration
+templates.env.filters["in_sentence"] = in_sentence
 templates.env.globals["labels"] = labels
 templates.env.globals["label"] = labels.label
 

@@ -329,3 +329,50 @@ def test_visitor_rate_counts_per_address_and_window() -> None:
         rate.check("10.0.0.1")
     now[0] = 60.0
     rate.check("10.0.0.1")
+
+
+def test_each_version_in_another_language_is_shown_with_its_text_and_audio_and_only_once_approved(
+    site: Site,
+) -> None:
+    _bulletin(site, "XA-A", "Tin hai thứ tiếng", approve=False)
+    row_id, public_id = site.row_ids["Tin hai thứ tiếng"], site.ids["Tin hai thứ tiếng"]
+    site.approver.post(f"/api/v1/bulletins/{row_id}/reject", {"reason": "Thêm bản tiếng Khmer"})
+    version = site.officer.client.put(
+        f"/api/v1/bulletins/{row_id}/translations/km", json={"title": "ដំណឹងពីឃុំ", "body": "អត្ថបទខ្មែរ។"}
+    )
+    assert version.status_code == 201, version.text
+    recorded = site.officer.client.put(f"/api/v1/bulletins/{row_id}/translations/km/recording", content=tone_wav(2.0))
+    assert recorded.status_code == 200, recorded.text
+    assert site.officer.post(f"/api/v1/bulletins/{row_id}/submit").status_code == 200
+    assert site.approver.post(f"/api/v1/bulletins/{row_id}/approve").status_code == 200
+    soon = (datetime.now(UTC) + timedelta(minutes=30)).isoformat()
+    placed = site.officer.post("/api/v1/broadcasts", {"bulletin_id": row_id, "commune_code": "XA-A", "starts_at": soon})
+    assert placed.status_code == 201, placed.text
+
+    page = site.public.get(f"/nghe-lai/ban-tin/{public_id}")
+    assert page.status_code == 200 and len(page.content) < PAGE_LIMIT_BYTES
+    assert "Tiếng Khmer" in page.text and 'lang="km"' in page.text and "អត្ថបទខ្មែរ។" in page.text
+    khmer_audio = f"/nghe-lai/am-thanh/{public_id}/km.mp3"
+    assert khmer_audio in page.text and f"/nghe-lai/ban-tin/{public_id}#km" in site.public.get("/nghe-lai/XA-A").text
+    audio = site.public.get(khmer_audio)
+    assert audio.status_code == 200 and audio.headers["content-type"] == "audio/mpeg"
+    assert audio.content != site.public.get(f"/nghe-lai/am-thanh/{public_id}.mp3").content
+    assert site.public.get(f"/nghe-lai/am-thanh/{public_id}/vi.mp3").status_code == 404
+    assert site.public.get(f"/nghe-lai/am-thanh/{public_id}/xx.mp3").status_code == 404
+
+    feed = feedparser.parse(site.public.get("/nghe-lai/XA-A/rss.xml").content)
+    assert not feed.bozo, feed.bozo_exception
+    by_guid = {entry.guid: entry for entry in feed.entries}
+    khmer = by_guid[f"urn:loaxa:ban-tin:{public_id}:km"]
+    assert khmer.title == "ដំណឹងពីឃុំ (Tiếng Khmer)" and "អត្ថបទខ្មែរ។" in khmer.description
+    (enclosure,) = khmer.enclosures
+    assert enclosure.href.endswith(khmer_audio) and int(enclosure.length) == len(audio.content)
+    assert f"urn:loaxa:ban-tin:{public_id}" in by_guid
+
+    # A changed Khmer text sends the bulletin back for approval: neither version is public until approved.
+    site.officer.client.put(
+        f"/api/v1/bulletins/{row_id}/translations/km", json={"title": "ដំណឹងថ្មី", "body": "អត្ថបទខ្មែរ។"}
+    )
+    assert "ដំណឹងថ្មី" not in _everywhere(site)
+    assert site.public.get(khmer_audio).status_code == 404
+    _hidden(site, "Tin hai thứ tiếng")

@@ -261,6 +261,11 @@ def test_slots_programs_rules_and_cancelling_from_the_command_line(
     assert loaxa("schedule", "program-add", "--commune", A, "--title", "Bản tin chiều", "--bulletin", str(one)) == 0
     [program] = a.get(f"/api/v1/communes/{A}/programs").json()
     assert program["title"] == "Bản tin chiều" and [i["bulletin_id"] for i in program["items"]] == [one]
+    assert [i["language"] for i in program["items"]] == [None]  # every version of the bulletin, together
+    # One language in its own place: only a version approved with the bulletin (this one has no Khmer).
+    khmer_only = ["schedule", "program-add", "--commune", A, "--title", "Khmer", "--bulletin", str(one)]
+    assert loaxa(*khmer_only, "--language", "km") == 2
+    assert len(a.get(f"/api/v1/communes/{A}/programs").json()) == 1
     rule = ["schedule", "rule-add", str(program["id"]), "--pattern", "weekdays", "--weekdays", "0,2", "--slot"]
     assert loaxa(*rule, str(slot["id"])) == 0
     assert a.get(f"/api/v1/programs/{program['id']}").json()["rules"][0]["weekdays"] == [0, 2]

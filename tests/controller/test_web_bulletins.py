@@ -302,3 +302,56 @@ def test_the_preview_names_what_the_speakers_cannot_read(people: dict[str, Conso
     assert "Cần sửa trước khi gửi duyệt" in preview.text
     spoken = re.search(r'<p class="van-ban" id="van-ban-doc">([^<]*)</p>', preview.text)
     assert spoken is not None and "§" not in spoken.group(1) and not re.search(r"[0-9]", spoken.group(1))
+
+
+def test_an_officer_adds_edits_records_and_removes_versions_and_the_approver_sees_each(
+    people: dict[str, ConsoleClient], settings: Settings
+) -> None:
+    officer, approver, stranger = people["officer.a"], people["approver.a"], people["officer.b"]
+    bulletin_id = write_bulletin(officer)
+    page = officer.get(f"/ban-tin/{bulletin_id}")
+    assert "Chưa có bản dịch nào." in page.text and '<option value="km">Tiếng Khmer</option>' in page.text
+
+    # A mistake comes back on the page as typed, with the reason in Vietnamese.
+    empty = officer.post(f"/ban-tin/{bulletin_id}/ban-dich", {"language": "km", "title": "  ", "body": "ខ្លឹមសារ"})
+    assert empty.status_code == 422 and "Chưa lưu được bản dịch" in empty.text and "ខ្លឹមសារ" in empty.text
+    unknown = officer.post(f"/ban-tin/{bulletin_id}/ban-dich", {"language": "zz", "title": "T", "body": "b"})
+    assert unknown.status_code == 422 and "danh sách ngôn ngữ" in unknown.text
+
+    added = officer.post(f"/ban-tin/{bulletin_id}/ban-dich", {"language": "km", "title": "ដំណឹង", "body": "ខ្លឹមសារ"})
+    assert added.status_code == 303 and "da-luu-ban-dich" in added.headers["location"]
+    page = officer.get(f"/ban-tin/{bulletin_id}")
+    assert 'lang="km"' in page.text and "ដំណឹង" in page.text and "Tiếng Khmer:" in page.text
+    assert "Chưa có giọng đọc ngoại tuyến cho tiếng Khmer" in page.text
+    assert stranger.post(f"/ban-tin/{bulletin_id}/ban-dich", {"language": "km", "title": "x"}).status_code == 403
+
+    uploaded = officer.client.post(
+        f"/ban-tin/{bulletin_id}/ban-dich/km/ghi-am",
+        data={"csrf_token": officer.csrf},
+        files={"recording": ("khmer.wav", tone_wav(), "audio/wav")},
+    )
+    assert uploaded.status_code == 303, uploaded.text
+    page = officer.get(f"/ban-tin/{bulletin_id}")
+    assert "Bản ghi âm tải lên" in page.text and "Âm thanh Tiếng Khmer" in page.text
+
+    officer.post(f"/ban-tin/{bulletin_id}/gui-duyet")
+    assert "kèm bản tiếng Khmer" in approver.get("/duyet").text
+    review = approver.get(f"/ban-tin/{bulletin_id}")
+    assert "ដំណឹង" in review.text and "ខ្លឹមសារ" in review.text and "Duyệt bản tin" in review.text
+    assert approver.post(f"/ban-tin/{bulletin_id}/duyet").status_code == 303
+    assert "đã duyệt cùng bản tin" in officer.get(f"/ban-tin/{bulletin_id}").text
+
+    edited = officer.post(f"/ban-tin/{bulletin_id}/ban-dich", {"language": "km", "title": "ដំណឹងថ្មី", "body": "ខ្លឹមសារ"})
+    assert edited.status_code == 303 and "duyet-lai-ban-dich" in edited.headers["location"]
+    page = officer.get(f"/ban-tin/{bulletin_id}")
+    assert (
+        "Chờ duyệt" in page.text and "gửi duyệt lại cùng mọi bản dịch" in officer.get(edited.headers["location"]).text
+    )
+
+    removed = officer.post(f"/ban-tin/{bulletin_id}/ban-dich/km/xoa")
+    assert removed.status_code == 303
+    assert "Chưa có bản dịch nào." in officer.get(f"/ban-tin/{bulletin_id}").text
+    actions = [action for _, action in audit_actions(settings)]
+    for action in ("bulletin.translation_add", "bulletin.translation_recording", "bulletin.translation_edit"):
+        assert action in actions
+    assert "bulletin.translation_remove" in actions

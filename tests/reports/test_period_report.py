@@ -34,6 +34,7 @@ from schedules import Bulletin
 from schedules.bulletin import BulletinStatus
 from schedules.emergency_order import EmergencyOrder
 from schedules.published_item import PublishedItem
+from schedules.translation import BulletinTranslation
 from tests.harness import play_record
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -600,3 +601,46 @@ def test_an_item_published_with_two_sounds_is_planned_once_per_cluster(seeded: S
     planned = {r.commune_code: r.planned for r in report(seeded).airing_by_commune}
     expected = planned_pairs(seeded, {"XA"}) | {("XA-3", "b1", at(DAY2, 9))}
     assert planned["XA"] == len(expected)
+
+
+def test_airtime_by_language_counts_each_version_by_what_clusters_reported_played(seeded: Seeded) -> None:
+    """b1 (Vietnamese) gains a Khmer version whose audio a cluster reports played; b4 is itself in Khmer."""
+    khmer = "c7" * 32
+    with seeded.sessions() as session:  # type: ignore[operator]
+        assert isinstance(session, Session)
+        b1 = session.exec(select(Bulletin).where(Bulletin.audio_sha256 == A1)).one()
+        session.add(AudioAsset(sha256=khmer, codec="opus", duration_ms=40_000, size_bytes=1, source="upload"))
+        session.flush()
+        session.add(
+            BulletinTranslation(
+                bulletin_id=ident(b1),
+                language="km",
+                title="ព័ត៌មាន",
+                audio_source="recording",
+                audio_sha256=khmer,
+                approved_sha256=khmer,
+                approved_with=b1.reviewed_at,
+            )
+        )
+        device = session.exec(select(Device).where(Device.code == "XA-1")).one()
+        for n, (outcome, seconds) in enumerate([("played", 40), ("failed", 3)]):
+            session.add(
+                play_record(
+                    ident(device), "XA", f"k{n}", at(DAY1, 9, 1), seconds=seconds, item_id="b1-km",
+                    sha256=khmer, outcome=outcome, started_at=at(DAY1, 9, 1 + n),
+                )
+            )  # fmt: skip
+        session.commit()
+        seal_plays(session, ZONE, limit=10_000)
+        session.commit()
+    result = report(seeded)
+    played = [p for p in seeded.plays if p.flag is None and p.outcome == "played" and in_period(p.start)]
+    language_of = {A1: "vi", A6: "vi", A4: "km", M4: "km"}
+    expected: dict[str, list[float]] = {"vi": [0, 0.0], "km": [1, 40.0]}
+    for play in played:
+        expected[language_of[play.sha]][0] += 1
+        expected[language_of[play.sha]][1] += play.seconds
+    by_language = {r.key: (r.plays, r.minutes) for r in result.airing_by_language}
+    assert by_language == {key: (int(n), round(s / 60, 1)) for key, (n, s) in expected.items()}
+    assert [r.label for r in result.airing_by_language] == ["Tiếng Việt", "Tiếng Khmer"]
+    assert sum(r.plays for r in result.airing_by_language) == result.totals.plays

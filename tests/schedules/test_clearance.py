@@ -14,7 +14,9 @@ from controller.accounts import Role, UserCreate, create_user
 from controller.db import make_engine, session_factory
 from controller.settings import DatabaseSettings
 from devices.registry import Commune, add_commune, add_province
-from schedules import Bulletin, BulletinStatus, NotCleared, cleared_audio, require_cleared
+from schedules import Bulletin, BulletinStatus, NotCleared, approve, cleared_audio, require_cleared, revise
+from schedules.clearance import clearing_bulletin
+from schedules.translation import BulletinTranslation, approve_translation, unapprove
 
 NOW = datetime(2026, 12, 3, 8, tzinfo=UTC)
 
@@ -117,3 +119,48 @@ def test_with_a_moment_the_bulletin_must_be_valid_then(session: Session, tmp_pat
     assert cleared_audio(session, commune, [sha], at=NOW - timedelta(seconds=1)) == frozenset()
     assert cleared_audio(session, commune, [sha], at=NOW + timedelta(hours=1)) == frozenset()
     assert cleared_audio(session, commune, [sha]) == {sha}
+
+
+def test_a_version_in_another_language_airs_only_with_the_approval_that_covered_it(
+    session: Session, tmp_path: Path
+) -> None:
+    """A Khmer version's audio is cleared only as approved with its bulletin, and only where the bulletin airs."""
+    place = Place(session, tmp_path)
+    a, b = place.a, place.b
+    own, khmer, draft = place.audio("own"), place.audio("khmer"), place.audio("khmer-draft")
+    approver = create_user(
+        session,
+        UserCreate(username="approver", role=Role.APPROVER, password="password-2"),
+        province_id=None,
+        communes=[],
+    )
+    assert approver.id is not None
+    bulletin = place.bulletin(own, BulletinStatus.PENDING, commune_id=a.id)
+    assert bulletin.id is not None
+    version = BulletinTranslation(
+        bulletin_id=bulletin.id, language="km", title="ព័ត៌មាន", audio_source="recording", audio_sha256=khmer
+    )
+    session.add(version)
+    session.flush()
+    approve(bulletin, approver.id, own)
+    # Approved, but the version was not approved with it (an approval at the source, say): not cleared.
+    version.approved_sha256 = khmer
+    session.flush()
+    assert cleared_audio(session, a, [own, khmer]) == {own}
+    approve_translation(bulletin, version, khmer, spoken_text="", note="")
+    session.flush()
+    assert cleared_audio(session, a, [own, khmer, draft]) == {own, khmer}
+    assert cleared_audio(session, b, [own, khmer]) == frozenset()
+    assert clearing_bulletin(session, a, khmer) == bulletin
+    # A new version of the text sends the bulletin back: neither language airs; re-approved, both do.
+    assert revise(bulletin, {"body": "Nội dung mới"})
+    unapprove([version])
+    session.flush()
+    assert cleared_audio(session, a, [own, khmer]) == frozenset()
+    bulletin.status = BulletinStatus.PENDING
+    approve(bulletin, approver.id, own)
+    session.flush()
+    assert cleared_audio(session, a, [own, khmer]) == {own}, "the version was not approved again"
+    approve_translation(bulletin, version, khmer, spoken_text="", note="")
+    session.flush()
+    assert cleared_audio(session, a, [own, khmer]) == {own, khmer}

@@ -25,6 +25,7 @@ from schedules.playlist import compile_playlist
 from schedules.program_record import ProgramItemRecord, ProgramRecord, ScheduleRule
 from schedules.target import HamletGroupTarget, resolve_target
 from schedules.timetable import commune_timetable
+from schedules.translation import BulletinTranslation, approve_translation
 
 DAY = date(2026, 12, 1)
 
@@ -270,3 +271,96 @@ def test_a_slot_that_no_longer_holds_its_items_drops_the_last_ones_unless_a_chan
     start = at_wall_clock(DAY, time(0), COMMUNE_ZONE)
     with pytest.raises(SlotOverfull):
         commune_timetable(session, commune, start=start, end=start + timedelta(days=1), check_conflicts=True)
+
+
+def _khmer_version(session: Session, tmp: Path, bulletin_id: int, duration_ms: int, *, approved: bool = True) -> str:
+    """An approved bulletin's Khmer version, approved with it (or added after, not approved)."""
+    asset = save_asset(
+        session, AssetStore(tmp), EncodedAudio(data=b"khmer", codec="opus", duration_ms=duration_ms), source="upload"
+    )
+    bulletin = session.get(Bulletin, bulletin_id)
+    assert bulletin is not None
+    bulletin.reviewed_at = datetime(2026, 11, 2, tzinfo=UTC)
+    version = BulletinTranslation(
+        bulletin_id=bulletin_id, language="km", title="ព័ត៌មាន", audio_source="recording", audio_sha256=asset.sha256
+    )
+    if approved:
+        approve_translation(bulletin, version, asset.sha256, spoken_text="", note="")
+    session.add_all([bulletin, version])
+    session.flush()
+    return asset.sha256
+
+
+def test_a_bulletins_versions_air_together_vietnamese_first_and_are_preempted_as_one(
+    session: Session, tmp_path: Path
+) -> None:
+    commune = add_commune(session, add_province(session, "P", "Tỉnh"), "XA", "Xã")
+    bulletin = _bulletin(session, commune, tmp_path, "Tin thường", 60_000)
+    khmer = _khmer_version(session, tmp_path, bulletin, 40_000)
+    _morning_program(session, commune, bulletin)
+
+    plain = day_timetable(session, commune, DAY)
+    rows = [(i.title, i.starts_at.astimezone(COMMUNE_ZONE).time(), i.unit) for i in plain.items]
+    assert rows == [("Tin thường", time(6), "bulletin:1"), ("ព័ត៌មាន", time(6, 1), "bulletin:1")]
+    assert plain.content_of(plain.items[1].item_id).sha256 == khmer
+
+    # An emergency during the Vietnamese version, whose policy is to drop: the Khmer one goes with it.
+    record = session.exec(select(ProgramItemRecord)).one()
+    record.on_interrupt = "drop"
+    alert = _bulletin(session, commune, tmp_path, "Bão", 20_000, priority="emergency")
+    issued = at_wall_clock(DAY, time(6, 0, 10))
+    author = session.get(Bulletin, alert)
+    assert author is not None and commune.id is not None
+    session.add(
+        EmergencyOrder(
+            bulletin_id=alert,
+            commune_id=commune.id,
+            issued_by=author.author_id,
+            issued_at=issued,
+            starts_at=issued + timedelta(seconds=1),
+        )
+    )
+    session.add(record)
+    session.flush()
+    cut = day_timetable(session, commune, DAY)
+    assert [(i.title, i.duration_ms) for i in cut.items] == [("Tin thường", 11_000), ("Bão", 20_000)]
+    assert sorted(d.title for d in cut.dropped) == ["Tin thường", "ព័ត៌មាន"]
+
+    # With "resume", the rest of the Vietnamese version, then the Khmer one, after the emergency.
+    record.on_interrupt = "resume"
+    session.add(record)
+    session.flush()
+    resumed = day_timetable(session, commune, DAY)
+    assert [(i.title, i.starts_at.astimezone(COMMUNE_ZONE).time(), i.duration_ms) for i in resumed.items] == [
+        ("Tin thường", time(6), 11_000),
+        ("Bão", time(6, 0, 11), 20_000),
+        ("Tin thường", time(6, 0, 31), 49_000),
+        ("ព័ត៌មាន", time(6, 1, 20), 40_000),
+    ]
+
+
+def test_only_approved_versions_air_and_a_commune_can_give_one_language_its_own_slot(
+    session: Session, tmp_path: Path
+) -> None:
+    commune = add_commune(session, add_province(session, "P", "Tỉnh"), "XA", "Xã")
+    bulletin = _bulletin(session, commune, tmp_path, "Tin thường", 60_000)
+    _khmer_version(session, tmp_path, bulletin, 40_000, approved=False)
+    _morning_program(session, commune, bulletin)
+    assert [i.title for i in day_timetable(session, commune, DAY).items] == ["Tin thường"]
+
+    version = session.exec(select(BulletinTranslation)).one()
+    row = session.get(Bulletin, bulletin)
+    assert row is not None
+    approve_translation(row, version, version.audio_sha256, spoken_text="", note="")
+    record = session.exec(select(ProgramItemRecord)).one()
+    record.language = "km"  # this slot airs the Khmer version alone
+    session.add_all([version, record])
+    session.flush()
+    alone = day_timetable(session, commune, DAY)
+    assert [(i.title, i.starts_at.astimezone(COMMUNE_ZONE).time(), i.unit) for i in alone.items] == [
+        ("ព័ត៌មាន", time(6), "")
+    ]
+    record.language = "vi"
+    session.add(record)
+    session.flush()
+    assert [i.title for i in day_timetable(session, commune, DAY).items] == ["Tin thường"]

@@ -19,6 +19,7 @@ import pytest
 
 from controller.settings import Settings
 from tests.controller.test_listen_again import Site, _bulletin
+from tests.controller.test_web_bulletins import tone_wav
 from tests.harness import Api, ControllerServer, setup_commune, staff
 
 pytestmark = pytest.mark.e2e
@@ -47,6 +48,12 @@ def site(
         _bulletin(built, "XA-A", "Đội mũ bảo hiểm khi đi xe máy", body, schedule="XA-A", seconds=30.0)
         for n in range(3):
             _bulletin(built, "XA-A", f"Bản tin số {n + 1}", schedule="XA-A")
+        # A Khmer version of one (recorded), approved with it: its page shows both.
+        two = built.row_ids["Bản tin số 2"]
+        version = f"/api/v1/bulletins/{two}/translations/km"
+        assert officer.client.put(version, json={"title": "ដំណឹង", "body": "អត្ថបទខ្មែរ។"}).status_code == 201
+        assert officer.client.put(f"{version}/recording", content=tone_wav(1.0)).status_code == 200
+        assert approver.post(f"/api/v1/bulletins/{two}/approve").status_code == 200
         # An audiobook series of two of them: a short chapter, then the 30-second one.
         series = officer.post("/api/v1/series", {"title": "Luật Giao thông", "commune_code": "XA-A"}).json()
         for title in ("Bản tin số 1", "Đội mũ bảo hiểm khi đi xe máy"):
@@ -83,6 +90,7 @@ def test_every_public_page_passes_axe_at_360px(browser: Any, site: Site, artifac
         "trang-xa-2": "/nghe-lai/XA-A?trang=2",
         "tim-khong-thay": "/nghe-lai/XA-A?q=kh%C3%B4ng+c%C3%B3+g%C3%AC",
         "ban-tin": f"/nghe-lai/ban-tin/{public_id}",
+        "ban-tin-hai-thu-tieng": f"/nghe-lai/ban-tin/{site.ids['Bản tin số 2']}",
         "ap-phich": "/nghe-lai/XA-A/ap-phich",
         "sach-noi": f"/nghe-lai/sach-noi/{site.ids['sách nói']}",
         "loi": "/nghe-lai/XA-A?trang=abc",
