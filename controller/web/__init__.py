@@ -23,6 +23,7 @@ from controller.web import (
     review,
     source_link,
     stock,
+    streams,
     user_admin,
     week,
 )
@@ -51,6 +52,7 @@ for module in (
     reports,
     audio,
     stock,
+    streams,
     audiobooks,
     listen_again,
 ):
