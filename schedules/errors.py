@@ -245,3 +245,9 @@ class StreamNotAudio(ScheduleError):
     code = "stream_not_audio"
     http_status = 422
     message_vi = "Địa chỉ này không phát âm thanh MP3, AAC hay Ogg/Opus; hãy nhập địa chỉ luồng phát thanh."
+
+
+class InvalidRelay(ScheduleError):
+    code = "invalid_relay"
+    http_status = 422
+    message_vi = "Mục tiếp sóng không hợp lệ."

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from audio_library.timestamps import UtcDateTime, utc_now
+from devices.registry import Commune
 from schedules.errors import (
     StreamNotAudio,
     StreamSourceExists,
@@ -147,6 +148,11 @@ def sources_for(session: Session, province_ids: set[int] | None) -> list[StreamS
             col(StreamSource.province_id).is_(None) | col(StreamSource.province_id).in_(sorted(province_ids))
         )
     return list(session.exec(query))
+
+
+def relayable_in(source: StreamSource, commune: Commune) -> bool:
+    """A national source airs anywhere; a province's only in its own communes."""
+    return source.province_id is None or source.province_id == commune.province_id
 
 
 def register_source(
