@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import array
+import math
 import subprocess
 import time
+import wave
+from pathlib import Path
 
 import httpx
 
@@ -80,3 +84,29 @@ class ToneSource:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def tone_windows(pcm: bytes, *, frequency_hz: int = TONE_HZ, rate_hz: int = 48_000, window_ms: int = 100) -> list[bool]:
+    """For each window of 16-bit mono PCM: is it mostly the tone (Goertzel power against the window's energy)?"""
+    samples = array.array("h", pcm[: len(pcm) // 2 * 2])
+    size = rate_hz * window_ms // 1000
+    coefficient = 2 * math.cos(2 * math.pi * frequency_hz / rate_hz)
+    found = []
+    for start in range(0, len(samples) - size + 1, size):
+        window = samples[start : start + size]
+        energy = sum(x * x for x in window)
+        if energy < size * 100:  # quieter than -50 dBFS: silence
+            found.append(False)
+            continue
+        previous = before = 0.0
+        for x in window:
+            previous, before = x + coefficient * previous - before, previous
+        power = previous * previous + before * before - coefficient * previous * before
+        found.append(power / (energy * size / 2) > 0.5)
+    return found
+
+
+def read_wav(path: Path) -> bytes:
+    with wave.open(str(path), "rb") as recording:
+        assert (recording.getnchannels(), recording.getsampwidth(), recording.getframerate()) == (1, 2, 48_000)
+        return recording.readframes(recording.getnframes())
