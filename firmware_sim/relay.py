@@ -242,7 +242,8 @@ class StreamRelay:
                     moment = self.now()
                     underrun_since = underrun_since or moment
                     if self._lost and open_gap is None:
-                        open_gap = _Interruption(underrun_since, self.account.last_error or "mất luồng phát")
+                        why = self.account.last_error
+                        open_gap = _Interruption(underrun_since, f"mất luồng phát: {why}" if why else "mất luồng phát")
                     # Lost: the fill; a short stall of a live connection: silence until it resumes or times out.
                     chunk = self._fill(size) if open_gap is not None else bytes(size)
                 yield chunk

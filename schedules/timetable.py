@@ -131,6 +131,7 @@ class _Builder:
                     on_interrupt=item.interrupt_policy,
                     slot_ends_at=plan.ends_at,
                     clusters=clusters,
+                    live=item.kind == "relay",
                 )
             )
             asset = assets[item.ref_id]
