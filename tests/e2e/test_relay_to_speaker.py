@@ -144,11 +144,10 @@ def test_nodes_relay_a_stream_through_a_drop_and_an_emergency(
         assert all(heard[:35]), f"{code}: {marks}"  # the first 3.5 s: the station was still on air
         assert "." * 15 in marks and marks.endswith("T" * 10), f"{code}: {marks}"
         after = tone_windows(read_wav(path.parent / resumed["recording"]))
-        assert sum(after) >= len(after) - 10, f"{code}: {''.join('T' if w else '.' for w in after)}"
+        assert sum(after) >= len(after) - 10, f"{code}: {after}"
 
-        print(
-            f"{code} heard (100 ms each; T: the tone): {marks} | emergency | {''.join('T' if w else '.' for w in after)}"
-        )
+        resumed_marks = "".join("T" if w else "." for w in after)
+        print(f"{code} heard (100 ms each; T: the tone): {marks} | emergency | {resumed_marks}")
     relays = [p for p in plays if p["item_id"] == relay_id]
     rests = [p for p in plays if p["item_id"] == rest]
     assert len(relays) == len(rests) == len(CLUSTERS)
