@@ -3,17 +3,17 @@ into a stream item of each commune's playlist, and never longer than their slot.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
 from controller.settings import Settings
 from devices.icecast import IcecastServer
-from devices.protocol import Playlist, stream_asset_sha256
+from devices.protocol import Playlist, RelayCheck, device_relay_topic, encode, stream_asset_sha256
 from devices.registry import Commune
 from schedules.publication import CommunePlaylist
-from tests.harness import Api, ControllerServer, setup_commune, staff
+from tests.harness import Api, ControllerServer, Probe, setup_commune, staff, wait_until
 from tests.tone_source import ToneSource
 
 PROVINCE = "TINH-RELAY"
@@ -100,3 +100,34 @@ def _has_playlist(controller: ControllerServer, commune: str) -> bool:
     with controller.services.sessions() as session:
         row = session.exec(select(Commune).where(Commune.code == commune)).one()
         return session.get(CommunePlaylist, row.id) is not None
+
+
+@pytest.mark.one_database("sqlite", why="the subject is the MQTT uplink and the alert")
+def test_a_node_reporting_an_unreachable_source_raises_an_alert(
+    settings: Settings, controller: ControllerServer, admin: Api
+) -> None:
+    (node,) = setup_commune(admin, PROVINCE, "XA-A", ["XA-A-1"])
+    probe = Probe(settings.mqtt, node.device_code, node.password)
+    assert probe.connect()
+    try:
+        starts = datetime.now(UTC) + timedelta(minutes=1)
+        for reachable in (True, False):
+            check = RelayCheck(
+                commune="XA-A",
+                item_id="p1-0-2612080600",
+                starts_at=starts,
+                url="http://127.0.0.1:1/vov1.mp3",
+                reachable=reachable,
+                checked_at=datetime.now(UTC),
+                detail="Connection refused",
+            )
+            probe.client.publish(device_relay_topic(node.device_code), encode(check), qos=1).wait_for_publish(5)
+
+        def alerts() -> list[dict[str, object]]:
+            return [a for a in admin.get("/api/v1/alerts?open=true").json() if a["kind"] == "relay_unreachable"]
+
+        assert wait_until(lambda: len(alerts()) == 1, 10)
+        (alert,) = alerts()
+        assert "nguồn tiếp sóng" in str(alert["message"]) and "Connection refused" in str(alert["message"])
+    finally:
+        probe.close()
