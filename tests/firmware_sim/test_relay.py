@@ -4,7 +4,9 @@ the file sink recording what the horns received. Short relays, so real time stay
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import subprocess
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -132,3 +134,44 @@ def test_interruptions_are_bounded_in_a_report() -> None:
     bounded = account.bounded()
     assert len(bounded) == MAX_RELAY_INTERRUPTIONS
     assert bounded[-1].duration_ms == 11 * 100 and bounded[-1].reason.startswith("11 lần ngắt")
+
+
+def test_the_agent_fills_a_failed_relay_with_the_communes_stock_message(tmp_path: Path) -> None:
+    """A source that never answers: the node checks it ahead, airs its pinned stock message instead (looped,
+    from the start to the end), and reports a failed relay with the interruption, ready for the controller."""
+    from devices.protocol import StockEntry, StockManifest, StockRef
+    from firmware_sim import NodeSettings
+    from firmware_sim.agent import NodeAgent
+
+    tone = subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=880:duration=0.7", "-c:a", "libopus",
+         "-f", "ogg", "-"],
+        check=True, capture_output=True,
+    ).stdout  # fmt: skip
+    sha = hashlib.sha256(tone).hexdigest()
+    agent = NodeAgent(
+        NodeSettings(device_code="N-1", commune="XA-A", state_dir=tmp_path / "node", relay_check_timeout_s=1)
+    )
+    entry = StockEntry(key="flood", language="vi", title="Lũ", sha256=sha, url=f"/s/{sha}.opus", duration_ms=700)
+    manifest = StockManifest(version=1, generated_at=datetime.now(UTC), entries=(entry,))
+    agent.stock.put(sha, "opus", tone)
+    agent.stock.adopt(manifest, manifest.model_dump_json().encode(), '"1"')
+    url = "http://127.0.0.1:1/vov1.mp3"
+    item = relay_item(url, 2500).model_copy(
+        update={
+            "starts_at": datetime.now(UTC) + timedelta(seconds=3),
+            "stream": StreamSpec(url=url, source="VOV1", fill=StockRef(key="flood", language="vi")),
+        }
+    )
+    asyncio.run(agent._relay_at(item, 7))
+
+    (report,) = agent.outbox.pending()
+    assert report.outcome == "failed" and report.relayed_ms == 0 and "bản tin mẫu" in report.detail
+    (gap,) = report.interruptions or ()
+    assert gap.filled == "stock" and 2000 <= gap.duration_ms <= 2600
+    assert report.asset_sha256 == stream_asset_sha256(url) and report.playlist_version == 7
+    (line,) = [json.loads(x) for x in (tmp_path / "node" / "recordings" / "playlog.jsonl").read_text().splitlines()]
+    heard = tone_windows(read_wav(tmp_path / "node" / "recordings" / line["recording"]))
+    assert abs((datetime.fromisoformat(line["started_at"]) - item.starts_at).total_seconds()) < 0.3
+    # Until the item's end (it went on air a few ms after its start): the flood message, looped.
+    assert len(heard) in (24, 25) and sum(heard) >= 18, heard
