@@ -97,7 +97,7 @@ def test_a_drop_is_bridged_and_reported(icecast: IcecastServer, tmp_path: Path) 
     assert len(account.interruptions) == 1, account
     (gap,) = account.interruptions
     assert gap.filled == "silence" and 1000 < gap.duration_ms < 5000, gap
-    assert windows[-10:] == [True] * 10, windows  # back on the stream before the end
+    assert windows[-10:] == [True] * 10, windows  # back on the stream well before the end
     assert windows.count(False) * 100 >= gap.duration_ms - 500
     assert streamer.connections == 2
     assert account.relayed_ms + gap.duration_ms <= 9000 + 200
