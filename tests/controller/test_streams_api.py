@@ -117,6 +117,14 @@ def test_stream_commands(
     assert capsys.readouterr().out.startswith("1\tVOV1\taac\ttoàn quốc\t")
     assert loaxa("stream", "fill", "XA-A", "--stock", "test_tone", "vi") == 0
     assert "bản tin mẫu test_tone/vi" in capsys.readouterr().out
+    # A program relaying it, from the command line; then the source cannot be removed until the program is.
+    assert loaxa("schedule", "program-add", "--commune", "XA-A", "--title", "Thời sự", "--relay", "1:20") == 0
+    (program,) = admin.get("/api/v1/communes/XA-A/programs").json()
+    (item,) = program["items"]
+    assert (item["kind"], item["stream_source_id"], item["duration_ms"]) == ("relay", 1, 20 * 60_000)
+    assert loaxa("stream", "delete", "1") == 2
+    assert "đang được dùng" in capsys.readouterr().err
+    assert admin.client.delete(f"/api/v1/programs/{program['id']}").status_code == 204
     assert loaxa("stream", "delete", "1") == 0
     assert loaxa("stream", "delete", "1") == 2
     assert "Không tìm thấy nguồn tiếp sóng" in capsys.readouterr().err
