@@ -13,6 +13,8 @@ from devices.icecast import IcecastServer
 from devices.protocol import Playlist, RelayCheck, device_relay_topic, encode, stream_asset_sha256
 from devices.registry import Commune
 from schedules.publication import CommunePlaylist
+from tests.conftest import ADMIN_PASSWORD
+from tests.console import ConsoleClient
 from tests.harness import Api, ControllerServer, Probe, setup_commune, staff, wait_until
 from tests.tone_source import ToneSource
 
@@ -90,6 +92,16 @@ def test_a_province_places_a_relay_in_every_commune(
     assert item.stream is not None and item.stream.fill is not None and item.stream.fill.key == "storm"
     (other_item,) = playlist_of(controller, "XA-B").items
     assert other_item.stream is not None and other_item.stream.fill is None
+
+    # The week and the day's schedule show it like any item.
+    console = ConsoleClient(controller.base_url)
+    console.login("admin", ADMIN_PASSWORD)
+    week = console.get("/xa/XA-A/lich-tuan")
+    assert week.status_code == 200 and "VOV1" in week.text
+    console.close()
+    day = item.starts_at.astimezone(settings.scheduler.planning().zone).date()
+    shown = admin.get(f"/api/v1/communes/XA-A/schedule?date={day.isoformat()}")
+    assert shown.status_code == 200 and "VOV1" in shown.text, shown.text
 
     # A source a program relays cannot be removed.
     in_use = admin.client.delete(f"/api/v1/streams/{national['id']}")
