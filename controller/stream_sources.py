@@ -11,8 +11,8 @@ from controller.broadcast_hours import writable_commune
 from controller.deps import require_role
 from controller.services import Services
 from devices.registry import Commune, get_province
-from schedules.errors import UnknownStockKey
-from schedules.stock_message import STOCK_KEYS
+from schedules.errors import UnknownStockKey, UnknownStockLanguage
+from schedules.stock_message import STOCK_KEYS, StockLanguage
 from schedules.stream_source import (
     CommuneRelayFill,
     RelayFillPublic,
@@ -76,6 +76,8 @@ def set_fill(session: Session, user: User, commune_code: str, data: RelayFillPub
     key = data.stock_key if data.fill == "stock" else None
     if data.fill == "stock" and (key is None or key not in STOCK_KEYS):
         raise UnknownStockKey(f"stock key {key!r}")
+    if data.fill == "stock" and session.get(StockLanguage, data.stock_language) is None:
+        raise UnknownStockLanguage(f"stock language {data.stock_language!r}")
     row = session.get(CommuneRelayFill, commune.id) or CommuneRelayFill(commune_id=commune.id)
     row.stock_key = key
     row.stock_language = data.stock_language

@@ -255,8 +255,8 @@ def stream_asset_sha256(url: str) -> str:
 
 
 class RelayCheck(Message):
-    """A node checked a relay's source ahead of its slot (1.3): sent when it is unreachable, and when it
-    answers again after that."""
+    """A node checked a relay's source ahead of its slot and it did not answer (1.3); `reachable` is there
+    so a later node may also say it answers again (the controller then only logs it)."""
 
     type: Literal["relay"] = "relay"
     commune: Code

@@ -53,6 +53,14 @@ class StreamSource(SQLModel, table=True):
 
 class StreamSourceCreate(BaseModel):
     name: str = pydantic.Field(min_length=1, max_length=100)
+
+    @pydantic.field_validator("name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the name is empty")
+        return value.strip()
+
     url: str = pydantic.Field(pattern=URL_PATTERN, description="HTTP(S) URL of an Icecast/Shoutcast mount.")
     province_code: str | None = pydantic.Field(default=None, max_length=64, description="None: a national source.")
 

@@ -88,6 +88,11 @@ def test_a_commune_chooses_its_relay_fill(admin: Api) -> None:
     assert admin.get("/api/v1/communes/XA-A/relay-fill").json()["stock_key"] == "storm"
     bad = admin.client.put("/api/v1/communes/XA-A/relay-fill", json={"fill": "stock", "stock_key": "nope"})
     assert bad.status_code == 422 and bad.json()["error"] == "unknown_stock_key"
+    language = admin.client.put(
+        "/api/v1/communes/XA-A/relay-fill", json={"fill": "stock", "stock_key": "storm", "stock_language": "fr"}
+    )
+    assert language.status_code == 422 and language.json()["error"] == "unknown_stock_language"
+    assert admin.post("/api/v1/streams", {"name": "   ", "url": "http://127.0.0.1:1/a.mp3"}).status_code == 422
     assert admin.get("/api/v1/communes/XA-A/relay-fill").json()["stock_key"] == "storm"
 
 
