@@ -24,6 +24,7 @@ from controller.cli_users import add_user_commands
 from controller.settings import Settings
 from controller.source_link.cli_cap import add_cap_commands
 from controller.stock.cli import add_stock_commands
+from controller.stream_cli import add_stream_commands
 from devices.protocol import NetworkType
 
 if TYPE_CHECKING:
@@ -650,6 +651,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_cap_commands(sub)
 
     add_stock_commands(sub)
+    add_stream_commands(sub)
     user = sub.add_parser("user", help="users").add_subparsers(dest="user_command", required=True)
     uadd = user.add_parser("add")
     uadd.add_argument("username")

@@ -75,6 +75,44 @@ def run(args: argparse.Namespace, settings: Settings, action: Any) -> int:
 # -- schedule ----------------------------------------------------------------------------------------
 
 
+class _ItemAction(argparse.Action):
+    """`--bulletin ID` and `--relay SOURCE:MINUTES` build one list of program items, in the order given."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option: Any = None
+    ) -> None:
+        items = list(getattr(namespace, "program_items", None) or [])
+        if option == "--relay":
+            source, _, minutes = str(values).partition(":")
+            try:
+                item = {"kind": "relay", "stream_source_id": int(source), "duration_ms": round(float(minutes) * 60_000)}
+            except ValueError:
+                parser.error(f"--relay {values}: give SOURCE_ID:MINUTES, e.g. 3:20")
+        elif str(values).isdigit():
+            item = {"bulletin_id": int(values)}
+        else:
+            parser.error(f"--bulletin {values}: give the bulletin's number")
+        items.append(item)
+        namespace.program_items = items
+
+
+def _add_item_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bulletin", action=_ItemAction, metavar="ID", help="an approved bulletin (repeat, in order)")
+    parser.add_argument(
+        "--relay",
+        action=_ItemAction,
+        metavar="SOURCE:MINUTES",
+        help="a live relay of a stream source (`loaxa stream list`) for this many minutes",
+    )
+
+
+def _items(args: argparse.Namespace) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = getattr(args, "program_items", None) or []
+    if not items:
+        raise ApiRefused("cần ít nhất một mục: --bulletin ID hoặc --relay NGUỒN:PHÚT")
+    return items
+
+
 def _slot_add(client: httpx.Client, args: argparse.Namespace) -> int:
     body = {"name": args.name, "start_time": args.start, "end_time": args.end}
     slot = expect(client.post(f"/api/v1/communes/{args.commune}/slots", json=body), 201)
@@ -90,7 +128,7 @@ def _slot_list(client: httpx.Client, args: argparse.Namespace) -> int:
 
 def _program_add(client: httpx.Client, args: argparse.Namespace) -> int:
     language = {"language": args.language} if args.language else {}
-    items = [{"bulletin_id": bulletin, **language} for bulletin in args.bulletin]
+    items = [{**item, **language} if "bulletin_id" in item else item for item in _items(args)]
     body: dict[str, Any] = {"commune_code": args.commune, "title": args.title, "items": items}
     if args.group:
         body["target_group"] = args.group
@@ -102,7 +140,7 @@ def _program_add(client: httpx.Client, args: argparse.Namespace) -> int:
 
 
 def _items_replace(client: httpx.Client, args: argparse.Namespace) -> int:
-    body = {"items": [{"bulletin_id": bulletin} for bulletin in args.bulletin]}
+    body = {"items": _items(args)}
     if args.province_program:
         expect(client.put(f"/api/v1/province-programs/{args.program}/items", json=body), 200)
         print(f"Đã thay nội dung chương trình toàn tỉnh {args.program} ở mọi xã ({len(body['items'])} mục).")
@@ -169,7 +207,7 @@ def _emergency_cancel(client: httpx.Client, args: argparse.Namespace) -> int:
 def _province_program_add(client: httpx.Client, args: argparse.Namespace) -> int:
     body: dict[str, Any] = {
         "title": args.title,
-        "items": [{"bulletin_id": bulletin} for bulletin in args.bulletin],
+        "items": _items(args),
         "rule": _rule_body(args, ("slot_rank", "slot_name")),
     }
     if args.commune:
@@ -225,7 +263,7 @@ def add_schedule_commands(schedule: Any) -> None:
     program = command("program-add", "a program of approved bulletins, in order", _program_add)
     program.add_argument("--commune", required=True)
     program.add_argument("--title", required=True)
-    program.add_argument("--bulletin", type=int, action="append", required=True, help="repeat for each item")
+    _add_item_options(program)
     program.add_argument("--group", help="only this hamlet group's clusters")
     program.add_argument("--cluster", action="append", help="only these clusters (repeat)")
     program.add_argument(
@@ -234,7 +272,7 @@ def add_schedule_commands(schedule: Any) -> None:
 
     items = command("program-items", "replace a program's items, keeping when it airs", _items_replace)
     items.add_argument("program", type=int)
-    items.add_argument("--bulletin", type=int, action="append", required=True, help="repeat for each item")
+    _add_item_options(items)
     items.add_argument("--province-program", action="store_true", help="PROGRAM is a province program: every part")
 
     rule = command("rule-add", "when a program airs", _rule_add)
@@ -247,7 +285,7 @@ def add_schedule_commands(schedule: Any) -> None:
     )
     province.add_argument("--province", required=True)
     province.add_argument("--title", required=True)
-    province.add_argument("--bulletin", type=int, action="append", required=True, help="repeat for each item")
+    _add_item_options(province)
     province.add_argument("--commune", action="append", help="only these communes (repeat); default: all")
     province.add_argument("--slot-rank", type=int, help="each commune's n-th slot of the day, 1 the earliest")
     province.add_argument("--slot-name", help="each commune's slot of this name")

@@ -39,6 +39,7 @@ from schedules.publication import CommunePlaylist
 from schedules.published_item import PublishedItem
 from schedules.series import AudiobookSeries, SeriesChapter
 from schedules.stock_message import StockLanguage, StockLibrary, StockMessage
+from schedules.stream_source import CommuneRelayFill, StreamSource
 from schedules.translation import BulletinTranslation
 from tts.lexicon import LexiconEntry
 from tts.speech_cache import SpeechCacheEntry
@@ -59,6 +60,7 @@ __all__ = [
     "Commune",
     "CommunePlaylist",
     "CommuneQuietHours",
+    "CommuneRelayFill",
     "Device",
     "DeviceCommand",
     "DeviceHealth",
@@ -96,6 +98,7 @@ __all__ = [
     "StockLanguage",
     "StockLibrary",
     "StockMessage",
+    "StreamSource",
     "UnplayedItem",
     "UptimeDay",
     "User",

@@ -32,7 +32,14 @@ from schedules import (
 from schedules.bulletin import BulletinStatus
 from schedules.clearance import require_cleared
 from schedules.commune_hours import BroadcastSlot
-from schedules.errors import AudioMissing, InvalidRecurrence, NotCleared, TranslationNotApproved
+from schedules.errors import (
+    AudioMissing,
+    InvalidRecurrence,
+    InvalidRelay,
+    NotCleared,
+    StreamSourceNotFound,
+    TranslationNotApproved,
+)
 from schedules.hamlet import load_registry
 from schedules.local_time import at_wall_clock
 from schedules.program_record import (
@@ -46,6 +53,7 @@ from schedules.program_record import (
     program_rules,
 )
 from schedules.settings import SchedulerSettings
+from schedules.stream_source import get_source, relayable_in
 from schedules.timetable import commune_timetable
 from schedules.translation import airing_versions, translation_language
 
@@ -96,6 +104,11 @@ def check_language_airs(session: Session, bulletin: Bulletin, language: str) -> 
 
 
 def check_item(session: Session, commune: Commune, item: ProgramItemRecord) -> None:
+    if item.kind == "relay" or item.stream_source_id is not None:
+        _check_relay(session, commune, item)
+        return
+    if item.duration_ms is not None:
+        raise InvalidRelay(f"program item {item.seq}: a duration is only for a relay")
     if item.bulletin_id is not None:
         bulletin = session.get(Bulletin, item.bulletin_id)
         if bulletin is None:
@@ -127,6 +140,24 @@ def check_item(session: Session, commune: Commune, item: ProgramItemRecord) -> N
                 str(exc),
                 message_vi=f"Mục thứ {item.seq + 1}: chỉ được dùng âm thanh của bản tin đã duyệt cho xã này.",
             ) from exc
+
+
+def _check_relay(session: Session, commune: Commune, item: ProgramItemRecord) -> None:
+    """A relay names a source the commune may carry and how long; nothing else."""
+    place = f"Mục thứ {item.seq + 1}"
+    if item.kind != "relay" or item.bulletin_id is not None or item.audio_sha256 is not None:
+        raise InvalidRelay(
+            f"program item {item.seq}: a relay names only a stream source and a duration",
+            message_vi=f"{place}: mục tiếp sóng chỉ gồm nguồn tiếp sóng và thời lượng.",
+        )
+    if item.stream_source_id is None or item.duration_ms is None:
+        raise InvalidRelay(
+            f"program item {item.seq}: a relay needs stream_source_id and duration_ms",
+            message_vi=f"{place}: mục tiếp sóng cần chọn nguồn và thời lượng.",
+        )
+    source = get_source(session, item.stream_source_id)
+    if not relayable_in(source, commune):
+        raise StreamSourceNotFound(f"stream source {source.id} is another province's")
 
 
 def add_program(session: Session, user: User, data: ProgramCreate) -> ProgramRecord:

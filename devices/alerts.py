@@ -42,6 +42,7 @@ AlertKind = Literal[
     "commune_down",
     "suspect_report",
     "identity_contested",
+    "relay_unreachable",
 ]
 Severity = Literal["critical", "warning"]
 
@@ -53,6 +54,7 @@ SEVERITY: dict[str, Severity] = {
     "failed_to_play": "critical",
     "identity_contested": "critical",
     "suspect_report": "warning",
+    "relay_unreachable": "warning",
     "low_storage": "warning",
     "clock_drift": "warning",
     "high_temperature": "warning",
@@ -70,9 +72,10 @@ MESSAGES: dict[str, str] = {
     "commune_down": "Xã {}: quá nhiều cụm loa mất kết nối.",
     "suspect_report": "Cụm loa {} gửi báo cáo không khớp với những gì đã gửi cho nó.",
     "identity_contested": "Danh tính cụm loa {} đang kết nối từ hai nơi.",
+    "relay_unreachable": "Cụm loa {} không kết nối được nguồn tiếp sóng trước giờ phát.",
 }
 # Alerts about one event rather than a lasting condition: acknowledging them closes them.
-EVENT_KINDS = ("failed_to_play", "suspect_report", "identity_contested")
+EVENT_KINDS = ("failed_to_play", "suspect_report", "identity_contested", "relay_unreachable")
 
 # How message ingest raises an alert about one cluster: (session, device, kind, detail). The composition
 # root binds it to `HealthMonitor.raise_alert`, which stores it (one open per kind and cluster) and sends

@@ -23,6 +23,7 @@ from devices.protocol import (
     device_ack_topic,
     device_heartbeat_topic,
     device_play_topic,
+    device_relay_topic,
     device_result_topic,
     device_state_topic,
 )
@@ -32,7 +33,14 @@ from devices.settings import MqttSettings
 log = logging.getLogger(__name__)
 
 # The only topics a device may publish to: its own uplink channels.
-_DEVICE_UPLINKS = (device_state_topic, device_play_topic, device_heartbeat_topic, device_ack_topic, device_result_topic)
+_DEVICE_UPLINKS = (
+    device_state_topic,
+    device_play_topic,
+    device_heartbeat_topic,
+    device_ack_topic,
+    device_result_topic,
+    device_relay_topic,
+)
 
 
 @dataclass(frozen=True)

@@ -69,3 +69,9 @@ class ContentServerUnavailable(DeviceError):
     code = "content_server_unavailable"
     http_status = 503
     message_vi = "Không khởi động được máy chủ tệp (nginx); cụm loa tải nội dung qua bộ điều khiển."
+
+
+class StreamServerUnavailable(DeviceError):
+    code = "stream_server_unavailable"
+    http_status = 503
+    message_vi = "Máy chủ phát luồng (Icecast) không chạy được."

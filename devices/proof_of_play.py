@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Index, text
+from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field, SQLModel
 
 from audio_library.timestamps import UtcDateTime, utc_now
@@ -34,6 +34,10 @@ class PlayRecordBase(SQLModel):
     detail: str = Field(default="", max_length=500)
     # Why this report is not proof of play (see FlagReason); None for a report that matches what was sent.
     flag_reason: str | None = Field(default=None, max_length=32, index=True)
+    # A relay (protocol 1.4): how long the stream was actually on air, and each interruption of it
+    # (`[{"at": ISO time, "duration_ms": n, "reason": text, "filled": "silence"|"stock"}]`); None otherwise.
+    relayed_ms: int | None = None
+    interruptions: list[dict[str, object]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 # other_commune: it names a commune that is not the cluster's own; not_sent: no item with this id and

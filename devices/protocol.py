@@ -16,6 +16,7 @@ Topic layout (every topic starts with `loaxa/v1/`):
 - `devices/{device}/ack`         node -> controller, QoS 1: command accepted or refused.
 - `devices/{device}/result`      node -> controller, QoS 1: how an accepted command ended.
 - `communes/{commune}/stock`     controller -> nodes, retained: the stock-message library's newest version.
+- `devices/{device}/relay`       node -> controller, QoS 1: a relay's source checked ahead of its slot (1.4).
 
 Commands are signed with the controller's Ed25519 key. The signature covers the exact bytes of the
 command body (sent as a string inside the envelope), so neither side ever re-serialises what is signed.
@@ -23,6 +24,7 @@ command body (sent as a string inside the envelope), so neither side ever re-ser
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from datetime import datetime, timedelta
@@ -117,8 +119,12 @@ def device_topics_filter(device_code: str) -> str:
     return f"{TOPIC_ROOT}/devices/{device_code}/#"
 
 
-DeviceChannel = Literal["state", "play", "heartbeat", "ack", "result"]
-DEVICE_CHANNELS: tuple[DeviceChannel, ...] = ("state", "play", "heartbeat", "ack", "result")
+def device_relay_topic(device_code: str) -> str:
+    return f"{TOPIC_ROOT}/devices/{device_code}/relay"
+
+
+DeviceChannel = Literal["state", "play", "heartbeat", "ack", "result", "relay"]
+DEVICE_CHANNELS: tuple[DeviceChannel, ...] = ("state", "play", "heartbeat", "ack", "result", "relay")
 
 # What the controller subscribes to: every device's uplink.
 CONTROLLER_SUBSCRIPTIONS = tuple(f"{TOPIC_ROOT}/devices/+/{channel}" for channel in DEVICE_CHANNELS)
@@ -169,6 +175,22 @@ class NodeState(Message):
     at: AwareDatetime | None = None
 
 
+class RelayInterruption(BaseModel):
+    """A stretch of a relay when the stream was not on air: the source dropped, or never answered (1.4)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    at: AwareDatetime
+    duration_ms: Count
+    reason: str = Field(max_length=200)
+    # What the horns aired meanwhile: nothing, or the commune's stock message.
+    filled: Literal["silence", "stock"] = "silence"
+
+
+# A report stays well under MAX_PAYLOAD_BYTES (about 150 bytes per interruption); more are summed in the last.
+MAX_RELAY_INTERRUPTIONS = 50
+
+
 class PlayReport(Message):
     """Proof of play: this node played this item, from this audio, at this time."""
 
@@ -187,6 +209,11 @@ class PlayReport(Message):
     # interrupted: an emergency cut the item short (it started on time; what follows is in the playlist).
     outcome: Literal["played", "failed", "interrupted"] = "played"
     detail: str = Field(default="", max_length=500)
+    # 1.4, a relay only (left out otherwise): how long the stream was on air, and each interruption.
+    relayed_ms: Count | None = Field(default=None, exclude_if=lambda value: value is None)
+    interruptions: tuple[RelayInterruption, ...] | None = Field(
+        default=None, max_length=MAX_RELAY_INTERRUPTIONS, exclude_if=lambda value: value is None
+    )
 
     @model_validator(mode="after")
     def _start_error_fits(self) -> PlayReport:
@@ -210,6 +237,37 @@ class StockRef(BaseModel):
     language: StockLanguage
 
 
+class StreamSpec(BaseModel):
+    """A relay (1.4): play this stream live from the item's start for its duration, never longer."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str = Field(max_length=500, pattern=r"^https?://[^\s]+$", description="An Icecast/Shoutcast mount.")
+    source: str = Field(max_length=100, description="The source's name, for logs and reports.")
+    fill: StockRef | None = Field(
+        default=None, description="What airs while the stream is down: this stock message, or silence (None)."
+    )
+
+
+def stream_asset_sha256(url: str) -> str:
+    """A relay's `asset_sha256`: it has no fixed bytes, so the sha256 of its URL names what it plays."""
+    return hashlib.sha256(url.encode()).hexdigest()
+
+
+class RelayCheck(Message):
+    """A node checked a relay's source ahead of its slot and it did not answer (1.4); `reachable` is there
+    so a later node may also say it answers again (the controller then only logs it)."""
+
+    type: Literal["relay"] = "relay"
+    commune: Code
+    item_id: str = Field(max_length=64)
+    starts_at: AwareDatetime
+    url: str = Field(max_length=500)
+    reachable: bool
+    checked_at: AwareDatetime
+    detail: str = Field(default="", max_length=300)
+
+
 class PlaylistItem(BaseModel):
     """One item of a playlist, with its absolute start time."""
 
@@ -219,7 +277,9 @@ class PlaylistItem(BaseModel):
     title: str = Field(max_length=300)
     priority: Priority = "normal"
     asset_sha256: Sha256Hex
-    asset_url: str = Field(max_length=300, description="Path on the controller, relative to its base URL.")
+    asset_url: str = Field(
+        max_length=500, description="Path on the controller, relative to its base URL (a relay: the stream's URL)."
+    )
     codec: Literal["opus", "mp3"] = "opus"
     duration_ms: int = Field(gt=0, le=INTEGER_MAX, description="How long it plays from `offset_ms` on.")
     starts_at: AwareDatetime
@@ -239,6 +299,12 @@ class PlaylistItem(BaseModel):
         # Left out when absent: a playlist or command without it is byte for byte what 1.1 sent.
         exclude_if=lambda url: url is None,
         description="A signed link to the audio on the content server; if it fails, `asset_url` on the controller.",
+    )
+
+    # 1.4: a relay of an external stream; `asset_sha256` is then `stream_asset_sha256(stream.url)` and
+    # `asset_url` the stream's URL. Left out when absent.
+    stream: StreamSpec | None = Field(
+        default=None, exclude_if=lambda spec: spec is None, description="A live relay instead of a file."
     )
 
     def is_for(self, device_code: str) -> bool:

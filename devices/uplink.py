@@ -15,7 +15,15 @@ from sqlmodel import Session, col, select
 from devices.alerts import AlertKind, DeviceAlarm
 from devices.identity_watch import IdentityWatch
 from devices.proof_of_play import FLAG_LABELS, PlayRecord
-from devices.protocol import DeviceChannel, NodeState, PlayReport, ProtocolError, decode, parse_device_topic
+from devices.protocol import (
+    DeviceChannel,
+    NodeState,
+    PlayReport,
+    ProtocolError,
+    RelayCheck,
+    decode,
+    parse_device_topic,
+)
 from devices.registry import Commune, Device
 
 log = logging.getLogger(__name__)
@@ -61,6 +69,7 @@ class UplinkHandler:
         self._channels: dict[DeviceChannel, ChannelHandler] = {
             "state": lambda session, device, payload: self._state(session, device, decode(NodeState, payload)),
             "play": lambda session, device, payload: self._play(session, device, decode(PlayReport, payload)),
+            "relay": lambda session, device, payload: self._relay(session, device, decode(RelayCheck, payload)),
         }
 
     def register(self, channel: DeviceChannel, handler: ChannelHandler) -> None:
@@ -197,6 +206,17 @@ class UplinkHandler:
         if self._alarm is not None:
             self._alarm(session, device, kind, detail)
 
+    def _relay(self, session: Session, device: Device, check: RelayCheck) -> None:
+        """A relay's source did not answer the node ahead of its slot: an alert for the commune's officers."""
+        if check.reachable:
+            log.info("device %s: relay source of %s answers again", device.code, check.item_id[:64])
+            return
+        log.warning("device %s: relay source %s unreachable: %s", device.code, check.url[:200], check.detail[:200])
+        at = check.starts_at.isoformat(timespec="minutes")
+        self._raise(
+            session, device, "relay_unreachable", f"(mục “{check.item_id[:64]}” lúc {at}: {check.detail[:200]})"
+        )
+
     def _play(self, session: Session, device: Device, report: PlayReport) -> None:
         if session.exec(select(PlayRecord).where(PlayRecord.report_id == report.report_id)).first() is not None:
             return  # a retry of a report we already have
@@ -228,6 +248,10 @@ class UplinkHandler:
             outcome=report.outcome,
             detail=detail,
             flag_reason=flag,
+            relayed_ms=report.relayed_ms,
+            interruptions=(
+                [i.model_dump(mode="json") for i in report.interruptions] if report.interruptions is not None else None
+            ),
         )
         session.add(record)
         try:

@@ -38,12 +38,14 @@ from devices.protocol import (
     PlaylistNotice,
     PlayReport,
     ProtocolError,
+    RelayCheck,
     commune_topics_filter,
     decode,
     device_ack_topic,
     device_command_topic,
     device_heartbeat_topic,
     device_play_topic,
+    device_relay_topic,
     device_result_topic,
     device_state_topic,
     encode,
@@ -54,6 +56,7 @@ from firmware_sim.config import NodeSettings
 from firmware_sim.content_server import ContentServer
 from firmware_sim.faults import Faults, FaultsFile
 from firmware_sim.outbox import Outbox
+from firmware_sim.relay import RelayAccount, RelayTiming, StreamRelay, check_stream, decode_to_pcm
 from firmware_sim.sink import AudioSink, FileSink, PlayedAudio, PyAudioSink
 from firmware_sim.state import NodeState as LocalState
 from firmware_sim.stock_library import StockLibrary, StockSync
@@ -446,6 +449,8 @@ class NodeAgent:
         now = self.now()
         missing = 0
         for item in playlist.items:
+            if item.stream is not None:
+                continue  # a relay: nothing to download, the stream is played live
             if item.is_for(self.code) and item.starts_at + timedelta(milliseconds=item.duration_ms) > now:
                 missing += await self._ensure_audio(item) is None
         # Keep the ETag only once all audio is here; otherwise the next pull fetches the playlist again
@@ -586,6 +591,9 @@ class NodeAgent:
             await asyncio.sleep(min(remaining, _MAX_SLEEP_SLICE_S))
 
     async def _play_at(self, item: PlaylistItem, version: int) -> None:
+        if item.stream is not None:
+            await self._relay_at(item, version)
+            return
         await self._sleep_until(item.starts_at - timedelta(seconds=self.settings.prepare_ahead_s))
         audio = await asyncio.to_thread(self.cache.read_verified, item.asset_sha256, item.codec)
         if audio is None:
@@ -628,7 +636,116 @@ class NodeAgent:
             return
         await self._report(item, version, played, "")
 
-    async def _report(self, item: PlaylistItem, version: int, played: PlayedAudio | None, detail: str) -> None:
+    # -- relays (protocol 1.3) -----------------------------------------------------------------------
+
+    def _relay_timing(self) -> RelayTiming:
+        s = self.settings
+        return RelayTiming(
+            reconnect_min_s=s.relay_reconnect_min_s,
+            reconnect_max_s=max(s.relay_reconnect_min_s, s.relay_reconnect_max_s),
+            stall_timeout_s=s.relay_stall_timeout_s,
+            buffer_ms=s.relay_buffer_ms,
+            check_timeout_s=s.relay_check_timeout_s,
+        )
+
+    async def _relay_at(self, item: PlaylistItem, version: int) -> None:
+        """Check the source ahead of the slot, then relay it live from the start to the end (or a stop)."""
+        assert item.stream is not None
+        timing = self._relay_timing()
+        await self._sleep_until(item.starts_at - timedelta(seconds=self.settings.relay_check_ahead_s))
+        # Checked only when there is time left before the start (a timer set mid-slot goes straight on air).
+        if (item.starts_at - self.now()).total_seconds() > 1:
+            problem = await check_stream(
+                item.stream.url, min(timing.check_timeout_s, (item.starts_at - self.now()).total_seconds())
+            )
+            if problem is not None:
+                log.warning("%s: relay source of %s unreachable: %s", self.code, item.item_id, problem)
+                await self._send_relay_check(item, problem)
+        fill_pcm = await self._fill_pcm(item)
+        relay = StreamRelay(item, timing, fill_pcm=fill_pcm, now=self.now)
+        await self._sleep_until(item.starts_at - timedelta(seconds=self.settings.prepare_ahead_s))
+        late_s = (self.now() - item.starts_at).total_seconds()
+        if late_s > self.settings.late_start_tolerance_s:
+            await self._report(item, version, None, f"bắt đầu trễ {late_s:.1f} giây, không tiếp sóng")
+            return
+        if self.faults.amplifier_failed:
+            await self._report(item, version, None, AMPLIFIER_FAULT_VI)
+            return
+        relay.connect()  # the stream is buffered from here, so the start is on air at once
+        await self._sleep_until(item.starts_at)
+        log.info("%s: relaying %s %r from %s (v%d)", self.code, item.item_id, item.title, item.stream.url, version)
+        key: ItemKey = (item.item_id, item.starts_at, item.asset_sha256)
+        stop = asyncio.Event()
+        self._on_air[key] = (stop, item.starts_at + timedelta(milliseconds=item.duration_ms))
+        try:
+            played = await self.sink.play_stream(item, relay.chunks(stop), stop)
+        except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+            log.error("%s: audio output failed for relay %s: %s", self.code, item.item_id, exc)
+            await self._report(item, version, None, f"lỗi phát âm thanh: {str(exc)[:200]}", relay=relay.account)
+            return
+        finally:
+            self._on_air.pop(key, None)
+        self.plays += 1
+        account = relay.account
+        minutes = account.relayed_ms / 60_000
+        gaps = len(account.interruptions)
+        if account.relayed_ms == 0:
+            fill = "bản tin mẫu" if fill_pcm else "im lặng"
+            detail = f"không nhận được luồng tiếp sóng ({account.last_error[:150]}); đã phát {fill} thay thế"
+            await self._report(item, version, played, detail, relay=account, failed=True)
+            return
+        detail = f"tiếp sóng {minutes:.1f} phút, {gaps} lần ngắt"
+        if played.interrupted:
+            why = "theo lệnh dừng" if key in self._stopped else "để phát tin khác"
+            detail += f"; bị ngắt {why}"
+        await self._report(item, version, played, detail, relay=account)
+
+    async def _fill_pcm(self, item: PlaylistItem) -> bytes | None:
+        """The commune's fill for a failed relay, decoded from the pinned stock message (None: silence)."""
+        fill = item.stream.fill if item.stream is not None else None
+        if fill is None:
+            return None
+        entry = self.stock.entry(fill.key, fill.language)
+        audio = await asyncio.to_thread(self.stock.read_verified, entry.sha256, entry.codec) if entry else None
+        if audio is None:
+            log.warning("%s: relay fill %s/%s not pinned: silence instead", self.code, fill.key, fill.language)
+            return None
+        try:
+            return await asyncio.to_thread(decode_to_pcm, audio)
+        except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+            log.warning("%s: relay fill not decoded (%s): silence instead", self.code, exc)
+            return None
+
+    async def _send_relay_check(self, item: PlaylistItem, problem: str) -> None:
+        """Tell the controller the source did not answer (best effort: it matters only before the slot)."""
+        assert item.stream is not None
+        check = RelayCheck(
+            commune=self.settings.commune,
+            item_id=item.item_id,
+            starts_at=item.starts_at,
+            url=item.stream.url,
+            reachable=False,
+            checked_at=self.now(),
+            detail=problem[:300],
+        )
+        client = self._mqtt
+        if client is None:
+            return
+        with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+            await client.publish(
+                device_relay_topic(self.code), encode(check), qos=1, timeout=self.settings.publish_timeout_s
+            )
+
+    async def _report(
+        self,
+        item: PlaylistItem,
+        version: int,
+        played: PlayedAudio | None,
+        detail: str,
+        *,
+        relay: RelayAccount | None = None,
+        failed: bool = False,
+    ) -> None:
         now = self.now()
         report = PlayReport(
             report_id=uuid.uuid4().hex,
@@ -640,8 +757,10 @@ class NodeAgent:
             scheduled_start=item.starts_at,
             started_at=played.started_at if played else now,
             ended_at=played.ended_at if played else now,
-            outcome=("interrupted" if played.interrupted else "played") if played else "failed",
+            outcome=("interrupted" if played.interrupted else "played") if played and not failed else "failed",
             detail=detail,
+            relayed_ms=relay.relayed_ms if relay is not None else None,
+            interruptions=relay.bounded() if relay is not None else None,
         )
         await asyncio.to_thread(self.outbox.put, report)
         self._reports_waiting.set()
@@ -817,7 +936,9 @@ class NodeAgent:
         items = {
             (item.asset_sha256, item.codec)
             for item in (self.playlist.items if self.playlist is not None else ())
-            if item.is_for(self.code) and item.starts_at + timedelta(milliseconds=item.duration_ms) > now
+            if item.stream is None  # a relay has no file to hold
+            and item.is_for(self.code)
+            and item.starts_at + timedelta(milliseconds=item.duration_ms) > now
         }
         intact = sum(self.cache.read_verified(sha, codec) is not None for sha, codec in items)
         free_mb = shutil.disk_usage(self.settings.state_dir).free // (1024 * 1024)

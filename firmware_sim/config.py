@@ -64,3 +64,20 @@ class NodeSettings(BaseModel):
     # A clock-offset sample is kept only if its round trip took at most this long: its error is at most
     # half the round trip, and 0.5 s is well inside the 2 s of drift that raises an alert.
     clock_sample_max_rtt_s: float = Field(default=1.0, gt=0)
+    # Relays (protocol 1.4). The source is checked this long before the slot: early enough for the
+    # commune's officer to see the alert and call the station, late enough that a source answering then
+    # most likely answers at airtime too.
+    relay_check_ahead_s: float = Field(default=60.0, ge=0)
+    relay_check_timeout_s: float = Field(default=10.0, gt=0)
+    # After a drop the stream is tried again this soon, then at doubling intervals up to the maximum: a
+    # radio server's restart or a 4G handover lasts seconds, so the first retry comes quickly; the cap
+    # keeps a relay coming back within seconds of its source, and a commune's few dozen nodes retrying
+    # that often are nothing to a radio server.
+    relay_reconnect_min_s: float = Field(default=1.0, gt=0)
+    relay_reconnect_max_s: float = Field(default=8.0, gt=0)
+    # A connection that delivers nothing this long counts as lost (the fill airs, a reconnect follows):
+    # longer than a 4G link's usual stalls, short enough that listeners do not sit through a long silence.
+    relay_stall_timeout_s: float = Field(default=5.0, gt=0)
+    # What the node buffers of the stream: absorbs the network's jitter while staying within 2 s of live;
+    # older audio beyond it (a server's initial burst) is dropped.
+    relay_buffer_ms: int = Field(default=2000, ge=100)

@@ -14,6 +14,8 @@ import shutil
 import subprocess
 import sys
 import threading
+import wave
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +41,10 @@ class AudioSink(Protocol):
 
     async def play(self, item: PlaylistItem, audio: bytes, stop: asyncio.Event) -> PlayedAudio:
         """Play `item.duration_ms` of `audio` from `item.offset_ms`; return early once `stop` is set."""
+        ...
+
+    async def play_stream(self, item: PlaylistItem, pcm: AsyncIterator[bytes], stop: asyncio.Event) -> PlayedAudio:
+        """Play a relay: 16-bit mono 48 kHz PCM as `pcm` yields it, paced in real time by the relay."""
         ...
 
 
@@ -90,6 +96,42 @@ class FileSink:
                 log.write(json.dumps(line) + "\n")
         return PlayedAudio(started_at=started, ended_at=ended, played_sha256=digest, interrupted=interrupted)
 
+    async def play_stream(self, item: PlaylistItem, pcm: AsyncIterator[bytes], stop: asyncio.Event) -> PlayedAudio:
+        """Records the relay as WAV (`<started>_<item>.wav`, what the horns received) and a playlog line."""
+        started = datetime.now(UTC)
+        digest = hashlib.sha256()
+        stamp = started.strftime("%Y%m%dT%H%M%S.%f")
+        path = self.directory / f"{stamp}_{item.item_id}.wav"
+        try:
+            with wave.open(str(path), "wb") as recording:
+                recording.setnchannels(1)
+                recording.setsampwidth(2)
+                recording.setframerate(PCM_RATE_HZ)
+                async for chunk in pcm:
+                    recording.writeframes(chunk)
+                    digest.update(chunk)
+        finally:
+            ended = datetime.now(UTC)
+            line = {
+                "item_id": item.item_id,
+                "sha256": digest.hexdigest(),
+                "scheduled_start": item.starts_at.isoformat(),
+                "started_at": started.isoformat(),
+                "ended_at": ended.isoformat(),
+                "offset_ms": item.offset_ms,
+                "interrupted": stop.is_set(),
+                "volume_pct": self.volume_pct,
+                "stream": item.stream.url if item.stream is not None else None,
+                "recording": path.name,
+            }
+            with (self.directory / "playlog.jsonl").open("a", encoding="utf-8") as log:
+                log.write(json.dumps(line) + "\n")
+        return PlayedAudio(started, ended, digest.hexdigest(), interrupted=stop.is_set())
+
+
+# The relay's PCM (firmware_sim.relay): 16-bit mono at this rate.
+PCM_RATE_HZ = 48_000
+
 
 class PyAudioSink:
     """Decodes with ffmpeg to 16-bit mono PCM and writes it to the default sound card."""
@@ -139,6 +181,23 @@ class PyAudioSink:
         return PlayedAudio(
             started_at=started, ended_at=datetime.now(UTC), played_sha256=digest, interrupted=stop.is_set()
         )
+
+    async def play_stream(self, item: PlaylistItem, pcm: AsyncIterator[bytes], stop: asyncio.Event) -> PlayedAudio:
+        import pyaudio  # imported here: nodes with a file sink need no sound card library
+
+        digest = hashlib.sha256()
+        audio = pyaudio.PyAudio()
+        started = datetime.now(UTC)
+        try:
+            output = audio.open(format=pyaudio.paInt16, channels=1, rate=self.RATE_HZ, output=True)
+            async for chunk in pcm:
+                digest.update(chunk)
+                await asyncio.to_thread(output.write, scale_pcm(chunk, self.volume_pct))
+            output.stop_stream()
+            output.close()
+        finally:
+            audio.terminate()
+        return PlayedAudio(started, datetime.now(UTC), digest.hexdigest(), interrupted=stop.is_set())
 
     def _write(self, pcm: bytes, halt: threading.Event) -> None:
         import pyaudio  # imported here: nodes with a file sink need no sound card library

@@ -51,6 +51,9 @@ class TimelineItem:
     offset_ms: int = 0
     clusters: frozenset[str] | None = None
     unit: str = ""  # items sharing a unit air together (a bulletin's versions); "" for a unit of one
+    # A relay of a live stream: it is tied to the clock, not to its audio, so what resumes after an
+    # emergency is the stream until the relay's own end (the programme being relayed ends then too).
+    live: bool = False
 
     @property
     def ends_at(self) -> datetime:
@@ -149,6 +152,11 @@ def after_emergencies_on_air(timeline: Iterable[TimelineItem], starts_at: dateti
 
 def _continuation(item: TimelineItem, played_ms: int, resume_at: datetime) -> TimelineItem | None:
     """What of an interrupted item plays after the emergency, by its policy (None: nothing)."""
+    if item.live and item.on_interrupt != "drop":
+        left_ms = int((item.ends_at - resume_at) / timedelta(milliseconds=1))
+        if left_ms <= 0:
+            return None
+        return replace(item, item_id=item.item_id + RESUME_SUFFIX, starts_at=resume_at, duration_ms=left_ms)
     if item.on_interrupt == "resume":
         return replace(
             item,

@@ -254,3 +254,39 @@ class TranslationNotApproved(ScheduleError):
     code = "translation_not_approved"
     http_status = 422
     message_vi = "Bản tin chưa có bản bằng ngôn ngữ này được duyệt và có âm thanh: chưa đặt lịch phát riêng được."
+
+
+class StreamSourceNotFound(ScheduleError):
+    code = "stream_source_not_found"
+    http_status = 404
+    message_vi = "Không tìm thấy nguồn tiếp sóng."
+
+
+class StreamSourceExists(ScheduleError):
+    code = "stream_source_exists"
+    http_status = 409
+    message_vi = "Đã có nguồn tiếp sóng mang tên này."
+
+
+class StreamSourceInUse(ScheduleError):
+    code = "stream_source_in_use"
+    http_status = 409
+    message_vi = "Nguồn tiếp sóng đang được dùng trong chương trình phát; hãy gỡ khỏi chương trình trước."
+
+
+class StreamUnreachable(ScheduleError):
+    code = "stream_unreachable"
+    http_status = 422
+    message_vi = "Không kết nối được tới địa chỉ luồng phát; hãy kiểm tra địa chỉ và thử lại."
+
+
+class StreamNotAudio(ScheduleError):
+    code = "stream_not_audio"
+    http_status = 422
+    message_vi = "Địa chỉ này không phát âm thanh MP3, AAC hay Ogg/Opus; hãy nhập địa chỉ luồng phát thanh."
+
+
+class InvalidRelay(ScheduleError):
+    code = "invalid_relay"
+    http_status = 422
+    message_vi = "Mục tiếp sóng không hợp lệ."

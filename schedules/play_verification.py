@@ -67,7 +67,9 @@ class PlayVerifier:
         """For a report of something sent to this node: did it air then, and was it that audio?"""
         if self._implausible_time(report, self._clock()):
             return "implausible_time"
-        if report.outcome in ("played", "interrupted") and report.played_sha256 != report.asset_sha256:
+        # A relay has no file to hash: the stream it names (asset_sha256) was matched to what was published.
+        relay = report.relayed_ms is not None
+        if not relay and report.outcome in ("played", "interrupted") and report.played_sha256 != report.asset_sha256:
             return "wrong_audio"  # a node hashes the whole file it played: it must be the file it was sent
         return None
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from devices.protocol import Playlist, PlaylistItem, Priority
+from devices.protocol import Playlist, PlaylistItem, Priority, StreamSpec
 from schedules.errors import PlaylistConflict
 
 
@@ -30,6 +30,8 @@ class PlaylistEntry:
     offset_ms: int = 0
     # The clusters it is for; None: every cluster of the commune.
     clusters: frozenset[str] | None = None
+    # A relay: the stream it carries live (then `asset_sha256` is the stream's `stream_asset_sha256`).
+    stream: StreamSpec | None = None
 
     @property
     def ends_at(self) -> datetime:
@@ -76,12 +78,13 @@ def compile_playlist(
             title=e.title,
             priority=e.priority,
             asset_sha256=e.asset_sha256,
-            asset_url=asset_url(e.asset_sha256, e.codec),
+            asset_url=e.stream.url if e.stream is not None else asset_url(e.asset_sha256, e.codec),
             codec="mp3" if e.codec == "mp3" else "opus",
             duration_ms=e.duration_ms,
             starts_at=e.starts_at,
             offset_ms=e.offset_ms,
             clusters=tuple(sorted(e.clusters)) if e.clusters is not None else None,
+            stream=e.stream,
         )
         for e in upcoming
     )

@@ -16,7 +16,7 @@ from schedules.errors import InvalidRecurrence, InvalidValidityWindow
 from schedules.local_time import COMMUNE_ZONE, require_aware
 from schedules.recurrence import Occurrence
 
-ItemKind = Literal["jingle", "bulletin", "recording", "music"]
+ItemKind = Literal["jingle", "bulletin", "recording", "music", "relay"]
 # What happens to an item an emergency interrupts: play the rest, play it again whole, or give it up.
 InterruptPolicy = Literal["resume", "restart", "drop"]
 
@@ -24,8 +24,10 @@ InterruptPolicy = Literal["resume", "restart", "drop"]
 PRIORITY_RANK: dict[Priority, int] = {"emergency": 2, "priority": 1, "normal": 0}
 
 # A bulletin is legal text listeners must hear whole; a recording is long and picks up where it stopped;
-# jingles and music are filler not worth replaying.
+# jingles and music are filler not worth replaying; a relay goes back to the live stream for the time it has left
+# (a node joins the stream as it is then: `offset_ms` means nothing to it).
 DEFAULT_INTERRUPT_POLICY: dict[ItemKind, InterruptPolicy] = {
+    "relay": "resume",
     "bulletin": "restart",
     "recording": "resume",
     "jingle": "drop",

@@ -47,7 +47,7 @@ class ProgramItemRecord(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     program_id: int = Field(foreign_key="program.id", index=True)
     seq: int
-    kind: str = Field(max_length=16, description="jingle, bulletin, recording or music")
+    kind: str = Field(max_length=16, description="jingle, bulletin, recording, music or relay")
     bulletin_id: int | None = Field(default=None, foreign_key="bulletin.id")
     audio_sha256: str | None = Field(default=None, foreign_key="audio_asset.sha256", max_length=64)
     title: str = Field(default="", max_length=300)
@@ -58,6 +58,9 @@ class ProgramItemRecord(SQLModel, table=True):
     # A bulletin item: None airs every approved version together (its own language, then each translation,
     # `schedules.translation`); a language code airs only that version, in this item's own place.
     language: str | None = Field(default=None, max_length=3)
+    # A relay: the stream source it carries live, and for how long (other kinds take their audio's length).
+    stream_source_id: int | None = Field(default=None, foreign_key="stream_source.id", index=True)
+    duration_ms: int | None = None
 
 
 class ScheduleRule(SQLModel, table=True):
@@ -80,6 +83,10 @@ class ScheduleRule(SQLModel, table=True):
 class ProgramItemCreate(SQLModel):
     kind: ItemKind = "bulletin"
     bulletin_id: RowId | None = None
+    stream_source_id: RowId | None = Field(default=None, description="For kind relay: the source it carries.")
+    duration_ms: int | None = Field(
+        default=None, ge=1000, le=4 * 3600 * 1000, description="For kind relay: how long it relays."
+    )
     audio_sha256: str | None = Field(default=None, max_length=64)
     title: str = Field(default="", max_length=300)
     priority: Priority | None = None

@@ -91,10 +91,11 @@ def _only_cleared(session: Session, commune: Commune, entries: list[PlaylistEntr
 
     The timetable already leaves such items out; this check holds whatever path put one there.
     """
-    cleared = cleared_audio(session, commune, {e.asset_sha256 for e in entries if e.approved})
+    cleared = cleared_audio(session, commune, {e.asset_sha256 for e in entries if e.approved and e.stream is None})
     kept = []
     for entry in entries:
-        if entry.approved and entry.asset_sha256 not in cleared:
+        # A relay has no audio to clear: its source was checked as the commune's (`schedules.stream_source`).
+        if entry.approved and entry.stream is None and entry.asset_sha256 not in cleared:
             log.error(
                 "%s: item %s left out: audio %s is not approved for it", commune.code, entry.item_id, entry.asset_sha256
             )

@@ -47,6 +47,10 @@ class SchedulerSettings(BaseModel):
     # playlist and audio to cross the network. One second suffices on a LAN; raise it for 4G nodes.
     emergency_dispatch_lead_s: float = Field(default=1.0, ge=0)
 
+    # Registering a stream source listens to it first; a radio server answers within a second or two, and
+    # one silent for this long would not carry a relay either.
+    stream_probe_timeout_s: float = Field(default=8.0, gt=0, le=60)
+
     # Default quiet hours (commune wall clock) for communes that set none: rural communes sleep early.
     quiet_start: time = DEFAULT_QUIET_START
     quiet_end: time = DEFAULT_QUIET_END

@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 from sqlmodel import Session, select
 
 from audio_library import AudioAsset
+from devices.protocol import StockRef, StreamSpec, stream_asset_sha256
 from devices.registry import Commune
 from schedules.broadcast import Broadcast, commune_entries
 from schedules.bulletin import Bulletin, BulletinStatus, airs_in
@@ -41,6 +42,7 @@ from schedules.quiet_hours import QuietHours
 from schedules.recurrence import expand_rule
 from schedules.slot import Slot, SlotOccurrence
 from schedules.slot_plan import DroppedItem, SlotPlan, compile_airing, compile_slot
+from schedules.stream_source import StreamSource, relay_fill, relayable_in
 from schedules.target import Registry
 from schedules.translation import airing_versions
 
@@ -56,6 +58,7 @@ class Content:
     approved: bool
     clusters: frozenset[str] | None = None
     group: str = ""  # the program (or broadcast) it comes from, for conflict messages
+    stream: StreamSpec | None = None  # a relay: the live stream instead of audio
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ class Timetable:
                     starts_at=item.starts_at,
                     offset_ms=item.offset_ms,
                     clusters=self.clusters_of(item),
+                    stream=content.stream,
                 )
             )
         return result
@@ -129,15 +133,22 @@ class _Builder:
                     slot_ends_at=plan.ends_at,
                     clusters=clusters,
                     unit=item.unit,
+                    live=item.kind == "relay",
                 )
             )
             asset = assets[item.ref_id]
             self.content[planned.item_id] = Content(
-                asset.sha256, asset.codec, asset.approved, clusters, group=program.program_id
+                asset.sha256, asset.codec, asset.approved, clusters, group=program.program_id, stream=asset.stream
             )
 
 
-_KINDS: dict[str, ItemKind] = {"jingle": "jingle", "bulletin": "bulletin", "recording": "recording", "music": "music"}
+_KINDS: dict[str, ItemKind] = {
+    "jingle": "jingle",
+    "bulletin": "bulletin",
+    "recording": "recording",
+    "music": "music",
+    "relay": "relay",
+}
 _POLICIES: dict[str, InterruptPolicy] = {"resume": "resume", "restart": "restart", "drop": "drop"}
 
 
@@ -150,6 +161,9 @@ def _program_items(session: Session, commune: Commune, record: ProgramItemRecord
     """
     kind = _KINDS.get(record.kind, "music")
     policy = _POLICIES.get(record.on_interrupt or "")
+    if kind == "relay":
+        relay = _relay_item(session, commune, record, policy)
+        return [relay] if relay is not None else []
     if record.bulletin_id is not None:
         bulletin = session.get(Bulletin, record.bulletin_id)
         if bulletin is None or bulletin.status != BulletinStatus.APPROVED or bulletin.audio_sha256 is None:
@@ -203,6 +217,30 @@ def _program_items(session: Session, commune: Commune, record: ProgramItemRecord
         on_interrupt=policy,
     )
     return [(item, Content(asset.sha256, asset.codec, True))]
+
+
+def _relay_item(
+    session: Session, commune: Commune, record: ProgramItemRecord, policy: InterruptPolicy | None
+) -> tuple[ProgramItem, Content] | None:
+    """A relay of a stream source readable in the commune (national, or its province's), with its fill."""
+    source = session.get(StreamSource, record.stream_source_id) if record.stream_source_id is not None else None
+    if source is None or record.duration_ms is None or not relayable_in(source, commune):
+        return None
+    fill = relay_fill(session, commune.id) if commune.id is not None else None
+    spec = StreamSpec(
+        url=source.url,
+        source=source.name,
+        fill=StockRef(key=fill.stock_key, language=fill.stock_language) if fill and fill.stock_key else None,
+    )
+    item = ProgramItem(
+        "relay",
+        f"stream:{source.id}",
+        record.title or source.name,
+        record.duration_ms,
+        priority="priority" if record.priority == "priority" else "normal",
+        on_interrupt=policy,
+    )
+    return item, Content(stream_asset_sha256(source.url), "opus", True, stream=spec)
 
 
 def _clusters_of(registry: Registry, commune: Commune, program: ProgramRecord) -> frozenset[str] | None:

@@ -12,6 +12,7 @@ from controller.accounts import Role, use_password_policy
 from controller.demo import quiet_hours_elsewhere
 from controller.settings import DatabaseSettings, Settings, WebSettings
 from devices.content import ContentSettings
+from devices.icecast import IcecastServer, IcecastSettings
 from devices.mosquitto import MosquittoProcess, free_port
 from devices.nginx import NginxServer
 from devices.settings import FleetSettings, MqttSettings
@@ -140,4 +141,11 @@ def nginx(tmp_path: Path) -> Iterator[NginxServer]:
         max_connections=256,
     )
     with NginxServer(content, CONTENT_SECRET, tmp_path / "audio") as server:
+        yield server
+
+
+@pytest.fixture
+def icecast(tmp_path: Path) -> Iterator[IcecastServer]:
+    """A private Icecast 2 on a free port with a generated config and passwords (devices/icecast.py)."""
+    with IcecastServer(IcecastSettings(directory=tmp_path / "icecast", max_clients=200)) as server:
         yield server

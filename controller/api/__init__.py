@@ -25,6 +25,7 @@ from controller.api import (
     source_link,
     speech,
     stock,
+    streams,
     translations,
     users,
 )
@@ -56,6 +57,7 @@ for module in (
     stock,
     series,
     translations,
+    streams,
 ):
     # Logging in answers 401 for a wrong password, without a token to lack (controller.openapi derives the rest).
     api_router.include_router(module.router, responses=error_responses(401) if module is auth else None)

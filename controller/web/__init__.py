@@ -23,6 +23,7 @@ from controller.web import (
     review,
     source_link,
     stock,
+    streams,
     translations,
     user_admin,
     week,
@@ -53,6 +54,7 @@ for module in (
     reports,
     audio,
     stock,
+    streams,
     audiobooks,
     listen_again,
 ):

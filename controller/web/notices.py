@@ -6,6 +6,8 @@ from fastapi import Request
 
 # Short notices after a redirect, chosen by a code in the URL (never text from the URL itself).
 NOTICES = {
+    "da-them-nguon": "Đã thêm nguồn tiếp sóng; luồng đã được nghe thử và có âm thanh.",
+    "da-xoa-nguon": "Đã xóa nguồn tiếp sóng.",
     "da-tao": "Đã lưu bản nháp. Hãy nghe thử rồi gửi duyệt.",
     "da-gui": "Đã gửi bản tin đi duyệt.",
     "da-sua": "Đã lưu thay đổi.",

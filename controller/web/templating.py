@@ -83,6 +83,7 @@ def navigation(user: User | None) -> list[tuple[str, str]]:
     if user.role in (Role.MONITOR, Role.ADMIN):
         items.append(("/ban-do", "Bản đồ"))
     if user.role == Role.ADMIN:
+        items.append(("/tiep-song", "Tiếp sóng"))
         items.append(("/quan-tri", "Quản trị"))
     return items
 

@@ -180,3 +180,19 @@ def test_naive_now_and_empty_emergency_are_refused() -> None:
         plan_emergency([], "sos", "Bão", 60_000, now=datetime(2026, 12, 1, 6, 0), dispatch_lead=LEAD)
     with pytest.raises(ValueError):
         plan_emergency([], "sos", "Bão", 0, now=at(0), dispatch_lead=LEAD)
+
+
+def test_a_relay_rejoins_the_live_stream_until_its_own_end() -> None:
+    """A relay fills its whole slot: after the emergency it goes back on air until its end, never past it."""
+    relay = TimelineItem("r", "VOV1", "normal", 30 * 60_000, at(0), "resume", SLOT_END, live=True)
+    plan = emergency([relay], at(10))
+    cut = at(10) + LEAD
+    assert summary(plan) == [
+        ("r", at(0), 605_000),
+        ("sos", cut, 60_000),
+        ("r~rest", cut + timedelta(seconds=60), 30 * 60_000 - 665_000),
+    ]
+    assert plan.items[-1].ends_at == SLOT_END and plan.dropped == ()
+    # An emergency that outlasts the relay leaves nothing of it.
+    late = emergency([relay], at(29), duration_s=120)
+    assert [i.item_id for i in late.items] == ["r", "sos"]

@@ -183,7 +183,14 @@ def test_officer_of_a_cannot_see_b_on_pages_or_api(
 
     admin_page = _page(browser, controller.base_url)
     _login(admin_page, "admin")
-    admin_pages = ("/quan-tri", "/quan-tri/nguoi-dung", "/quan-tri/dia-ban", "/quan-tri/tu-dien", "/quan-tri/nhat-ky")
+    admin_pages = (
+        "/tiep-song",
+        "/quan-tri",
+        "/quan-tri/nguoi-dung",
+        "/quan-tri/dia-ban",
+        "/quan-tri/tu-dien",
+        "/quan-tri/nhat-ky",
+    )
     for path in ("/tai-khoan", "/quan-tri/nguoi-dung/canbo.a", *admin_pages):  # the audit log last: read below
         response = admin_page.goto(path)
         assert response is not None and response.status == 200
