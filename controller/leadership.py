@@ -33,10 +33,17 @@ class SingletonJobs:
         self.running = False
 
     def __call__(self, fence: Fence | None) -> None:
+        """Start the jobs on election (all or none: a failure stops those started, and raises), stop them on
+        deposition."""
         with self._lock:
             if fence is not None and not self.running:
-                self._start()
                 self.running = True
+                try:
+                    self._start()
+                except BaseException:
+                    self.running = False
+                    self._stop()
+                    raise
             elif fence is None and self.running:
                 self.running = False
                 self._stop()

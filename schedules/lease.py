@@ -260,14 +260,25 @@ class LeaseKeeper:
             if previous is not None and fence is not None:
                 # A new token without having stepped down (a forced claim): the jobs restart under it.
                 self._notify(None)
-            if fence is not None:
-                log.info("%s leads (lease %s, token %d)", self.lease.holder, fence.name, fence.token)
-            else:
+            if fence is None:
                 log.warning("%s no longer leads (lease %s)", self.lease.holder, self.lease.name)
-            self._notify(fence)
+                self._notify(None)
+                return
+            log.info("%s leads (lease %s, token %d)", self.lease.holder, fence.name, fence.token)
+            if not self._notify(fence):
+                # The jobs did not start (the database went away meanwhile...): give way, and try again later.
+                self._leading = None
+                self._notify(None)
+                try:
+                    self.lease.release()
+                except SQLAlchemyError as exc:
+                    self.lease.forget()
+                    log.warning("lease %s not released (it lapses by itself): %s", self.lease.name, exc)
 
-    def _notify(self, fence: Fence | None) -> None:
+    def _notify(self, fence: Fence | None) -> bool:
         try:
             self._on_change(fence)
         except Exception:
             log.exception("the leadership listener failed on %s", "election" if fence else "deposition")
+            return False
+        return True

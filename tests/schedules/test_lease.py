@@ -164,3 +164,21 @@ def test_a_stepped_down_keeper_leads_again_only_under_a_new_token(
         assert keeper.leading is not None and keeper.leading.token == 2
     finally:
         keeper.stop()
+
+
+def test_an_instance_whose_jobs_do_not_start_gives_the_lease_away(sessions: Callable[[], Session]) -> None:
+    def jobs_fail(fence: Fence | None) -> None:
+        if fence is not None:
+            raise RuntimeError("the scheduler's job store is unreachable")
+
+    broken = LeaseKeeper(Lease(sessions, duration_s=30, holder="broken"), renew_s=0.1, on_change=jobs_fail)
+    healthy = LeaseKeeper(Lease(sessions, duration_s=30, holder="healthy"), renew_s=0.1, on_change=lambda fence: None)
+    broken.start()
+    try:
+        assert broken.leading is None, "elected, its jobs failed, it released the lease"
+        healthy.start()
+        # The broken one claims again every round and gives way again: the healthy one gets in between.
+        assert wait_until(lambda: healthy.leading is not None, timeout_s=5)
+    finally:
+        broken.stop()
+        healthy.stop()
