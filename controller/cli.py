@@ -44,16 +44,17 @@ def _logging(settings: Settings) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
-    from controller.app import create_app, server_config
-    from controller.db import make_engine, wait_for_database
     from controller.instance_lock import InstanceLock, sqlite_path
-    from controller.services import require_schema
 
-    # SQLite: one instance only, refused here before anything starts (PostgreSQL: see controller.leadership).
+    # SQLite: one instance only, refused here before anything loads (PostgreSQL: see controller.leadership).
     sqlite_file = sqlite_path(settings.database.url)
     with InstanceLock(sqlite_file) if sqlite_file is not None else contextlib.nullcontext():
+        import uvicorn
+
+        from controller.app import create_app, server_config
+        from controller.db import make_engine, wait_for_database
+        from controller.services import require_schema
+
         engine = make_engine(settings.database)
         wait_for_database(engine, settings.database.wait_timeout_s)
         require_schema(engine)  # fail here with a clear message, not inside uvicorn's startup
