@@ -1,6 +1,7 @@
 """Two `loaxa serve` instances on one PostgreSQL and one mosquitto: one leads the singleton jobs; killed with
 SIGKILL, the other takes over within the lease setting and publishes; the dead leader's fencing token no
-longer publishes, and the old leader, back, does not lead.
+longer publishes, and the old leader, back, does not lead; a leader paused past its lease steps down when it
+resumes.
 
 The horizon is seconds here, so the broadcast reaches the playlist only through the leader's scheduler
 (when it enters the horizon), never through the request that scheduled it.
@@ -9,6 +10,7 @@ The horizon is seconds here, so the broadcast reaches the playlist only through 
 from __future__ import annotations
 
 import os
+import signal
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -142,6 +144,18 @@ def test_the_standby_takes_over_a_killed_leader_and_the_old_token_no_longer_publ
         time.sleep(2 * float(env["LOAXA_SCHEDULER__LEADER_RENEW_S"]))
         assert not leads(first) and leads(second)
         assert lease().token == taken.token
+
+        # A leader paused past its lease (a VM migration, a long stall) comes back stale: it steps down.
+        assert second.process is not None
+        second.process.send_signal(signal.SIGSTOP)
+        try:
+            assert wait_until(lambda: leads(first), LEASE_S + 5, interval_s=0.1)
+        finally:
+            second.process.send_signal(signal.SIGCONT)
+        log = tmp_path / "b" / "controller-1.log"
+        assert wait_until(lambda: "no longer leads" in log.read_text(), 5), "the stale leader stepped down"
+        assert not leads(second) and leads(first)
+        assert lease().token == taken.token + 1
         for api in (admin, officer, approver):
             api.client.close()
     finally:
