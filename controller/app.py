@@ -16,11 +16,10 @@ from controller.api import UPLOAD_PATHS, api_router
 from controller.body_limit import BodyLimit
 from controller.content import start_content
 from controller.errors import install_error_handlers
+from controller.leadership import start_leadership
 from controller.openapi import install_api_document
-from controller.reports import start_play_sealer, start_report_filer
 from controller.services import Services, build_services
 from controller.settings import Settings
-from controller.source_link import start_feed_poller, start_report_sender
 from controller.stock import announce_library
 from controller.web import STATIC_DIR, WEB_UPLOAD_PATHS, page_error, web_router
 from public_site import VisitorRate
@@ -38,12 +37,9 @@ def create_app(settings: Settings, *, services_factory: Callable[[Settings], Ser
         app.state.services = services
         # Before the scheduler, whose start-up announcement writes every commune's playlist files.
         services.content = await asyncio.to_thread(start_content, services)
-        # Publication jobs (periodic republication, each commune's next airtime) persist in the database.
-        await asyncio.to_thread(services.start_scheduler)
-        services.feeds = start_feed_poller(services)
-        services.reports = start_report_sender(services)
-        services.sealer = start_play_sealer(services)
-        services.filer = start_report_filer(services)
+        # The singleton jobs (publication, sweeps, the source link, the sealer and filer) run on the leader
+        # only; a lone instance is elected here, before it serves (controller.leadership).
+        await asyncio.to_thread(start_leadership, services)
         # The stock library's version, retained on every commune's topic (nodes also pull it on connect).
         await asyncio.to_thread(announce_library, services)
         try:

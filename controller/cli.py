@@ -45,20 +45,26 @@ def _logging(settings: Settings) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
+    from controller.instance_lock import InstanceLock, sqlite_path
 
-    from controller.app import create_app, server_config
-    from controller.db import make_engine, wait_for_database
-    from controller.services import require_schema
+    # SQLite: one instance only, refused here before anything loads (PostgreSQL: see controller.leadership).
+    sqlite_file = sqlite_path(settings.database.url)
+    with InstanceLock(sqlite_file) if sqlite_file is not None else contextlib.nullcontext():
+        import uvicorn
 
-    engine = make_engine(settings.database)
-    wait_for_database(engine, settings.database.wait_timeout_s)
-    require_schema(engine)  # fail here with a clear message, not inside uvicorn's startup
-    engine.dispose()
-    host = args.host or settings.web.host
-    port = args.port if args.port is not None else settings.web.port
-    config = server_config(create_app(settings), settings, host=host, port=port, log_level=settings.log_level.lower())
-    uvicorn.Server(config).run()
+        from controller.app import create_app, server_config
+        from controller.db import make_engine, wait_for_database
+        from controller.services import require_schema
+
+        engine = make_engine(settings.database)
+        wait_for_database(engine, settings.database.wait_timeout_s)
+        require_schema(engine)  # fail here with a clear message, not inside uvicorn's startup
+        engine.dispose()
+        host = args.host or settings.web.host
+        port = args.port if args.port is not None else settings.web.port
+        app = create_app(settings)
+        config = server_config(app, settings, host=host, port=port, log_level=settings.log_level.lower())
+        uvicorn.Server(config).run()
     return 0
 
 

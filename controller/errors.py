@@ -34,6 +34,15 @@ class DatabaseNotMigrated(ControllerError):
     message_vi = "Cơ sở dữ liệu chưa được nâng cấp (chạy: loaxa db upgrade)."
 
 
+class DatabaseInUse(ControllerError):
+    code = "database_in_use"
+    http_status = 503
+    message_vi = (
+        "Một tiến trình loaxa serve khác đang chạy trên cơ sở dữ liệu SQLite này. SQLite chỉ cho phép một "
+        "máy chủ; muốn chạy nhiều máy chủ, hãy dùng PostgreSQL."
+    )
+
+
 class NotAuthenticated(ControllerError):
     code = "not_authenticated"
     http_status = 401

@@ -32,6 +32,7 @@ from schedules.bulletin import Bulletin
 from schedules.commune_hours import BroadcastSlot, CommuneQuietHours
 from schedules.emergency_order import EmergencyOrder
 from schedules.hamlet import HamletGroup
+from schedules.lease import LeaderLease
 from schedules.legal_field import LegalField
 from schedules.program_record import ProgramItemRecord, ProgramRecord, ScheduleRule
 from schedules.province_program import ProvinceProgram
@@ -70,6 +71,7 @@ __all__ = [
     "HamletGroup",
     "HealthEvent",
     "HeartbeatSample",
+    "LeaderLease",
     "LegalField",
     "LexiconEntry",
     "LoginFailure",

@@ -171,9 +171,16 @@ def filed_report_scope(session: Session, user: User, filed: FiledReport) -> Scop
 
 
 def seal_waiting_plays(services: Services) -> None:
-    """Seal the plays the sealer has not reached yet (it runs every `seal_interval_s`)."""
-    if services.sealer is not None:
-        services.sealer.seal_once()
+    """Seal the plays the sealer has not reached yet (it runs every `seal_interval_s`, on the leader).
+
+    An instance that does not lead seals them too: sealing is safe beside the leader's sealer (the one
+    whose commit comes second stops its round on the chain's unique place, `reports.sealer`).
+    """
+    sealer = services.sealer
+    if sealer is None:
+        zone = ZoneInfo(services.settings.scheduler.timezone)
+        sealer = PlaySealer(services.sessions, services.settings.reports, zone)
+    sealer.seal_once()
 
 
 def send_filed_report(session: Session, filed: FiledReport) -> None:

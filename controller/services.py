@@ -37,6 +37,7 @@ from reports.filing import ReportFiler
 from schedules import CommunePlaylist, notice_for, publish_playlist
 from schedules.clock import Clock, system_clock
 from schedules.jobs import JobContext, PlaylistScheduler
+from schedules.lease import LeaseKeeper
 from schedules.play_audit import audit_plays
 from schedules.play_verification import PlayVerifier
 from tts.edge import EdgeTransport
@@ -75,10 +76,23 @@ class Services:
     filer: ReportFiler | None = field(default=None)
     # Nodes' playlists and audio through nginx (controller.content; None: the controller serves them).
     content: ContentDelivery | None = field(default=None)
+    # The leader lease; the singleton jobs above run only while it is held (controller.leadership).
+    leadership: LeaseKeeper | None = field(default=None)
 
     def start_scheduler(self) -> None:
-        """Start the persistent publication jobs (missed ones run now); see schedules.jobs."""
-        context = JobContext(self.sessions, self.notify, self.clock, self.settings.scheduler)
+        """Start the persistent publication jobs (missed ones run now); see schedules.jobs.
+
+        Under the leader lease (`controller.leadership`), every publication job is fenced by it.
+        """
+        keeper = self.leadership
+        context = JobContext(
+            self.sessions,
+            self.notify,
+            self.clock,
+            self.settings.scheduler,
+            lease=keeper.lease if keeper is not None else None,
+            step_down=keeper.step_down if keeper is not None else (lambda: None),
+        )
         self.scheduler = PlaylistScheduler(self.engine, self.settings.database.url, context)
         self.scheduler.start()
 
@@ -154,7 +168,7 @@ class Services:
         return CommandSigner.load_or_create(self.settings.fleet.command_key_file).public_key_b64
 
     def start_health(self) -> HealthMonitor:
-        """Watch heartbeats and run the health sweep (with the play audit) in a background thread."""
+        """Watch heartbeats; the health sweep (with the play audit) runs while this instance leads."""
         fleet = self.settings.fleet
         webhook = (
             AlertWebhook(
@@ -171,10 +185,13 @@ class Services:
         # even when a test shifts the scheduling clock.
         self.health = HealthMonitor(self.sessions, fleet, webhook=webhook)
         self.health.add_check(audit_plays, every_s=fleet.play_audit_interval_s)
-        self.health.start()
+        if webhook is not None:
+            webhook.start()
         return self.health
 
     def close(self) -> None:
+        if self.leadership is not None:
+            self.leadership.stop()  # stops the singleton jobs and releases the lease for the next leader
         if self.content is not None:
             self.content.stop()
         if self.feeds is not None:
@@ -260,5 +277,3 @@ def _wire_commands(services: Services, uplink: UplinkHandler) -> None:
         alarm=services.health.device_alarm if services.health is not None else None,
     )
     uplink.register_batch(("ack", "result"), services.commands.on_answers)
-    services.command_sweeper = TimeoutSweeper(services.commands, fleet.command_sweep_interval_s)
-    services.command_sweeper.start()

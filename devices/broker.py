@@ -51,11 +51,21 @@ class BrokerAccount:
 
 
 def service_account(settings: MqttSettings) -> BrokerAccount:
+    """This instance's account."""
     return BrokerAccount(
         username=settings.username,
         password_hash=hash_password(settings.password.get_secret_value(), settings.password_hash_iterations),
         commune_code=None,
     )
+
+
+def service_accounts(settings: MqttSettings) -> list[BrokerAccount]:
+    """Every controller instance's account (`service_usernames`), with the one password they share."""
+    password_hash = hash_password(settings.password.get_secret_value(), settings.password_hash_iterations)
+    return [
+        BrokerAccount(username=name, password_hash=password_hash, commune_code=None)
+        for name in settings.service_username_list()
+    ]
 
 
 def render_password_file(accounts: Iterable[BrokerAccount]) -> str:
@@ -112,8 +122,8 @@ def reload_broker(settings: MqttSettings) -> None:
 
 
 def registry_accounts(session: Session, settings: MqttSettings) -> list[BrokerAccount]:
-    """The service account plus every device that is not revoked."""
-    accounts = [service_account(settings)]
+    """The service accounts plus every device that is not revoked."""
+    accounts = service_accounts(settings)
     accounts += [
         BrokerAccount(username=device.mqtt_username, password_hash=device.password_hash, commune_code=commune.code)
         for device, commune in active_devices(session)

@@ -10,8 +10,9 @@ touches the database happens in the sweep, every `health_sweep_interval_s`, in a
 - one `heartbeat_sample` per cluster per `history_sample_s` period;
 - alerts opened and resolved as conditions appear and clear.
 
-Each controller instance subscribes to every heartbeat (plain MQTT subscriptions deliver each message
-to every subscriber), so each has the full in-memory picture. The sweep is idempotent across instances:
+Each controller instance subscribes to every heartbeat (a plain MQTT subscription, unlike the shared one
+of the other channels: `devices.protocol`), so each has the full in-memory picture, and an instance elected
+leader sweeps at once with it. Only the leader sweeps (`schedules.lease`); the sweep is idempotent anyway:
 a transition is written by a conditional UPDATE (`WHERE state = <old>`), and only the instance whose
 UPDATE changed the row records the event and opens the alert; alerts are de-duplicated by a unique key.
 """
@@ -140,16 +141,32 @@ class HealthMonitor:
         self._checks.append((check, timedelta(seconds=every_s)))
 
     def start(self) -> None:
+        """Start the alert webhook and the sweep (a lone controller; several instances sweep on the leader only)."""
         if self.webhook is not None:
             self.webhook.start()
+        self.start_sweep()
+
+    def start_sweep(self) -> None:
+        """Start sweeping in a background thread (again after `stop_sweep`: leadership comes and goes).
+
+        Heartbeats are recorded whether or not this instance sweeps, so a newly elected leader starts with
+        the picture of the fleet and marks no cluster offline for the heartbeats it did not see.
+        """
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="health-sweep", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop_sweep(self) -> None:
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(10)
+            self._thread = None
+
+    def stop(self) -> None:
+        self.stop_sweep()
         if self.webhook is not None:
             self.webhook.stop()
 

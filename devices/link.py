@@ -5,6 +5,13 @@ order, by one ingest thread, so the network loop keeps answering the broker (PUB
 controller's own publishes, pings) however long the database takes. QoS 1 messages are acknowledged
 to the broker only once handled (paho's manual ack): a report is never acknowledged before it is
 stored. Every message is handled inside a try/except so that one bad message never stops the next.
+
+Several controller instances share the ingest: the link speaks MQTT 5 and subscribes to what is stored
+(proof of play, states, command answers) through a shared subscription (`$share/loaxa/...`), so the
+broker hands each such message to one instance; heartbeats go to every instance (`devices.protocol`).
+Each instance has its own broker username, which the broker makes its client id (`service_usernames`),
+and a session the broker keeps while it is away (`session_expiry_s`), so a message handed to an instance
+that dies before acknowledging it waits for it there.
 """
 
 from __future__ import annotations
@@ -17,9 +24,11 @@ from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from devices.errors import BrokerUnavailable
-from devices.protocol import CONTROLLER_SUBSCRIPTIONS
+from devices.protocol import CONTROLLER_SUBSCRIPTIONS, LEGACY_SUBSCRIPTIONS
 from devices.settings import MqttSettings
 
 log = logging.getLogger(__name__)
@@ -40,10 +49,7 @@ class MqttLink:
         self._client = paho.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=client_id or settings.username,
-            protocol=paho.MQTTv311,
-            # A persistent session: while the controller restarts or reconnects, the broker keeps the
-            # nodes' QoS 1 reports for it instead of dropping them.
-            clean_session=False,
+            protocol=paho.MQTTv5,
             manual_ack=True,
         )
         # Backpressure: when the ingest thread falls this far behind, the network loop waits for it
@@ -63,7 +69,17 @@ class MqttLink:
 
     def start(self) -> None:
         self._ingest.start()
-        self._client.connect_async(self._settings.host, self._settings.port, keepalive=self._settings.keepalive_s)
+        # A persistent session: while the controller restarts or reconnects, the broker keeps the nodes'
+        # QoS 1 reports for it instead of dropping them.
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = self._settings.session_expiry_s
+        self._client.connect_async(
+            self._settings.host,
+            self._settings.port,
+            keepalive=self._settings.keepalive_s,
+            clean_start=False,
+            properties=properties,
+        )
         self._client.loop_start()
 
     def wait_connected(self, timeout_s: float) -> bool:
@@ -91,7 +107,8 @@ class MqttLink:
         if reason_code.is_failure:
             log.error("broker refused the controller: %s", reason_code)
             return
-        # Subscriptions do not survive a reconnect with a clean session: subscribe every time.
+        # Subscriptions do not survive a session the broker expired: subscribe every time.
+        client.unsubscribe(list(LEGACY_SUBSCRIPTIONS))
         for topic in CONTROLLER_SUBSCRIPTIONS:
             client.subscribe(topic, qos=1)
         self._connected.set()

@@ -15,7 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from devices.broker import service_account, write_auth_files
+from devices.broker import service_accounts, write_auth_files
 from devices.errors import BrokerUnavailable
 from devices.settings import MqttSettings
 
@@ -105,7 +105,7 @@ class MosquittoProcess:
         self.directory.mkdir(parents=True, exist_ok=True)
         if not (self.settings.password_file and self.settings.password_file.exists()):
             write_auth_files(
-                self.settings.model_copy(update={"broker_pid_file": None}), [service_account(self.settings)]
+                self.settings.model_copy(update={"broker_pid_file": None}), service_accounts(self.settings)
             )
         config = self.directory / "mosquitto.conf"
         config.write_text(render_config(self.settings, self.log_file))

@@ -126,8 +126,31 @@ def device_relay_topic(device_code: str) -> str:
 DeviceChannel = Literal["state", "play", "heartbeat", "ack", "result", "relay"]
 DEVICE_CHANNELS: tuple[DeviceChannel, ...] = ("state", "play", "heartbeat", "ack", "result", "relay")
 
-# What the controller subscribes to: every device's uplink.
-CONTROLLER_SUBSCRIPTIONS = tuple(f"{TOPIC_ROOT}/devices/+/{channel}" for channel in DEVICE_CHANNELS)
+# The MQTT 5 shared subscription group of the controller's instances: the broker hands each message on a
+# shared filter to one instance of the group, so several `loaxa serve` share the ingest instead of doubling it.
+CONTROLLER_SHARE_GROUP = "loaxa"
+# Heartbeats go to every instance (a plain subscription): each keeps the fleet's latest heartbeats in
+# memory, so whichever instance leads sweeps with the whole picture (devices.health_monitor).
+BROADCAST_CHANNELS: tuple[DeviceChannel, ...] = ("heartbeat",)
+
+
+def device_channel_filter(channel: DeviceChannel) -> str:
+    """Every device's messages on one channel (plain, as every instance subscribed before)."""
+    return f"{TOPIC_ROOT}/devices/+/{channel}"
+
+
+# What the controller subscribes to: every device's uplink; what is stored, each message by one instance.
+CONTROLLER_SUBSCRIPTIONS = tuple(
+    device_channel_filter(channel)
+    if channel in BROADCAST_CHANNELS
+    else f"$share/{CONTROLLER_SHARE_GROUP}/{device_channel_filter(channel)}"
+    for channel in DEVICE_CHANNELS
+)
+# The plain filters an older controller subscribed to in its persistent session: dropped on connect, or
+# the session would go on receiving every stored message beside its share.
+LEGACY_SUBSCRIPTIONS = tuple(
+    device_channel_filter(channel) for channel in DEVICE_CHANNELS if channel not in BROADCAST_CHANNELS
+)
 
 
 def parse_device_topic(topic: str) -> tuple[str, DeviceChannel]:

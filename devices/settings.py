@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 DEFAULT_CONTROLLER_PASSWORD = "loaxa-dev-mqtt-password"
 # Usernames of loaxa's own services on the broker start with this; device codes may not.
@@ -16,6 +16,15 @@ class MqttSettings(BaseModel):
     port: int = Field(default=1883, ge=1, le=65535)
     username: str = "loaxa-controller"
     password: SecretStr = SecretStr(DEFAULT_CONTROLLER_PASSWORD)
+    # Every controller instance's broker username, comma-separated, all with `password` (e.g.
+    # "loaxa-controller-1,loaxa-controller-2"); each instance sets `username` to its own. Each needs its own:
+    # the broker makes the username the client id, and keeps each instance's session, with its share of
+    # node messages, while that instance restarts. Empty: `username` alone (one instance).
+    service_usernames: str = ""
+    # How long the broker keeps an instance's session (subscriptions and queued QoS 1 messages) while it is
+    # away. A day: a crashed instance restarted by systemd, or repaired the next morning, still gets the
+    # reports queued for it; an instance retired for good loses what was queued for it after that.
+    session_expiry_s: int = Field(default=86_400, ge=0, le=4_294_967_295)
     # paho pings after this many idle seconds; the broker declares us gone after 1.5x of it.
     keepalive_s: int = Field(default=30, ge=5, le=3600)
     # How long a QoS 1 publish may wait for the broker's PUBACK before the caller is told it failed.
@@ -41,6 +50,20 @@ class MqttSettings(BaseModel):
         if not value.startswith(SERVICE_USERNAME_PREFIX):
             raise ValueError(f"the controller's broker username must start with {SERVICE_USERNAME_PREFIX!r}")
         return value
+
+    @model_validator(mode="after")
+    def _own_username_listed(self) -> MqttSettings:
+        names = self.service_username_list()
+        if any(not name.startswith(SERVICE_USERNAME_PREFIX) for name in names):
+            raise ValueError(f"LOAXA_MQTT__SERVICE_USERNAMES: each must start with {SERVICE_USERNAME_PREFIX!r}")
+        if self.username not in names:
+            raise ValueError("LOAXA_MQTT__SERVICE_USERNAMES must list LOAXA_MQTT__USERNAME, this instance's own")
+        return self
+
+    def service_username_list(self) -> list[str]:
+        """The broker usernames of every controller instance (this one's included)."""
+        names = [name.strip() for name in self.service_usernames.split(",") if name.strip()]
+        return names or [self.username]
 
 
 class FleetSettings(BaseModel):

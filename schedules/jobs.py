@@ -13,6 +13,9 @@ and the jobs are derived state: at start-up every playlist is recompiled from th
 commune's next job is planned again and every current version is announced again (retained), so a
 kill between storing a version and announcing it, or while a job ran, loses nothing.
 
+Only the leader runs the scheduler (`schedules.lease`); each job publishes under the leader's fence, so a
+job still running in a deposed leader stores nothing, and makes its instance step down.
+
 A job finds the controller's sessions and notifier through a context registered under a key (a hash of
 the database URL) by the process that runs the scheduler: APScheduler stores only a reference to the
 function and its arguments, never live objects.
@@ -37,6 +40,7 @@ from audio_library.errors import LoaxaError
 from audio_library.timestamps import utc_now
 from devices.registry import Commune, get_commune
 from schedules.clock import Clock
+from schedules.lease import Fence, Lease, NotLeader
 from schedules.planning import Planning
 from schedules.publication import Notifier, announce_all, notice_for, publish_playlist, republish_all
 from schedules.published_item import prune_published_items
@@ -57,6 +61,19 @@ class JobContext:
     notify: Notifier
     clock: Clock
     settings: SchedulerSettings
+    # The leader's lease (None: a scheduler that publishes unfenced, e.g. in a test of its own).
+    lease: Lease | None = None
+    # Called when a job finds this instance no longer leads: the controller stops its singleton jobs.
+    step_down: Callable[[], None] = lambda: None
+
+    def fence(self) -> Fence | None:
+        """The fence to publish under; NotLeader if this instance has a lease but no longer holds it."""
+        if self.lease is None:
+            return None
+        fence = self.lease.fence
+        if fence is None:
+            raise NotLeader(f"{self.lease.holder} does not hold lease {self.lease.name!r}")
+        return fence
 
     @property
     def horizon(self) -> timedelta:
@@ -96,11 +113,16 @@ def publish_commune(key: str, commune_code: str) -> None:
                 horizon=context.horizon,
                 lookback=context.lookback,
                 planning=context.planning,
+                fence=context.fence(),
             )
             session.commit()
         if changed:
             context.notify(notice_for(commune, stored))
             log.info("published %s v%d ahead of airtime", commune_code, stored.version)
+    except NotLeader as exc:
+        log.warning("publication of %s refused, stepping down: %s", commune_code, exc)
+        context.step_down()
+        return
     except Exception:
         log.exception("publication job for %s failed", commune_code)
     scheduler.plan(commune_code)
@@ -113,14 +135,20 @@ def republish_every_commune(key: str) -> None:
         log.warning("republication job has no running controller (key %s)", key)
         return
     now = context.clock()
-    republish_all(
-        context.sessions,
-        context.notify,
-        now=now,
-        horizon=context.horizon,
-        lookback=context.lookback,
-        planning=context.planning,
-    )
+    try:
+        republish_all(
+            context.sessions,
+            context.notify,
+            now=now,
+            horizon=context.horizon,
+            lookback=context.lookback,
+            planning=context.planning,
+            fence=_fence_of(context) if context.lease is not None else None,
+        )
+    except NotLeader as exc:
+        log.warning("republication refused, stepping down: %s", exc)
+        context.step_down()
+        return
     scheduler.plan_all()
     try:
         with context.sessions() as session:
@@ -130,6 +158,15 @@ def republish_every_commune(key: str) -> None:
             session.commit()
     except Exception:
         log.exception("pruning published items failed; next try at the next republication")
+
+
+def _fence_of(context: JobContext) -> Callable[[], Fence]:
+    def current() -> Fence:
+        fence = context.fence()
+        assert fence is not None
+        return fence
+
+    return current
 
 
 def next_publication(context: JobContext, session: Session, commune: Commune) -> datetime | None:

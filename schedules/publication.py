@@ -14,6 +14,7 @@ from audio_library.timestamps import UtcDateTime
 from devices.protocol import Playlist, PlaylistNotice
 from devices.registry import Commune
 from schedules.clearance import cleared_audio
+from schedules.lease import Fence, NotLeader, hold
 from schedules.planning import Planning
 from schedules.playlist import PlaylistEntry, compile_playlist, content_digest, etag
 from schedules.published_item import record_published_items
@@ -49,14 +50,22 @@ def publish_playlist(
     horizon: timedelta,
     lookback: timedelta,
     planning: Planning = DEFAULT_PLANNING,
+    fence: Fence | None = None,
 ) -> tuple[CommunePlaylist, bool]:
     """Recompile the commune's playlist; store it as version+1 only if what nodes will play changed.
 
     Idempotent: the same content keeps its version and ETag however often this runs (a scheduler job
     run twice after a crash publishes nothing new). Returns the stored playlist and whether it changed.
     The caller commits, then notifies.
+
+    `fence` (a leader's job) is checked first in the same transaction (`schedules.lease.hold`): NotLeader
+    if another instance leads now, and the row stays locked until the caller commits, so no takeover
+    comes between. A request publishing a user's change passes none: it may run on any instance, and
+    concurrent publications of one commune are serialised by the playlist row's lock.
     """
     assert commune.id is not None
+    if fence is not None:
+        hold(session, fence)
     stored = session.get(CommunePlaylist, commune.id, with_for_update=True)
     version = stored.version + 1 if stored is not None else 1
     timetable = commune_timetable(session, commune, start=now - lookback, end=now + horizon, planning=planning)
@@ -119,10 +128,12 @@ def republish_all(
     horizon: timedelta,
     lookback: timedelta,
     planning: Planning = DEFAULT_PLANNING,
+    fence: Callable[[], Fence] | None = None,
 ) -> int:
     """Recompile every commune's playlist, so items entering the horizon (or leaving it) reach the nodes.
 
-    Returns how many playlists changed. One commune failing is logged and does not stop the others.
+    Returns how many playlists changed. One commune failing is logged and does not stop the others;
+    `fence` (the leader's current fence, read per commune) raising NotLeader stops them all.
     """
     changed_count = 0
     with sessions() as session:
@@ -131,9 +142,17 @@ def republish_all(
         try:
             with sessions() as session:
                 stored, changed = publish_playlist(
-                    session, commune, now=now, horizon=horizon, lookback=lookback, planning=planning
+                    session,
+                    commune,
+                    now=now,
+                    horizon=horizon,
+                    lookback=lookback,
+                    planning=planning,
+                    fence=fence() if fence is not None else None,
                 )
                 session.commit()
+        except NotLeader:
+            raise
         except Exception:
             log.exception("republishing the playlist of %s failed", commune.code)
             continue

@@ -50,6 +50,15 @@ class SchedulerSettings(BaseModel):
     # Registering a stream source listens to it first; a radio server answers within a second or two, and
     # one silent for this long would not carry a relay either.
     stream_probe_timeout_s: float = Field(default=8.0, gt=0, le=60)
+    # The leader lease (`schedules.lease`): when the leader dies, another instance takes over within this
+    # long. 15 s: a publication job then runs at most that late (its lead is 30 min), and a database pause
+    # of several seconds does not depose a healthy leader.
+    leader_lease_s: float = Field(default=15.0, gt=0)
+    # How often the leader renews its lease, and the others look for a lapsed one. A renewal holds the
+    # lease for `leader_lease_s - leader_renew_s` (12 s), so a standby that looks every 3 s takes over at
+    # most `leader_lease_s` after the leader's last renewal; the leader may miss three renewals in a row
+    # (a slow database moment) before it loses the lease.
+    leader_renew_s: float = Field(default=3.0, gt=0)
 
     # Default quiet hours (commune wall clock) for communes that set none: rural communes sleep early.
     quiet_start: time = DEFAULT_QUIET_START
@@ -62,9 +71,20 @@ class SchedulerSettings(BaseModel):
                 "LOAXA_SCHEDULER__PUBLISH_LEAD_MIN must not exceed LOAXA_SCHEDULER__PLAYLIST_HORIZON_H: "
                 "an airing cannot be published before it enters the playlist's horizon"
             )
+        if self.leader_renew_s * 3 > self.leader_lease_s:
+            raise ValueError(
+                "LOAXA_SCHEDULER__LEADER_RENEW_S must be at most a third of LOAXA_SCHEDULER__LEADER_LEASE_S: "
+                "the leader must be able to miss a renewal without losing its lease"
+            )
         if self.quiet_start == self.quiet_end:
             raise ValueError("LOAXA_SCHEDULER__QUIET_START and __QUIET_END must differ")
         return self
+
+    @property
+    def leader_hold_s(self) -> float:
+        """How long one renewal holds the lease: a standby looking every `leader_renew_s` then takes over
+        within `leader_lease_s` of the leader's last renewal."""
+        return self.leader_lease_s - self.leader_renew_s
 
     def planning(self) -> Planning:
         zone = ZoneInfo(self.timezone)

@@ -219,6 +219,9 @@ def controller_env(settings: Settings) -> dict[str, str]:
         "LOAXA_TTS__ENGINE": "espeak",
         "LOAXA_SCHEDULER__QUIET_START": sched.quiet_start.isoformat(),
         "LOAXA_SCHEDULER__QUIET_END": sched.quiet_end.isoformat(),
+        # A process killed with SIGKILL leaves its lease to lapse: a restart on PostgreSQL leads within 3 s.
+        "LOAXA_SCHEDULER__LEADER_LEASE_S": "3",
+        "LOAXA_SCHEDULER__LEADER_RENEW_S": "1",
     }
 
 

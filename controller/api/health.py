@@ -21,6 +21,8 @@ class Health(BaseModel):
     database: bool
     mqtt: bool
     protocol_version: int
+    # Whether this instance holds the leader lease and runs the singleton jobs (publication, sweeps).
+    leader: bool = False
 
 
 @router.get(
@@ -38,5 +40,6 @@ def health(services: ServicesDep) -> JSONResponse:
         database = False
     mqtt = services.link is not None and services.link.connected
     status = "down" if not database else "ok" if mqtt else "degraded"
-    body = Health(status=status, database=database, mqtt=mqtt, protocol_version=PROTOCOL_VERSION)
+    leader = services.leadership is not None and services.leadership.leading is not None
+    body = Health(status=status, database=database, mqtt=mqtt, protocol_version=PROTOCOL_VERSION, leader=leader)
     return JSONResponse(body.model_dump(), status_code=200 if database else 503)

@@ -51,7 +51,7 @@ def approved_bulletin(world: dict[str, Any]) -> int:
 
 def test_health(controller: ControllerServer) -> None:
     body = httpx.get(f"{controller.base_url}/api/v1/health").json()
-    assert body == {"status": "ok", "database": True, "mqtt": True, "protocol_version": 1}
+    assert body == {"status": "ok", "database": True, "mqtt": True, "protocol_version": 1, "leader": True}
 
 
 @pytest.mark.parametrize("header", [None, "Bearer nonsense", "Basic YTpi"])

@@ -17,7 +17,7 @@ import pytest
 from controller.settings import Settings
 from devices.mosquitto import MosquittoProcess, free_port
 from devices.settings import MqttSettings
-from tests.harness import Api, ControllerServer, Probe, setup_commune, wait_until
+from tests.harness import Api, ControllerProcess, ControllerServer, Probe, setup_commune, wait_until
 
 LOAXA = [sys.executable, "-m", "controller"]
 
@@ -174,6 +174,32 @@ def test_serve_runs_the_api(database_url: str, tmp_path: Path) -> None:
             process.wait(10)
             assert process.stderr is not None
             process.stderr.close()
+
+
+@pytest.mark.one_database("sqlite", why="the subject is SQLite's one-instance rule")
+def test_a_second_serve_on_one_sqlite_database_is_refused(database_url: str, tmp_path: Path) -> None:
+    mqtt = MosquittoProcess.settings_for(tmp_path / "broker", MqttSettings(password="cli-serve-pw"))
+    env = base_env(database_url, mqtt, tmp_path)
+    assert run(["db", "upgrade"], env).returncode == 0
+    with MosquittoProcess(tmp_path / "broker", mqtt):
+        first = ControllerProcess(env, tmp_path)
+        first.start()
+        try:
+            second = subprocess.run(
+                [*LOAXA, "serve", "--port", str(free_port())],
+                env={**os.environ, **env},
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            assert second.returncode == 2, second.stderr
+            assert "database_in_use" in second.stderr and "chỉ cho phép một máy chủ" in second.stderr
+            assert first.process is not None and first.process.poll() is None, "the first one serves on"
+            first.kill()  # the kernel drops the lock with the process: the next serve starts at once
+            first.start()
+        finally:
+            first.stop()
 
 
 def test_unmigrated_database_is_a_clear_error(tmp_path: Path) -> None:

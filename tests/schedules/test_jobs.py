@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +20,7 @@ from devices.registry import Commune, add_commune, add_province, get_commune
 from schedules import SchedulerSettings, current_playlist, schedule_broadcast
 from schedules.clock import ShiftedClock
 from schedules.jobs import JobContext, PlaylistScheduler, next_publication, publish_commune
+from schedules.lease import Lease
 from tests.harness import wait_until
 from tests.schedules.test_publication import approved_bulletin, quiet_hours_away_from
 
@@ -98,3 +101,27 @@ def test_jobs_are_idempotent_survive_a_bad_commune_and_persist(
     assert set(jobs) == {"publish:XA", "republish-all"}
     expected = (utc_now() + timedelta(hours=29, minutes=30)).timestamp()
     assert abs(jobs["publish:XA"] - expected) < 5
+
+
+def test_a_scheduler_whose_lease_was_taken_over_publishes_nothing_and_steps_down(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    sessions = session_factory(engine)
+    _commune_with_airing(sessions, tmp_path, hours_ahead=2)  # inside the horizon: a publication would store it
+    stale = Lease(sessions, duration_s=0.2, holder="paused")
+    assert stale.claim() is not None
+    time.sleep(0.3)  # the leader was paused past its lease; another instance took over
+    assert Lease(sessions, duration_s=60, holder="new").claim() is not None
+    stepped_down = threading.Event()
+    notices: list[PlaylistNotice] = []
+    context = JobContext(sessions, notices.append, ShiftedClock(), SETTINGS, lease=stale, step_down=stepped_down.set)
+    scheduler = PlaylistScheduler(engine, database_url, context)
+    scheduler.start()  # its start-up pass runs under the fence it still believes it holds
+    try:
+        assert stepped_down.wait(10), "the refused publication made it step down"
+        publish_commune(scheduler.key, "XA")
+        with sessions() as session:
+            assert current_playlist(session, current_commune(session)) is None, "nothing was stored"
+        assert notices == []
+    finally:
+        scheduler.shutdown()
