@@ -78,8 +78,9 @@ def _published(item: PublicBulletin, now: datetime) -> datetime:
     return min(item.first_airing, now)
 
 
-def podcast_feed(place: PublicPlace, site_url: str, feed_url: str, episodes: list[Episode]) -> bytes:
-    """The RSS document of the place's public bulletins (newest first, as given)."""
+def podcast_feed(place: PublicPlace, site_url: str, feed_url: str, episodes: list[Episode], *, cover_url: str) -> bytes:
+    """The RSS document of the place's public bulletins (newest first, as given); `cover_url`: the show's
+    square artwork (podcast directories list a show only with one of 1400 to 3000 pixels)."""
     now = utc_now()
     rss = ET.Element("rss", {"version": "2.0"})
     channel = _sub(rss, "channel")
@@ -98,6 +99,7 @@ def podcast_feed(place: PublicPlace, site_url: str, feed_url: str, episodes: lis
     author = place.province_name if place.commune is None else f"{place.name}, {place.province_name}"
     _sub(channel, f"{{{ITUNES}}}author", author)
     _sub(channel, f"{{{ITUNES}}}summary", description)
+    _sub(channel, f"{{{ITUNES}}}image", attributes={"href": cover_url})
     _sub(channel, f"{{{ITUNES}}}type", "episodic")
     _sub(channel, f"{{{ITUNES}}}explicit", "false")
     _sub(channel, f"{{{ITUNES}}}category", attributes={"text": "Government"})

@@ -206,7 +206,13 @@ def _feed(request: Request, session: SessionDep, services: Services, place: Publ
     site = _site_url(request, services)
     items = newest(session, place, services.settings.public.feed_items)
     path = f"{PREFIX}/{place.code}" if place.code else PREFIX
-    body = podcast_feed(place, f"{site}{path}/", f"{site}{path}/rss.xml", _episodes(request, session, services, items))
+    body = podcast_feed(
+        place,
+        f"{site}{path}/",
+        f"{site}{path}/rss.xml",
+        _episodes(request, session, services, items),
+        cover_url=f"{site}/tinh/podcast-cover.png",
+    )
     return _cached(request, body, "application/rss+xml; charset=utf-8", page=False)
 
 

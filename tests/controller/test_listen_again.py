@@ -179,6 +179,9 @@ def test_feeds_parse_with_exact_enclosures_and_stable_guids(site: Site) -> None:
     assert province.version == "rss20" and province.feed.language == "vi"
     assert province.feed.author == "Tỉnh TINH" and province.feed.tags[0].term == "Government"
     assert "<itunes:explicit>false</itunes:explicit>" in raw.text
+    cover = site.public.get(province.feed.image.href)  # the show's artwork, public, square, 1400 px
+    assert cover.status_code == 200 and cover.headers["content-type"] == "image/png"
+    assert cover.content[:8] == b"\x89PNG\r\n\x1a\n" and cover.content[16:24] == (1400).to_bytes(4, "big") * 2
     assert {entry.title for entry in province.entries} == {"Tin một", "Tin hai"}
     for entry in province.entries:
         (enclosure,) = entry.enclosures
