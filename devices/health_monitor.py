@@ -224,6 +224,32 @@ class HealthMonitor:
                     check(session, now, self)
         self.sweeps += 1
 
+    @staticmethod
+    def _heard_at(heard: Heard | None, stored_at: datetime | None) -> datetime | None:
+        """When the cluster was last heard: the heartbeat in memory, or the stored one when that is newer
+        (heard by another instance, or before a restart)."""
+        if heard is None or (stored_at is not None and stored_at > heard.received_at):
+            return stored_at
+        return heard.received_at
+
+    def _judge(
+        self,
+        connection: str,
+        connection_at: datetime | None,
+        heard: Heard | None,
+        heard_at: datetime | None,
+        now: datetime,
+    ) -> tuple[str, list[str]]:
+        """A cluster's state and problems now, from its connection and its newest heartbeat."""
+        evidence = Evidence(
+            connection=connection,
+            connection_at=connection_at,
+            heartbeat=heard.heartbeat if heard is not None else None,
+            heartbeat_at=heard_at,
+            watching_since=self.watching_since,
+        )
+        return evaluate(evidence, now, self.limits)
+
     def _quiet_pass(
         self, session: Session, now: datetime, open_by_device: dict[int, dict[str, Alert]]
     ) -> tuple[dict[int, tuple[int, str]], list[int]]:
@@ -256,18 +282,8 @@ class HealthMonitor:
             if row.health_id is None:
                 changing.append(row.id)
                 continue
-            stored_at = row.last_heartbeat_at
-            heard_at = heard.received_at if heard is not None else stored_at
-            if heard is not None and stored_at is not None and stored_at > heard.received_at:
-                heard_at = stored_at
-            evidence = Evidence(
-                connection=row.state,
-                connection_at=row.state_changed_at,
-                heartbeat=heard.heartbeat if heard is not None else None,
-                heartbeat_at=heard_at,
-                watching_since=self.watching_since,
-            )
-            state, found = evaluate(evidence, now, self.limits)
+            heard_at = self._heard_at(heard, row.last_heartbeat_at)
+            state, found = self._judge(row.state, row.state_changed_at, heard, heard_at, now)
             open_now = open_by_device.get(row.id, {})
             wanted = wanted_alerts(row.health_state, found, row.state_since, now, self.settings.offline_alert_after_s)
             stale = open_now.keys() - wanted
@@ -295,18 +311,8 @@ class HealthMonitor:
     ) -> str:
         assert device.id is not None
         heard = self.latest(device.id)
-        stored_at = health.last_heartbeat_at if health is not None else None
-        heard_at = heard.received_at if heard is not None else stored_at
-        if heard is not None and stored_at is not None and stored_at > heard.received_at:
-            heard_at = stored_at
-        evidence = Evidence(
-            connection=device.state,
-            connection_at=device.state_changed_at,
-            heartbeat=heard.heartbeat if heard is not None else None,
-            heartbeat_at=heard_at,
-            watching_since=self.watching_since,
-        )
-        state, found = evaluate(evidence, now, self.limits)
+        heard_at = self._heard_at(heard, health.last_heartbeat_at if health is not None else None)
+        state, found = self._judge(device.state, device.state_changed_at, heard, heard_at, now)
         if health is None:  # created by `_missing_rows` in the same pass
             health = session.get(DeviceHealth, device.id)
             assert health is not None

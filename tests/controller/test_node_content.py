@@ -20,7 +20,7 @@ from controller.settings import Settings
 from devices.commands import DeviceCommand
 from devices.nginx import NginxServer
 from devices.protocol import PLAYLIST_URL_HEADER, Playlist, PlaylistItem, StockManifest
-from firmware_sim import NodeAgent, NodeIdentity
+from firmware_sim import NodeAgent, NodeIdentity, NodeSettings
 from tests.harness import (
     Api,
     ControllerServer,
@@ -133,15 +133,7 @@ def test_a_node_given_a_tampered_or_expired_link_falls_back_to_the_controller_an
 async def _fallback(
     settings: Settings, controller: ControllerServer, nginx: NginxServer, node: NodeIdentity, tmp_path: Path
 ) -> None:
-    node_settings = settings.node.model_copy(
-        update={
-            "controller_url": controller.base_url,
-            "device_code": node.device_code,
-            "commune": node.commune,
-            "password": SecretStr(node.password),
-            "state_dir": tmp_path / "node",
-        }
-    )
+    node_settings = _node_settings(settings, controller, node, tmp_path)
     async with httpx.AsyncClient(timeout=10) as http:
         agent = NodeAgent(node_settings, http=http)
         await agent.sync_playlist()  # first contact: the controller, which names the link
@@ -194,15 +186,7 @@ def test_audio_whose_link_is_refused_is_fetched_from_the_controller_and_verified
 async def _audio_fallback(
     settings: Settings, controller: ControllerServer, nginx: NginxServer, node: NodeIdentity, sha: str, tmp_path: Path
 ) -> None:
-    node_settings = settings.node.model_copy(
-        update={
-            "controller_url": controller.base_url,
-            "device_code": node.device_code,
-            "commune": node.commune,
-            "password": SecretStr(node.password),
-            "state_dir": tmp_path / "node",
-        }
-    )
+    node_settings = _node_settings(settings, controller, node, tmp_path)
     async with httpx.AsyncClient(timeout=10) as http:
         agent = NodeAgent(node_settings, http=http)
         await agent.sync_playlist()  # from the controller: its audio too
@@ -245,15 +229,11 @@ def test_a_play_now_names_its_audio_on_nginx_and_a_tampered_link_falls_back_to_t
     asyncio.run(_play_now_audio(settings, controller, nginx, node_a, item, tmp_path))
 
 
-async def _play_now_audio(
-    settings: Settings,
-    controller: ControllerServer,
-    nginx: NginxServer,
-    node: NodeIdentity,
-    item: PlaylistItem,
-    tmp_path: Path,
-) -> None:
-    node_settings = settings.node.model_copy(
+def _node_settings(
+    settings: Settings, controller: ControllerServer, node: NodeIdentity, tmp_path: Path
+) -> NodeSettings:
+    """The reference agent's settings for `node`, talking to the test controller."""
+    return settings.node.model_copy(
         update={
             "controller_url": controller.base_url,
             "device_code": node.device_code,
@@ -262,6 +242,17 @@ async def _play_now_audio(
             "state_dir": tmp_path / "node",
         }
     )
+
+
+async def _play_now_audio(
+    settings: Settings,
+    controller: ControllerServer,
+    nginx: NginxServer,
+    node: NodeIdentity,
+    item: PlaylistItem,
+    tmp_path: Path,
+) -> None:
+    node_settings = _node_settings(settings, controller, node, tmp_path)
     sha = item.asset_sha256
     async with httpx.AsyncClient(timeout=10) as http:
         agent = NodeAgent(node_settings, http=http)
@@ -335,15 +326,7 @@ def test_the_stock_library_is_pinned_from_nginx_with_links_for_the_nodes_own_com
 async def _pin_library(
     settings: Settings, controller: ControllerServer, nginx: NginxServer, node: NodeIdentity, sha: str, tmp_path: Path
 ) -> None:
-    node_settings = settings.node.model_copy(
-        update={
-            "controller_url": controller.base_url,
-            "device_code": node.device_code,
-            "commune": node.commune,
-            "password": SecretStr(node.password),
-            "state_dir": tmp_path / "node",
-        }
-    )
+    node_settings = _node_settings(settings, controller, node, tmp_path)
     fetched_from_nginx = nginx.access_log.read_text().count(f"/a/{sha}.opus") if nginx.access_log.exists() else 0
     async with httpx.AsyncClient(timeout=10) as http:
         agent = NodeAgent(node_settings, http=http)
