@@ -6,9 +6,10 @@ controller's own publishes, pings) however long the database takes. QoS 1 messag
 to the broker only once handled (paho's manual ack): a report is never acknowledged before it is
 stored. Every message is handled inside a try/except so that one bad message never stops the next.
 
-Several controller instances share the ingest: the link speaks MQTT 5 and subscribes to what is stored
-(proof of play, states, command answers) through a shared subscription (`$share/loaxa/...`), so the
-broker hands each such message to one instance; heartbeats go to every instance (`devices.protocol`).
+Several controller instances (`service_usernames` names more than one) share the ingest: the link speaks
+MQTT 5 and subscribes to what is stored (proof of play, states, command answers) through a shared
+subscription (`$share/loaxa/...`), so the broker hands each such message to one instance; heartbeats go
+to every instance. A single instance subscribes plainly (`devices.protocol.controller_subscriptions`).
 Each instance has its own broker username, which the broker makes its client id (`service_usernames`),
 and a session the broker keeps while it is away (`session_expiry_s`), so a message handed to an instance
 that dies before acknowledging it waits for it there.
@@ -28,7 +29,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from devices.errors import BrokerUnavailable
-from devices.protocol import CONTROLLER_SUBSCRIPTIONS, LEGACY_SUBSCRIPTIONS
+from devices.protocol import controller_subscriptions
 from devices.settings import MqttSettings
 
 log = logging.getLogger(__name__)
@@ -108,8 +109,9 @@ class MqttLink:
             log.error("broker refused the controller: %s", reason_code)
             return
         # Subscriptions do not survive a session the broker expired: subscribe every time.
-        client.unsubscribe(list(LEGACY_SUBSCRIPTIONS))
-        for topic in CONTROLLER_SUBSCRIPTIONS:
+        subscriptions, dropped = controller_subscriptions(shared=len(self._settings.service_username_list()) > 1)
+        client.unsubscribe(list(dropped))
+        for topic in subscriptions:
             client.subscribe(topic, qos=1)
         self._connected.set()
         log.info("connected to broker %s:%s", self._settings.host, self._settings.port)

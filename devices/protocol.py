@@ -139,18 +139,29 @@ def device_channel_filter(channel: DeviceChannel) -> str:
     return f"{TOPIC_ROOT}/devices/+/{channel}"
 
 
-# What the controller subscribes to: every device's uplink; what is stored, each message by one instance.
-CONTROLLER_SUBSCRIPTIONS = tuple(
-    device_channel_filter(channel)
-    if channel in BROADCAST_CHANNELS
-    else f"$share/{CONTROLLER_SHARE_GROUP}/{device_channel_filter(channel)}"
-    for channel in DEVICE_CHANNELS
-)
-# The plain filters an older controller subscribed to in its persistent session: dropped on connect, or
-# the session would go on receiving every stored message beside its share.
-LEGACY_SUBSCRIPTIONS = tuple(
-    device_channel_filter(channel) for channel in DEVICE_CHANNELS if channel not in BROADCAST_CHANNELS
-)
+def controller_subscriptions(shared: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What the controller subscribes to (every device's uplink), and the filters of the other mode, which it
+    drops from its persistent session on connect (or the session would go on receiving them too).
+
+    `shared` (several instances): what is stored comes through the group's shared filters, each message to
+    one instance. One instance subscribes plainly: mosquitto (2.0) does not restore a shared subscription
+    from its persistence after a restart, so node reports published before the controller subscribed
+    again would be acknowledged by the broker and lost.
+    """
+    plain = tuple(device_channel_filter(channel) for channel in DEVICE_CHANNELS)
+    if not shared:
+        return plain, tuple(
+            f"$share/{CONTROLLER_SHARE_GROUP}/{device_channel_filter(c)}"
+            for c in DEVICE_CHANNELS
+            if c not in BROADCAST_CHANNELS
+        )
+    subscriptions = tuple(
+        device_channel_filter(channel)
+        if channel in BROADCAST_CHANNELS
+        else f"$share/{CONTROLLER_SHARE_GROUP}/{device_channel_filter(channel)}"
+        for channel in DEVICE_CHANNELS
+    )
+    return subscriptions, tuple(f for f in plain if f not in subscriptions)
 
 
 def parse_device_topic(topic: str) -> tuple[str, DeviceChannel]:

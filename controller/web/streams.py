@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from audio_library.errors import LoaxaError
+from audio_library.row_id import RowId
 from controller.accounts import Role, User
 from controller.deps import ServicesDep, SessionDep, require_role
 from controller.stream_sources import add_source, readable_sources, remove_source
@@ -76,7 +77,7 @@ def add_stream_page(
 
 
 @router.post("/{source_id}/xoa")
-def delete_stream_page(request: Request, source_id: int, session: SessionDep, user: PageUser) -> Response:
+def delete_stream_page(request: Request, source_id: RowId, session: SessionDep, user: PageUser) -> Response:
     require_role(user, Role.ADMIN)
     try:
         remove_source(session, user, source_id)

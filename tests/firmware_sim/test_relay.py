@@ -67,7 +67,7 @@ def test_a_live_stream_is_relayed_for_its_duration(icecast: IcecastServer, tmp_p
     with ToneSource(icecast, "/vov1.mp3") as tone:
         # Connected ahead of the start (as the agent does, `prepare_ahead_s`): on air from the first tick.
         streamer, played, pcm = relay(tone.url, 4000, tmp_path, preroll_s=1.5)
-    assert abs(len(pcm) / 96 - 4000) < 20  # exactly the item's duration, paced by the clock
+    assert abs(len(pcm) / 96 - 4000) < 100  # the item's duration, paced by the clock, to within one 100 ms tick
     assert abs((played.ended_at - played.started_at).total_seconds() - 4.0) < 0.3
     windows = tone_windows(pcm)
     assert all(windows), "".join("T" if w else "." for w in windows)
