@@ -385,17 +385,22 @@ def stock_order(client: httpx.Client, headers: dict[str, str], nodes: int, sessi
     print(f"stock emergency ordered in {len(orders)} communes ({publish_s:.1f} s)", file=sys.stderr, flush=True)
     deadline = time.monotonic() + 600
     starts: list[float] = []
+    late: list[str] = []
     while time.monotonic() < deadline:
         with sessions() as session:
-            plays = session.exec(
-                select(PlayRecord.item_id, PlayRecord.started_at).where(
-                    col(PlayRecord.item_id).in_(orders), col(PlayRecord.outcome).in_(["played", "interrupted"])
+            reports = session.exec(
+                select(PlayRecord.item_id, PlayRecord.started_at, PlayRecord.outcome, PlayRecord.detail).where(
+                    col(PlayRecord.item_id).in_(orders)
                 )
             ).all()
-        starts = [(at - orders[item]).total_seconds() for item, at in plays]
-        if len(starts) >= nodes:
+        aired = [(item, at) for item, at, outcome, _ in reports if outcome in ("played", "interrupted")]
+        starts = [(at - orders[item]).total_seconds() for item, at in aired]
+        late = [detail for _, _, outcome, detail in reports if outcome not in ("played", "interrupted")]
+        if len(reports) >= nodes:  # every cluster said whether it aired it
             break
         time.sleep(1)
+    if late:
+        print(f"{len(late)} clusters did not air the order, e.g. {late[0]!r}", file=sys.stderr, flush=True)
     return {
         "order_publish_s": publish_s,
         "order_lead_s": lead,
