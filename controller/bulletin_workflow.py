@@ -21,8 +21,8 @@ from controller.bulletin_scope import check_airs_in, owner_for, require_bulletin
 from controller.deps import require_commune, require_role
 from controller.services import Services
 from controller.speech import reading_issues, speech_request
+from controller.translations.speech import approve_versions, speak_versions
 from controller.uploads import RECORDING_FORMATS
-from controller.version_speech import approve_versions, speak_versions
 from devices.registry import Commune, get_commune
 from schedules import (
     AudioSource,
@@ -251,7 +251,7 @@ def approve_bulletin(session: Session, services: Services, user: User, bulletin_
 
     Call from a worker thread (a plain route): the async speech engine is driven from it.
     An uploaded recording is approved as it is. Every version in another language is approved with it
-    (`controller.version_speech`): one no engine could speak gets no audio and does not air, the rest does.
+    (`controller.translations.speech`): one no engine could speak gets no audio and does not air, the rest does.
     """
     require_role(user, Role.APPROVER)
     bulletin = load_bulletin(session, user, bulletin_id, to_change=True)

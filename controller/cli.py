@@ -24,7 +24,7 @@ from controller.cli_users import add_user_commands
 from controller.settings import Settings
 from controller.source_link.cli_cap import add_cap_commands
 from controller.stock.cli import add_stock_commands
-from controller.stream_cli import add_stream_commands
+from controller.streams.cli import add_stream_commands
 from devices.protocol import NetworkType
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 
 from audio_library.row_id import RowId
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_commune
-from controller.stream_sources import add_source, fill_public, readable_sources, remove_source, set_fill
+from controller.streams.workflow import add_source, fill_public, readable_sources, remove_source, set_fill
 from devices.registry import get_commune
 from schedules.stream_source import RelayFillPublic, StreamSourceCreate, StreamSourcePublic, source_public
 

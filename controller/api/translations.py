@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from audio_library.row_id import RowId
 from controller.bulletin_workflow import process_recording
 from controller.deps import CurrentUser, ServicesDep, SessionDep
-from controller.translation_workflow import (
+from controller.translations.workflow import (
     attach_version_recording,
     check_version_recording_target,
     delete_version,

@@ -15,7 +15,7 @@ from controller.bulletin_scope import bulletin_filter, owner_label
 from controller.bulletin_workflow import approve_bulletin, reject_bulletin
 from controller.deps import ServicesDep, SessionDep, require_role
 from controller.errors import InvalidInput
-from controller.version_speech import in_sentence
+from controller.translations.speech import in_sentence
 from controller.web.forms import messages_vi
 from controller.web.session import PageUser
 from controller.web.templating import render

@@ -13,7 +13,7 @@ from audio_library.errors import LoaxaError
 from audio_library.row_id import RowId
 from controller.accounts import Role, User
 from controller.deps import ServicesDep, SessionDep, require_role
-from controller.stream_sources import add_source, readable_sources, remove_source
+from controller.streams.workflow import add_source, readable_sources, remove_source
 from controller.web.forms import messages_vi
 from controller.web.notices import notices
 from controller.web.session import PageUser

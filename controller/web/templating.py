@@ -15,7 +15,7 @@ from jinja2.runtime import Context
 
 from controller.accounts import Role, User
 from controller.services import Services
-from controller.version_speech import in_sentence
+from controller.translations.speech import in_sentence
 from controller.web import labels
 from controller.web.session import CSRF_COOKIE, LARGE_TEXT_COOKIE, csrf_nonce, csrf_token, set_csrf_nonce
 

@@ -1,6 +1,6 @@
 """Officer pages: a bulletin's versions in other languages, on the bulletin's page (add, edit, record, remove).
 
-The same steps as `/api/v1/bulletins/{id}/translations/...` (`controller.translation_workflow`). A form with
+The same steps as `/api/v1/bulletins/{id}/translations/...` (`controller.translations.workflow`). A form with
 a mistake comes back on the bulletin's page as typed, with what to fix.
 """
 
@@ -17,7 +17,7 @@ from audio_library import AudioTooLarge, InvalidAudio
 from audio_library.row_id import RowId
 from controller.bulletin_workflow import process_recording
 from controller.deps import ServicesDep, SessionDep
-from controller.translation_workflow import (
+from controller.translations.workflow import (
     attach_version_recording,
     check_version_recording_target,
     delete_version,

@@ -3,7 +3,7 @@
 Each step checks role and scope exactly as for the bulletin itself (`controller.bulletin_workflow.load_bulletin`),
 changes the version through `schedules.translation`, writes the audit log and commits; a change that sent an
 approved bulletin back for approval republishes the playlists it was in (it leaves them until approved again).
-What approval does with the versions is in `controller.version_speech`.
+What approval does with the versions is in `controller.translations.speech`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Stream sources relayed live: who may register and remove them (audited), and their CLI."""

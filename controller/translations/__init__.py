@@ -1,0 +1,1 @@
+"""Bulletins' versions in other languages: the workflow (scoped, audited) and their speech at approval."""
