@@ -269,6 +269,7 @@ def run(nodes: int, processes: int, heartbeat_s: float, window_s: float, raw_rou
     finally:
         fleet.stop()
         node_acks = node_ack_latencies(fleet.command_acks(), issued)
+        urgent_pulls = fleet.urgent_pulls()
         shutil.rmtree(fleet_root, ignore_errors=True)
         server.terminate()
         server.wait(30)
@@ -277,6 +278,8 @@ def run(nodes: int, processes: int, heartbeat_s: float, window_s: float, raw_rou
     if node_acks:
         results["node_ack_p50_s"] = statistics.median(node_acks)
         results["node_ack_p99_s"] = percentile(node_acks, 0.99)
+    if "order_issued_at" in results:
+        results.update(order_stages(urgent_pulls, results.pop("order_issued_at")))
     raw_p99 = results["raw_p99_s"]
     for figure in ("ack_p99", "result_p50", "result_p99"):
         results[f"{figure}_x_raw"] = results[f"{figure}_s"] / raw_p99 if raw_p99 > 0 else float("nan")
@@ -402,6 +405,7 @@ def stock_order(client: httpx.Client, headers: dict[str, str], nodes: int, sessi
     if late:
         print(f"{len(late)} clusters did not air the order, e.g. {late[0]!r}", file=sys.stderr, flush=True)
     return {
+        "order_issued_at": min(orders.values()),
         "order_publish_s": publish_s,
         "order_lead_s": lead,
         "order_on_air_p50_s": statistics.median(starts) if starts else float("nan"),
@@ -418,6 +422,30 @@ TABLE_HEADER = (
     "| stock emergency order: published in (s); on air p50 / p99 (s) (lead); never aired | 304 pulls/s |\n"
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
+
+
+def order_stages(pulls: list[tuple[datetime, ...]], issued_at: datetime) -> dict[str, Any]:
+    """Where a stock order's seconds went on the nodes: p50/p99 of each stage of their urgent pulls.
+
+    notice: the order's issue until the node had the urgent notice; turn: until its sync loop asked for
+    the playlist; pull: until the playlist was in hand (HTTP); audio: until its audio was checked (pinned
+    or cached); apply: until the timers were set."""
+    pulls = [p for p in pulls if p[0] >= issued_at]
+    stages: dict[str, list[float]] = {"notice": [], "turn": [], "pull": [], "audio": [], "apply": [], "total": []}
+    for noticed, asked, fetched, ready, applied in pulls:
+        stages["notice"].append((noticed - issued_at).total_seconds())
+        stages["turn"].append((asked - noticed).total_seconds())
+        stages["pull"].append((fetched - asked).total_seconds())
+        stages["audio"].append((ready - fetched).total_seconds())
+        stages["apply"].append((applied - ready).total_seconds())
+        stages["total"].append((applied - issued_at).total_seconds())
+    text = "; ".join(
+        f"{name} {statistics.median(values):.2f}/{percentile(values, 0.99):.2f}"
+        for name, values in stages.items()
+        if values
+    )
+    print(f"stock order on the nodes, p50/p99 s ({len(pulls)} pulls): {text}", file=sys.stderr, flush=True)
+    return {"order_node_pulls": len(pulls), "order_node_stages": text}
 
 
 def _percents(values: list[float]) -> str:

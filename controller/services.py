@@ -96,11 +96,15 @@ class Services:
         self.scheduler = PlaylistScheduler(self.engine, self.settings.database.url, context)
         self.scheduler.start()
 
-    def publish(self, session: Session, commune: Commune, *, urgent: bool = False) -> CommunePlaylist:
+    def publish(
+        self, session: Session, commune: Commune, *, urgent: bool = False, plan: bool = True
+    ) -> CommunePlaylist:
         """Recompile the commune's playlist within `session`'s transaction, commit, announce it, plan ahead.
 
-        `urgent` (an emergency) makes nodes pull at once. Raises Conflict if a concurrent request
-        published the commune's first playlist meanwhile; nothing of this request is then kept.
+        `urgent` (an emergency) makes nodes pull at once. `plan=False` leaves the planning of the
+        commune's next publication to the caller (`publish_each` plans once every commune was told).
+        Raises Conflict if a concurrent request published the commune's first playlist meanwhile;
+        nothing of this request is then kept.
         """
         sched = self.settings.scheduler
         stored, changed = publish_playlist(
@@ -120,7 +124,7 @@ class Services:
             ) from exc
         if changed or urgent:
             self.notify(notice_for(commune, stored, urgent=urgent))
-        if self.scheduler is not None:
+        if plan and self.scheduler is not None:
             self.scheduler.plan(commune.code)
         return stored
 
@@ -131,16 +135,24 @@ class Services:
         One commune failing (a concurrent change, a playlist that does not compile) must neither hide
         the committed change from the caller nor keep the other communes on their old playlists. A
         failed commune is logged and left to the scheduler's periodic republish.
+
+        Every commune is told before any is planned ahead: planning compiles the commune's timetable
+        again (a few ms each), which would otherwise delay the last communes of a province-wide
+        emergency by as much per commune before it.
         """
         versions: dict[str, int | None] = {}
         for commune in communes:
             code = commune.code  # read before a rollback expires it
             try:
-                versions[code] = self.publish(session, commune, urgent=urgent).version
+                versions[code] = self.publish(session, commune, urgent=urgent, plan=False).version
             except LoaxaError:
                 session.rollback()
                 log.exception("could not publish %s after a change to several communes", code)
                 versions[code] = None
+        if self.scheduler is not None:
+            for code, version in versions.items():
+                if version is not None:
+                    self.scheduler.plan(code)
         return versions
 
     def notify(self, notice: PlaylistNotice) -> None:

@@ -20,6 +20,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import aiomqtt
@@ -76,6 +77,22 @@ _MAX_SLEEP_SLICE_S = 30.0
 ItemKey = tuple[str, datetime, str]
 
 
+@dataclass(frozen=True)
+class UrgentPull:
+    """When an urgent (emergency) notice's playlist went through each stage on this node.
+
+    Kept for the fleet benchmark, which reads where the seconds between an emergency order and its
+    airing go: the notice, the sync loop's turn, the HTTP pull, the audio check (pinned or cached) and
+    the timers set."""
+
+    version: int
+    noticed_at: datetime
+    asked_at: datetime
+    fetched_at: datetime
+    ready_at: datetime
+    applied_at: datetime
+
+
 class MissingAudio(Exception):
     """Some audio of the playlist could not be fetched; the sync is retried soon."""
 
@@ -114,6 +131,11 @@ class NodeAgent:
         self._timers: dict[ItemKey, asyncio.Task[None]] = {}
         # Items playing now, with the event that stops them and the instant they are due to end.
         self._on_air: dict[ItemKey, tuple[asyncio.Event, datetime]] = {}
+        # Items on air that started late (a late emergency): they play past their scheduled end, and
+        # what is due meanwhile waits for the horn (`_wait_for_horn`) rather than sounding over them.
+        self._overrunning: set[ItemKey] = set()
+        self._horn_free = asyncio.Event()
+        self._horn_free.set()
         self._sync_wanted = asyncio.Event()
         self._reports_waiting = asyncio.Event()
         self.connected = asyncio.Event()
@@ -144,6 +166,9 @@ class NodeAgent:
         # Node clock minus controller clock, measured on the last playlist pull (None: not yet).
         self.clock_offset_ms: int | None = None
         self.heartbeats = 0
+        # Urgent notices not yet followed by their playlist (version -> when noticed), and those that were.
+        self._urgent_noticed: dict[int, datetime] = {}
+        self.urgent_pulls: list[UrgentPull] = []
 
     def now(self) -> datetime:
         """The node's clock: the system clock plus any injected skew."""
@@ -293,7 +318,9 @@ class NodeAgent:
     async def _faults_loop(self) -> None:
         """Apply `<state_dir>/faults.json` whenever it changes (see firmware_sim.faults)."""
         while True:
-            spec = await asyncio.to_thread(self._faults_file.changed)
+            # Only a changed file is read, in a thread; the check itself is one stat, cheaper than the
+            # thread hop (which, once a second on every node of a simulated fleet, cost a fifth of its loop).
+            spec = await asyncio.to_thread(self._faults_file.read) if self._faults_file.changed() else None
             if spec is not None:
                 try:
                     self.faults.apply(spec)
@@ -318,6 +345,7 @@ class NodeAgent:
             return
         if self.playlist is None or notice.version != self.playlist.version:
             if notice.urgent:  # an emergency: every second counts more than sparing the controller a burst
+                self._urgent_noticed.setdefault(notice.version, self.now())
                 self._sync_wanted.set()
                 return
             delay = random.uniform(0, self.settings.notice_jitter_s)
@@ -442,6 +470,7 @@ class NodeAgent:
         if response.status_code == 304:
             return
         response.raise_for_status()
+        fetched_at = self.now()
         playlist = Playlist.model_validate_json(response.content)
         if playlist.commune != self.settings.commune:
             raise ProtocolError(f"playlist is for commune {playlist.commune}, not {self.settings.commune}")
@@ -451,14 +480,18 @@ class NodeAgent:
         for item in playlist.items:
             if item.stream is not None:
                 continue  # a relay: nothing to download, the stream is played live
-            if item.is_for(self.code) and item.starts_at + timedelta(milliseconds=item.duration_ms) > now:
+            if item.is_for(self.code) and self._still_due(item, now):
                 missing += await self._ensure_audio(item) is None
+        ready_at = self.now()
         # Keep the ETag only once all audio is here; otherwise the next pull fetches the playlist again
         # (not a 304) and retries the downloads.
         etag = response.headers.get("ETag", "") if not missing else ""
         await asyncio.to_thread(self.local.save_playlist, response.content, etag)
         self._etag = etag
         self._apply(playlist)
+        for version in [v for v in self._urgent_noticed if v <= playlist.version]:
+            noticed_at = self._urgent_noticed.pop(version)
+            self.urgent_pulls.append(UrgentPull(version, noticed_at, asked_at, fetched_at, ready_at, self.now()))
         log.info("%s: playlist v%d with %d item(s)", self.code, playlist.version, len(playlist.items))
         if missing:
             raise MissingAudio(f"{missing} audio file(s) of playlist v{playlist.version} not fetched yet")
@@ -556,13 +589,16 @@ class NodeAgent:
         wanted: dict[ItemKey, PlaylistItem] = {
             (item.item_id, item.starts_at, item.asset_sha256): item
             for item in playlist.items
-            if item.is_for(self.code) and item.starts_at + timedelta(milliseconds=item.duration_ms) > now
+            if item.is_for(self.code) and self._still_due(item, now)
         }
         self._keep_commanded(wanted)
         loop = asyncio.get_running_loop()
         for key, (stop, ends_at) in list(self._on_air.items()):
             if key not in wanted:
-                stop.set()
+                # Dropped from the playlist: withdrawn, so it stops now; unless it started late and is past
+                # its scheduled end, when the controller dropped it as over while it still plays.
+                if not (key in self._overrunning and ends_at <= now):
+                    stop.set()
                 continue
             new = wanted[key]
             new_end = new.starts_at + timedelta(milliseconds=new.duration_ms)
@@ -577,6 +613,30 @@ class NodeAgent:
                 task = asyncio.create_task(self._play_at(item, playlist.version), name=f"{self.code}-{key[0]}")
                 self._timers[key] = task
                 task.add_done_callback(self._forget_timer(key))
+
+    def _still_due(self, item: PlaylistItem, now: datetime) -> bool:
+        """Is the item on air or still to air? An emergency also while it may still start late."""
+        if item.starts_at + timedelta(milliseconds=item.duration_ms) > now:
+            return True
+        return item.priority == "emergency" and (now - item.starts_at).total_seconds() <= self._late_tolerance_s(item)
+
+    def _late_tolerance_s(self, item: PlaylistItem) -> float:
+        """How late the item may start and still air (from its beginning)."""
+        if item.priority == "emergency":
+            return max(self.settings.late_start_tolerance_s, self.settings.late_emergency_tolerance_s)
+        return self.settings.late_start_tolerance_s
+
+    async def _wait_for_horn(self) -> float:
+        """Wait while a late-started item still plays past its scheduled end; the seconds waited."""
+        began = time.monotonic()
+        while self._overrunning:
+            await self._horn_free.wait()
+        return time.monotonic() - began
+
+    def _horn_released(self, key: ItemKey) -> None:
+        self._overrunning.discard(key)
+        if not self._overrunning:
+            self._horn_free.set()
 
     def _forget_timer(self, key: ItemKey) -> Callable[[asyncio.Task[None]], None]:
         def forget(task: asyncio.Task[None]) -> None:
@@ -604,8 +664,11 @@ class NodeAgent:
             except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
                 log.error("%s: could not prepare %s: %s", self.code, item.item_id, exc)
         await self._sleep_until(item.starts_at)
+        # Behind a late emergency still on air, the item starts when the horn is free; how long it waited
+        # does not count against it (it was on time), so it airs late by as much.
+        waited_s = await self._wait_for_horn() if self._overrunning else 0.0
         late_s = (self.now() - item.starts_at).total_seconds()
-        if late_s > self.settings.late_start_tolerance_s:
+        if late_s - waited_s > self._late_tolerance_s(item):
             await self._report(item, version, None, f"bắt đầu trễ {late_s:.1f} giây, không phát")
             return
         if audio is None:
@@ -616,9 +679,15 @@ class NodeAgent:
             await self._report(item, version, None, AMPLIFIER_FAULT_VI)
             return
         log.info("%s: playing %s %r (v%d)", self.code, item.item_id, item.title, version)
+        if late_s > 1:
+            log.info("%s: %s starts %.1f s late", self.code, item.item_id, late_s)
         key: ItemKey = (item.item_id, item.starts_at, item.asset_sha256)
         stop = asyncio.Event()
+        # The scheduled end, which a new version may bring forward (pre-emption); a late start plays on past it.
         self._on_air[key] = (stop, item.starts_at + timedelta(milliseconds=item.duration_ms))
+        if late_s > 1:
+            self._overrunning.add(key)
+            self._horn_free.clear()
         try:
             played = await self.sink.play(item, audio, stop)
         except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
@@ -627,6 +696,7 @@ class NodeAgent:
             return
         finally:
             self._on_air.pop(key, None)
+            self._horn_released(key)
         self.plays += 1
         if played.interrupted:
             seconds = (played.ended_at - played.started_at).total_seconds()
@@ -671,6 +741,8 @@ class NodeAgent:
         if self.faults.amplifier_failed:
             await self._report(item, version, None, AMPLIFIER_FAULT_VI)
             return
+        if self._overrunning:  # a late emergency still on air: the relay joins when it ends (and ends on time)
+            await self._wait_for_horn()
         relay.connect()  # the stream is buffered from here, so the start is on air at once
         await self._sleep_until(item.starts_at)
         log.info("%s: relaying %s %r from %s (v%d)", self.code, item.item_id, item.title, item.stream.url, version)

@@ -19,8 +19,13 @@ from firmware_sim.state import write_atomically
 
 log = logging.getLogger(__name__)
 
-# Connections from the whole simulated fleet to the controller: enough to keep one controller process busy.
-MAX_CONNECTIONS = 200
+# HTTP connections of one fleet process (its nodes share them). httpcore checks every pooled connection
+# (a poll and a getpeername system call each) whenever a request starts or ends, so the simulator's CPU
+# per request grows with the pool: 1,000 playlist pulls from nginx cost 0.9 ms each over 4 connections,
+# 1.4 ms over 8 and 8 ms over 100 (this machine, 2 cores). With 100, an emergency's urgent pulls from 500
+# nodes took a process 6 s, which the benchmark then counted as the controller's. Eight still keep a
+# controller answering slowly (the Python fallback) busy.
+MAX_CONNECTIONS = 8
 
 
 @dataclass(frozen=True)
