@@ -78,6 +78,8 @@ class Services:
     content: ContentDelivery | None = field(default=None)
     # The leader lease; the singleton jobs above run only while it is held (controller.leadership).
     leadership: LeaseKeeper | None = field(default=None)
+    # Signs the playlists urgent notices carry when no command center is running (loaded once).
+    _playlist_signer: CommandSigner | None = field(default=None, repr=False)
 
     def start_scheduler(self) -> None:
         """Start the persistent publication jobs (missed ones run now); see schedules.jobs.
@@ -123,7 +125,7 @@ class Services:
                 "concurrent playlist change", message_vi="Lịch phát vừa thay đổi, vui lòng thử lại."
             ) from exc
         if changed or urgent:
-            self.notify(notice_for(commune, stored, urgent=urgent))
+            self.notify(notice_for(commune, stored, urgent=urgent, signer=self.playlist_signer() if urgent else None))
         if plan and self.scheduler is not None:
             self.scheduler.plan(commune.code)
         return stored
@@ -172,6 +174,14 @@ class Services:
             self.link.publish(commune_playlist_topic(notice.commune), encode(notice), retain=True)
         except BrokerUnavailable as exc:
             log.warning("playlist notice for %s not sent, nodes will poll: %s", notice.commune, exc)
+
+    def playlist_signer(self) -> CommandSigner:
+        """The command key, which also signs the playlists urgent notices carry (nodes hold its public half)."""
+        if self.commands is not None:
+            return self.commands.signer
+        if self._playlist_signer is None:
+            self._playlist_signer = CommandSigner.load_or_create(self.settings.fleet.command_key_file)
+        return self._playlist_signer
 
     def command_public_key(self) -> str:
         """The key nodes verify commands with (raw Ed25519, base64), for provisioning a node."""

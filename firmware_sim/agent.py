@@ -169,6 +169,8 @@ class NodeAgent:
         # Urgent notices not yet followed by their playlist (version -> when noticed), and those that were.
         self._urgent_noticed: dict[int, datetime] = {}
         self.urgent_pulls: list[UrgentPull] = []
+        # Disk writes started from a callback (not awaited there), kept until done.
+        self._background: set[asyncio.Task[None]] = set()
 
     def now(self) -> datetime:
         """The node's clock: the system clock plus any injected skew."""
@@ -346,6 +348,8 @@ class NodeAgent:
         if self.playlist is None or notice.version != self.playlist.version:
             if notice.urgent:  # an emergency: every second counts more than sparing the controller a burst
                 self._urgent_noticed.setdefault(notice.version, self.now())
+                if notice.playlist is not None and self._apply_pushed(notice):
+                    return
                 self._sync_wanted.set()
                 return
             delay = random.uniform(0, self.settings.notice_jitter_s)
@@ -495,6 +499,53 @@ class NodeAgent:
         log.info("%s: playlist v%d with %d item(s)", self.code, playlist.version, len(playlist.items))
         if missing:
             raise MissingAudio(f"{missing} audio file(s) of playlist v{playlist.version} not fetched yet")
+
+    def _apply_pushed(self, notice: PlaylistNotice) -> bool:
+        """Apply the playlist an urgent notice carries (1.5), without a pull; False if it cannot be used.
+
+        Used only if the controller's command key signed it, it is this commune's, newer than the one
+        in hand, and the node plays the Opus variant (an MP3 node pulls its own). The audio its items
+        need is checked as the pull would: pinned stock messages and the cache need no HTTP. If some
+        is missing, the pull still follows to fetch it; the timers are set meanwhile either way.
+        """
+        assert notice.playlist is not None
+        raw = notice.playlist.encode()
+        if self.settings.codec != "opus":
+            return False
+        if not self.commands.signed_by_controller(raw, notice.key_id, notice.signature):
+            log.warning("%s: urgent notice v%d: playlist not signed by the controller", self.code, notice.version)
+            return False
+        try:
+            playlist = Playlist.model_validate_json(raw)
+        except ValidationError as exc:
+            log.warning("%s: urgent notice v%d: invalid playlist: %s", self.code, notice.version, str(exc)[:200])
+            return False
+        if playlist.commune != self.settings.commune or playlist.version != notice.version:
+            return False
+        if self.playlist is not None and playlist.version <= self.playlist.version:
+            return True  # already have it or newer: nothing to do, no pull either
+        noticed_at = self._urgent_noticed.pop(playlist.version, self.now())
+        now = self.now()
+        due = [i for i in playlist.items if i.stream is None and i.is_for(self.code) and self._still_due(i, now)]
+        local = all(self.stock.holds(i.asset_sha256) or self.cache.has(i.asset_sha256, i.codec) for i in due)
+        self.content.adopt(playlist, self.content.playlist_url)
+        self._apply(playlist)
+        self._etag = ""  # the next pull fetches this version over HTTP once, and saves it with its ETag
+        applied_at = self.now()
+        pushed = UrgentPull(playlist.version, noticed_at, noticed_at, noticed_at, applied_at, applied_at)
+        self.urgent_pulls.append(pushed)
+        log.info("%s: playlist v%d applied from its urgent notice", self.code, playlist.version)
+        save = asyncio.create_task(self._save_pushed(raw, playlist.version))
+        self._background.add(save)
+        save.add_done_callback(self._background.discard)
+        if not local:
+            self._sync_wanted.set()  # fetch the audio it lacks (the items' timers retry it before airtime too)
+        return True
+
+    async def _save_pushed(self, raw: bytes, version: int) -> None:
+        """Keep a pushed playlist for a restart, unless a newer one came meanwhile (its pull saves that)."""
+        if self.playlist is not None and self.playlist.version == version:
+            await asyncio.to_thread(self.local.save_playlist, raw, "")
 
     async def _ensure_audio(self, item: PlaylistItem) -> bytes | None:
         if item.stock is not None or self.stock.holds(item.asset_sha256):

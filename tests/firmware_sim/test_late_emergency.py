@@ -1,4 +1,5 @@
-"""A node that learns of an emergency late airs it whole, and what was due meanwhile waits for the horn.
+"""A node that learns of an emergency late airs it whole, and what was due meanwhile waits for the horn;
+an urgent notice that carries its signed playlist is applied without a pull.
 
 The agent's own timers and file sink, no network: the playlist is applied as a pull would apply it.
 """
@@ -13,7 +14,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from devices.protocol import Playlist, PlaylistItem, Priority
+from devices.command_signing import CommandSigner
+from devices.protocol import Playlist, PlaylistItem, PlaylistNotice, Priority, encode
 from firmware_sim import NodeAgent, NodeSettings
 
 AUDIO = {name: f"audio of {name}".encode() for name in ("storm", "rest", "news", "old")}
@@ -149,3 +151,74 @@ def test_a_late_emergency_withdrawn_before_its_scheduled_end_stops(tmp_path: Pat
 
     asyncio.run(scenario())
     assert _plays(agent)["storm"]["interrupted"]
+
+
+# -- an urgent notice that carries its playlist (protocol 1.5) ---------------------------------------
+
+
+def _signed_agent(tmp_path: Path, signer: CommandSigner) -> NodeAgent:
+    agent = _agent(tmp_path)
+    agent.settings = agent.settings.model_copy(update={"command_public_key": signer.public_key_b64})
+    agent._init_commands()
+    return agent
+
+
+def _notice(playlist: Playlist, signer: CommandSigner, *, tamper: bool = False) -> bytes:
+    text = playlist.model_dump_json()
+    signature = signer.sign_bytes(text.encode())
+    if tamper:  # the same signature over a playlist changed after signing
+        assert '"title":"storm"' in text
+        text = text.replace('"title":"storm"', '"title":"bão giả"')
+    notice = PlaylistNotice(
+        commune=playlist.commune,
+        version=playlist.version,
+        etag='"x"',
+        issued_at=playlist.generated_at,
+        urgent=True,
+        playlist=text,
+        key_id=signer.key_id,
+        signature=signature,
+    )
+    return encode(notice)
+
+
+def test_an_urgent_notice_with_a_signed_playlist_airs_without_a_pull(tmp_path: Path) -> None:
+    signer = CommandSigner.load_or_create(tmp_path / "key.pem")
+    agent = _signed_agent(tmp_path, signer)
+    now = datetime.now(UTC)
+    storm = _item("storm", now + timedelta(seconds=0.5), 0.5, "emergency")
+    playlist = Playlist(commune="XA", version=3, generated_at=now, items=(storm,))
+
+    async def scenario() -> None:
+        agent._on_message("loaxa/v1/communes/XA/playlist", _notice(playlist, signer))
+        assert agent.playlist == playlist and not agent._sync_wanted.is_set()  # all audio local: no pull
+        await asyncio.sleep(1.5)
+
+    asyncio.run(scenario())
+    assert _outcomes(agent)["storm"][0] == "played"
+    assert agent.local.load_playlist() == (playlist.model_dump_json().encode(), "")
+    (pull,) = agent.urgent_pulls
+    assert pull.version == 3 and pull.fetched_at == pull.noticed_at
+
+
+def test_a_pushed_playlist_not_signed_by_the_controller_is_not_applied(tmp_path: Path) -> None:
+    signer = CommandSigner.load_or_create(tmp_path / "key.pem")
+    forger = CommandSigner.load_or_create(tmp_path / "other.pem")
+    agent = _signed_agent(tmp_path, signer)
+    now = datetime.now(UTC)
+    storm = _item("storm", now + timedelta(seconds=30), 0.5, "emergency")
+    playlist = Playlist(commune="XA", version=4, generated_at=now, items=(storm,))
+    other_commune = playlist.model_copy(update={"commune": "XB"})
+
+    async def scenario() -> None:
+        for payload in (
+            _notice(playlist, forger),  # another key
+            _notice(playlist, signer, tamper=True),  # changed after signing
+            _notice(other_commune, signer),  # another commune's (as if misrouted)
+        ):
+            agent._sync_wanted.clear()
+            agent._on_message("loaxa/v1/communes/XA/playlist", payload)
+            assert agent.playlist is None and agent._timers == {}
+            assert agent._sync_wanted.is_set()  # it pulls instead, as a 1.4 node would
+
+    asyncio.run(scenario())
