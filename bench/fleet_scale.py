@@ -52,7 +52,7 @@ from sqlmodel import Session, col, func, select
 
 from audio_library import AudioSettings
 from bench.controller_process import controller_env, start_controller
-from bench.fleet_airtime import PASSWORD, percentile, pulls_per_second
+from bench.fleet_airtime import PASSWORD, audio_requests_per_second, percentile, pulls_per_second
 from bench.process_stats import ProcessSample, cpu_percent, sample
 from bench.raw_fanout import measure_raw_fanout
 from controller.accounts import Role, UserCreate
@@ -266,6 +266,11 @@ def run(nodes: int, processes: int, heartbeat_s: float, window_s: float, raw_rou
         fleet.check()
         identity = identities[0]
         results["pulls_304_per_s"] = asyncio.run(pulls_per_second(base_url, identity.device_code, identity.password))
+        # The same polls, and whole audio files, from nginx while the whole fleet stays connected.
+        results["content_pulls_304_per_s"] = asyncio.run(
+            pulls_per_second(base_url, identity.device_code, identity.password, via_content=True)
+        )
+        results["content_audio_per_s"] = audio_requests_per_second(base_url, identity.device_code, identity.password)
     finally:
         fleet.stop()
         node_acks = node_ack_latencies(fleet.command_acks(), issued)
@@ -419,8 +424,9 @@ TABLE_HEADER = (
     "| fleet CPU % per process: steady; emergency mean (busiest second) | node ack p99 (s) "
     "| ack p50 / p99 (s) (p99 × raw) | on air p50 / p99 (s) (× raw) | never aired "
     "| stock message: ack p99 (s); on air p50 / p99 (s); never aired "
-    "| stock emergency order: published in (s); on air p50 / p99 (s) (lead); never aired | 304 pulls/s |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "| stock emergency order: published in (s); on air p50 / p99 (s) (lead); never aired "
+    "| 304 pulls/s: controller; nginx | audio requests/s (nginx) |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -470,7 +476,8 @@ def _row(r: dict[str, Any]) -> str:
         f"{r['stock_ack_p99_s']:.2f}; {r['stock_result_p50_s']:.2f} / {r['stock_result_p99_s']:.2f}; "
         f"{r['stock_never_aired']:,} | "
         f"{r['order_publish_s']:.1f}; {r['order_on_air_p50_s']:.2f} / {r['order_on_air_p99_s']:.2f} "
-        f"({r['order_lead_s']:.0f}); {r['order_never_aired']:,} | {r['pulls_304_per_s']:.0f} |"
+        f"({r['order_lead_s']:.0f}); {r['order_never_aired']:,} | {r['pulls_304_per_s']:.0f}; "
+        f"{r.get('content_pulls_304_per_s', float('nan')):,.0f} | {r.get('content_audio_per_s', float('nan')):,.0f} |"
     )
 
 
