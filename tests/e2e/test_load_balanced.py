@@ -11,6 +11,7 @@ dead instance's share of reports in its persistent session until it is back (as 
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -180,6 +181,16 @@ def test_console_and_api_alternate_between_instances_and_a_programme_airs_once(
         assert response.status_code == 303, response.text
         bulletin_id = int(response.headers["location"].split("/")[2].split("?")[0])
         assert officer.get(f"/ban-tin/{bulletin_id}").status_code == 200
+        # The preview's audio, rendered by one instance into the shared store, plays from either.
+        preview = officer.client.post(
+            f"/ban-tin/{bulletin_id}/xem-truoc", headers={"HX-Request": "true", "X-CSRF-Token": officer.csrf}
+        )
+        assert preview.status_code == 200, preview.text
+        source = re.search(r'<source src="([^"]+)" type="audio/ogg">', preview.text)
+        assert source is not None
+        for _ in range(2):
+            audio = officer.client.get(source.group(1).replace("&amp;", "&"))
+            assert audio.status_code == 200 and audio.content[:4] == b"OggS"
         assert officer.post(f"/ban-tin/{bulletin_id}/gui-duyet").status_code == 303
         assert approver.login("duyet", "approver-pass-1").status_code == 303
         assert f"/ban-tin/{bulletin_id}" in approver.get("/duyet").text
