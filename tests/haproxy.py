@@ -49,6 +49,22 @@ def server_name(index: int) -> str:
     return f"c{index + 1}"
 
 
+def server_stats(stats_socket: Path, backend: str) -> dict[str, dict[str, str]]:
+    """Each server of `backend`, by name: its row of haproxy's `show stat` (`status`: UP/DOWN; `stot`:
+    sessions served; `hrsp_2xx` … `hrsp_5xx`: responses by class), read from the stats socket."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as unix:
+        unix.settimeout(5)
+        unix.connect(str(stats_socket))
+        unix.sendall(b"show stat\n")
+        chunks = []
+        while chunk := unix.recv(65536):
+            chunks.append(chunk)
+    lines = b"".join(chunks).decode().splitlines()
+    header = lines[0].lstrip("# ").split(",")
+    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
+    return {row["svname"]: row for row in rows if row.get("pxname") == backend and row["svname"] != "BACKEND"}
+
+
 class HaproxyServer:
     """`haproxy -db -f <directory>/haproxy.cfg`, listening on `host`:`port` (a free port when 0), balancing
     over `backends` (`host:port` each)."""
@@ -62,6 +78,8 @@ class HaproxyServer:
         port: int = 0,
         check_interval_ms: int = CHECK_INTERVAL_MS,
         start_timeout_s: float = 10.0,
+        config: str | None = None,
+        backend: str = "controllers",
     ) -> None:
         if not backends:
             raise ValueError("haproxy needs at least one backend")
@@ -74,6 +92,10 @@ class HaproxyServer:
         self.stats_socket = self.directory / "stats.sock"
         self.log_path = self.directory / "haproxy.log"
         self.process: subprocess.Popen[bytes] | None = None
+        # Another config to run instead of the generated one (systemd/haproxy-loaxa.cfg, adapted by a
+        # test), and the name of its backend.
+        self.config = config
+        self.backend = backend
 
     @property
     def url(self) -> str:
@@ -105,6 +127,9 @@ class HaproxyServer:
             "  option redispatch 1",
             "frontend loaxa",
             f"  bind {self.host}:{self.port}",
+            # As the shipped config: a client's own X-Forwarded-For is dropped, `option forwardfor` adds
+            # the address haproxy saw.
+            "  http-request del-header X-Forwarded-For",
             "  default_backend controllers",
             "backend controllers",
             "  balance roundrobin",
@@ -124,7 +149,7 @@ class HaproxyServer:
             raise HaproxyUnavailable("haproxy is not installed (run scripts/bootstrap.sh)")
         self.directory.mkdir(parents=True, exist_ok=True)
         config = self.directory / "haproxy.cfg"
-        config.write_text(self.render_config())
+        config.write_text(self.config if self.config is not None else self.render_config())
         checked = subprocess.run([exe, "-c", "-q", "-f", str(config)], capture_output=True, text=True, check=False)
         if checked.returncode != 0:
             raise HaproxyUnavailable(f"haproxy refused its config: {(checked.stdout + checked.stderr)[-800:]}")
@@ -156,19 +181,8 @@ class HaproxyServer:
         self.process = None
 
     def stats(self) -> dict[str, dict[str, str]]:
-        """Each backend server's row of `show stat`, by name (`status`: UP/DOWN; `stot`: sessions served;
-        `hrsp_2xx` … `hrsp_5xx`: responses by class)."""
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as unix:
-            unix.settimeout(5)
-            unix.connect(str(self.stats_socket))
-            unix.sendall(b"show stat\n")
-            chunks = []
-            while chunk := unix.recv(65536):
-                chunks.append(chunk)
-        lines = b"".join(chunks).decode().splitlines()
-        header = lines[0].lstrip("# ").split(",")
-        rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
-        return {row["svname"]: row for row in rows if row.get("pxname") == "controllers" and row["svname"] != "BACKEND"}
+        """Each backend server's row of `show stat`, by name (see `server_stats`)."""
+        return server_stats(self.stats_socket, self.backend)
 
     def up(self) -> set[str]:
         """The backends whose health check passes."""
