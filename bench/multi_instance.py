@@ -59,7 +59,7 @@ from controller.demo import quiet_hours_elsewhere
 from controller.migrate import upgrade
 from controller.settings import DatabaseSettings, Settings
 from devices.mosquitto import MosquittoProcess
-from devices.protocol import Heartbeat, device_heartbeat_topic, encode
+from devices.protocol import AmplifierState, Heartbeat, device_heartbeat_topic, encode
 from devices.registry import add_commune, add_device, add_province
 from devices.settings import FleetSettings, MqttSettings
 from province_link import SourceLinkSettings
@@ -280,6 +280,17 @@ async def publish_heartbeats(setup: Installation, rate_per_s: float, seconds: fl
     everyone = asyncio.Event()
     window: list[float] = []  # its start and end
 
+    def heartbeat(seq: int, amplifier: AmplifierState = "ok") -> Heartbeat:
+        return Heartbeat(
+            session_seq=1,
+            sent_at=datetime.now(UTC),
+            uptime_s=seq,
+            firmware="bench",
+            volume=80,
+            amplifier=amplifier,
+            storage_free_mb=1000,
+        )
+
     async def node(code: str, password: str, offset_s: float) -> None:
         nonlocal sent, connected
         async with aiomqtt.Client(mqtt.host, mqtt.port, username=code, password=password, identifier=code) as client:
@@ -292,21 +303,12 @@ async def publish_heartbeats(setup: Installation, rate_per_s: float, seconds: fl
             began = time.monotonic()
             while time.monotonic() < window[1]:
                 seq += 1
-                beat = Heartbeat(
-                    session_seq=1,
-                    sent_at=datetime.now(UTC),
-                    uptime_s=seq,
-                    firmware="bench",
-                    volume=80,
-                    storage_free_mb=1000,
-                )
-                await client.publish(device_heartbeat_topic(code), encode(beat), qos=0)
+                await client.publish(device_heartbeat_topic(code), encode(heartbeat(seq)), qos=0)
                 sent += 1
                 await asyncio.sleep(max(0.0, began + seq * per_client_s - time.monotonic()))
             # The last one reports a fault: once the leader shows every cluster degraded, it has handled
             # everything sent before (one queue, in order).
-            last = beat.model_copy(update={"amplifier": "fault", "uptime_s": seq + 1})
-            await client.publish(device_heartbeat_topic(code), encode(last), qos=0)
+            await client.publish(device_heartbeat_topic(code), encode(heartbeat(seq + 1, "fault")), qos=0)
 
     async def clock() -> list[float]:
         await everyone.wait()
