@@ -225,12 +225,25 @@ def test_console_and_api_alternate_between_instances_and_a_programme_airs_once(
             lambda: len(api.get(plays_path).json()) >= len(CLUSTERS), 10 + duration_s + 20, interval_s=0.5
         ), api.get(plays_path).json()
         time.sleep(2)  # a report stored twice would show by now
+        served = len(console_log), len(api_log)
+
+        # Logging out on one instance ends the session on both: the old cookie and token open nothing.
+        assert officer.post("/dang-xuat").status_code == 303
+        assert api.post("/api/v1/auth/logout").status_code == 204
+        for _ in range(4):  # consecutive requests of one client: both instances (nodes poll in between too)
+            page = officer.client.get(f"/ban-tin/{bulletin_id}")
+            assert page.status_code == 303 and page.headers["location"].startswith("/dang-nhap"), page.text
+        for _ in range(4):
+            assert api.get(f"/api/v1/bulletins/{bulletin_id}").status_code == 401
+        assert {s.backend for s in console_log[served[0] + 1 :]} == {server_name(0), server_name(1)}
+        assert {s.backend for s in api_log[served[1] + 1 :]} == {server_name(0), server_name(1)}
         api.client.close()
     finally:
         fleet.stop()
         for client in (officer, approver):
             client.close()
         admin.client.close()
+    console_log, api_log = console_log[: served[0]], api_log[: served[1]]
 
     plays = stored_plays(settings)
     assert sorted(plays) == sorted(played(tmp_path / "nodes", CLUSTERS)), "every play stored, once"
