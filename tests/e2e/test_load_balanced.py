@@ -3,9 +3,10 @@
 People and nodes reach the controller only through haproxy (round robin, no stickiness), so consecutive
 requests land on different instances: a console session and its CSRF forms, and API calls with a token,
 work whichever instance answers. A programme scheduled on the console airs on simulated nodes (which
-poll and download through haproxy too), and every play is stored exactly once. A non-leader killed with
-SIGKILL while nodes report loses nothing: haproxy sends requests to the survivor, and the broker keeps the
-dead instance's share of reports in its persistent session until it is back (as systemd restarts it).
+poll and download through haproxy too), and every play is stored exactly once. An instance killed with
+SIGKILL while nodes report loses nothing, the leader or not: haproxy sends requests to the survivor, which
+leads within the lease if the leader died, every airing is on time, and the broker keeps the dead
+instance's share of reports in its persistent session until it is back (as systemd restarts it).
 """
 
 from __future__ import annotations
@@ -265,9 +266,13 @@ KILL_COMMUNE = "XA-KILL"
 KILL_CLUSTERS = [f"KL-{n:02d}" for n in range(1, 7)]
 AIRINGS = 4
 SPACING_S = 4.0
+LEASE_S = 3.0  # controller_env's lease: a standby takes over within 3 s of the leader's last renewal
+START_TOLERANCE_MS = 500
 
 
-def test_killing_a_non_leader_while_nodes_report_loses_no_play(
+@pytest.mark.parametrize("victim_role", ["non-leader", "leader"])
+def test_killing_an_instance_while_nodes_report_loses_no_play(
+    victim_role: str,
     settings: Settings,
     instances: list[ControllerProcess],
     load_balancer: StartBalancer,
@@ -284,8 +289,9 @@ def test_killing_a_non_leader_while_nodes_report_loses_no_play(
     bulletin_id, _ = approved_bulletin(officer, approver, KILL_COMMUNE, "Tin ngắn", "Xin chào bà con.")
 
     leader = next(process for process in instances if leads(process))
-    victim = next(process for process in instances if process is not leader)
-    survivor_name = server_name(instances.index(leader))
+    standby = next(process for process in instances if process is not leader)
+    victim, survivor = (leader, standby) if victim_role == "leader" else (standby, leader)
+    survivor_name = server_name(instances.index(survivor))
     fleet = FleetRunner(
         settings.node.model_copy(update={"controller_url": balancer.url}), identities, tmp_path / "nodes"
     )
@@ -303,12 +309,13 @@ def test_killing_a_non_leader_while_nodes_report_loses_no_play(
         items = officer.get(f"/api/v1/communes/{KILL_COMMUNE}/playlist").json()["items"]
         assert len(items) == AIRINGS and all(item["duration_ms"] < SPACING_S * 1000 - 500 for item in items)
 
-        # The first reports are coming in: kill the instance that does not lead, as a power cut would.
+        # The first reports are coming in: kill one instance, as a power cut would.
         assert wait_until(lambda: len(stored_plays(settings)) > 0, 40, interval_s=0.05)
         victim.kill()
         at_kill = len(stored_plays(settings))
         assert wait_until(lambda: balancer.up() == {survivor_name}, 5), "haproxy took the dead instance out"
-        assert leads(leader), "a non-leader's death changes no leadership"
+        # A non-leader's death changes no leadership; a leader's hands it to the survivor within the lease.
+        assert wait_until(lambda: leads(survivor), LEASE_S + 2, interval_s=0.1)
         # While it is down, the nodes keep polling (through haproxy, on the survivor) and airing.
         last_ends = first + timedelta(seconds=(AIRINGS - 1) * SPACING_S + SPACING_S)
         wait_until(lambda: datetime.now(UTC) > last_ends + timedelta(seconds=2), 60, interval_s=0.2)
@@ -324,6 +331,7 @@ def test_killing_a_non_leader_while_nodes_report_loses_no_play(
             f"{len(stored_plays(settings))}/{expected} stored (at the kill {at_kill}, while down {while_down})"
         )
         time.sleep(2)  # a report stored twice would show by now
+        assert leads(survivor) and not leads(victim), "back, the killed instance stands by"
     finally:
         fleet.stop()
         for api in (admin, officer, approver):
@@ -332,3 +340,10 @@ def test_killing_a_non_leader_while_nodes_report_loses_no_play(
     plays = stored_plays(settings)
     assert sorted(plays) == sorted(played(tmp_path / "nodes", KILL_CLUSTERS)), "nothing lost, nothing doubled"
     assert len(set(plays)) == len(plays) == expected
+    late_ms = [
+        abs(datetime.fromisoformat(line["started_at"]) - datetime.fromisoformat(line["scheduled_start"]))
+        / timedelta(milliseconds=1)
+        for code in KILL_CLUSTERS
+        for line in read_playlog(tmp_path / "nodes" / code / "recordings" / "playlog.jsonl")
+    ]
+    assert max(late_ms) < START_TOLERANCE_MS, "every airing on time, whichever instance died"
