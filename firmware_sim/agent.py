@@ -786,6 +786,8 @@ class NodeAgent:
         stop = asyncio.Event()
         # The scheduled end, which a new version may bring forward (pre-emption); a late start plays on past it.
         self._on_air[key] = (stop, item.starts_at + timedelta(milliseconds=item.duration_ms))
+        if (waiter := self._on_air_waiters.get(key)) is not None:
+            waiter.set()
         if late_s > 1:
             self._overrunning.add(key)
             self._horn_free.clear()
@@ -964,6 +966,8 @@ class NodeAgent:
         self._unsent_answers: list[tuple[str, bytes]] = []
         # play_now items on air or about to be (kept by _apply), and items a stop command ended (not re-aired).
         self._commanded: dict[ItemKey, PlaylistItem] = {}
+        # A play_now waiting for its item to go on air (or to fail), to send its result.
+        self._on_air_waiters: dict[ItemKey, asyncio.Event] = {}
         self._stopped: set[ItemKey] = set()
         # Every ack this node sent, newest last (the simulator's record, like `plays`).
         self.command_acks: list[CommandAck] = []
@@ -1092,13 +1096,16 @@ class NodeAgent:
         key: ItemKey = (item.item_id, item.starts_at, item.asset_sha256)
         self._commanded[key] = item
         version = self.playlist.version if self.playlist is not None else 0
+        went_on_air = self._on_air_waiters[key] = asyncio.Event()
         task = asyncio.create_task(self._play_at(item, version), name=f"{self.code}-{item.item_id}")
         self._timers[key] = task
         task.add_done_callback(self._forget_timer(key))
         task.add_done_callback(lambda _: self._commanded.pop(key, None))
-        # The result says whether it went on air; the proof of play follows when it ends.
-        while not task.done() and key not in self._on_air:  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
+        task.add_done_callback(lambda _: went_on_air.set())
+        # The result says whether it went on air; the proof of play follows when it ends. (Waited for by
+        # an event, not by polling: a fleet process polling for 1,000 nodes at once starved its own loop.)
+        await went_on_air.wait()
+        self._on_air_waiters.pop(key, None)
         if key in self._on_air:
             return True, f"Đang phát: {item.title[:200]}"
         return False, "Không phát được (xem báo cáo phát)."
