@@ -117,17 +117,19 @@ class _PushedPlaylists:
 
 _pushed_playlists = _PushedPlaylists()
 
-# Reads of audio just before airtime (`NodeAgent._airtime_audio`). Two threads: a node plays one item at
-# a time, and a simulated fleet's reads are small files from memory-backed storage.
-_AIRTIME_READERS = 2
-_airtime_pool: ThreadPoolExecutor | None = None
+# Disk work an emergency waits on: a command's check (its nonce is written before the node acts) and the
+# read of an item's audio just before airtime. It has its own threads so that it never queues behind the
+# other writes (reports, playlists, downloads, recordings) in the default executor. Four: each job is
+# small (a nonce file, a verified read), and in a simulated fleet they come a thousand at once.
+_URGENT_IO_THREADS = 4
+_urgent_pool: ThreadPoolExecutor | None = None
 
 
-def _airtime_reader() -> ThreadPoolExecutor:
-    global _airtime_pool
-    if _airtime_pool is None:
-        _airtime_pool = ThreadPoolExecutor(max_workers=_AIRTIME_READERS, thread_name_prefix="airtime-io")
-    return _airtime_pool
+def _urgent_io() -> ThreadPoolExecutor:
+    global _urgent_pool
+    if _urgent_pool is None:
+        _urgent_pool = ThreadPoolExecutor(max_workers=_URGENT_IO_THREADS, thread_name_prefix="urgent-io")
+    return _urgent_pool
 
 
 class MissingAudio(Exception):
@@ -584,12 +586,11 @@ class NodeAgent:
         return True
 
     async def _airtime_audio(self, item: PlaylistItem) -> bytes | None:
-        """The item's audio, read and verified just before airtime on the airtime reader threads, so it
-        never queues behind the disk writes (reports, playlists, recordings) in the default executor."""
+        """The item's audio, read and verified just before airtime (on the urgent I/O threads)."""
         loop = asyncio.get_running_loop()
         pinned = item.stock is not None or self.stock.holds(item.asset_sha256)
         read = self.stock.read_verified if pinned else self.cache.read_verified
-        audio = await loop.run_in_executor(_airtime_reader(), read, item.asset_sha256, item.codec)
+        audio = await loop.run_in_executor(_urgent_io(), read, item.asset_sha256, item.codec)
         if audio is None:
             audio = await self._ensure_audio(item)  # one more try while there is time
         return audio
@@ -989,7 +990,8 @@ class NodeAgent:
         if client is None:
             return
         async with self._command_lock:  # one verdict at a time, so a duplicate cannot slip past the nonce check
-            verdict = await asyncio.to_thread(self.commands.check, payload, self.now())
+            loop = asyncio.get_running_loop()
+            verdict = await loop.run_in_executor(_urgent_io(), self.commands.check, payload, self.now())
         if verdict.command_id is None:
             log.warning("%s: unreadable command dropped: %r", self.code, payload[:120])
             return

@@ -101,10 +101,10 @@ class Fleet:
 
     async def run(self) -> None:
         """Run every agent until cancelled; one agent crashing is logged and does not stop the others."""
-        # Every node's disk writes (fsyncs of cache, playlist, reports) go through the loop's executor; the
-        # reads before airtime have their own threads (NodeAgent._airtime_audio). Eight threads: each one
-        # runnable competes with the event loop for the GIL, and with 64 a burst of writes (every node saving
-        # an urgent playlist at once) held the loop, and the airtimes it runs, for seconds.
+        # Every node's disk writes (fsyncs of cache, playlist, reports) go through the loop's executor;
+        # command checks and the reads before airtime have their own threads (agent._urgent_io). Eight
+        # threads: each one runnable competes with the event loop for the GIL, and with 64 a burst of
+        # writes (every node saving an urgent playlist at once) held the loop, and its airtimes, for seconds.
         executor = ThreadPoolExecutor(max_workers=FLEET_IO_THREADS, thread_name_prefix="fleet-io")
         asyncio.get_running_loop().set_default_executor(executor)
         try:
