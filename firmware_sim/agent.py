@@ -540,7 +540,7 @@ class NodeAgent:
             raise MissingAudio(f"{missing} audio file(s) of playlist v{playlist.version} not fetched yet")
 
     def _apply_pushed(self, notice: PlaylistNotice) -> bool:
-        """Apply the playlist an urgent notice carries (1.6), without a pull; False if it cannot be used.
+        """Apply the playlist an urgent notice carries (1.5), without a pull; False if it cannot be used.
 
         Used only if the controller's command key signed it, it is this commune's, newer than the one
         in hand, and the node plays the Opus variant (an MP3 node pulls its own). The audio its items
