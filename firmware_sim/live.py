@@ -16,7 +16,7 @@ import contextlib
 import logging
 import subprocess
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -84,6 +84,8 @@ class LiveBroadcasts:
         self._ended.set()
         # Every broadcast this node aired: (session id, started, ended, why it ended), the simulator's record.
         self.history: list[tuple[str, datetime, datetime, str]] = []
+        # Why the broadcast on air is being ended, by session: "live_stop" (its end), "emergency" (cut).
+        self._ending: dict[str, str] = {}
 
     @property
     def on_air(self) -> bool:
@@ -134,6 +136,7 @@ class LiveBroadcasts:
         current = self.current
         if current is None or current.spec.session_id != spec.session_id:
             return True, "Không có phiên phát trực tiếp này trên cụm loa."
+        self._ending[spec.session_id] = "live_stop"
         await self._end_current()
         return True, "Đã kết thúc phát trực tiếp; tiếp tục lịch phát."
 
@@ -160,6 +163,7 @@ class LiveBroadcasts:
             return
         if item.priority == "emergency" and current.spec.priority != "emergency":
             log.info("%s: emergency %s ends the live broadcast", self.code, item.item_id)
+            self._ending[current.spec.session_id] = "emergency"
             await self._end_current()
             return
         log.info("%s: %s waits for the live broadcast to end", self.code, item.item_id)
@@ -206,14 +210,21 @@ class LiveBroadcasts:
             self._on_air.pop(key, None)
         account = relay.account
         seconds = account.relayed_ms / 1000
+        ending = self._ending.pop(spec.session_id, "")
+        # Ended by its own live_stop: aired whole, as the officer spoke it. Cut by anything else: interrupted.
+        played = replace(played, interrupted=stop.is_set() and ending != "live_stop")
         if relay.gave_up:
             why = "lost"
             detail = (
                 f"mất luồng phát trực tiếp ({account.last_error[:120]}) sau {seconds:.0f} giây nhận được; "
                 "quay lại lịch phát"
             )
-        elif stop.is_set():
+        elif ending == "live_stop":
             why, detail = "stopped", f"phát trực tiếp {seconds:.0f} giây, kết thúc theo lệnh"
+        elif stop.is_set():
+            why = "emergency" if ending == "emergency" else "cut"
+            cause = "để phát tin khẩn cấp" if ending == "emergency" else "theo lệnh dừng"
+            detail = f"phát trực tiếp {seconds:.0f} giây, bị ngắt {cause}"
         else:
             why, detail = "max_duration", f"phát trực tiếp {seconds:.0f} giây, hết thời lượng tối đa"
         self.history.append((spec.session_id, played.started_at, played.ended_at, why))
