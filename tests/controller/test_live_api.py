@@ -3,6 +3,8 @@ listen, ffmpeg piping the "browser's" WebM/Opus into a per-session mount, a fres
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,11 +14,13 @@ import pytest
 from sqlmodel import select
 
 from controller.accounts import Role
+from controller.api.live import listener_key
 from controller.audit import AuditEntry
 from controller.live.session import LiveOnAir, LiveSession
 from controller.settings import Settings
 from devices.icecast import IcecastServer
 from tests.conftest import ADMIN_PASSWORD
+from tests.console import ConsoleClient
 from tests.harness import Api, ControllerServer, add_user_directly, login, setup_commune
 from tests.live_audio import messages, open_socket, send_paced, webm_tone
 
@@ -157,3 +161,96 @@ def test_live_audio_reaches_icecast_for_targeted_nodes_only_and_is_recorded(
         assert actions == ["live.start", "live.end"]
         assert session.exec(select(LiveOnAir)).first() is None
         assert session.exec(select(LiveSession)).one().on_air_at is not None
+
+
+def test_a_session_whose_audio_stays_silent_ends_by_itself(
+    settings: Settings, live_controller: tuple[ControllerServer, IcecastServer], admin: Api, tmp_path: Path
+) -> None:
+    controller, _ = live_controller
+    setup_commune(admin, "T1", "X1", ["X1-C1"])
+    officer = _officer(settings, controller.base_url, "canbo", "X1")
+    _grant(admin, "canbo", "X1")
+    live = officer.post("/api/v1/live", {"commune_code": "X1"}).json()
+    silence = tmp_path / "silence.webm"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "anullsrc=r=48000:cl=mono", "-t", "6",
+         "-c:a", "libopus", "-b:a", "32k", "-f", "webm", str(silence)],
+        check=True, timeout=60,
+    )  # fmt: skip
+    with open_socket(controller.base_url, live["audio_socket"], _token(officer)) as socket:
+        with contextlib.suppress(Exception):  # the server ends it while the "phone" still sends
+            send_paced(socket, silence.read_bytes(), 6.0)
+        messages(socket, timeout_s=2)
+    ended = officer.get(f"/api/v1/live/{live['key']}").json()
+    assert ended["end_reason"] == "silent" and ended["end_reason_vi"] == "im lặng quá lâu", ended
+
+
+def test_the_socket_and_the_listener_check_refuse_strangers(
+    settings: Settings, live_controller: tuple[ControllerServer, IcecastServer], admin: Api
+) -> None:
+    controller, _ = live_controller
+    (cluster,) = setup_commune(admin, "T1", "X1", ["X1-C1"])
+    officer = _officer(settings, controller.base_url, "canbo", "X1")
+    other = _officer(settings, controller.base_url, "canbo2", "X1")
+    _grant(admin, "canbo", "X1")
+    live = officer.post("/api/v1/live", {"commune_code": "X1"}).json()
+    # Another officer cannot speak into someone else's session.
+    with open_socket(controller.base_url, live["audio_socket"], _token(other)) as socket:
+        (said,) = messages(socket)
+    assert said["type"] == "error" and said["code"] == "live_session_not_found"
+    # Only Icecast (with the key in its callback URL) may ask who may listen.
+    form = {"action": "listener_add", "mount": live["mount"], "user": cluster.device_code, "pass": cluster.password}
+    stranger = httpx.post(f"{controller.base_url}/api/v1/live/listeners", data=form, timeout=5)
+    assert stranger.status_code == 403 and "icecast-auth-user" not in stranger.headers
+    asked = httpx.post(
+        f"{controller.base_url}/api/v1/live/listeners",
+        params={"key": listener_key(controller.settings)},
+        data=form,
+        timeout=5,
+    )
+    assert asked.headers.get("icecast-auth-user") == "1"
+
+
+def test_provincial_staff_go_live_in_the_whole_province(
+    settings: Settings, live_controller: tuple[ControllerServer, IcecastServer], admin: Api
+) -> None:
+    controller, _ = live_controller
+    setup_commune(admin, "T1", "X1", ["X1-C1"])
+    setup_commune(admin, "T1", "X2", ["X2-C1"])
+    add_user_directly(settings, "so.tuphap", Role.OFFICER, "officer-pass-1", province_code="T1")
+    staff = login(controller.base_url, "so.tuphap", "officer-pass-1")
+    granted = admin.post("/api/v1/live-grants", {"username": "so.tuphap", "province_code": "T1", "pre_empt": True})
+    assert granted.status_code == 201, granted.text
+    live = staff.post("/api/v1/live", {"province_code": "T1", "priority": "emergency", "title": "Bão số 5"})
+    assert live.status_code == 201, live.text
+    assert live.json()["communes"] == ["X1", "X2"] and live.json()["priority"] == "emergency"
+    # Both communes are held: a commune officer there waits.
+    officer = _officer(settings, controller.base_url, "canbo", "X2")
+    _grant(admin, "canbo", "X2")
+    assert officer.post("/api/v1/live", {"commune_code": "X2"}).status_code == 409
+
+
+def test_the_live_page_says_who_may_and_refuses_in_vietnamese(
+    settings: Settings, live_controller: tuple[ControllerServer, IcecastServer], admin: Api
+) -> None:
+    controller, _ = live_controller
+    setup_commune(admin, "T1", "X1", ["X1-C1", "X1-C2"])
+    _officer(settings, controller.base_url, "canbo", "X1").client.close()
+    console = ConsoleClient(controller.base_url)
+    console.login("canbo", "officer-pass-1")
+    page = console.get("/phat-truc-tiep")
+    assert page.status_code == 200 and 'href="/phat-truc-tiep"' in page.text
+    assert "chưa được cấp quyền phát trực tiếp" in page.text and "Bắt đầu nói" not in page.text
+    refused = console.post("/phat-truc-tiep/bat-dau", {"target": "commune", "commune_code": "X1"})
+    assert refused.status_code == 403 and refused.json()["error"] == "live_not_permitted"
+    _grant(admin, "canbo", "X1")
+    page = console.get("/phat-truc-tiep")
+    assert "Bắt đầu nói" in page.text and "X1-C2" in page.text and "Khẩn cấp" not in page.text
+    none_chosen = console.post("/phat-truc-tiep/bat-dau", {"target": "clusters", "commune_code": "X1"})
+    assert none_chosen.status_code == 422 and "ít nhất một cụm loa" in none_chosen.json()["message"]
+    going = console.post(
+        "/phat-truc-tiep/bat-dau", {"target": "clusters", "commune_code": "X1", "clusters": ["X1-C2"], "title": "Họp"}
+    )
+    assert going.status_code == 201 and going.json()["communes"] == ["X1"]
+    assert going.json()["audio_socket"] == f"/api/v1/live/{going.json()['key']}/audio"
+    console.close()
