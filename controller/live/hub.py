@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlmodel import Session
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col, select
 
 from audio_library import AssetStore
 from audio_library.asset import save_asset
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 
 # How often the watchdog looks at each session's clock and silence detector.
 _WATCH_INTERVAL_S = 0.5
+# How often it asks the database whether a session it runs was ended through another instance (its stop
+# request went to another `loaxa serve` behind the proxy): every 4th look, 2 s.
+_ENDED_ELSEWHERE_EVERY = 4
 
 
 @dataclass
@@ -225,11 +229,11 @@ class LiveHub:
     def _close(self, run: LiveRun) -> None:
         with self._sessions() as session:
             live = get_session(session, run.key)
-            if not end(session, live, run.end_reason, run.end_detail, datetime.now(UTC)):
-                return
-            if live.on_air_at is not None:
+            # Ended here, or already through another instance (which told the nodes; the audio is here).
+            if end(session, live, run.end_reason, run.end_detail, datetime.now(UTC)) and live.on_air_at is not None:
                 self._command(session, live, "live_stop")
-            self._keep_recording(session, live, run)
+            if live.recording_sha256 is None:
+                self._keep_recording(session, live, run)
 
     def _keep_recording(self, session: Session, live: LiveSession, run: LiveRun) -> None:
         output = self._work_dir / f"{run.key}.ogg"
@@ -253,17 +257,32 @@ class LiveHub:
     # -- the watchdog --------------------------------------------------------------------------------
 
     async def _watch(self) -> None:
+        looks = 0
         while True:
             await asyncio.sleep(_WATCH_INTERVAL_S)
+            looks += 1
+            ended_elsewhere: dict[str, tuple[str, str]] = {}
+            if looks % _ENDED_ELSEWHERE_EVERY == 0 and self._runs:
+                try:
+                    ended_elsewhere = await asyncio.to_thread(self._ended_in_database, list(self._runs))
+                except SQLAlchemyError:
+                    log.warning("live: could not check sessions ended elsewhere", exc_info=True)
             now = time.monotonic()
             for key, run in list(self._runs.items()):
                 if run.end_reason:
                     continue
-                reason = self._why_end(run, now)
+                reason = ended_elsewhere.get(key) or self._why_end(run, now)
                 if reason is not None:
                     task = asyncio.create_task(self.end(key, *reason), name=f"live-end-{key}")
                     self._ending.add(task)
                     task.add_done_callback(self._ending.discard)
+
+    def _ended_in_database(self, keys: list[str]) -> dict[str, tuple[str, str]]:
+        with self._sessions() as session:
+            rows = session.exec(
+                select(LiveSession).where(col(LiveSession.key).in_(keys), col(LiveSession.ended_at).is_not(None))
+            )
+            return {live.key: (live.end_reason or "stopped", live.end_detail) for live in rows}
 
     def _why_end(self, run: LiveRun, now: float) -> tuple[str, str] | None:
         s = self.settings

@@ -7,6 +7,7 @@ import contextlib
 import subprocess
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -17,6 +18,7 @@ from controller.accounts import Role
 from controller.api.live import listener_key
 from controller.audit import AuditEntry
 from controller.live.session import LiveOnAir, LiveSession
+from controller.live.workflow import end, get_session
 from controller.settings import Settings
 from devices.icecast import IcecastServer
 from tests.conftest import ADMIN_PASSWORD
@@ -254,3 +256,25 @@ def test_the_live_page_says_who_may_and_refuses_in_vietnamese(
     assert going.status_code == 201 and going.json()["communes"] == ["X1"]
     assert going.json()["audio_socket"] == f"/api/v1/live/{going.json()['key']}/audio"
     console.close()
+
+
+def test_a_session_ended_through_another_instance_stops_here_and_keeps_its_recording(
+    settings: Settings, live_controller: tuple[ControllerServer, IcecastServer], admin: Api, tmp_path: Path
+) -> None:
+    controller, _ = live_controller
+    setup_commune(admin, "T1", "X1", ["X1-C1"])
+    officer = _officer(settings, controller.base_url, "canbo", "X1")
+    _grant(admin, "canbo", "X1")
+    live = officer.post("/api/v1/live", {"commune_code": "X1"}).json()
+    tone = webm_tone(tmp_path / "tone.webm", 6).read_bytes()
+    with open_socket(controller.base_url, live["audio_socket"], _token(officer)) as socket:
+        send_paced(socket, tone[: len(tone) // 2], 3.0)
+        # Another instance took the stop request: it ends the session in the database only.
+        with controller.services.sessions() as session:
+            end(session, get_session(session, live["key"]), "stopped", "canbo kết thúc", datetime.now(UTC))
+        with contextlib.suppress(Exception):
+            send_paced(socket, tone[len(tone) // 2 :], 3.0)
+        said = messages(socket, timeout_s=3)
+    assert said and said[-1]["type"] == "ended", said
+    ended = officer.get(f"/api/v1/live/{live['key']}").json()
+    assert ended["end_reason"] == "stopped" and ended["recording_sha256"] and ended["recorded_ms"] >= 2500, ended
