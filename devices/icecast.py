@@ -193,8 +193,10 @@ class IcecastServer:
 
     def _answers(self) -> bool:
         try:
-            # 401: the listener authentication (`listener_auth_url`) covers the status page too; it answers.
-            return httpx.get(f"{self.url}/status-json.xsl", timeout=0.5).status_code in (200, 401)
+            # The admin page: with `listener_auth_url` the public status page is a "mount" too, and asking
+            # for it would call the controller, which may not listen yet (it starts Icecast first).
+            answer = httpx.get(f"{self.url}/admin/stats", auth=("admin", self.admin_password), timeout=0.5)
+            return answer.status_code == 200
         except httpx.HTTPError:
             return False
 

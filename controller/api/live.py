@@ -28,7 +28,8 @@ from controller.access.tokens import read_token
 from controller.accounts import Role, User
 from controller.deps import CurrentUser, ServicesDep, SessionDep, require_role
 from controller.errors import Forbidden, NotAuthenticated
-from controller.live.hub import LiveHub, PipelineBroken
+from controller.live.errors import LiveUnavailable
+from controller.live.hub import LiveHub
 from controller.live.pipeline import looks_like_audio
 from controller.live.session import LiveGrantCreate, LiveGrantPublic, LiveSessionPublic, LiveStart
 from controller.live.workflow import (
@@ -55,14 +56,12 @@ router = APIRouter(tags=["live"])
 # The console's login cookie (controller.web.session.SESSION_COOKIE; the API does not import the web layer).
 _CONSOLE_COOKIE = "loaxa_session"
 # WebSocket close codes: 1008 policy (not allowed), 1003 unsupported data (not audio), 1000 normal.
-_CLOSE_POLICY, _CLOSE_NOT_AUDIO, _CLOSE_NORMAL = 1008, 1003, 1000
+_CLOSE_POLICY, _CLOSE_NOT_AUDIO, _CLOSE_NORMAL, _CLOSE_SERVER_ERROR = 1008, 1003, 1000, 1011
 
 
 def hub_of(services: Services) -> LiveHub:
-    if services.live is None:
-        raise Forbidden(
-            "live broadcasts are not running on this controller", message_vi="Máy chủ chưa bật phát trực tiếp."
-        )
+    if services.live is None or not services.live.ready:
+        raise LiveUnavailable("live broadcasts have no streaming server on this controller")
     return services.live
 
 
@@ -174,8 +173,8 @@ async def live_audio(socket: WebSocket, key: str, token: Annotated[str, Query(ma
     services: Services = socket.app.state.services
     await socket.accept()
     hub = services.live
-    if hub is None:
-        await _refuse(socket, "live_unavailable", "Máy chủ chưa bật phát trực tiếp.")
+    if hub is None or not hub.ready:
+        await _refuse(socket, LiveUnavailable.code, LiveUnavailable.message_vi)
         return
     try:
         with services.sessions() as session:
@@ -221,19 +220,28 @@ async def live_audio(socket: WebSocket, key: str, token: Annotated[str, Query(ma
                     )
                     return
                 run = await hub.connect(key)
-            if run.end_reason:
+            if run.end_reason:  # ended by the watchdog, or through another instance: told once it is kept
+                await run.ended.wait()
                 await _ended(socket, hub, key)
                 return
-            try:
-                await hub.feed(run, data)
-            except PipelineBroken as exc:
-                await hub.end(key, "not_audio", str(exc)[:300])
-                await _refuse(
-                    socket,
-                    "live_not_audio",
-                    "Máy chủ không đọc được âm thanh gửi lên; phiên phát đã kết thúc, lịch phát vẫn tiếp tục.",
-                    _CLOSE_NOT_AUDIO,
-                )
+            failure = await hub.feed(run, data)
+            if failure is not None:
+                detail = (run.pipeline.error if run.pipeline is not None else "") or "bộ mã hóa dừng"
+                await hub.end(key, failure, detail[:300])
+                if failure == "error":
+                    await _refuse(
+                        socket,
+                        "live_stream_server",
+                        "Máy chủ luồng (Icecast) không nhận âm thanh; phiên phát đã kết thúc, lịch phát vẫn tiếp tục.",
+                        _CLOSE_SERVER_ERROR,
+                    )
+                else:
+                    await _refuse(
+                        socket,
+                        "live_not_audio",
+                        "Máy chủ không đọc được âm thanh gửi lên; phiên phát đã kết thúc, lịch phát vẫn tiếp tục.",
+                        _CLOSE_NOT_AUDIO,
+                    )
                 return
             if not run.announced:
                 run.announced = True

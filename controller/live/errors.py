@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from controller.errors import Conflict, Forbidden, InvalidInput, NotFound
+from controller.errors import Conflict, ControllerError, Forbidden, InvalidInput, NotFound
 
 
 class LiveNotPermitted(Forbidden):
@@ -33,3 +33,9 @@ class LiveSessionEnded(Conflict):
 class LiveTargetMissing(InvalidInput):
     code = "live_target_missing"
     message_vi = "Phải chọn nơi phát: xã, nhóm thôn, cụm loa hoặc tỉnh."
+
+
+class LiveUnavailable(ControllerError):
+    code = "live_unavailable"
+    http_status = 503
+    message_vi = "Máy chủ chưa bật phát trực tiếp (chưa có máy chủ luồng Icecast)."

@@ -52,6 +52,8 @@ class LiveRun:
     commanded: bool = False
     # The browser was told its audio is on air.
     announced: bool = False
+    # While a chunk is being handed to ffmpeg: since when (a write that does not return: ffmpeg is stuck).
+    feeding_since: float | None = None
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     end_reason: str = ""
     end_detail: str = ""
@@ -142,16 +144,30 @@ class LiveHub:
         run.last_audio = time.monotonic()
         return run
 
-    async def feed(self, run: LiveRun, data: bytes) -> None:
-        """One chunk of audio; PipelineBroken when ffmpeg no longer takes it."""
-        assert run.pipeline is not None
-        await asyncio.to_thread(run.pipeline.feed, data)
+    @property
+    def ready(self) -> bool:
+        """Whether there is a streaming server to push to (a port is known)."""
+        return self.settings.icecast.port != 0
+
+    async def feed(self, run: LiveRun, data: bytes) -> str | None:
+        """One chunk of audio; None, or why ffmpeg no longer takes it ("not_audio" or "error")."""
+        pipeline = run.pipeline
+        assert pipeline is not None
+        run.feeding_since = time.monotonic()
+        try:
+            await asyncio.to_thread(pipeline.feed, data)
+        except PipelineBroken:
+            await asyncio.to_thread(pipeline.finish, 1.0)  # its last words say whose fault it was
+            return pipeline.failure
+        finally:
+            run.feeding_since = None
         run.last_audio = time.monotonic()
         if not run.commanded:
             run.commanded = True
             task = asyncio.create_task(asyncio.to_thread(self._go_on_air, run.key), name=f"live-on-air-{run.key}")
             self._ending.add(task)
             task.add_done_callback(self._ending.discard)
+        return None
 
     def disconnected(self, run: LiveRun) -> None:
         run.connected = False
@@ -291,7 +307,13 @@ class LiveHub:
         if run.pipeline is not None and run.pipeline.silent:
             return "silent", f"im lặng hơn {s.idle_timeout_s:.0f} giây"
         if run.pipeline is not None and not run.pipeline.alive:
-            return "not_audio", run.pipeline.error or "bộ mã hóa dừng"
+            return run.pipeline.failure, run.pipeline.error or "bộ mã hóa dừng"
+        if run.feeding_since is not None and now - run.feeding_since > s.idle_timeout_s / 2:
+            # ffmpeg stopped reading the browser's audio: it is stuck pushing to Icecast.
+            return (
+                "error",
+                run.pipeline.error if run.pipeline is not None and run.pipeline.error else "bộ mã hóa bị treo",
+            )
         if now - run.last_audio > s.idle_timeout_s:
             why = "mất kết nối" if not run.connected else "không nhận được âm thanh"
             return "disconnected", f"{why} hơn {s.idle_timeout_s:.0f} giây"

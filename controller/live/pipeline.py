@@ -26,6 +26,8 @@ _AUDIO_MAGIC = (b"\x1a\x45\xdf\xa3", b"OggS")
 _SILENCE_START = re.compile(r"silence_start:\s*(-?[0-9.]+)")
 _SILENCE_END = re.compile(r"silence_end:")
 _ERROR_LINES = 5
+# ffmpeg's words when the streaming server, not the browser's data, is the problem.
+_SERVER_TROUBLE = re.compile(r"icecast|connection refused|server returned|connection reset|broken pipe", re.I)
 
 
 def looks_like_audio(first_chunk: bytes) -> bool:
@@ -90,6 +92,13 @@ class LivePipeline:
     @property
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    @property
+    def failure(self) -> str:
+        """Why ffmpeg stopped: "error" when it could not push to Icecast, else "not_audio" (it could not read
+        what the browser sent)."""
+        with self._lock:
+            return "error" if any(_SERVER_TROUBLE.search(line) for line in self._errors) else "not_audio"
 
     @property
     def error(self) -> str:

@@ -278,3 +278,33 @@ def test_a_session_ended_through_another_instance_stops_here_and_keeps_its_recor
     assert said and said[-1]["type"] == "ended", said
     ended = officer.get(f"/api/v1/live/{live['key']}").json()
     assert ended["end_reason"] == "stopped" and ended["recording_sha256"] and ended["recorded_ms"] >= 2500, ended
+
+
+def test_without_a_streaming_server_nobody_goes_live(settings: Settings, controller: ControllerServer) -> None:
+    add_user_directly(settings, "quantri", Role.ADMIN, ADMIN_PASSWORD)
+    admin = login(controller.base_url, "quantri", ADMIN_PASSWORD)
+    setup_commune(admin, "T1", "X1", ["X1-C1"])
+    refused = admin.post("/api/v1/live", {"commune_code": "X1"})
+    assert refused.status_code == 503 and refused.json()["error"] == "live_unavailable"
+    assert "Icecast" in refused.json()["message"]
+    admin.client.close()
+
+
+def test_a_streaming_server_gone_mid_session_ends_it_as_the_servers_fault(
+    settings: Settings, live_controller: tuple[ControllerServer, IcecastServer], admin: Api, tmp_path: Path
+) -> None:
+    controller, icecast = live_controller
+    setup_commune(admin, "T1", "X1", ["X1-C1"])
+    officer = _officer(settings, controller.base_url, "canbo", "X1")
+    _grant(admin, "canbo", "X1")
+    live = officer.post("/api/v1/live", {"commune_code": "X1"}).json()
+    tone = webm_tone(tmp_path / "tone.webm", 8).read_bytes()
+    with open_socket(controller.base_url, live["audio_socket"], _token(officer)) as socket:
+        send_paced(socket, tone[: len(tone) // 4], 2.0)
+        assert icecast.process is not None
+        icecast.process.kill()  # the streaming server dies (the browser goes on speaking)
+        with contextlib.suppress(Exception):
+            send_paced(socket, tone[len(tone) // 4 :], 6.0)
+        said = messages(socket, timeout_s=3)
+    ended = officer.get(f"/api/v1/live/{live['key']}").json()
+    assert ended["end_reason"] == "error" and ended["end_reason_vi"] == "lỗi máy chủ phát", (ended["end_detail"], said)
