@@ -308,7 +308,7 @@ class LiveHub:
             return "silent", f"im lặng hơn {s.idle_timeout_s:.0f} giây"
         if run.pipeline is not None and not run.pipeline.alive:
             return run.pipeline.failure, run.pipeline.error or "bộ mã hóa dừng"
-        if run.feeding_since is not None and now - run.feeding_since > s.idle_timeout_s / 2:
+        if run.feeding_since is not None and now - run.feeding_since > s.idle_timeout_s:
             # ffmpeg stopped reading the browser's audio: it is stuck pushing to Icecast.
             return (
                 "error",

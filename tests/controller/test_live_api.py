@@ -301,6 +301,7 @@ def test_a_streaming_server_gone_mid_session_ends_it_as_the_servers_fault(
     tone = webm_tone(tmp_path / "tone.webm", 8).read_bytes()
     with open_socket(controller.base_url, live["audio_socket"], _token(officer)) as socket:
         send_paced(socket, tone[: len(tone) // 4], 2.0)
+        assert officer.get(f"/api/v1/live/{live['key']}").json()["ended_at"] is None
         assert icecast.process is not None
         icecast.process.kill()  # the streaming server dies (the browser goes on speaking)
         with contextlib.suppress(Exception):
