@@ -48,11 +48,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, func, select
 
 from audio_library import AudioSettings
 from bench.controller_process import controller_env, start_controller
-from bench.fleet_airtime import PASSWORD, percentile, pulls_per_second
+from bench.fleet_airtime import PASSWORD, audio_requests_per_second, percentile, pulls_per_second
 from bench.process_stats import ProcessSample, cpu_percent, sample
 from bench.raw_fanout import measure_raw_fanout
 from controller.accounts import Role, UserCreate
@@ -266,9 +267,15 @@ def run(nodes: int, processes: int, heartbeat_s: float, window_s: float, raw_rou
         fleet.check()
         identity = identities[0]
         results["pulls_304_per_s"] = asyncio.run(pulls_per_second(base_url, identity.device_code, identity.password))
+        # The same polls, and whole audio files, from nginx while the whole fleet stays connected.
+        results["content_pulls_304_per_s"] = asyncio.run(
+            pulls_per_second(base_url, identity.device_code, identity.password, via_content=True)
+        )
+        results["content_audio_per_s"] = audio_requests_per_second(base_url, identity.device_code, identity.password)
     finally:
         fleet.stop()
         node_acks = node_ack_latencies(fleet.command_acks(), issued)
+        urgent_pulls = fleet.urgent_pulls()
         shutil.rmtree(fleet_root, ignore_errors=True)
         server.terminate()
         server.wait(30)
@@ -277,6 +284,8 @@ def run(nodes: int, processes: int, heartbeat_s: float, window_s: float, raw_rou
     if node_acks:
         results["node_ack_p50_s"] = statistics.median(node_acks)
         results["node_ack_p99_s"] = percentile(node_acks, 0.99)
+    if "order_issued_at" in results:
+        results.update(order_stages(urgent_pulls, results.pop("order_issued_at")))
     raw_p99 = results["raw_p99_s"]
     for figure in ("ack_p99", "result_p50", "result_p99"):
         results[f"{figure}_x_raw"] = results[f"{figure}_s"] / raw_p99 if raw_p99 > 0 else float("nan")
@@ -388,20 +397,29 @@ def stock_order(client: httpx.Client, headers: dict[str, str], nodes: int, sessi
     late: list[str] = []
     while time.monotonic() < deadline:
         with sessions() as session:
-            reports = session.exec(
-                select(PlayRecord.item_id, PlayRecord.started_at, PlayRecord.outcome, PlayRecord.detail).where(
-                    col(PlayRecord.item_id).in_(orders)
-                )
+            reports = session.execute(
+                select_columns(
+                    col(PlayRecord.item_id),
+                    col(PlayRecord.started_at),
+                    col(PlayRecord.scheduled_start),
+                    col(PlayRecord.outcome),
+                    col(PlayRecord.detail),
+                ).where(col(PlayRecord.item_id).in_(orders))
             ).all()
-        aired = [(item, at) for item, at, outcome, _ in reports if outcome in ("played", "interrupted")]
-        starts = [(at - orders[item]).total_seconds() for item, at in aired]
-        late = [detail for _, _, outcome, detail in reports if outcome not in ("played", "interrupted")]
+        aired = [(item, at, due) for item, at, due, outcome, _ in reports if outcome in ("played", "interrupted")]
+        starts = [(at - orders[item]).total_seconds() for item, at, _ in aired]
+        behind = [(at - due).total_seconds() for _, at, due in aired]
+        late = [detail for *_, outcome, detail in reports if outcome not in ("played", "interrupted")]
         if len(reports) >= nodes:  # every cluster said whether it aired it
             break
         time.sleep(1)
     if late:
         print(f"{len(late)} clusters did not air the order, e.g. {late[0]!r}", file=sys.stderr, flush=True)
+    if behind:
+        p50, p99 = statistics.median(behind), percentile(behind, 0.99)
+        print(f"stock order started behind its start: p50 {p50:.2f} s, p99 {p99:.2f} s", file=sys.stderr, flush=True)
     return {
+        "order_issued_at": min(orders.values()),
         "order_publish_s": publish_s,
         "order_lead_s": lead,
         "order_on_air_p50_s": statistics.median(starts) if starts else float("nan"),
@@ -415,9 +433,34 @@ TABLE_HEADER = (
     "| fleet CPU % per process: steady; emergency mean (busiest second) | node ack p99 (s) "
     "| ack p50 / p99 (s) (p99 × raw) | on air p50 / p99 (s) (× raw) | never aired "
     "| stock message: ack p99 (s); on air p50 / p99 (s); never aired "
-    "| stock emergency order: published in (s); on air p50 / p99 (s) (lead); never aired | 304 pulls/s |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "| stock emergency order: published in (s); on air p50 / p99 (s) (lead); never aired "
+    "| 304 pulls/s: controller; nginx | audio requests/s (nginx) |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
+
+
+def order_stages(pulls: list[tuple[datetime, ...]], issued_at: datetime) -> dict[str, Any]:
+    """Where a stock order's seconds went on the nodes: p50/p99 of each stage of their urgent pulls.
+
+    notice: the order's issue until the node had the urgent notice; turn: until its sync loop asked for
+    the playlist; pull: until the playlist was in hand (HTTP); audio: until its audio was checked (pinned
+    or cached); apply: until the timers were set."""
+    pulls = [p for p in pulls if p[0] >= issued_at]
+    stages: dict[str, list[float]] = {"notice": [], "turn": [], "pull": [], "audio": [], "apply": [], "total": []}
+    for noticed, asked, fetched, ready, applied in pulls:
+        stages["notice"].append((noticed - issued_at).total_seconds())
+        stages["turn"].append((asked - noticed).total_seconds())
+        stages["pull"].append((fetched - asked).total_seconds())
+        stages["audio"].append((ready - fetched).total_seconds())
+        stages["apply"].append((applied - ready).total_seconds())
+        stages["total"].append((applied - issued_at).total_seconds())
+    text = "; ".join(
+        f"{name} {statistics.median(values):.2f}/{percentile(values, 0.99):.2f}"
+        for name, values in stages.items()
+        if values
+    )
+    print(f"stock order on the nodes, p50/p99 s ({len(pulls)} pulls): {text}", file=sys.stderr, flush=True)
+    return {"order_node_pulls": len(pulls), "order_node_stages": text}
 
 
 def _percents(values: list[float]) -> str:
@@ -442,7 +485,8 @@ def _row(r: dict[str, Any]) -> str:
         f"{r['stock_ack_p99_s']:.2f}; {r['stock_result_p50_s']:.2f} / {r['stock_result_p99_s']:.2f}; "
         f"{r['stock_never_aired']:,} | "
         f"{r['order_publish_s']:.1f}; {r['order_on_air_p50_s']:.2f} / {r['order_on_air_p99_s']:.2f} "
-        f"({r['order_lead_s']:.0f}); {r['order_never_aired']:,} | {r['pulls_304_per_s']:.0f} |"
+        f"({r['order_lead_s']:.0f}); {r['order_never_aired']:,} | {r['pulls_304_per_s']:.0f}; "
+        f"{r.get('content_pulls_304_per_s', float('nan')):,.0f} | {r.get('content_audio_per_s', float('nan')):,.0f} |"
     )
 
 

@@ -52,6 +52,10 @@ Priority = Literal["normal", "priority", "emergency"]
 # one instead of failing in the database (docs/protocol.md, "Bounds").
 INTEGER_MAX: Final = 2**31 - 1
 Count = Annotated[int, Field(ge=0, le=INTEGER_MAX)]
+# An urgent notice carries its playlist up to this size (1.5); a bigger one (a commune with hundreds of
+# items in its horizon) is left to the HTTP pull. 64 KiB is 100-odd items, far more than a day of a
+# commune's bulletins, and small enough for the whole commune's nodes to receive at once on 4G.
+MAX_PUSHED_PLAYLIST_CHARS = 65_536
 
 
 class ProtocolError(ValueError):
@@ -196,6 +200,22 @@ class PlaylistNotice(Message):
     issued_at: AwareDatetime
     urgent: bool = Field(
         default=False, description="An emergency is in this version: pull at once, without the notice jitter."
+    )
+    # 1.5: an urgent notice carries its playlist (the Opus variant, exactly as served over HTTP), signed
+    # with the command key, so a node applies an emergency without a pull, and with HTTP down. Left out
+    # when absent, so a notice without it is byte for byte what 1.4 sent.
+    playlist: str | None = Field(
+        default=None,
+        max_length=MAX_PUSHED_PLAYLIST_CHARS,
+        exclude_if=lambda text: text is None,
+        description="The playlist JSON of this version; apply it only if `signature` verifies.",
+    )
+    key_id: str | None = Field(default=None, max_length=64, exclude_if=lambda key: key is None)
+    signature: str | None = Field(
+        default=None,
+        max_length=128,
+        exclude_if=lambda sig: sig is None,
+        description="Ed25519 over the UTF-8 bytes of `playlist`, base64, by the command key `key_id`.",
     )
 
 
@@ -436,7 +456,7 @@ LivePriority = Literal["normal", "emergency"]
 
 
 class LiveSpec(BaseModel):
-    """A live broadcast from the console (1.5): play this Icecast mount now, through the same output as a relay.
+    """A live broadcast from the console (1.6): play this Icecast mount now, through the same output as a relay.
 
     `live_start` carries all of it; `live_stop` carries only `session_id` (the rest is ignored).
     The node reads `url` with its own credentials (HTTP Basic, as for the playlist): the streaming server
@@ -478,7 +498,7 @@ class CommandBody(Message):
     nonce: str = Field(pattern=r"^[0-9a-f]{32}$")
     volume: int | None = Field(default=None, ge=0, le=100, description="For set_volume.")
     item: PlaylistItem | None = Field(default=None, description="For play_now: what to play (starts_at ignored).")
-    # 1.5: live_start and live_stop; left out when absent (other commands are byte for byte what 1.4 sent).
+    # 1.6: live_start and live_stop; left out when absent (other commands are byte for byte what 1.5 sent).
     live: LiveSpec | None = Field(
         default=None, exclude_if=lambda spec: spec is None, description="For live_start and live_stop."
     )

@@ -20,6 +20,8 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import aiomqtt
@@ -77,6 +79,60 @@ _MAX_SLEEP_SLICE_S = 30.0
 ItemKey = tuple[str, datetime, str]
 
 
+@dataclass(frozen=True)
+class UrgentPull:
+    """When an urgent (emergency) notice's playlist went through each stage on this node.
+
+    Kept for the fleet benchmark, which reads where the seconds between an emergency order and its
+    airing go: the notice, the sync loop's turn, the HTTP pull, the audio check (pinned or cached) and
+    the timers set."""
+
+    version: int
+    noticed_at: datetime
+    asked_at: datetime
+    fetched_at: datetime
+    ready_at: datetime
+    applied_at: datetime
+
+
+class _PushedPlaylists:
+    """Playlists from urgent notices already verified and decoded, by (key id, text, signature).
+
+    A field node sees each notice once; a simulated fleet process sees one per node of a commune, and
+    verifying and decoding the same bytes 500 times on one event loop delayed the last nodes by seconds.
+    The key includes the verifying key, so a node with another key never takes another's verdict.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._entries: dict[tuple[str, bytes, str], Playlist] = {}
+
+    def get(self, key: tuple[str, bytes, str]) -> Playlist | None:
+        return self._entries.get(key)
+
+    def put(self, key: tuple[str, bytes, str], playlist: Playlist) -> None:
+        if len(self._entries) >= self._size:
+            self._entries.pop(next(iter(self._entries)))  # the oldest
+        self._entries[key] = playlist
+
+
+_pushed_playlists = _PushedPlaylists()
+
+# Disk work an emergency waits on: a command's check (its nonce is written before the node acts) and the
+# read of an item's audio just before airtime. It has its own threads so that it never queues behind the
+# other writes (reports, playlists, downloads, recordings) in the default executor. Four: each job is
+# small (a nonce file, a verified read), and in a simulated fleet they come a thousand at once.
+_URGENT_IO_THREADS = 4
+_urgent_pool: ThreadPoolExecutor | None = None
+
+
+def _urgent_io() -> ThreadPoolExecutor:
+    global _urgent_pool
+    if _urgent_pool is None:
+        _urgent_pool = ThreadPoolExecutor(max_workers=_URGENT_IO_THREADS, thread_name_prefix="urgent-io")
+    return _urgent_pool
+
+
 class MissingAudio(Exception):
     """Some audio of the playlist could not be fetched; the sync is retried soon."""
 
@@ -115,6 +171,11 @@ class NodeAgent:
         self._timers: dict[ItemKey, asyncio.Task[None]] = {}
         # Items playing now, with the event that stops them and the instant they are due to end.
         self._on_air: dict[ItemKey, tuple[asyncio.Event, datetime]] = {}
+        # Items on air that started late (a late emergency): they play past their scheduled end, and
+        # what is due meanwhile waits for the horn (`_wait_for_horn`) rather than sounding over them.
+        self._overrunning: set[ItemKey] = set()
+        self._horn_free = asyncio.Event()
+        self._horn_free.set()
         self._sync_wanted = asyncio.Event()
         self._reports_waiting = asyncio.Event()
         self.connected = asyncio.Event()
@@ -145,6 +206,11 @@ class NodeAgent:
         # Node clock minus controller clock, measured on the last playlist pull (None: not yet).
         self.clock_offset_ms: int | None = None
         self.heartbeats = 0
+        # Urgent notices not yet followed by their playlist (version -> when noticed), and those that were.
+        self._urgent_noticed: dict[int, datetime] = {}
+        self.urgent_pulls: list[UrgentPull] = []
+        # Disk writes started from a callback (not awaited there), kept until done.
+        self._background: set[asyncio.Task[None]] = set()
 
     def now(self) -> datetime:
         """The node's clock: the system clock plus any injected skew."""
@@ -294,7 +360,9 @@ class NodeAgent:
     async def _faults_loop(self) -> None:
         """Apply `<state_dir>/faults.json` whenever it changes (see firmware_sim.faults)."""
         while True:
-            spec = await asyncio.to_thread(self._faults_file.changed)
+            # Only a changed file is read, in a thread; the check itself is one stat, cheaper than the
+            # thread hop (which, once a second on every node of a simulated fleet, cost a fifth of its loop).
+            spec = await asyncio.to_thread(self._faults_file.read) if self._faults_file.changed() else None
             if spec is not None:
                 try:
                     self.faults.apply(spec)
@@ -319,6 +387,9 @@ class NodeAgent:
             return
         if self.playlist is None or notice.version != self.playlist.version:
             if notice.urgent:  # an emergency: every second counts more than sparing the controller a burst
+                self._urgent_noticed.setdefault(notice.version, self.now())
+                if notice.playlist is not None and self._apply_pushed(notice):
+                    return
                 self._sync_wanted.set()
                 return
             delay = random.uniform(0, self.settings.notice_jitter_s)
@@ -443,6 +514,7 @@ class NodeAgent:
         if response.status_code == 304:
             return
         response.raise_for_status()
+        fetched_at = self.now()
         playlist = Playlist.model_validate_json(response.content)
         if playlist.commune != self.settings.commune:
             raise ProtocolError(f"playlist is for commune {playlist.commune}, not {self.settings.commune}")
@@ -452,17 +524,82 @@ class NodeAgent:
         for item in playlist.items:
             if item.stream is not None:
                 continue  # a relay: nothing to download, the stream is played live
-            if item.is_for(self.code) and item.starts_at + timedelta(milliseconds=item.duration_ms) > now:
+            if item.is_for(self.code) and self._still_due(item, now):
                 missing += await self._ensure_audio(item) is None
+        ready_at = self.now()
         # Keep the ETag only once all audio is here; otherwise the next pull fetches the playlist again
         # (not a 304) and retries the downloads.
         etag = response.headers.get("ETag", "") if not missing else ""
         await asyncio.to_thread(self.local.save_playlist, response.content, etag)
         self._etag = etag
         self._apply(playlist)
+        for version in [v for v in self._urgent_noticed if v <= playlist.version]:
+            noticed_at = self._urgent_noticed.pop(version)
+            self.urgent_pulls.append(UrgentPull(version, noticed_at, asked_at, fetched_at, ready_at, self.now()))
         log.info("%s: playlist v%d with %d item(s)", self.code, playlist.version, len(playlist.items))
         if missing:
             raise MissingAudio(f"{missing} audio file(s) of playlist v{playlist.version} not fetched yet")
+
+    def _apply_pushed(self, notice: PlaylistNotice) -> bool:
+        """Apply the playlist an urgent notice carries (1.5), without a pull; False if it cannot be used.
+
+        Used only if the controller's command key signed it, it is this commune's, newer than the one
+        in hand, and the node plays the Opus variant (an MP3 node pulls its own). The audio its items
+        need is checked as the pull would: pinned stock messages and the cache need no HTTP. If some
+        is missing, the pull still follows to fetch it; the timers are set meanwhile either way.
+        """
+        assert notice.playlist is not None
+        raw = notice.playlist.encode()
+        if self.settings.codec != "opus":
+            return False
+        memo = (self.commands.key_id, raw, notice.signature or "")
+        playlist = _pushed_playlists.get(memo)
+        if playlist is None:
+            if not self.commands.signed_by_controller(raw, notice.key_id, notice.signature):
+                log.warning("%s: urgent notice v%d: playlist not signed by the controller", self.code, notice.version)
+                return False
+            try:
+                playlist = Playlist.model_validate_json(raw)
+            except ValidationError as exc:
+                log.warning("%s: urgent notice v%d: invalid playlist: %s", self.code, notice.version, str(exc)[:200])
+                return False
+            _pushed_playlists.put(memo, playlist)
+        if playlist.commune != self.settings.commune or playlist.version != notice.version:
+            return False
+        if self.playlist is not None and playlist.version <= self.playlist.version:
+            return True  # already have it or newer: nothing to do, no pull either
+        noticed_at = self._urgent_noticed.pop(playlist.version, self.now())
+        now = self.now()
+        due = [i for i in playlist.items if i.stream is None and i.is_for(self.code) and self._still_due(i, now)]
+        local = all(self.stock.holds(i.asset_sha256) or self.cache.has(i.asset_sha256, i.codec) for i in due)
+        self.content.adopt(playlist, self.content.playlist_url)
+        self._apply(playlist)
+        self._etag = ""  # the next pull fetches this version over HTTP once, and saves it with its ETag
+        applied_at = self.now()
+        pushed = UrgentPull(playlist.version, noticed_at, noticed_at, noticed_at, applied_at, applied_at)
+        self.urgent_pulls.append(pushed)
+        log.info("%s: playlist v%d applied from its urgent notice", self.code, playlist.version)
+        save = asyncio.create_task(self._save_pushed(raw, playlist.version))
+        self._background.add(save)
+        save.add_done_callback(self._background.discard)
+        if not local:
+            self._sync_wanted.set()  # fetch the audio it lacks (the items' timers retry it before airtime too)
+        return True
+
+    async def _airtime_audio(self, item: PlaylistItem) -> bytes | None:
+        """The item's audio, read and verified just before airtime (on the urgent I/O threads)."""
+        loop = asyncio.get_running_loop()
+        pinned = item.stock is not None or self.stock.holds(item.asset_sha256)
+        read = self.stock.read_verified if pinned else self.cache.read_verified
+        audio = await loop.run_in_executor(_urgent_io(), read, item.asset_sha256, item.codec)
+        if audio is None:
+            audio = await self._ensure_audio(item)  # one more try while there is time
+        return audio
+
+    async def _save_pushed(self, raw: bytes, version: int) -> None:
+        """Keep a pushed playlist for a restart, unless a newer one came meanwhile (its pull saves that)."""
+        if self.playlist is not None and self.playlist.version == version:
+            await asyncio.to_thread(self.local.save_playlist, raw, "")
 
     async def _ensure_audio(self, item: PlaylistItem) -> bytes | None:
         if item.stock is not None or self.stock.holds(item.asset_sha256):
@@ -557,13 +694,16 @@ class NodeAgent:
         wanted: dict[ItemKey, PlaylistItem] = {
             (item.item_id, item.starts_at, item.asset_sha256): item
             for item in playlist.items
-            if item.is_for(self.code) and item.starts_at + timedelta(milliseconds=item.duration_ms) > now
+            if item.is_for(self.code) and self._still_due(item, now)
         }
         self._keep_commanded(wanted)
         loop = asyncio.get_running_loop()
         for key, (stop, ends_at) in list(self._on_air.items()):
             if key not in wanted:
-                stop.set()
+                # Dropped from the playlist: withdrawn, so it stops now; unless it started late and is past
+                # its scheduled end, when the controller dropped it as over while it still plays.
+                if not (key in self._overrunning and ends_at <= now):
+                    stop.set()
                 continue
             new = wanted[key]
             new_end = new.starts_at + timedelta(milliseconds=new.duration_ms)
@@ -578,6 +718,30 @@ class NodeAgent:
                 task = asyncio.create_task(self._play_at(item, playlist.version), name=f"{self.code}-{key[0]}")
                 self._timers[key] = task
                 task.add_done_callback(self._forget_timer(key))
+
+    def _still_due(self, item: PlaylistItem, now: datetime) -> bool:
+        """Is the item on air or still to air? An emergency also while it may still start late."""
+        if item.starts_at + timedelta(milliseconds=item.duration_ms) > now:
+            return True
+        return item.priority == "emergency" and (now - item.starts_at).total_seconds() <= self._late_tolerance_s(item)
+
+    def _late_tolerance_s(self, item: PlaylistItem) -> float:
+        """How late the item may start and still air (from its beginning)."""
+        if item.priority == "emergency":
+            return max(self.settings.late_start_tolerance_s, self.settings.late_emergency_tolerance_s)
+        return self.settings.late_start_tolerance_s
+
+    async def _wait_for_horn(self) -> float:
+        """Wait while a late-started item still plays past its scheduled end; the seconds waited."""
+        began = time.monotonic()
+        while self._overrunning:
+            await self._horn_free.wait()
+        return time.monotonic() - began
+
+    def _horn_released(self, key: ItemKey) -> None:
+        self._overrunning.discard(key)
+        if not self._overrunning:
+            self._horn_free.set()
 
     def _forget_timer(self, key: ItemKey) -> Callable[[asyncio.Task[None]], None]:
         def forget(task: asyncio.Task[None]) -> None:
@@ -596,17 +760,20 @@ class NodeAgent:
             await self._relay_at(item, version)
             return
         await self._sleep_until(item.starts_at - timedelta(seconds=self.settings.prepare_ahead_s))
-        audio = await asyncio.to_thread(self.cache.read_verified, item.asset_sha256, item.codec)
-        if audio is None:
-            audio = await self._ensure_audio(item)  # one more try while there is time
+        audio = await self._airtime_audio(item)
         if audio is not None:
             try:
                 await self.sink.prepare(item, audio)
             except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
                 log.error("%s: could not prepare %s: %s", self.code, item.item_id, exc)
         await self._sleep_until(item.starts_at)
+        # Behind a late emergency still on air, the item starts when the horn is free; how long it waited
+        # does not count against it (it was on time), so it airs late by as much.
+        waited_s = await self._wait_for_horn() if self._overrunning else 0.0
+        # A live broadcast on air (firmware_sim.live): the item airs after it, late by as much.
+        waited_s += await self.live.hold(item)
         late_s = (self.now() - item.starts_at).total_seconds()
-        if late_s > self.settings.late_start_tolerance_s:
+        if late_s - waited_s > self._late_tolerance_s(item):
             await self._report(item, version, None, f"bắt đầu trễ {late_s:.1f} giây, không phát")
             return
         if audio is None:
@@ -616,11 +783,18 @@ class NodeAgent:
             log.warning("%s: %s not played: amplifier fault", self.code, item.item_id)
             await self._report(item, version, None, AMPLIFIER_FAULT_VI)
             return
-        await self.live.hold(item)  # a live broadcast on air first (firmware_sim.live)
         log.info("%s: playing %s %r (v%d)", self.code, item.item_id, item.title, version)
+        if late_s > 1:
+            log.info("%s: %s starts %.1f s late", self.code, item.item_id, late_s)
         key: ItemKey = (item.item_id, item.starts_at, item.asset_sha256)
         stop = asyncio.Event()
+        # The scheduled end, which a new version may bring forward (pre-emption); a late start plays on past it.
         self._on_air[key] = (stop, item.starts_at + timedelta(milliseconds=item.duration_ms))
+        if (waiter := self._on_air_waiters.get(key)) is not None:
+            waiter.set()
+        if late_s > 1:
+            self._overrunning.add(key)
+            self._horn_free.clear()
         try:
             played = await self.sink.play(item, audio, stop)
         except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
@@ -629,6 +803,7 @@ class NodeAgent:
             return
         finally:
             self._on_air.pop(key, None)
+            self._horn_released(key)
         self.plays += 1
         if played.interrupted:
             seconds = (played.ended_at - played.started_at).total_seconds()
@@ -673,6 +848,8 @@ class NodeAgent:
         if self.faults.amplifier_failed:
             await self._report(item, version, None, AMPLIFIER_FAULT_VI)
             return
+        if self._overrunning:  # a late emergency still on air: the relay joins when it ends (and ends on time)
+            await self._wait_for_horn()
         relay.connect()  # the stream is buffered from here, so the start is on air at once
         await self._sleep_until(item.starts_at)
         await self.live.hold(item)
@@ -794,10 +971,12 @@ class NodeAgent:
         self._unsent_answers: list[tuple[str, bytes]] = []
         # play_now items on air or about to be (kept by _apply), and items a stop command ended (not re-aired).
         self._commanded: dict[ItemKey, PlaylistItem] = {}
+        # A play_now waiting for its item to go on air (or to fail), to send its result.
+        self._on_air_waiters: dict[ItemKey, asyncio.Event] = {}
         self._stopped: set[ItemKey] = set()
         # Every ack this node sent, newest last (the simulator's record, like `plays`).
         self.command_acks: list[CommandAck] = []
-        # Live broadcasts from the console (live_start / live_stop, protocol 1.5).
+        # Live broadcasts from the console (live_start / live_stop, protocol 1.6).
         self.live = LiveBroadcasts(
             s,
             sink=lambda: self.sink,
@@ -826,7 +1005,8 @@ class NodeAgent:
         if client is None:
             return
         async with self._command_lock:  # one verdict at a time, so a duplicate cannot slip past the nonce check
-            verdict = await asyncio.to_thread(self.commands.check, payload, self.now())
+            loop = asyncio.get_running_loop()
+            verdict = await loop.run_in_executor(_urgent_io(), self.commands.check, payload, self.now())
         if verdict.command_id is None:
             log.warning("%s: unreadable command dropped: %r", self.code, payload[:120])
             return
@@ -936,13 +1116,16 @@ class NodeAgent:
         key: ItemKey = (item.item_id, item.starts_at, item.asset_sha256)
         self._commanded[key] = item
         version = self.playlist.version if self.playlist is not None else 0
+        went_on_air = self._on_air_waiters[key] = asyncio.Event()
         task = asyncio.create_task(self._play_at(item, version), name=f"{self.code}-{item.item_id}")
         self._timers[key] = task
         task.add_done_callback(self._forget_timer(key))
         task.add_done_callback(lambda _: self._commanded.pop(key, None))
-        # The result says whether it went on air; the proof of play follows when it ends.
-        while not task.done() and key not in self._on_air:  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
+        task.add_done_callback(lambda _: went_on_air.set())
+        # The result says whether it went on air; the proof of play follows when it ends. (Waited for by
+        # an event, not by polling: a fleet process polling for 1,000 nodes at once starved its own loop.)
+        await went_on_air.wait()
+        self._on_air_waiters.pop(key, None)
         if key in self._on_air:
             return True, f"Đang phát: {item.title[:200]}"
         return False, "Không phát được (xem báo cáo phát)."

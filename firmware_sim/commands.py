@@ -124,6 +124,16 @@ class CommandVerifier:
             except (binascii.Error, ValueError) as exc:
                 log.error("command public key unusable, every command will be refused: %s", exc)
 
+    def signed_by_controller(self, data: bytes, key_id: str | None, signature: str | None) -> bool:
+        """Whether `signature` (base64 Ed25519) over `data` is the controller's, by the key named `key_id`."""
+        if self._key is None or key_id != self.key_id or not signature:
+            return False
+        try:
+            self._key.verify(base64.b64decode(signature, validate=True), data)
+        except (InvalidSignature, binascii.Error, ValueError):
+            return False
+        return True
+
     def check(self, payload: bytes, now: datetime) -> Verdict:
         """Judge one payload from a `cmd` topic; an accepted command's nonce is stored before this returns."""
         try:

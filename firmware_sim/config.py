@@ -40,6 +40,12 @@ class NodeSettings(BaseModel):
     # An item whose start the node missed by more than this is not aired late but reported as missed:
     # a bulletin at the wrong time confuses listeners more than a gap does.
     late_start_tolerance_s: float = Field(default=5.0, ge=0)
+    # An emergency is different: a storm warning heard late is still worth hearing, whole, so one learned
+    # of late (a slow link, a node that just reconnected) starts at once, from its beginning, up to this
+    # long after its start. The items after it wait for it and start late by as much. Two minutes bounds
+    # that push-back while covering a node that missed the urgent notice and pulled on reconnecting; it
+    # must stay under the controller's clock slack for play reports (`play_check_clock_slack_s`, 300 s).
+    late_emergency_tolerance_s: float = Field(default=120.0, ge=0, le=300)
     # Read and verify the audio this long before airtime, so disk I/O never delays the start itself.
     prepare_ahead_s: float = Field(default=2.0, ge=0)
     # How long a QoS 1 publish may wait for its PUBACK before the report stays queued for later.
@@ -81,7 +87,7 @@ class NodeSettings(BaseModel):
     # What the node buffers of the stream: absorbs the network's jitter while staying within 2 s of live;
     # older audio beyond it (a server's initial burst) is dropped.
     relay_buffer_ms: int = Field(default=2000, ge=100)
-    # Live broadcasts from the console (protocol 1.5). The node buffers less of a live stream than of a
+    # Live broadcasts from the console (protocol 1.6). The node buffers less of a live stream than of a
     # relay: the officer's voice must reach the horns within 2 s, and a 4G link's jitter is far smaller
     # than that. Then, a live stream lost this long ends the broadcast on this node (it goes back to its
     # schedule and says so): longer than a reconnect or two, short enough not to air minutes of silence.

@@ -76,15 +76,19 @@ class FaultsFile:
         self.path = state_dir / FAULTS_FILE
         self._seen: int | None = None
 
-    def changed(self) -> dict[str, Any] | None:
-        """The file's content if it changed since the last call (None otherwise, or if unreadable)."""
+    def changed(self) -> bool:
+        """Whether the file changed since the last call (a stat; a missing file has not)."""
         try:
             stamp = self.path.stat().st_mtime_ns
         except OSError:
-            return None
+            return False
         if stamp == self._seen:
-            return None
+            return False
         self._seen = stamp
+        return True
+
+    def read(self) -> dict[str, Any] | None:
+        """The file's content (None if unreadable or not an object)."""
         try:
             spec = json.loads(self.path.read_text())
         except (OSError, ValueError):

@@ -19,8 +19,14 @@ from firmware_sim.state import write_atomically
 
 log = logging.getLogger(__name__)
 
-# Connections from the whole simulated fleet to the controller: enough to keep one controller process busy.
-MAX_CONNECTIONS = 200
+# HTTP connections of one fleet process (its nodes share them). httpcore checks every pooled connection
+# (a poll and a getpeername system call each) whenever a request starts or ends, so the simulator's CPU
+# per request grows with the pool: 1,000 playlist pulls from nginx cost 0.9 ms each over 4 connections,
+# 1.4 ms over 8 and 8 ms over 100 (this machine, 2 cores). With 100, an emergency's urgent pulls from 500
+# nodes took a process 6 s, which the benchmark then counted as the controller's. Eight still keep a
+# controller answering slowly (the Python fallback) busy.
+MAX_CONNECTIONS = 8
+FLEET_IO_THREADS = 8
 
 
 @dataclass(frozen=True)
@@ -95,9 +101,11 @@ class Fleet:
 
     async def run(self) -> None:
         """Run every agent until cancelled; one agent crashing is logged and does not stop the others."""
-        # Every node's disk I/O (fsyncs of cache, playlist, reports) goes through the loop's executor;
-        # the default of a few threads would queue a whole commune's airtime behind each other.
-        executor = ThreadPoolExecutor(max_workers=max(8, min(64, len(self.agents))), thread_name_prefix="fleet-io")
+        # Every node's disk writes (fsyncs of cache, playlist, reports) go through the loop's executor;
+        # command checks and the reads before airtime have their own threads (agent._urgent_io). Eight
+        # threads: each one runnable competes with the event loop for the GIL, and with 64 a burst of
+        # writes (every node saving an urgent playlist at once) held the loop, and its airtimes, for seconds.
+        executor = ThreadPoolExecutor(max_workers=FLEET_IO_THREADS, thread_name_prefix="fleet-io")
         asyncio.get_running_loop().set_default_executor(executor)
         try:
             await asyncio.gather(*(self._guarded(agent) for agent in self.agents))

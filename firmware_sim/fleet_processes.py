@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -41,8 +42,8 @@ STATUS_INTERVAL_S = 1.0
 # A child's clean stop: every node publishes its "offline" state (1 s timeout each, all at once) and
 # the loop drains; thousands of nodes on a busy loop take a few seconds. Past this it is killed.
 STOP_GRACE_S = 20.0
-# Wanted open files per fleet process: each node holds a broker socket, the shared HTTP pool up to
-# 200 more, and the disk I/O threads a few files each. Raised to the hard limit when that is lower.
+# Wanted open files per fleet process: each node holds a broker socket, the shared HTTP pool a few
+# more, and the disk I/O threads a few files each. Raised to the hard limit when that is lower.
 WANTED_OPEN_FILES = 65_536
 
 
@@ -74,6 +75,8 @@ class ProcessStatus:
     final: bool = False
     # Nodes holding a complete, verified stock library (an emergency with a stock message needs no download).
     stock_ready: int = 0
+    # Every urgent notice's pull, as (noticed, asked, fetched, ready, applied) ISO 8601 times; final report only.
+    urgent_pulls: tuple[tuple[str, ...], ...] = ()
 
 
 def _write_json(path: Path, data: object) -> None:
@@ -98,6 +101,7 @@ def read_status(path: Path) -> ProcessStatus | None:
         command_acks=tuple((str(c), str(a)) for c, a in raw.get("command_acks", [])),
         final=bool(raw.get("final", False)),
         stock_ready=int(raw.get("stock_ready", 0)),
+        urgent_pulls=tuple(tuple(str(t) for t in times) for times in raw.get("urgent_pulls", [])),
     )
 
 
@@ -141,6 +145,11 @@ async def _serve(fleet: Fleet, share: dict[str, Any]) -> None:
         if final:
             status["command_acks"] = [
                 [ack.command_id, ack.at.isoformat()] for agent in fleet.agents for ack in agent.command_acks
+            ]
+            status["urgent_pulls"] = [
+                [t.isoformat() for t in (p.noticed_at, p.asked_at, p.fetched_at, p.ready_at, p.applied_at)]
+                for agent in fleet.agents
+                for p in agent.urgent_pulls
             ]
         _write_json(status_file, status)
 
@@ -196,8 +205,7 @@ class FleetProcesses:
         self.state_root.mkdir(parents=True, exist_ok=True)
         template = self._template.model_dump(mode="json")
         template["password"] = ""  # each node's own comes with its identity
-        # The whole fleet shares the controller connections one process would have opened.
-        per_process = max(10, MAX_CONNECTIONS // len(self.shares))
+        per_process = MAX_CONNECTIONS  # each process its own pool (see MAX_CONNECTIONS)
         for index, share in enumerate(self.shares):
             self.status_file(index).unlink(missing_ok=True)
             share_file = self._share_file(index)
@@ -265,6 +273,15 @@ class FleetProcesses:
     def command_acks(self) -> list[tuple[str, str]]:
         """Every command ack the nodes sent, from the children's final reports (after `stop`)."""
         return [ack for status in self.statuses() if status is not None for ack in status.command_acks]
+
+    def urgent_pulls(self) -> list[tuple[datetime, ...]]:
+        """Every urgent notice's pull on every node (noticed, asked, fetched, ready, applied), after `stop`."""
+        return [
+            tuple(datetime.fromisoformat(t) for t in times)
+            for status in self.statuses()
+            if status is not None
+            for times in status.urgent_pulls
+        ]
 
     def supervise(self, report_every_s: float, say: Callable[[str], None]) -> int:
         """Start the children and watch them until SIGINT/SIGTERM (0) or until one dies (1).

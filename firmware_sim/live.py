@@ -1,4 +1,4 @@
-"""Live broadcasts from the console on a node (protocol 1.5): `live_start` puts the session's Icecast mount
+"""Live broadcasts from the console on a node (protocol 1.6): `live_start` puts the session's Icecast mount
 on air through the same output as a relay, `live_stop` ends it, and the schedule waits meanwhile.
 
 Priority (TT39): a live emergency cuts whatever is on air; a normal live broadcast cuts it only when the
@@ -15,6 +15,7 @@ import base64
 import contextlib
 import logging
 import subprocess
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -155,19 +156,21 @@ class LiveBroadcasts:
 
     # -- the schedule meanwhile ----------------------------------------------------------------------
 
-    async def hold(self, item: PlaylistItem) -> None:
+    async def hold(self, item: PlaylistItem) -> float:
         """Called before a scheduled item goes on air: wait while a live broadcast is on air; an emergency
-        item ends a normal live broadcast instead of waiting."""
+        item ends a normal live broadcast instead of waiting. The seconds waited."""
         current = self.current
         if current is None or item.item_id == current.item.item_id:
-            return
+            return 0.0
         if item.priority == "emergency" and current.spec.priority != "emergency":
             log.info("%s: emergency %s ends the live broadcast", self.code, item.item_id)
             self._ending[current.spec.session_id] = "emergency"
             await self._end_current()
-            return
+            return 0.0
         log.info("%s: %s waits for the live broadcast to end", self.code, item.item_id)
+        began = time.monotonic()
         await self._ended.wait()
+        return time.monotonic() - began
 
     # -- airing --------------------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from audio_library.timestamps import UtcDateTime
 from devices.proof_of_play import PlayRecord
 
 COMMAND, EMERGENCY, ITEM = "command", "emergency", "item"
-# A live broadcast from the console (`live-{session}`, protocol 1.5): airtime, never planned.
+# A live broadcast from the console (`live-{session}`, protocol 1.6): airtime, never planned.
 LIVE = "live"
 # Classes of plays no schedule planned: counted as airtime, never as planned items aired or missed.
 UNPLANNED = (COMMAND, LIVE)

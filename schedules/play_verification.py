@@ -93,7 +93,7 @@ class PlayVerifier:
         return row is not None
 
     def _sent_by_live(self, session: Session, device: Device, report: PlayReport) -> bool:
-        """A live broadcast (`live-{session}`, protocol 1.5): a live_start of that session reached this node
+        """A live broadcast (`live-{session}`, protocol 1.6): a live_start of that session reached this node
         before it started (a normal broadcast may wait for the item on air, up to the item's length)."""
         if not report.item_id.startswith("live-") or report.relayed_ms is None:
             return False

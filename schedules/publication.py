@@ -11,7 +11,8 @@ from sqlalchemy import Text
 from sqlmodel import Field, Session, SQLModel, select
 
 from audio_library.timestamps import UtcDateTime
-from devices.protocol import Playlist, PlaylistNotice
+from devices.command_signing import CommandSigner
+from devices.protocol import MAX_PUSHED_PLAYLIST_CHARS, Playlist, PlaylistNotice
 from devices.registry import Commune
 from schedules.clearance import cleared_audio
 from schedules.lease import Fence, NotLeader, hold
@@ -113,10 +114,28 @@ def _only_cleared(session: Session, commune: Commune, entries: list[PlaylistEntr
     return kept
 
 
-def notice_for(commune: Commune, stored: CommunePlaylist, *, urgent: bool = False) -> PlaylistNotice:
-    """The notice of the stored version; `urgent` (an emergency) tells nodes to pull without waiting."""
+def notice_for(
+    commune: Commune, stored: CommunePlaylist, *, urgent: bool = False, signer: CommandSigner | None = None
+) -> PlaylistNotice:
+    """The notice of the stored version; `urgent` (an emergency) tells nodes to pull without waiting.
+
+    An urgent notice with a `signer` also carries the playlist itself, signed (protocol 1.5), so nodes
+    apply the emergency without pulling it; unless it is too big to push, when they pull as before.
+    """
+    pushed: dict[str, str] = {}
+    if urgent and signer is not None and len(stored.content) <= MAX_PUSHED_PLAYLIST_CHARS:
+        pushed = {
+            "playlist": stored.content,
+            "key_id": signer.key_id,
+            "signature": signer.sign_bytes(stored.content.encode()),
+        }
     return PlaylistNotice(
-        commune=commune.code, version=stored.version, etag=stored.etag, issued_at=stored.generated_at, urgent=urgent
+        commune=commune.code,
+        version=stored.version,
+        etag=stored.etag,
+        issued_at=stored.generated_at,
+        urgent=urgent,
+        **pushed,
     )
 
 

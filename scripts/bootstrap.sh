@@ -14,6 +14,7 @@ declare -A NEEDED=(
   [pdftotext]=poppler-utils  # the report tests read the PDFs back as text
   [nginx]=nginx  # serves nodes their playlists and audio (devices/nginx.py; started privately, like mosquitto)
   [icecast2]=icecast2  # the streaming server for relays and live audio (devices/icecast.py; started privately)
+  [haproxy]=haproxy  # the load balancer in front of several instances (tests/haproxy.py; started privately)
 )
 missing=()
 for cmd in "${!NEEDED[@]}"; do
@@ -38,7 +39,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   # `env` passes the variable through sudo, which would otherwise drop it.
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
 fi
-# The distribution's mosquitto, nginx and icecast2 services are not ours: tests and the demo start private ones.
+# The distribution's mosquitto, nginx, icecast2 and haproxy services are not ours: tests and the demo start private ones.
 
 PY="${PYTHON:-python3}"
 if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then

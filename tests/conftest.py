@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from devices.settings import FleetSettings, MqttSettings
 from firmware_sim import NodeSettings
 from province_link import SourceLinkSettings
 from schedules import SchedulerSettings
+from tests.haproxy import HaproxyServer
 from tests.harness import (
     Api,
     ControllerServer,
@@ -170,3 +171,21 @@ def icecast(tmp_path: Path) -> Iterator[IcecastServer]:
     """A private Icecast 2 on a free port with a generated config and passwords (devices/icecast.py)."""
     with IcecastServer(IcecastSettings(directory=tmp_path / "icecast", max_clients=200)) as server:
         yield server
+
+
+@pytest.fixture
+def load_balancer(tmp_path: Path) -> Iterator[Callable[[Sequence[str]], HaproxyServer]]:
+    """Starts a private haproxy on a free port in front of the given backends (`host:port` each; the
+    controller instances a test started), with a generated config (tests/haproxy.py): health checks on
+    `/api/v1/health`, round robin, the answering instance named in `X-Loaxa-Backend`. Stopped after the test."""
+    started: list[HaproxyServer] = []
+
+    def start(backends: Sequence[str]) -> HaproxyServer:
+        server = HaproxyServer(tmp_path / f"haproxy-{len(started) + 1}", backends)
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -23,6 +23,9 @@ def _render_item(kind: str, obj: Any, autogen_context: Any) -> str | Literal[Fal
 # Tables Alembic creates but no SQLModel describes: APScheduler's job store defines its own (migration 0003).
 _FOREIGN_TABLES = {"apscheduler_jobs"}
 
+# The PostgreSQL advisory lock that serialises `loaxa db upgrade` runs (any constant no other code takes).
+_MIGRATION_LOCK = 0x6C6F61786164  # "loaxad"
+
 
 def _include_object(obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
     """Keep autogenerate from proposing to drop APScheduler's table."""
@@ -48,6 +51,10 @@ def _run(connection: Connection) -> None:
         include_object=_include_object,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several instances upgrading at once (each unit's ExecStartPre at boot): the first migrates, the
+            # others wait here until it commits, then find the database at head and do nothing.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
         context.run_migrations()
         if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):
             raise RuntimeError(f"migrations left rows whose foreign keys point nowhere: {broken[:10]}")

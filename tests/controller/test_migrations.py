@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -25,9 +31,11 @@ from sqlalchemy import (
     create_engine,
     text,
 )
+from sqlalchemy.engine import make_url
 
 from controller.migrate import alembic_config, upgrade
 from controller.models import metadata
+from tests.harness import POSTGRES_ENV
 
 # APScheduler's job table is created by a migration with the shape its job store expects; no model has it.
 NOT_MODELLED = {"apscheduler_jobs", "alembic_version"}
@@ -293,3 +301,43 @@ def test_existing_bulletins_become_public_with_their_own_public_ids(database_url
     finally:
         engine.dispose()
         upgrade(database_url)
+
+
+@pytest.mark.skipif(not os.environ.get(POSTGRES_ENV), reason=f"needs PostgreSQL: set {POSTGRES_ENV}")
+def test_instances_upgrading_at_once_migrate_once(tmp_path: Path) -> None:
+    """Every instance's unit runs `loaxa db upgrade` before it serves (systemd/loaxa-controller@.service):
+    at boot several run at once on an empty database. One migrates; the others wait for it, then find
+    the database at head."""
+    server_url = make_url(os.environ[POSTGRES_ENV])
+    name = f"loaxa_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server_url.set(database=name).render_as_string(hide_password=False)
+    try:
+        env = {**os.environ, "LOAXA_DATABASE__URL": url}
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "controller", "db", "upgrade"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                cwd=tmp_path,
+            )
+            for _ in range(3)
+        ]
+        outputs = [run.communicate(timeout=120)[0].decode(errors="replace") for run in runs]
+        assert [run.returncode for run in runs] == [0, 0, 0], outputs
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection)
+            assert context.get_current_heads() == (_head(),)
+        engine.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _head() -> str:
+    return str(ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head())

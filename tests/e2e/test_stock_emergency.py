@@ -173,6 +173,22 @@ def test_stock_emergency_airs_on_nodes_cut_off_from_http(
         log_path = tmp_path / "nodes" / code / "recordings" / "playlog.jsonl"
         assert wait_until(partial(played, log_path, 2), 20)
         assert read_playlog(log_path)[-1]["sha256"] == new_sha
+    response = admin.post(f"/api/v1/communes/{COMMUNE}/commands", {"name": "stop"})
+    finished(admin, response.json()["command_id"])
+
+    # An emergency order, still without HTTP: it goes through the commune's playlist, which the urgent
+    # notice carries signed (protocol 1.5), and the nodes play their pinned copy at its start.
+    order_body = {"stock_key": "storm", "stock_language": "vi", "commune_code": COMMUNE}
+    response = admin.post("/api/v1/emergencies", order_body)
+    assert response.status_code == 201, response.text
+    (order,) = response.json()
+    for code in NODES:
+        log_path = tmp_path / "nodes" / code / "recordings" / "playlog.jsonl"
+        assert wait_until(partial(played, log_path, 3), 30)
+        entry = read_playlog(log_path)[-1]
+        assert entry["item_id"] == f"e{order['id']}" and entry["sha256"] == new_sha
+    assert all(agent.faults.http_down() for agent in agents)
+    assert all(agent.playlist is not None and agent.playlist.version == order["playlist_version"] for agent in agents)
 
 
 @pytest.mark.one_database("sqlite", why="the subject is the node's checks of its pinned files")

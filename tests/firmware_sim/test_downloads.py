@@ -161,11 +161,12 @@ def test_fault_command_writes_what_the_agent_applies(tmp_path: Path, capsys: pyt
     node_dir = tmp_path / "fleet" / "N1"
     node_dir.mkdir(parents=True)
     watched = FaultsFile(node_dir)
-    assert watched.changed() is None
+    assert not watched.changed()
     args = ["--cut-network", "30", "--clock-skew", "-4", "--amplifier-failed", "--corrupt-downloads", "2"]
     assert fault_command(["fault", "--fleet-dir", str(tmp_path / "fleet"), "--node", "N1", *args]) == 0
-    spec: dict[str, Any] | None = watched.changed()
-    assert spec is not None and watched.changed() is None, "applied once per change"
+    assert watched.changed() and not watched.changed(), "applied once per change"
+    spec: dict[str, Any] | None = watched.read()
+    assert spec is not None
     agent = NodeAgent(NodeSettings(device_code="N1", commune="XA", state_dir=node_dir))
     agent.faults.apply(spec)
     assert agent.faults.network_down() and agent.faults.amplifier_failed and agent.faults.corrupt_downloads == 2
