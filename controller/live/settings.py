@@ -9,12 +9,18 @@ from pydantic import BaseModel, Field
 from devices.icecast import IcecastSettings
 
 
+class LiveIcecastSettings(IcecastSettings):
+    """The private Icecast of live broadcasts: its own directory (a default that holds whatever else is set)."""
+
+    directory: Path = Path("var/icecast-live")
+
+
 class LiveSettings(BaseModel):
     # `loaxa serve` (and the demo) start a private Icecast with `icecast`'s settings, its listeners
     # authenticated by this controller. False: an Icecast already runs at `icecast.host`:`icecast.port`
     # with `icecast.source_password` and `listener_auth_url` pointing here (the tests start their own).
     start_icecast: bool = False
-    icecast: IcecastSettings = IcecastSettings(directory=Path("var/icecast-live"))
+    icecast: LiveIcecastSettings = LiveIcecastSettings()
     # What nodes use to reach Icecast when it is not where the controller reaches it (e.g. a public name);
     # empty: http://{icecast.host}:{icecast.port}.
     public_icecast_url: str = ""
