@@ -92,6 +92,7 @@ from schedules.target import (
     Registry,
     Target,
     resolve_target,
+    target_named,
 )
 from schedules.timetable import Timetable, commune_timetable, day_timetable
 
@@ -209,6 +210,7 @@ __all__ = [
     "slot_occurrences",
     "submit",
     "system_clock",
+    "target_named",
     "to_playlist_entries",
     "validate_slots",
 ]

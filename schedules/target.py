@@ -7,7 +7,7 @@ registry data, so it is tested without a database; communes without clusters dro
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from schedules.errors import UnknownTarget
@@ -37,6 +37,26 @@ class ProvinceTarget:
 
 
 Target = CommuneTarget | HamletGroupTarget | ClusterTarget | ProvinceTarget
+
+
+def target_named(
+    *,
+    province_code: str | None = None,
+    clusters: Iterable[str] | None = None,
+    commune_code: str | None = None,
+    hamlet_group: str | None = None,
+) -> Target | None:
+    """The target a request's fields name: the province, else the clusters, else a commune's hamlet group,
+    else the commune; None when none is given (each caller refuses that in its own words)."""
+    if province_code:
+        return ProvinceTarget(province_code)
+    if clusters:
+        return ClusterTarget(frozenset(clusters))
+    if commune_code and hamlet_group:
+        return HamletGroupTarget(commune_code, hamlet_group)
+    if commune_code:
+        return CommuneTarget(commune_code)
+    return None
 
 
 @dataclass(frozen=True)

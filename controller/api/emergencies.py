@@ -20,14 +20,11 @@ from devices.registry import Commune, get_commune
 from schedules import (
     Bulletin,
     BulletinNotFound,
-    ClusterTarget,
-    CommuneTarget,
-    HamletGroupTarget,
-    ProvinceTarget,
     Target,
     UnknownTarget,
     current_playlist,
     resolve_target,
+    target_named,
 )
 from schedules.emergency_dispatch import check_emergency_bulletin, issue_emergency
 from schedules.emergency_order import EmergencyCreate, EmergencyOrder, EmergencyPublic
@@ -39,15 +36,15 @@ router = APIRouter(tags=["emergencies"])
 
 
 def _target(data: EmergencyCreate) -> Target:
-    if data.province_code:
-        return ProvinceTarget(data.province_code)
-    if data.clusters:
-        return ClusterTarget(frozenset(data.clusters))
-    if data.commune_code and data.hamlet_group:
-        return HamletGroupTarget(data.commune_code, data.hamlet_group)
-    if data.commune_code:
-        return CommuneTarget(data.commune_code)
-    raise UnknownTarget("no target given", message_vi="Phải chọn nơi phát: tỉnh, xã, nhóm thôn hoặc cụm loa.")
+    target = target_named(
+        province_code=data.province_code,
+        clusters=data.clusters,
+        commune_code=data.commune_code,
+        hamlet_group=data.hamlet_group,
+    )
+    if target is None:
+        raise UnknownTarget("no target given", message_vi="Phải chọn nơi phát: tỉnh, xã, nhóm thôn hoặc cụm loa.")
+    return target
 
 
 @router.post("/emergencies", status_code=201)

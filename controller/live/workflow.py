@@ -33,20 +33,20 @@ from controller.live.session import (
     LiveStart,
 )
 from devices.registry import Commune, Device, Province, get_commune, get_province
-from schedules import ClusterTarget, CommuneTarget, HamletGroupTarget, ProvinceTarget, Target, resolve_target
+from schedules import Target, resolve_target, target_named
 from schedules.hamlet import load_registry
 
 
 def _target(data: LiveStart) -> Target:
-    if data.province_code:
-        return ProvinceTarget(data.province_code)
-    if data.clusters:
-        return ClusterTarget(frozenset(data.clusters))
-    if data.commune_code and data.hamlet_group:
-        return HamletGroupTarget(data.commune_code, data.hamlet_group)
-    if data.commune_code:
-        return CommuneTarget(data.commune_code)
-    raise LiveTargetMissing("no live target given")
+    target = target_named(
+        province_code=data.province_code,
+        clusters=data.clusters,
+        commune_code=data.commune_code,
+        hamlet_group=data.hamlet_group,
+    )
+    if target is None:
+        raise LiveTargetMissing("no live target given")
+    return target
 
 
 def _grants(session: Session, user: User) -> list[LiveGrant]:
