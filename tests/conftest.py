@@ -167,6 +167,15 @@ def live_controller(
 
 
 @pytest.fixture
+def live_admin(settings: Settings, live_controller: tuple[ControllerServer, IcecastServer]) -> Iterator[Api]:
+    """The admin of the live controller (the shared `admin` fixture would start a second controller)."""
+    add_user_directly(settings, "admin", Role.ADMIN, ADMIN_PASSWORD)
+    api = login(live_controller[0].base_url, "admin", ADMIN_PASSWORD)
+    yield api
+    api.client.close()
+
+
+@pytest.fixture
 def icecast(tmp_path: Path) -> Iterator[IcecastServer]:
     """A private Icecast 2 on a free port with a generated config and passwords (devices/icecast.py)."""
     with IcecastServer(IcecastSettings(directory=tmp_path / "icecast", max_clients=200)) as server:

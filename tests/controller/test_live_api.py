@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,12 +45,8 @@ def _grant(admin: Api, username: str, commune: str, *, pre_empt: bool = False) -
 
 
 @pytest.fixture
-def admin(settings: Settings, live_controller: tuple[ControllerServer, IcecastServer]) -> Iterator[Api]:
-    """The admin of the live controller (the shared `admin` fixture would start a second controller)."""
-    add_user_directly(settings, "admin", Role.ADMIN, ADMIN_PASSWORD)
-    api = login(live_controller[0].base_url, "admin", ADMIN_PASSWORD)
-    yield api
-    api.client.close()
+def admin(live_admin: Api) -> Api:
+    return live_admin
 
 
 def _token(api: Api) -> str:

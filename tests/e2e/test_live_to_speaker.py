@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -21,7 +20,6 @@ import pytest
 from controller.accounts import Role
 from controller.settings import Settings
 from devices.icecast import IcecastServer
-from tests.conftest import ADMIN_PASSWORD
 from tests.harness import Api, ControllerServer, FleetRunner, add_user_directly, login, read_playlog, setup_commune
 from tests.live_audio import Microphone, messages, mouth_to_horn_s, onsets, open_socket
 from tests.tone_source import read_wav
@@ -35,11 +33,8 @@ SPEECH_S = 11.0
 
 
 @pytest.fixture
-def admin(settings: Settings, live_controller: tuple[ControllerServer, IcecastServer]) -> Iterator[Api]:
-    add_user_directly(settings, "admin", Role.ADMIN, ADMIN_PASSWORD)
-    api = login(live_controller[0].base_url, "admin", ADMIN_PASSWORD)
-    yield api
-    api.client.close()
+def admin(live_admin: Api) -> Api:
+    return live_admin
 
 
 @pytest.mark.one_database("sqlite", why="live audio is the nodes', Icecast's and the socket's; no database subject")

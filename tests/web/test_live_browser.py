@@ -18,8 +18,7 @@ import pytest
 from controller.accounts import Role
 from controller.settings import Settings
 from devices.icecast import IcecastServer
-from tests.conftest import ADMIN_PASSWORD
-from tests.harness import Api, ControllerServer, FleetRunner, add_user_directly, login, read_playlog, setup_commune
+from tests.harness import Api, ControllerServer, FleetRunner, add_user_directly, read_playlog, setup_commune
 from tests.live_audio import mouth_to_horn_s, onsets, pulse_wav
 from tests.tone_source import read_wav
 
@@ -32,11 +31,8 @@ SPEAK_S = 9.0
 
 
 @pytest.fixture
-def admin(settings: Settings, live_controller: tuple[ControllerServer, IcecastServer]) -> Iterator[Api]:
-    add_user_directly(settings, "admin", Role.ADMIN, ADMIN_PASSWORD)
-    api = login(live_controller[0].base_url, "admin", ADMIN_PASSWORD)
-    yield api
-    api.client.close()
+def admin(live_admin: Api) -> Api:
+    return live_admin
 
 
 @pytest.fixture
