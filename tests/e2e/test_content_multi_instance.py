@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -19,6 +20,7 @@ import pytest
 from controller.accounts import Role
 from controller.settings import Settings
 from devices.protocol import PLAYLIST_URL_HEADER
+from firmware_sim.agent import NodeAgent
 from tests.harness import (
     POSTGRES_ENV,
     ControllerProcess,
@@ -82,6 +84,14 @@ def served_version(link: str) -> int:
     return int(httpx.get(link, timeout=5).json()["version"])
 
 
+def serves(link: str, version: int) -> bool:
+    return served_version(link) == version
+
+
+def hold(agents: list[NodeAgent], version: int) -> bool:
+    return all(agent.playlist is not None and agent.playlist.version == version for agent in agents)
+
+
 def test_a_playlist_published_on_one_instance_is_served_by_the_other_instances_nginx(
     settings: Settings, instances: list[ControllerProcess], tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
@@ -123,15 +133,11 @@ def test_a_playlist_published_on_one_instance_is_served_by_the_other_instances_n
             version = int(officer.get(f"/api/v1/communes/{COMMUNE}/playlist").json()["version"])
             assert version > before
             # The other instance's nginx serves it within moments of the publication.
-            assert wait_until(lambda version=version: served_version(link) == version, 5, interval_s=0.02), (
-                served_version(link)
-            )
+            assert wait_until(partial(serves, link, version), 5, interval_s=0.02), served_version(link)
             assert served_version(publisher_link) == version
-            assert wait_until(
-                lambda version=version: all(a.playlist is not None and a.playlist.version == version for a in agents),
-                10,
-                interval_s=0.05,
-            ), [a.playlist.version if a.playlist else None for a in agents]
+            assert wait_until(partial(hold, agents, version), 10, interval_s=0.05), [
+                a.playlist.version if a.playlist else None for a in agents
+            ]
             before = version
         fallbacks = [a.content.fallbacks for a in agents]
     finally:
