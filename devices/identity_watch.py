@@ -10,39 +10,92 @@ A normal restart or reconnect is one birth; a reboot command, one; even a poor 4
 keep-alive timeout (1.5 x 30 s) to notice a drop, so a genuine cluster seldom reconnects more than a
 handful of times in five minutes, while a takeover fight makes one birth every second or two. A
 retained birth delivered again (the controller reconnected) has the same session number and time and
-is not counted twice. Kept in memory: each controller instance hears every birth.
+is not counted twice.
+
+The births are counted in the database (`device_birth`), not in memory: with several controller
+instances, the broker hands each birth to one of them (a shared subscription), so each instance hears
+only its share, while the count must cover them all. Each birth is stored, then counted after its
+commit, so of two instances storing births of one cluster at once, the later one counts both. A
+cluster keeps at most `births_max` rows, none older than the window: a flood of births costs a few small
+statements each, and the table stays as small as the fleet.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, UniqueConstraint, col, select
+
+from audio_library.timestamps import UtcDateTime
+
+
+class DeviceBirth(SQLModel, table=True):
+    """One distinct birth of a cluster heard within the identity watch's window."""
+
+    __tablename__ = "device_birth"
+    __table_args__ = (UniqueConstraint("device_id", "birth_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    device_id: int = Field(foreign_key="device.id", index=True)
+    # "<session_seq>|<the node's time of birth, ISO 8601, or ->": what makes two births the same one.
+    birth_key: str = Field(max_length=80)
+    # When a controller instance heard it (its clock; instances' clocks agree to well within a window).
+    heard_at: datetime = Field(sa_type=UtcDateTime)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 class IdentityWatch:
-    """`birth(device_id, session_seq, at)` returns how many distinct births fell within the window when
-    that reaches `births_max`, else None."""
+    """`birth(session, device_id, session_seq, at)` returns how many distinct births fell within the window
+    when that reaches `births_max`, else None. It commits `session`."""
 
-    def __init__(self, *, window_s: float, births_max: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, *, window_s: float, births_max: int, clock: Callable[[], datetime] = _now) -> None:
         self.window_s = window_s
         self.births_max = births_max
         self._clock = clock
-        self._births: dict[int, deque[tuple[float, tuple[int, datetime | None]]]] = {}
-        self._lock = threading.Lock()
 
-    def birth(self, device_id: int, session_seq: int, at: datetime | None) -> int | None:
+    def birth(self, session: Session, device_id: int, session_seq: int, at: datetime | None) -> int | None:
         now = self._clock()
-        key = (session_seq, at)
-        with self._lock:
-            # At most births_max kept: enough to count up to the alert, and a flood of births costs no more.
-            births = self._births.setdefault(device_id, deque(maxlen=self.births_max))
-            while births and now - births[0][0] > self.window_s:
-                births.popleft()
-            if any(seen == key for _, seen in births):
-                return None  # the same birth again (retained, or a retried batch)
-            births.append((now, key))
-            count = len(births)
+        cutoff = now - timedelta(seconds=self.window_s)
+        key = f"{session_seq}|{at.isoformat() if at is not None else '-'}"
+        session.execute(
+            delete(DeviceBirth).where(col(DeviceBirth.device_id) == device_id, col(DeviceBirth.heard_at) < cutoff)
+        )
+        seen = session.exec(
+            select(DeviceBirth.id).where(DeviceBirth.device_id == device_id, DeviceBirth.birth_key == key)
+        ).first()
+        if seen is not None:
+            session.commit()
+            return None  # the same birth again (retained, or a retried batch)
+        session.add(DeviceBirth(device_id=device_id, birth_key=key, heard_at=now))
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            return None  # the same birth, stored by another instance meanwhile
+        count = session.exec(
+            select(func.count())
+            .select_from(DeviceBirth)
+            .where(col(DeviceBirth.device_id) == device_id, col(DeviceBirth.heard_at) >= cutoff)
+        ).one()
+        if count > self.births_max:
+            # Only what the alert needs: the newest births_max.
+            keep_from = session.exec(
+                select(DeviceBirth.id)
+                .where(DeviceBirth.device_id == device_id)
+                .order_by(col(DeviceBirth.id).desc())
+                .offset(self.births_max - 1)
+                .limit(1)
+            ).one()
+            assert keep_from is not None
+            session.execute(
+                delete(DeviceBirth).where(col(DeviceBirth.device_id) == device_id, col(DeviceBirth.id) < keep_from)
+            )
+            session.commit()
+            count = self.births_max
         return count if count >= self.births_max else None

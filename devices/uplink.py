@@ -189,7 +189,7 @@ class UplinkHandler:
         session.commit()
         if state.state == "online" and self._identity_watch is not None:
             assert device.id is not None
-            births = self._identity_watch.birth(device.id, state.session_seq, state.at)
+            births = self._identity_watch.birth(session, device.id, state.session_seq, state.at)
             if births is not None:
                 window = self._identity_watch.window_s
                 log.warning(
