@@ -15,7 +15,7 @@ With several controller instances, each runs its own nginx over its own files, a
 point at any of them. The instance that publishes writes its files before it notifies the nodes; every
 other instance follows the notice (`follow`, fed by the MQTT link's subscription to every commune's
 playlist notices) and rewrites that commune's files from the database when the notice names a version
-newer than the one its files hold, within milliseconds of the notice (a node that pulls before that gets
+newer than the one its files hold, tens of milliseconds after the notice (a node that pulls before that gets
 the previous version and asks again soon: firmware_sim.agent).
 """
 
