@@ -14,8 +14,9 @@ is not counted twice.
 
 The births are counted in the database (`device_birth`), not in memory: with several controller
 instances, the broker hands each birth to one of them (a shared subscription), so each instance hears
-only its share, while the count must cover them all. Each birth is stored, then counted after its
-commit, so of two instances storing births of one cluster at once, the later one counts both. A
+only its share, while the count must cover them all. Each birth is stored (in the transaction that
+stores the cluster's new state: one commit per birth, as before), then counted after its commit, so of
+two instances storing births of one cluster at once, the later one counts both. A
 cluster keeps at most `births_max` rows, none older than the window: a flood of births costs a few small
 statements each, and the table stays as small as the fleet.
 """
@@ -26,7 +27,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, UniqueConstraint, col, select
 
 from audio_library.timestamps import UtcDateTime
@@ -52,7 +54,7 @@ def _now() -> datetime:
 
 class IdentityWatch:
     """`birth(session, device_id, session_seq, at)` returns how many distinct births fell within the window
-    when that reaches `births_max`, else None. It commits `session`."""
+    when that reaches `births_max`, else None."""
 
     def __init__(self, *, window_s: float, births_max: int, clock: Callable[[], datetime] = _now) -> None:
         self.window_s = window_s
@@ -60,24 +62,27 @@ class IdentityWatch:
         self._clock = clock
 
     def birth(self, session: Session, device_id: int, session_seq: int, at: datetime | None) -> int | None:
+        """Store the birth in `session`'s transaction and commit it, with whatever else the transaction
+        holds (the cluster's new state: one commit per birth), then count the cluster's births."""
         now = self._clock()
         cutoff = now - timedelta(seconds=self.window_s)
         key = f"{session_seq}|{at.isoformat() if at is not None else '-'}"
+        # Rows, not objects: nothing of this table is ever loaded into a session, so there is nothing to
+        # synchronise (and looking through the session's objects for them would cost more than the DELETE).
         session.execute(
-            delete(DeviceBirth).where(col(DeviceBirth.device_id) == device_id, col(DeviceBirth.heard_at) < cutoff)
+            delete(DeviceBirth).where(col(DeviceBirth.device_id) == device_id, col(DeviceBirth.heard_at) < cutoff),
+            execution_options={"synchronize_session": False},
         )
-        seen = session.exec(
-            select(DeviceBirth.id).where(DeviceBirth.device_id == device_id, DeviceBirth.birth_key == key)
+        insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgres_insert
+        stored = session.execute(
+            insert(DeviceBirth)
+            .values(device_id=device_id, birth_key=key, heard_at=now)
+            .on_conflict_do_nothing(index_elements=["device_id", "birth_key"])
+            .returning(col(DeviceBirth.id))
         ).first()
-        if seen is not None:
-            session.commit()
-            return None  # the same birth again (retained, or a retried batch)
-        session.add(DeviceBirth(device_id=device_id, birth_key=key, heard_at=now))
-        try:
-            session.commit()
-        except IntegrityError:
-            session.rollback()
-            return None  # the same birth, stored by another instance meanwhile
+        session.commit()
+        if stored is None:  # the same birth again (retained, a retried batch, or stored by another instance)
+            return None
         count = session.exec(
             select(func.count())
             .select_from(DeviceBirth)
@@ -94,7 +99,8 @@ class IdentityWatch:
             ).one()
             assert keep_from is not None
             session.execute(
-                delete(DeviceBirth).where(col(DeviceBirth.device_id) == device_id, col(DeviceBirth.id) < keep_from)
+                delete(DeviceBirth).where(col(DeviceBirth.device_id) == device_id, col(DeviceBirth.id) < keep_from),
+                execution_options={"synchronize_session": False},
             )
             session.commit()
             count = self.births_max
