@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, func, select
 
 from audio_library import AudioSettings
@@ -396,19 +397,27 @@ def stock_order(client: httpx.Client, headers: dict[str, str], nodes: int, sessi
     late: list[str] = []
     while time.monotonic() < deadline:
         with sessions() as session:
-            reports = session.exec(
-                select(PlayRecord.item_id, PlayRecord.started_at, PlayRecord.outcome, PlayRecord.detail).where(
-                    col(PlayRecord.item_id).in_(orders)
-                )
+            reports = session.execute(
+                select_columns(
+                    col(PlayRecord.item_id),
+                    col(PlayRecord.started_at),
+                    col(PlayRecord.scheduled_start),
+                    col(PlayRecord.outcome),
+                    col(PlayRecord.detail),
+                ).where(col(PlayRecord.item_id).in_(orders))
             ).all()
-        aired = [(item, at) for item, at, outcome, _ in reports if outcome in ("played", "interrupted")]
-        starts = [(at - orders[item]).total_seconds() for item, at in aired]
-        late = [detail for _, _, outcome, detail in reports if outcome not in ("played", "interrupted")]
+        aired = [(item, at, due) for item, at, due, outcome, _ in reports if outcome in ("played", "interrupted")]
+        starts = [(at - orders[item]).total_seconds() for item, at, _ in aired]
+        behind = [(at - due).total_seconds() for _, at, due in aired]
+        late = [detail for *_, outcome, detail in reports if outcome not in ("played", "interrupted")]
         if len(reports) >= nodes:  # every cluster said whether it aired it
             break
         time.sleep(1)
     if late:
         print(f"{len(late)} clusters did not air the order, e.g. {late[0]!r}", file=sys.stderr, flush=True)
+    if behind:
+        p50, p99 = statistics.median(behind), percentile(behind, 0.99)
+        print(f"stock order started behind its start: p50 {p50:.2f} s, p99 {p99:.2f} s", file=sys.stderr, flush=True)
     return {
         "order_issued_at": min(orders.values()),
         "order_publish_s": publish_s,

@@ -99,12 +99,19 @@ class Services:
         self.scheduler.start()
 
     def publish(
-        self, session: Session, commune: Commune, *, urgent: bool = False, plan: bool = True
+        self,
+        session: Session,
+        commune: Commune,
+        *,
+        urgent: bool = False,
+        plan: bool = True,
+        confirms: list[tuple[str, Callable[[], None]]] | None = None,
     ) -> CommunePlaylist:
         """Recompile the commune's playlist within `session`'s transaction, commit, announce it, plan ahead.
 
         `urgent` (an emergency) makes nodes pull at once. `plan=False` leaves the planning of the
-        commune's next publication to the caller (`publish_each` plans once every commune was told).
+        commune's next publication to the caller (`publish_each` plans once every commune was told), and
+        `confirms` (see `notify`) the wait for the broker's acknowledgement.
         Raises Conflict if a concurrent request published the commune's first playlist meanwhile;
         nothing of this request is then kept.
         """
@@ -125,7 +132,8 @@ class Services:
                 "concurrent playlist change", message_vi="Lịch phát vừa thay đổi, vui lòng thử lại."
             ) from exc
         if changed or urgent:
-            self.notify(notice_for(commune, stored, urgent=urgent, signer=self.playlist_signer() if urgent else None))
+            notice = notice_for(commune, stored, urgent=urgent, signer=self.playlist_signer() if urgent else None)
+            self.notify(notice, confirms=confirms)
         if plan and self.scheduler is not None:
             self.scheduler.plan(commune.code)
         return stored
@@ -143,25 +151,33 @@ class Services:
         emergency by as much per commune before it.
         """
         versions: dict[str, int | None] = {}
+        confirms: list[tuple[str, Callable[[], None]]] = []
         for commune in communes:
             code = commune.code  # read before a rollback expires it
             try:
-                versions[code] = self.publish(session, commune, urgent=urgent, plan=False).version
+                versions[code] = self.publish(session, commune, urgent=urgent, plan=False, confirms=confirms).version
             except LoaxaError:
                 session.rollback()
                 log.exception("could not publish %s after a change to several communes", code)
                 versions[code] = None
+        for code, confirm in confirms:
+            try:
+                confirm()
+            except BrokerUnavailable as exc:
+                log.warning("playlist notice for %s not sent, nodes will poll: %s", code, exc)
         if self.scheduler is not None:
             for code, version in versions.items():
                 if version is not None:
                     self.scheduler.plan(code)
         return versions
 
-    def notify(self, notice: PlaylistNotice) -> None:
+    def notify(self, notice: PlaylistNotice, *, confirms: list[tuple[str, Callable[[], None]]] | None = None) -> None:
         """Tell the commune's nodes a new playlist is ready. Retained, so a node that connects later sees it.
 
         A failure is logged, not raised: the playlist is already stored and nodes poll for it anyway.
         The files nginx serves are written first, so a node pulling on the notice finds the new version.
+        With `confirms`, the notice is sent without waiting for the broker's PUBACK; the wait is appended
+        there (commune code, function) for the caller to run after sending the others.
         """
         if self.content is not None:
             try:
@@ -171,7 +187,11 @@ class Services:
         if self.link is None:
             return
         try:
-            self.link.publish(commune_playlist_topic(notice.commune), encode(notice), retain=True)
+            topic, payload = commune_playlist_topic(notice.commune), encode(notice)
+            if confirms is not None:
+                confirms.append((notice.commune, self.link.publish_nowait(topic, payload, retain=True)))
+                return
+            self.link.publish(topic, payload, retain=True)
         except BrokerUnavailable as exc:
             log.warning("playlist notice for %s not sent, nodes will poll: %s", notice.commune, exc)
 

@@ -111,13 +111,23 @@ class MqttLink:
 
     def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
         """Publish at QoS 1 and wait for the broker's PUBACK; BrokerUnavailable if it does not come."""
+        self.publish_nowait(topic, payload, retain=retain)()
+
+    def publish_nowait(self, topic: str, payload: bytes, *, retain: bool = False) -> Callable[[], None]:
+        """Publish at QoS 1 without waiting; the returned function waits for the PUBACK (BrokerUnavailable).
+
+        For many messages at once (a province's notices): one broker round trip in all, not one each."""
         info = self._client.publish(topic, payload, qos=1, retain=retain)
-        try:
-            info.wait_for_publish(timeout=self._settings.publish_timeout_s)
-        except (RuntimeError, ValueError) as exc:
-            raise BrokerUnavailable(f"publish to {topic} failed: {exc}") from exc
-        if not info.is_published():
-            raise BrokerUnavailable(f"no PUBACK for {topic} within {self._settings.publish_timeout_s} s")
+
+        def confirm() -> None:
+            try:
+                info.wait_for_publish(timeout=self._settings.publish_timeout_s)
+            except (RuntimeError, ValueError) as exc:
+                raise BrokerUnavailable(f"publish to {topic} failed: {exc}") from exc
+            if not info.is_published():
+                raise BrokerUnavailable(f"no PUBACK for {topic} within {self._settings.publish_timeout_s} s")
+
+        return confirm
 
     def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
         if reason_code.is_failure:

@@ -52,7 +52,7 @@ Priority = Literal["normal", "priority", "emergency"]
 # one instead of failing in the database (docs/protocol.md, "Bounds").
 INTEGER_MAX: Final = 2**31 - 1
 Count = Annotated[int, Field(ge=0, le=INTEGER_MAX)]
-# An urgent notice carries its playlist up to this size (1.5); a bigger one (a commune with hundreds of
+# An urgent notice carries its playlist up to this size (1.6); a bigger one (a commune with hundreds of
 # items in its horizon) is left to the HTTP pull. 64 KiB is 100-odd items, far more than a day of a
 # commune's bulletins, and small enough for the whole commune's nodes to receive at once on 4G.
 MAX_PUSHED_PLAYLIST_CHARS = 65_536
@@ -206,9 +206,9 @@ class PlaylistNotice(Message):
     urgent: bool = Field(
         default=False, description="An emergency is in this version: pull at once, without the notice jitter."
     )
-    # 1.5: an urgent notice carries its playlist (the Opus variant, exactly as served over HTTP), signed
+    # 1.6: an urgent notice carries its playlist (the Opus variant, exactly as served over HTTP), signed
     # with the command key, so a node applies an emergency without a pull, and with HTTP down. Left out
-    # when absent, so a notice without it is byte for byte what 1.4 sent.
+    # when absent, so a notice without it is byte for byte what 1.5 sent.
     playlist: str | None = Field(
         default=None,
         max_length=MAX_PUSHED_PLAYLIST_CHARS,

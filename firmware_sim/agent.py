@@ -117,17 +117,19 @@ class _PushedPlaylists:
 
 _pushed_playlists = _PushedPlaylists()
 
-# Reads of audio just before airtime (`NodeAgent._airtime_audio`). Two threads: a node plays one item at
-# a time, and a simulated fleet's reads are small files from memory-backed storage.
-_AIRTIME_READERS = 2
-_airtime_pool: ThreadPoolExecutor | None = None
+# Disk work an emergency waits on: a command's check (its nonce is written before the node acts) and the
+# read of an item's audio just before airtime. It has its own threads so that it never queues behind the
+# other writes (reports, playlists, downloads, recordings) in the default executor. Four: each job is
+# small (a nonce file, a verified read), and in a simulated fleet they come a thousand at once.
+_URGENT_IO_THREADS = 4
+_urgent_pool: ThreadPoolExecutor | None = None
 
 
-def _airtime_reader() -> ThreadPoolExecutor:
-    global _airtime_pool
-    if _airtime_pool is None:
-        _airtime_pool = ThreadPoolExecutor(max_workers=_AIRTIME_READERS, thread_name_prefix="airtime-io")
-    return _airtime_pool
+def _urgent_io() -> ThreadPoolExecutor:
+    global _urgent_pool
+    if _urgent_pool is None:
+        _urgent_pool = ThreadPoolExecutor(max_workers=_URGENT_IO_THREADS, thread_name_prefix="urgent-io")
+    return _urgent_pool
 
 
 class MissingAudio(Exception):
@@ -553,7 +555,7 @@ class NodeAgent:
             raise StalePlaylist(f"pulled v{held}, but v{self._noticed_version} was announced")
 
     def _apply_pushed(self, notice: PlaylistNotice) -> bool:
-        """Apply the playlist an urgent notice carries (1.5), without a pull; False if it cannot be used.
+        """Apply the playlist an urgent notice carries (1.6), without a pull; False if it cannot be used.
 
         Used only if the controller's command key signed it, it is this commune's, newer than the one
         in hand, and the node plays the Opus variant (an MP3 node pulls its own). The audio its items
@@ -599,12 +601,11 @@ class NodeAgent:
         return True
 
     async def _airtime_audio(self, item: PlaylistItem) -> bytes | None:
-        """The item's audio, read and verified just before airtime on the airtime reader threads, so it
-        never queues behind the disk writes (reports, playlists, recordings) in the default executor."""
+        """The item's audio, read and verified just before airtime (on the urgent I/O threads)."""
         loop = asyncio.get_running_loop()
         pinned = item.stock is not None or self.stock.holds(item.asset_sha256)
         read = self.stock.read_verified if pinned else self.cache.read_verified
-        audio = await loop.run_in_executor(_airtime_reader(), read, item.asset_sha256, item.codec)
+        audio = await loop.run_in_executor(_urgent_io(), read, item.asset_sha256, item.codec)
         if audio is None:
             audio = await self._ensure_audio(item)  # one more try while there is time
         return audio
@@ -801,6 +802,8 @@ class NodeAgent:
         stop = asyncio.Event()
         # The scheduled end, which a new version may bring forward (pre-emption); a late start plays on past it.
         self._on_air[key] = (stop, item.starts_at + timedelta(milliseconds=item.duration_ms))
+        if (waiter := self._on_air_waiters.get(key)) is not None:
+            waiter.set()
         if late_s > 1:
             self._overrunning.add(key)
             self._horn_free.clear()
@@ -979,6 +982,8 @@ class NodeAgent:
         self._unsent_answers: list[tuple[str, bytes]] = []
         # play_now items on air or about to be (kept by _apply), and items a stop command ended (not re-aired).
         self._commanded: dict[ItemKey, PlaylistItem] = {}
+        # A play_now waiting for its item to go on air (or to fail), to send its result.
+        self._on_air_waiters: dict[ItemKey, asyncio.Event] = {}
         self._stopped: set[ItemKey] = set()
         # Every ack this node sent, newest last (the simulator's record, like `plays`).
         self.command_acks: list[CommandAck] = []
@@ -1000,7 +1005,8 @@ class NodeAgent:
         if client is None:
             return
         async with self._command_lock:  # one verdict at a time, so a duplicate cannot slip past the nonce check
-            verdict = await asyncio.to_thread(self.commands.check, payload, self.now())
+            loop = asyncio.get_running_loop()
+            verdict = await loop.run_in_executor(_urgent_io(), self.commands.check, payload, self.now())
         if verdict.command_id is None:
             log.warning("%s: unreadable command dropped: %r", self.code, payload[:120])
             return
@@ -1107,13 +1113,16 @@ class NodeAgent:
         key: ItemKey = (item.item_id, item.starts_at, item.asset_sha256)
         self._commanded[key] = item
         version = self.playlist.version if self.playlist is not None else 0
+        went_on_air = self._on_air_waiters[key] = asyncio.Event()
         task = asyncio.create_task(self._play_at(item, version), name=f"{self.code}-{item.item_id}")
         self._timers[key] = task
         task.add_done_callback(self._forget_timer(key))
         task.add_done_callback(lambda _: self._commanded.pop(key, None))
-        # The result says whether it went on air; the proof of play follows when it ends.
-        while not task.done() and key not in self._on_air:  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
+        task.add_done_callback(lambda _: went_on_air.set())
+        # The result says whether it went on air; the proof of play follows when it ends. (Waited for by
+        # an event, not by polling: a fleet process polling for 1,000 nodes at once starved its own loop.)
+        await went_on_air.wait()
+        self._on_air_waiters.pop(key, None)
         if key in self._on_air:
             return True, f"Đang phát: {item.title[:200]}"
         return False, "Không phát được (xem báo cáo phát)."

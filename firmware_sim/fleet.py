@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 # nodes took a process 6 s, which the benchmark then counted as the controller's. Eight still keep a
 # controller answering slowly (the Python fallback) busy.
 MAX_CONNECTIONS = 8
+FLEET_IO_THREADS = 8
 
 
 @dataclass(frozen=True)
@@ -100,9 +101,11 @@ class Fleet:
 
     async def run(self) -> None:
         """Run every agent until cancelled; one agent crashing is logged and does not stop the others."""
-        # Every node's disk I/O (fsyncs of cache, playlist, reports) goes through the loop's executor;
-        # the default of a few threads would queue a whole commune's airtime behind each other.
-        executor = ThreadPoolExecutor(max_workers=max(8, min(64, len(self.agents))), thread_name_prefix="fleet-io")
+        # Every node's disk writes (fsyncs of cache, playlist, reports) go through the loop's executor;
+        # command checks and the reads before airtime have their own threads (agent._urgent_io). Eight
+        # threads: each one runnable competes with the event loop for the GIL, and with 64 a burst of
+        # writes (every node saving an urgent playlist at once) held the loop, and its airtimes, for seconds.
+        executor = ThreadPoolExecutor(max_workers=FLEET_IO_THREADS, thread_name_prefix="fleet-io")
         asyncio.get_running_loop().set_default_executor(executor)
         try:
             await asyncio.gather(*(self._guarded(agent) for agent in self.agents))
