@@ -17,6 +17,7 @@ from controller.body_limit import BodyLimit
 from controller.content import start_content
 from controller.errors import install_error_handlers
 from controller.leadership import start_leadership
+from controller.live.runtime import start_live, stop_live
 from controller.openapi import install_api_document
 from controller.services import Services, build_services
 from controller.settings import Settings
@@ -42,9 +43,11 @@ def create_app(settings: Settings, *, services_factory: Callable[[Settings], Ser
         await asyncio.to_thread(start_leadership, services)
         # The stock library's version, retained on every commune's topic (nodes also pull it on connect).
         await asyncio.to_thread(announce_library, services)
+        services.live = await start_live(services)
         try:
             yield
         finally:
+            await stop_live(services)
             services.close()
 
     app = FastAPI(

@@ -62,6 +62,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         engine.dispose()
         host = args.host or settings.web.host
         port = args.port if args.port is not None else settings.web.port
+        # The app knows where it serves (the private Icecast calls it back there).
+        settings = settings.model_copy(update={"web": settings.web.model_copy(update={"host": host, "port": port})})
         app = create_app(settings)
         config = server_config(app, settings, host=host, port=port, log_level=settings.log_level.lower())
         uvicorn.Server(config).run()

@@ -25,18 +25,21 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import uvicorn
+from sqlmodel import Session, select
 
 from audio_library import AudioSettings
-from controller.accounts import Role, UserCreate
+from controller.accounts import Role, User, UserCommune, UserCreate
 from controller.api.users import create_user_from
 from controller.app import create_app, server_config
 from controller.db import make_engine, session_factory
 from controller.fleet_provisioning import ensure_fleet_identities
+from controller.live.session import LiveGrant
 from controller.migrate import upgrade
 from controller.services import Services
 from controller.settings import DatabaseSettings, Settings
 from controller.stock import seed_default_library
 from devices.command_signing import CommandSigner
+from devices.icecast import find_icecast
 from devices.mosquitto import MosquittoProcess, free_port
 from devices.nginx import find_nginx, stop_leftover
 from devices.registry import (
@@ -127,6 +130,13 @@ def demo_settings(base: Settings, port: int) -> Settings:
                 }
             ),
             "scheduler": base.scheduler.model_copy(update=quiet_hours_elsewhere(base.scheduler.timezone)),
+            # Live broadcasts ("Phát trực tiếp") through a private Icecast when it is installed.
+            "live": base.live.model_copy(
+                update={
+                    "start_icecast": find_icecast(base.live.icecast.binary) is not None,
+                    "icecast": base.live.icecast.model_copy(update={"directory": root / "icecast-live", "port": 0}),
+                }
+            ),
             "node": base.node.model_copy(
                 update={
                     "broker_host": mqtt.host,
@@ -157,8 +167,23 @@ def seed(settings: Settings) -> None:
                     province_code=province_code,
                 ),
             )
+        session.flush()
+        grant_demo_live(session)
         session.commit()
     engine.dispose()
+
+
+def grant_demo_live(session: Session) -> None:
+    """The commune officers may go live in their commune (and cut what is on air); the provincial officer
+    in the whole province."""
+    admin = session.exec(select(User).where(User.username == "quantri")).one()
+    assert admin.id is not None
+    for user in session.exec(select(User).where(User.role == Role.OFFICER)):
+        assert user.id is not None
+        if user.province_id is not None:
+            session.add(LiveGrant(user_id=user.id, province_id=user.province_id, pre_empt=True, granted_by=admin.id))
+        for link in session.exec(select(UserCommune).where(UserCommune.user_id == user.id)):
+            session.add(LiveGrant(user_id=user.id, commune_id=link.commune_id, pre_empt=True, granted_by=admin.id))
 
 
 def describe_clusters(settings: Settings, identities: list[NodeIdentity]) -> None:
@@ -396,6 +421,9 @@ def run_demo(base: Settings, *, duration_s: float, port: int) -> int:
         print(f"  Máy chủ tệp (nginx): {content.public_url} (lịch phát và âm thanh cho cụm loa)", flush=True)
     else:
         print("  Không có nginx: cụm loa tải lịch phát và âm thanh qua bộ điều khiển.", flush=True)
+    icecast = app.state.services.icecast
+    if icecast is not None:
+        print(f"  Phát trực tiếp qua Icecast: {icecast.url} (trang {base_url}/phat-truc-tiep)", flush=True)
     print(
         f"  {NODES} cụm loa mô phỏng ở {len(COMMUNES)} xã; bản ghi: {DEMO_DIR}/fleet/*/recordings\n",
         flush=True,

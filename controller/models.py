@@ -7,6 +7,7 @@ from controller.access.login_sessions import LoginSession
 from controller.access.throttle import LoginFailure
 from controller.accounts import User, UserCommune
 from controller.audit import AuditEntry
+from controller.live.session import LiveGrant, LiveOnAir, LiveSession, LiveSessionCommune
 from devices.alerts import Alert
 from devices.commands import DeviceCommand
 from devices.health import DeviceHealth, HealthEvent, HeartbeatSample
@@ -76,6 +77,10 @@ __all__ = [
     "LeaderLease",
     "LegalField",
     "LexiconEntry",
+    "LiveGrant",
+    "LiveOnAir",
+    "LiveSession",
+    "LiveSessionCommune",
     "LoginFailure",
     "LoginSession",
     "OutboxMessage",

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -26,6 +27,7 @@ from devices.content import ContentDelivery
 from devices.credentials import VerifiedLogins
 from devices.errors import BrokerUnavailable
 from devices.health_monitor import HealthMonitor
+from devices.icecast import IcecastServer
 from devices.identity_watch import IdentityWatch
 from devices.link import MqttLink
 from devices.protocol import PlaylistNotice, commune_playlist_topic, encode
@@ -44,6 +46,9 @@ from tts.edge import EdgeTransport
 from tts.engines import build_engines
 from tts.speech_asset import SpeechRenderer
 from tts.speech_cache import SpeechCache
+
+if TYPE_CHECKING:
+    from controller.live.hub import LiveHub  # which needs the routes' dependencies, which need Services
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +83,10 @@ class Services:
     content: ContentDelivery | None = field(default=None)
     # The leader lease; the singleton jobs above run only while it is held (controller.leadership).
     leadership: LeaseKeeper | None = field(default=None)
+    # Live broadcasts from the console (controller.live; started with the app).
+    live: LiveHub | None = field(default=None)
+    # The private Icecast of live broadcasts, when this controller started it (`live.start_icecast`).
+    icecast: IcecastServer | None = field(default=None)
     # Signs the playlists urgent notices carry when no command center is running (loaded once).
     _playlist_signer: CommandSigner | None = field(default=None, repr=False)
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from audio_library import AudioSettings
+from controller.live.settings import LiveSettings
 from devices.content import ContentSettings
 from devices.settings import DEFAULT_CONTROLLER_PASSWORD, FleetSettings, MqttSettings
 from firmware_sim.config import NodeSettings
@@ -100,6 +101,7 @@ class Settings(BaseSettings):
     reports: ReportSettings = ReportSettings()
     content: ContentSettings = ContentSettings()
     public: PublicSiteSettings = PublicSiteSettings()
+    live: LiveSettings = LiveSettings()
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:

@@ -30,6 +30,7 @@ from devices.protocol import (
     CommandBody,
     CommandName,
     CommandResult,
+    LiveSpec,
     PlaylistItem,
     ProtocolError,
     commune_command_topic,
@@ -83,6 +84,7 @@ def new_command_body(
     now: datetime,
     volume: int | None = None,
     item: PlaylistItem | None = None,
+    live: LiveSpec | None = None,
     command_id: str | None = None,
 ) -> CommandBody:
     return CommandBody(
@@ -94,6 +96,7 @@ def new_command_body(
         nonce=uuid.uuid4().hex,
         volume=volume,
         item=item,
+        live=live,
     )
 
 
@@ -132,7 +135,7 @@ class CommandCenter:
     ) -> list[DeviceCommand]:
         """Store one row per device, commit, then send. If the broker is unreachable the rows fail at once."""
         rows = []
-        parameters = body.model_dump(mode="json", include={"volume", "item"}, exclude_none=True)
+        parameters = body.model_dump(mode="json", include={"volume", "item", "live"}, exclude_none=True)
         for device in devices:
             assert device.id is not None
             rows.append(

@@ -54,6 +54,13 @@ class IcecastSettings(BaseModel):
     burst_size_bytes: int = Field(default=65536, ge=0)
     queue_size_bytes: int = Field(default=524288, ge=65536)
     start_timeout_s: float = Field(default=10.0, gt=0)
+    # Live broadcasts (protocol 1.5): when set, every mount asks this URL whether a listener may have it
+    # (Icecast's URL authentication, `listener_add`): the controller checks the node's own credentials and
+    # that the node is a target of the mount's session. Empty: mounts are open (relays' test stations).
+    listener_auth_url: str = ""
+    # Sent to a new listener of a live mount at once: small, so a node starts near the live edge (a big
+    # burst is old audio the node would only throw away); Ogg/Opus headers are always sent besides.
+    live_burst_size_bytes: int = Field(default=4096, ge=0)
 
 
 def find_icecast(binary: str = "icecast2") -> str | None:
@@ -129,6 +136,7 @@ class IcecastServer:
             f"    <admin-password>{escape(self.admin_password)}</admin-password>",
             "  </authentication>",
             f"  <listen-socket><port>{self.port}</port><bind-address>{escape(s.host)}</bind-address></listen-socket>",
+            *self._listener_auth(),
             "  <fileserve>1</fileserve>",
             "  <paths>",
             f"    <basedir>{escape(str(self.directory))}</basedir><logdir>{escape(str(self.directory))}</logdir>",
@@ -141,6 +149,21 @@ class IcecastServer:
             "",
         ]
         return "\n".join(lines)
+
+    def _listener_auth(self) -> list[str]:
+        """The default mount (every mount without its own section): listeners authenticated by URL."""
+        s = self.settings
+        if not s.listener_auth_url:
+            return []
+        return [
+            '  <mount type="default">',
+            f"    <burst-size>{s.live_burst_size_bytes}</burst-size>",
+            '    <authentication type="url">',
+            f'      <option name="listener_add" value="{escape(s.listener_auth_url, {chr(34): "&quot;"})}"/>',
+            '      <option name="auth_header" value="icecast-auth-user: 1"/>',
+            "    </authentication>",
+            "  </mount>",
+        ]
 
     def start(self) -> None:
         exe = find_icecast(self.settings.binary)
@@ -170,7 +193,10 @@ class IcecastServer:
 
     def _answers(self) -> bool:
         try:
-            return httpx.get(f"{self.url}/status-json.xsl", timeout=0.5).status_code == 200
+            # The admin page: with `listener_auth_url` the public status page is a "mount" too, and asking
+            # for it would call the controller, which may not listen yet (it starts Icecast first).
+            answer = httpx.get(f"{self.url}/admin/stats", auth=("admin", self.admin_password), timeout=0.5)
+            return answer.status_code == 200
         except httpx.HTTPError:
             return False
 

@@ -52,7 +52,7 @@ Priority = Literal["normal", "priority", "emergency"]
 # one instead of failing in the database (docs/protocol.md, "Bounds").
 INTEGER_MAX: Final = 2**31 - 1
 Count = Annotated[int, Field(ge=0, le=INTEGER_MAX)]
-# An urgent notice carries its playlist up to this size (1.6); a bigger one (a commune with hundreds of
+# An urgent notice carries its playlist up to this size (1.5); a bigger one (a commune with hundreds of
 # items in its horizon) is left to the HTTP pull. 64 KiB is 100-odd items, far more than a day of a
 # commune's bulletins, and small enough for the whole commune's nodes to receive at once on 4G.
 MAX_PUSHED_PLAYLIST_CHARS = 65_536
@@ -206,9 +206,9 @@ class PlaylistNotice(Message):
     urgent: bool = Field(
         default=False, description="An emergency is in this version: pull at once, without the notice jitter."
     )
-    # 1.6: an urgent notice carries its playlist (the Opus variant, exactly as served over HTTP), signed
+    # 1.5: an urgent notice carries its playlist (the Opus variant, exactly as served over HTTP), signed
     # with the command key, so a node applies an emergency without a pull, and with HTTP down. Left out
-    # when absent, so a notice without it is byte for byte what 1.5 sent.
+    # when absent, so a notice without it is byte for byte what 1.4 sent.
     playlist: str | None = Field(
         default=None,
         max_length=MAX_PUSHED_PLAYLIST_CHARS,
@@ -455,7 +455,35 @@ class Heartbeat(Message):
     playlist_version: Count | None = None
 
 
-CommandName = Literal["play_now", "stop", "set_volume", "resync", "reboot", "self_test"]
+CommandName = Literal["play_now", "stop", "set_volume", "resync", "reboot", "self_test", "live_start", "live_stop"]
+
+LivePriority = Literal["normal", "emergency"]
+
+
+class LiveSpec(BaseModel):
+    """A live broadcast from the console (1.6): play this Icecast mount now, through the same output as a relay.
+
+    `live_start` carries all of it; `live_stop` carries only `session_id` (the rest is ignored).
+    The node reads `url` with its own credentials (HTTP Basic, as for the playlist): the streaming server
+    asks the controller whether this node is a target of the session before it sends a byte.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    session_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    url: str = Field(default="", max_length=500, description="The session's mount (empty in live_stop).")
+    title: str = Field(default="", max_length=300)
+    # emergency: cut whatever is on air (TT39). normal: cut it only if `pre_empt`, else wait for it to end.
+    priority: LivePriority = "normal"
+    pre_empt: bool = False
+    clusters: tuple[Code, ...] | None = Field(
+        default=None, max_length=500, description="Device codes it is for; None: every cluster of the commune."
+    )
+    # Never longer than this, whatever happens to the stop command.
+    max_duration_ms: int = Field(default=3_600_000, gt=0, le=INTEGER_MAX)
+
+    def is_for(self, device_code: str) -> bool:
+        return self.clusters is None or device_code in self.clusters
 
 
 class CommandBody(Message):
@@ -475,6 +503,10 @@ class CommandBody(Message):
     nonce: str = Field(pattern=r"^[0-9a-f]{32}$")
     volume: int | None = Field(default=None, ge=0, le=100, description="For set_volume.")
     item: PlaylistItem | None = Field(default=None, description="For play_now: what to play (starts_at ignored).")
+    # 1.6: live_start and live_stop; left out when absent (other commands are byte for byte what 1.5 sent).
+    live: LiveSpec | None = Field(
+        default=None, exclude_if=lambda spec: spec is None, description="For live_start and live_stop."
+    )
 
     @model_validator(mode="after")
     def _parameters_match_the_name(self) -> CommandBody:
@@ -482,6 +514,14 @@ class CommandBody(Message):
             raise ValueError("set_volume needs `volume`, and only set_volume has it")
         if (self.name == "play_now") != (self.item is not None):
             raise ValueError("play_now needs `item`, and only play_now has it")
+        if (self.name in ("live_start", "live_stop")) != (self.live is not None):
+            raise ValueError("live_start and live_stop need `live`, and only they have it")
+        if (
+            self.name == "live_start"
+            and self.live is not None
+            and not self.live.url.startswith(("http://", "https://"))
+        ):
+            raise ValueError("live_start needs the mount's http(s) `url`")
         return self
 
 

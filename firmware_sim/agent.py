@@ -57,6 +57,7 @@ from firmware_sim.commands import CommandVerifier, NonceStore, load_volume, save
 from firmware_sim.config import NodeSettings
 from firmware_sim.content_server import ContentServer
 from firmware_sim.faults import Faults, FaultsFile
+from firmware_sim.live import LiveBroadcasts
 from firmware_sim.outbox import Outbox
 from firmware_sim.relay import RelayAccount, RelayTiming, StreamRelay, check_stream, decode_to_pcm
 from firmware_sim.sink import AudioSink, FileSink, PlayedAudio, PyAudioSink
@@ -555,7 +556,7 @@ class NodeAgent:
             raise StalePlaylist(f"pulled v{held}, but v{self._noticed_version} was announced")
 
     def _apply_pushed(self, notice: PlaylistNotice) -> bool:
-        """Apply the playlist an urgent notice carries (1.6), without a pull; False if it cannot be used.
+        """Apply the playlist an urgent notice carries (1.5), without a pull; False if it cannot be used.
 
         Used only if the controller's command key signed it, it is this commune's, newer than the one
         in hand, and the node plays the Opus variant (an MP3 node pulls its own). The audio its items
@@ -784,6 +785,8 @@ class NodeAgent:
         # Behind a late emergency still on air, the item starts when the horn is free; how long it waited
         # does not count against it (it was on time), so it airs late by as much.
         waited_s = await self._wait_for_horn() if self._overrunning else 0.0
+        # A live broadcast on air (firmware_sim.live): the item airs after it, late by as much.
+        waited_s += await self.live.hold(item)
         late_s = (self.now() - item.starts_at).total_seconds()
         if late_s - waited_s > self._late_tolerance_s(item):
             await self._report(item, version, None, f"bắt đầu trễ {late_s:.1f} giây, không phát")
@@ -864,6 +867,7 @@ class NodeAgent:
             await self._wait_for_horn()
         relay.connect()  # the stream is buffered from here, so the start is on air at once
         await self._sleep_until(item.starts_at)
+        await self.live.hold(item)
         log.info("%s: relaying %s %r from %s (v%d)", self.code, item.item_id, item.title, item.stream.url, version)
         key: ItemKey = (item.item_id, item.starts_at, item.asset_sha256)
         stop = asyncio.Event()
@@ -987,6 +991,17 @@ class NodeAgent:
         self._stopped: set[ItemKey] = set()
         # Every ack this node sent, newest last (the simulator's record, like `plays`).
         self.command_acks: list[CommandAck] = []
+        # Live broadcasts from the console (live_start / live_stop, protocol 1.6).
+        self.live = LiveBroadcasts(
+            s,
+            sink=lambda: self.sink,
+            on_air=self._on_air,
+            stop_on_air=self._stop_on_air,
+            report=self._report,
+            version=lambda: self.playlist.version if self.playlist is not None else 0,
+            now=self.now,
+            timing=self._relay_timing,
+        )
 
     def _keep_commanded(self, wanted: dict[ItemKey, PlaylistItem]) -> None:
         """Called by _apply: a play_now item survives a new playlist; an item stopped by command stays stopped."""
@@ -1085,6 +1100,9 @@ class NodeAgent:
             return True, f"Đã đồng bộ lịch phát phiên bản {version}."
         if body.name == "reboot":
             return True, "Cụm loa kết nối lại với phiên mới."
+        if body.name in ("live_start", "live_stop"):
+            assert body.live is not None
+            return await (self.live.start if body.name == "live_start" else self.live.stop)(body.live)
         verdict = await asyncio.to_thread(self._self_test)
         if self.stock.manifest is not None and self.stock.missing(self.stock.manifest):
             self.stock_sync.wanted.set()  # fetch again what the test found damaged

@@ -87,3 +87,9 @@ class NodeSettings(BaseModel):
     # What the node buffers of the stream: absorbs the network's jitter while staying within 2 s of live;
     # older audio beyond it (a server's initial burst) is dropped.
     relay_buffer_ms: int = Field(default=2000, ge=100)
+    # Live broadcasts from the console (protocol 1.6). The node buffers less of a live stream than of a
+    # relay: the officer's voice must reach the horns within 2 s, and a 4G link's jitter is far smaller
+    # than that. Then, a live stream lost this long ends the broadcast on this node (it goes back to its
+    # schedule and says so): longer than a reconnect or two, short enough not to air minutes of silence.
+    live_buffer_ms: int = Field(default=400, ge=100)
+    live_lost_timeout_s: float = Field(default=6.0, gt=0)

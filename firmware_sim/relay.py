@@ -49,9 +49,10 @@ def _ffmpeg() -> str:
     return found
 
 
-def _input_args(url: str, stall_timeout_s: float) -> list[str]:
+def _input_args(url: str, stall_timeout_s: float, headers: str = "") -> list[str]:
     return [
         "-nostdin", "-v", "error",
+        *(["-headers", headers] if headers else []),
         # A stream is HTTP(S): never a file or another protocol, whatever the playlist or a redirect says.
         "-protocol_whitelist", "http,https,tcp,tls",
         "-rw_timeout", str(int(stall_timeout_s * 1_000_000)),
@@ -129,8 +130,17 @@ class StreamRelay:
     """One relay of one item: `chunks(stop)` yields its PCM in real time until the end or `stop`."""
 
     def __init__(
-        self, item: PlaylistItem, timing: RelayTiming, *, fill_pcm: bytes | None, now: Callable[[], datetime]
+        self,
+        item: PlaylistItem,
+        timing: RelayTiming,
+        *,
+        fill_pcm: bytes | None,
+        now: Callable[[], datetime],
+        headers: str = "",
+        give_up_after_s: float | None = None,
     ) -> None:
+        """`headers`: sent with each request (a live mount's credentials). `give_up_after_s`: end early once
+        the stream has been lost this long (a live broadcast: its node goes back to the schedule)."""
         assert item.stream is not None
         self.item = item
         self.url = item.stream.url
@@ -147,6 +157,10 @@ class StreamRelay:
         self._process: asyncio.subprocess.Process | None = None
         self._decoder: asyncio.Task[None] | None = None
         self.connections = 0
+        self.headers = headers
+        self.give_up_after_s = give_up_after_s
+        # Set when the relay ended early because the stream stayed lost (`give_up_after_s`).
+        self.gave_up = False
 
     @property
     def ends_at(self) -> datetime:
@@ -175,7 +189,7 @@ class StreamRelay:
         pcm = ["-f", "s16le", "-ac", "1", "-ar", str(RATE_HZ), "pipe:1"]
         try:
             process = await asyncio.create_subprocess_exec(
-                _ffmpeg(), *_input_args(self.url, self.timing.stall_timeout_s), *pcm,
+                _ffmpeg(), *_input_args(self.url, self.timing.stall_timeout_s, self.headers), *pcm,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             )  # fmt: skip
         except (OSError, RuntimeError) as exc:
@@ -246,6 +260,10 @@ class StreamRelay:
                         open_gap = _Interruption(underrun_since, f"mất luồng phát: {why}" if why else "mất luồng phát")
                     # Lost: the fill; a short stall of a live connection: silence until it resumes or times out.
                     chunk = self._fill(size) if open_gap is not None else bytes(size)
+                    lost_s = (moment - open_gap.at).total_seconds() if open_gap is not None else 0.0
+                    if self.give_up_after_s is not None and lost_s >= self.give_up_after_s:
+                        self.gave_up = True
+                        break
                 yield chunk
                 tick += 1
                 with contextlib.suppress(TimeoutError):

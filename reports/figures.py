@@ -30,6 +30,7 @@ from devices.uptime import UptimeDay
 from reports.ledger import day_heads
 from reports.period import Period
 from reports.period_report import (
+    AIRING_LABELS,
     ALERT_LABELS,
     LANGUAGE_LABELS,
     MISSED_LABELS,
@@ -53,7 +54,7 @@ from reports.period_report import (
     compare,
 )
 from reports.planned import EVERY_CLUSTER, planned_counts
-from reports.rollup import COMMAND, EMERGENCY, ClusterDay, PlayDay, SoundReach, UnplayedItem
+from reports.rollup import EMERGENCY, LIVE, UNPLANNED, ClusterDay, PlayDay, SoundReach, UnplayedItem
 from schedules import Bulletin
 from schedules.bulletin import AudioSource, BulletinStatus
 from schedules.emergency_order import EmergencyOrder
@@ -291,10 +292,12 @@ class _Builder:
                 failed_plays[commune_code] += int(count)
             if outcome != "played":
                 continue
-            if kind != COMMAND:
+            if kind not in UNPLANNED:
                 aired[commune_code] += int(count)
             bulletin = sounds.get(sha)
             priority = "emergency" if kind == EMERGENCY else (bulletin.priority if bulletin is not None else "normal")
+            if kind == LIVE:
+                priority = LIVE  # live airtime, its own row: it skipped the written approval
             field_key = bulletin.legal_field if bulletin is not None else ""
             field_row = by_field.setdefault(
                 field_key,
@@ -306,7 +309,9 @@ class _Builder:
                 AiringRow(key=language, label=language_names.get(language, UNKNOWN_SOUND), plays=0, minutes=0.0),
             )
             for row in (
-                by_priority.setdefault(priority, AiringRow(key=priority, label=priority, plays=0, minutes=0)),
+                by_priority.setdefault(
+                    priority, AiringRow(key=priority, label=AIRING_LABELS.get(priority, priority), plays=0, minutes=0)
+                ),
                 field_row,
                 language_row,
             ):
@@ -480,7 +485,7 @@ class _Builder:
                 sa_select(col(ClusterDay.device_id), col(ClusterDay.day), func.sum(ClusterDay.plays))
                 .where(
                     tuple_(col(ClusterDay.device_id), col(ClusterDay.day)).in_(pairs[begin : begin + 500]),
-                    col(ClusterDay.item_class) != COMMAND,
+                    col(ClusterDay.item_class).not_in(UNPLANNED),
                 )
                 .group_by(col(ClusterDay.device_id), col(ClusterDay.day))
             ).all():

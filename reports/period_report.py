@@ -13,6 +13,9 @@ from pydantic import BaseModel
 from devices.registry import Commune, Province
 
 PRIORITY_LABELS = {"normal": "Thông thường", "priority": "Ưu tiên", "emergency": "Khẩn cấp"}
+# Airtime by priority: the bulletins' priorities, and live broadcasts from the console in a row of their own
+# (shown only for a period that had any).
+AIRING_LABELS = {**PRIORITY_LABELS, "live": "Phát trực tiếp"}
 LANGUAGE_LABELS = {"vi": "Tiếng Việt", "km": "Tiếng Khmer"}
 ORIGIN_LABELS = {"commune": "Xã soạn", "province": "Chương trình của tỉnh", "recording": "Bản ghi âm"}
 MISSED_LABELS = {

@@ -25,6 +25,10 @@ from audio_library.timestamps import UtcDateTime
 from devices.proof_of_play import PlayRecord
 
 COMMAND, EMERGENCY, ITEM = "command", "emergency", "item"
+# A live broadcast from the console (`live-{session}`, protocol 1.6): airtime, never planned.
+LIVE = "live"
+# Classes of plays no schedule planned: counted as airtime, never as planned items aired or missed.
+UNPLANNED = (COMMAND, LIVE)
 
 
 class PlayDay(SQLModel, table=True):
@@ -85,9 +89,12 @@ class SoundReach(SQLModel, table=True):
 
 
 def item_class(item_id: str) -> str:
-    """What kind of item a play was: a command's (`cmd-...`), an emergency's (`e<order>`), or scheduled."""
+    """What kind of item a play was: a command's (`cmd-...`), an emergency's (`e<order>`), a live broadcast's
+    (`live-...`), or scheduled."""
     if item_id.startswith("cmd-"):
         return COMMAND
+    if item_id.startswith("live-"):
+        return LIVE
     if item_id.startswith("e") and item_id[1:].isdigit():
         return EMERGENCY
     return ITEM
@@ -183,7 +190,7 @@ def roll_up(session: Session, plays: Iterable[tuple[PlayRecord, date]], zone: Zo
 
 def _track_unplayed(session: Session, plays: list[PlayRecord], zone: ZoneInfo) -> None:
     """Keep `unplayed_item` up to date with the planned items (not commands) among the plays."""
-    planned = [p for p in plays if p.flag_reason is None and item_class(p.item_id) != COMMAND]
+    planned = [p for p in plays if p.flag_reason is None and item_class(p.item_id) not in UNPLANNED]
     played = {(p.device_id, p.item_id, p.scheduled_start) for p in planned if p.outcome == "played"}
     for device_id, item_id, scheduled_start in played:
         session.execute(

@@ -57,7 +57,7 @@ class PlayVerifier:
             shas = {m.asset_sha256 for m in mine}
             if report.asset_sha256 in shas or self._is_mp3_of(session, report.asset_sha256, shas):
                 return self._airing(report)
-        if self._sent_by_play_now(session, device, report):
+        if self._sent_by_play_now(session, device, report) or self._sent_by_live(session, device, report):
             return self._airing(report)
         if mine:
             return "wrong_audio"
@@ -91,6 +91,21 @@ class PlayVerifier:
             select(AudioAsset.sha256).where(col(AudioAsset.sha256).in_(originals), AudioAsset.mp3_sha256 == sha256)
         ).first()
         return row is not None
+
+    def _sent_by_live(self, session: Session, device: Device, report: PlayReport) -> bool:
+        """A live broadcast (`live-{session}`, protocol 1.6): a live_start of that session reached this node
+        before it started (a normal broadcast may wait for the item on air, up to the item's length)."""
+        if not report.item_id.startswith("live-") or report.relayed_ms is None:
+            return False
+        session_id = report.item_id.removeprefix("live-")
+        rows = session.exec(
+            select(DeviceCommand).where(
+                DeviceCommand.device_id == device.id,
+                DeviceCommand.name == "live_start",
+                col(DeviceCommand.issued_at) <= report.scheduled_start + self.clock_slack,
+            )
+        ).all()
+        return any((row.parameters.get("live") or {}).get("session_id") == session_id for row in rows)
 
     def _sent_by_play_now(self, session: Session, device: Device, report: PlayReport) -> bool:
         start: datetime = report.scheduled_start

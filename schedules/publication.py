@@ -119,7 +119,7 @@ def notice_for(
 ) -> PlaylistNotice:
     """The notice of the stored version; `urgent` (an emergency) tells nodes to pull without waiting.
 
-    An urgent notice with a `signer` also carries the playlist itself, signed (protocol 1.6), so nodes
+    An urgent notice with a `signer` also carries the playlist itself, signed (protocol 1.5), so nodes
     apply the emergency without pulling it; unless it is too big to push, when they pull as before.
     """
     pushed: dict[str, str] = {}

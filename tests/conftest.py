@@ -9,6 +9,7 @@ import pytest
 
 from audio_library import AudioSettings
 from controller.accounts import Role, use_password_policy
+from controller.api.live import listener_key
 from controller.demo import quiet_hours_elsewhere
 from controller.settings import DatabaseSettings, Settings, WebSettings
 from devices.content import ContentSettings
@@ -143,6 +144,26 @@ def nginx(tmp_path: Path) -> Iterator[NginxServer]:
     )
     with NginxServer(content, CONTENT_SECRET, tmp_path / "audio") as server:
         yield server
+
+
+@pytest.fixture
+def live_controller(
+    settings: Settings, broker: MosquittoProcess, tmp_path: Path
+) -> Iterator[tuple[ControllerServer, IcecastServer]]:
+    """The controller with live broadcasts on, and the private Icecast its live mounts go through: listeners
+    authenticated by the controller (Icecast's URL authentication), so only targeted nodes hear a session."""
+    port = free_port()
+    auth_url = f"http://127.0.0.1:{port}/api/v1/live/listeners?key={listener_key(settings)}"
+    ice = IcecastSettings(directory=tmp_path / "icecast-live", max_clients=200, listener_auth_url=auth_url)
+    with IcecastServer(ice) as server:
+        live = settings.live.model_copy(
+            update={"icecast": ice.model_copy(update={"port": server.port, "source_password": server.source_password})}
+        )
+        controller = ControllerServer(settings.model_copy(update={"live": live}), port=port)
+        controller.start()
+        assert controller.services.link is not None and controller.services.link.wait_connected(10)
+        yield controller, server
+        controller.stop()
 
 
 @pytest.fixture

@@ -118,11 +118,13 @@ def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
 class ControllerServer:
     """The real FastAPI app under uvicorn, on a free port, in a background thread."""
 
-    def __init__(self, settings: Settings, services_factory: Callable[[Settings], Services] | None = None) -> None:
+    def __init__(
+        self, settings: Settings, services_factory: Callable[[Settings], Services] | None = None, *, port: int = 0
+    ) -> None:
         self.settings = settings
         self.app = create_app(settings, services_factory=services_factory)
-        # The same uvicorn configuration as `loaxa serve` (forwarded headers, trusted proxies).
-        self._server = uvicorn.Server(server_config(self.app, settings, host="127.0.0.1", port=0))
+        # The same uvicorn configuration as `loaxa serve` (forwarded headers, trusted proxies); port 0: a free one.
+        self._server = uvicorn.Server(server_config(self.app, settings, host="127.0.0.1", port=port))
         self._thread = threading.Thread(target=self._server.run, name="controller", daemon=True)
         self.base_url = ""
 

@@ -14,6 +14,7 @@ from controller.api import (
     fleet,
     health,
     legal_fields,
+    live,
     node,
     period_reports,
     programs,
@@ -58,6 +59,7 @@ for module in (
     series,
     translations,
     streams,
+    live,
 ):
     # Logging in answers 401 for a wrong password, without a token to lack (controller.openapi derives the rest).
     api_router.include_router(module.router, responses=error_responses(401) if module is auth else None)

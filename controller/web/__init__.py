@@ -16,6 +16,7 @@ from controller.web import (
     dashboard,
     fleet_map,
     listen_again,
+    live,
     login,
     playlist,
     province,
@@ -57,6 +58,7 @@ for module in (
     streams,
     audiobooks,
     listen_again,
+    live,
 ):
     web_router.include_router(module.router)
 

@@ -73,6 +73,7 @@ def navigation(user: User | None) -> list[tuple[str, str]]:
         if user.role == Role.ADMIN or user.province_id is not None:
             items.append(("/chuong-trinh-tinh", "Toàn tỉnh"))
         items.append(("/sach-noi", "Sách nói"))
+        items.append(("/phat-truc-tiep", "Phát trực tiếp"))
     if user.role == Role.ADMIN or user.province_id is not None:
         items.append(("/nguon-tinh", "Nguồn tin tỉnh"))
     if user.role in (Role.APPROVER, Role.ADMIN):

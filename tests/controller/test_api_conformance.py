@@ -42,7 +42,7 @@ from controller.app import create_app
 from controller.deps import CurrentUser
 from controller.services import build_services
 from controller.settings import Settings
-from devices.mosquitto import MosquittoProcess
+from devices.mosquitto import MosquittoProcess, free_port
 from schedules.commune_hours import QuietHoursPublic
 from tests.conftest import ADMIN_PASSWORD
 from tests.harness import ControllerServer, add_user_directly, approved_bulletin, login, setup_commune
@@ -116,7 +116,11 @@ def speaking_controller(settings: Settings) -> Iterator[ControllerServer]:
     """The controller with its edge-tts engine on the local stand-in, so Khmer previews speak as online."""
     transport = FakeEdgeTransport()
     tts = TtsSettings(engine="auto", edge_retries=0, edge_retry_backoff_s=0.0, edge_chunk_timeout_s=15.0)
-    configured = settings.model_copy(update={"tts": tts})
+    # Live broadcasts on, with an Icecast port nobody listens on: the API is the subject, no audio flows
+    # (without one, going live answers 503, which the checks count as a server error).
+    icecast = settings.live.icecast.model_copy(update={"port": free_port(), "source_password": "conformance"})
+    live = settings.live.model_copy(update={"icecast": icecast})
+    configured = settings.model_copy(update={"tts": tts, "live": live})
     server = ControllerServer(configured, services_factory=lambda s: build_services(s, edge_transport=transport))
     server.start()
     try:

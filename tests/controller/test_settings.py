@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -68,3 +70,14 @@ def test_trusted_proxies_are_addresses_and_none_by_default(monkeypatch: pytest.M
         monkeypatch.setenv("LOAXA_WEB__TRUSTED_PROXIES", wrong)
         with pytest.raises(ValidationError, match="LOAXA_WEB__TRUSTED_PROXIES"):
             Settings()
+
+
+def test_live_sections_from_environment_keep_their_own_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOAXA_LIVE__START_ICECAST", "true")
+    monkeypatch.setenv("LOAXA_LIVE__ICECAST__PORT", "8010")
+    monkeypatch.setenv("LOAXA_NODE__LIVE_BUFFER_MS", "600")
+    settings = Settings()
+    assert settings.live.start_icecast and settings.live.icecast.port == 8010
+    # Setting one field of the nested Icecast section keeps the live one's own directory.
+    assert settings.live.icecast.directory == Path("var/icecast-live")
+    assert settings.node.live_buffer_ms == 600 and settings.live.idle_timeout_s == 20.0

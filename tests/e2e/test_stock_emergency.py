@@ -177,7 +177,7 @@ def test_stock_emergency_airs_on_nodes_cut_off_from_http(
     finished(admin, response.json()["command_id"])
 
     # An emergency order, still without HTTP: it goes through the commune's playlist, which the urgent
-    # notice carries signed (protocol 1.6), and the nodes play their pinned copy at its start.
+    # notice carries signed (protocol 1.5), and the nodes play their pinned copy at its start.
     order_body = {"stock_key": "storm", "stock_language": "vi", "commune_code": COMMUNE}
     response = admin.post("/api/v1/emergencies", order_body)
     assert response.status_code == 201, response.text

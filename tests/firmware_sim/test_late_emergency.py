@@ -153,7 +153,7 @@ def test_a_late_emergency_withdrawn_before_its_scheduled_end_stops(tmp_path: Pat
     assert _plays(agent)["storm"]["interrupted"]
 
 
-# -- an urgent notice that carries its playlist (protocol 1.6) ---------------------------------------
+# -- an urgent notice that carries its playlist (protocol 1.5) ---------------------------------------
 
 
 def _signed_agent(tmp_path: Path, signer: CommandSigner) -> NodeAgent:

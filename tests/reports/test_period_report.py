@@ -644,3 +644,28 @@ def test_airtime_by_language_counts_each_version_by_what_clusters_reported_playe
     assert by_language == {key: (int(n), round(s / 60, 1)) for key, (n, s) in expected.items()}
     assert [r.label for r in result.airing_by_language] == ["Tiếng Việt", "Tiếng Khmer"]
     assert sum(r.plays for r in result.airing_by_language) == result.totals.plays
+
+
+def test_live_broadcasts_count_as_live_airtime_never_as_planned(seeded: Seeded) -> None:
+    before = report(seeded)
+    with seeded.sessions() as session:  # type: ignore[operator]
+        device = session.exec(select(Device).where(Device.code == "XA-1")).one()
+        live_sha = "f" * 64  # a live broadcast's sound: the sha256 of its mount's URL, no bulletin's
+        session.add(
+            play_record(
+                ident(device), "XA", "live0", at(DAY2, 15), seconds=90, item_id="live-9f2c4e1a", sha256=live_sha,
+                outcome="played",
+            )
+        )  # fmt: skip
+        session.commit()
+        seal_plays(session, ZONE, limit=100)
+        session.commit()
+    after = report(seeded)
+    by_priority = {r.key: (r.label, r.plays, r.minutes) for r in after.airing_by_priority}
+    assert by_priority["live"] == ("Phát trực tiếp", 1, 1.5)
+    assert after.totals.airtime_minutes == round(before.totals.airtime_minutes + 1.5, 1)
+    assert (after.totals.plays, after.totals.planned, after.totals.aired) == (
+        before.totals.plays + 1,
+        before.totals.planned,
+        before.totals.aired,
+    )
