@@ -4,7 +4,7 @@ Table device_birth: with several instances sharing the births, none hears them a
 and counted here. Empty at first: a window's worth of births is all it ever holds.
 
 Revision ID: 0029
-Revises: 0027
+Revises: 0028
 Create Date: 2026-12-08 00:00:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from audio_library.timestamps import UtcDateTime
 
 revision: str = "0029"
-down_revision: str | None = "0027"
+down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
