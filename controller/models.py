@@ -11,6 +11,7 @@ from controller.live.session import LiveGrant, LiveOnAir, LiveSession, LiveSessi
 from devices.alerts import Alert
 from devices.commands import DeviceCommand
 from devices.health import DeviceHealth, HealthEvent, HeartbeatSample
+from devices.identity_watch import DeviceBirth
 from devices.proof_of_play import PlayRecord
 from devices.registry import Commune, Device, Hamlet, Province
 from devices.uptime import UptimeDay
@@ -64,6 +65,7 @@ __all__ = [
     "CommuneQuietHours",
     "CommuneRelayFill",
     "Device",
+    "DeviceBirth",
     "DeviceCommand",
     "DeviceHealth",
     "EmergencyOrder",

@@ -204,6 +204,12 @@ class Services:
         except BrokerUnavailable as exc:
             log.warning("playlist notice for %s not sent, nodes will poll: %s", notice.commune, exc)
 
+    def follow_notice(self, payload: bytes) -> None:
+        """A playlist notice another instance published: this instance's nginx files follow it
+        (devices.content; before content has started, its start-up writes every commune's files anyway)."""
+        if self.content is not None:
+            self.content.follow(payload)
+
     def playlist_signer(self) -> CommandSigner:
         """The command key, which also signs the playlists urgent notices carry (nodes hold its public half)."""
         if self.commands is not None:
@@ -310,7 +316,12 @@ def build_services(
             on_play=enqueue_play,  # proof of play goes up to the province's source system (results out)
         )
         uplink.register("heartbeat", health.handle_heartbeat)
-        services.link = MqttLink(settings.mqtt, uplink.handle_batch)
+        services.link = MqttLink(
+            settings.mqtt,
+            uplink.handle_batch,
+            # Each instance's nginx serves its own files: they follow every instance's publications.
+            playlist_notices=services.follow_notice if settings.content.enabled else None,
+        )
         _wire_commands(services, uplink)
         services.link.start()
     return services

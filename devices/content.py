@@ -10,6 +10,13 @@ On every publication the commune's playlist is written where nginx serves it, on
 item's `asset_url` a signed link to nginx. Expiry times are rounded up to whole periods of
 `url_ttl_s`, so rewriting an unchanged playlist gives the same bytes (and nginx the same ETag): nodes
 get 304 until the playlist changes, or once a period when its links are renewed.
+
+With several controller instances, each runs its own nginx over its own files, and a node's link may
+point at any of them. The instance that publishes writes its files before it notifies the nodes; every
+other instance follows the notice (`follow`, fed by the MQTT link's subscription to every commune's
+playlist notices) and rewrites that commune's files from the database when the notice names a version
+newer than the one its files hold, tens of milliseconds after the notice (a node that pulls before that gets
+the previous version and asks again soon: firmware_sim.agent).
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from sqlmodel import Session, col, select
 
 from audio_library import AudioAsset
 from devices.nginx import PLAYLIST_FILES_DIR, SAFE_SECRET, NginxServer
-from devices.protocol import Playlist, PlaylistItem
+from devices.protocol import Playlist, PlaylistItem, PlaylistNotice, ProtocolError, decode
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +203,11 @@ class ContentDelivery:
         self._load = load
         self._communes = communes
         self._lock = threading.Lock()
+        # Commune -> the version its files hold (written by this instance).
+        self._written: dict[str, int] = {}
+        # Communes another instance published a newer version of, to be rewritten by the refresh thread.
+        self._wanted: set[str] = set()
+        self._wake = threading.Condition()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._refresh_loop, name="content-refresh", daemon=True)
 
@@ -214,6 +226,8 @@ class ContentDelivery:
 
     def stop(self) -> None:
         self._stop.set()
+        with self._wake:
+            self._wake.notify()
         if self._thread.is_alive():
             self._thread.join(10)
         if self.nginx is not None:
@@ -229,6 +243,28 @@ class ContentDelivery:
             now = time.time()
             for codec, playlist in variants.items():
                 self.files.write(playlist, codec, now)
+            self._written[commune] = max(playlist.version for playlist in variants.values())
+
+    def written_version(self, commune: str) -> int | None:
+        """The playlist version this instance's files of the commune hold (None: none written yet)."""
+        with self._lock:
+            return self._written.get(commune)
+
+    def follow(self, payload: bytes) -> None:
+        """A playlist notice (from any instance): when it names a newer version than this instance's
+        files hold, have them rewritten from the database. Called on the MQTT ingest thread, so it only
+        queues the commune; the refresh thread writes."""
+        try:
+            notice = decode(PlaylistNotice, payload)
+        except ProtocolError as exc:
+            log.warning("ignoring an invalid playlist notice: %s", str(exc)[:200])
+            return
+        with self._lock:
+            if notice.version <= self._written.get(notice.commune, -1):
+                return
+        with self._wake:
+            self._wanted.add(notice.commune)
+            self._wake.notify()
 
     def refresh_all(self) -> None:
         for commune in self._communes():
@@ -258,6 +294,22 @@ class ContentDelivery:
         return self.public_url + self.signer.sign(audio_path(commune, sha256, codec), time.time())
 
     def _refresh_loop(self) -> None:
+        """Rewrite what other instances published as it is noticed, and everything every quarter of
+        `url_ttl_s` (links renewed; and a notice missed while the broker was away caught up)."""
         interval_s = self.settings.url_ttl_s / 4
-        while not self._stop.wait(interval_s):
-            self.refresh_all()
+        next_refresh = time.monotonic() + interval_s
+        while not self._stop.is_set():
+            with self._wake:
+                if not self._wanted and not self._stop.is_set():
+                    self._wake.wait(max(0.0, next_refresh - time.monotonic()))
+                wanted, self._wanted = self._wanted, set()
+            if self._stop.is_set():
+                return
+            for commune in sorted(wanted):
+                try:
+                    self.publish(commune)
+                except Exception:
+                    log.exception("the playlist files of %s could not be rewritten after a notice", commune)
+            if time.monotonic() >= next_refresh:
+                self.refresh_all()
+                next_refresh = time.monotonic() + interval_s

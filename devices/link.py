@@ -13,6 +13,10 @@ to every instance. A single instance subscribes plainly (`devices.protocol.contr
 Each instance has its own broker username, which the broker makes its client id (`service_usernames`),
 and a session the broker keeps while it is away (`session_expiry_s`), so a message handed to an instance
 that dies before acknowledging it waits for it there.
+
+An instance that serves nodes' content through its own nginx (`devices.content`) also follows the
+commune playlist notices (`playlist_notices`): a plain subscription to `communes/+/playlist`, without its
+own publications (MQTT 5 "no local"), so it rewrites its files when another instance published.
 """
 
 from __future__ import annotations
@@ -27,15 +31,18 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from devices.errors import BrokerUnavailable
-from devices.protocol import controller_subscriptions
+from devices.protocol import COMMUNE_PLAYLISTS_FILTER, controller_subscriptions
 from devices.settings import MqttSettings
 
 log = logging.getLogger(__name__)
 
 # Called with the messages received since the last call (at most `_BATCH_MAX`), in order.
 BatchHandler = Callable[[list[tuple[str, bytes]]], None]
+# Called with the payload of a commune playlist notice another instance published.
+NoticeHandler = Callable[[bytes], None]
 
 # Messages handed over at once: one database session and one device lookup serve them all, which is
 # what lets one ingest thread keep up with a province's heartbeats (hundreds per second).
@@ -43,9 +50,17 @@ _BATCH_MAX = 200
 
 
 class MqttLink:
-    def __init__(self, settings: MqttSettings, on_messages: BatchHandler, *, client_id: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: MqttSettings,
+        on_messages: BatchHandler,
+        *,
+        client_id: str | None = None,
+        playlist_notices: NoticeHandler | None = None,
+    ) -> None:
         self._settings = settings
         self._handler = on_messages
+        self._notices = playlist_notices
         self._connected = threading.Event()
         self._client = paho.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
@@ -120,9 +135,14 @@ class MqttLink:
             return
         # Subscriptions do not survive a session the broker expired: subscribe every time.
         subscriptions, dropped = controller_subscriptions(shared=len(self._settings.service_username_list()) > 1)
+        if self._notices is None:  # a session that followed them before keeps them until told otherwise
+            dropped = (*dropped, COMMUNE_PLAYLISTS_FILTER)
         client.unsubscribe(list(dropped))
         for topic in subscriptions:
             client.subscribe(topic, qos=1)
+        if self._notices is not None:
+            # No local: this instance's own notices follow its own publications, which wrote its files first.
+            client.subscribe(COMMUNE_PLAYLISTS_FILTER, options=SubscribeOptions(qos=1, noLocal=True))
         self._connected.set()
         log.info("connected to broker %s:%s", self._settings.host, self._settings.port)
 
@@ -135,6 +155,10 @@ class MqttLink:
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         self._inbox.put(message)
+
+    @staticmethod
+    def _is_notice(topic: str) -> bool:
+        return paho.topic_matches_sub(COMMUNE_PLAYLISTS_FILTER, topic)
 
     def _drain(self) -> None:
         while (first := self._inbox.get()) is not None:
@@ -149,10 +173,20 @@ class MqttLink:
                     stopping = True
                     break
                 batch.append(message)
-            try:
-                self._handler([(m.topic, bytes(m.payload)) for m in batch])
-            except Exception:
-                log.exception("%d message(s) from %s on could not be handled; dropped", len(batch), first.topic[:200])
+            uplink = [(m.topic, bytes(m.payload)) for m in batch if not self._is_notice(m.topic)]
+            for message in batch:
+                if self._notices is not None and self._is_notice(message.topic):
+                    try:
+                        self._notices(bytes(message.payload))
+                    except Exception:
+                        log.exception("playlist notice on %s could not be handled; dropped", message.topic[:200])
+            if uplink:
+                try:
+                    self._handler(uplink)
+                except Exception:
+                    log.exception(
+                        "%d message(s) from %s on could not be handled; dropped", len(uplink), uplink[0][0][:200]
+                    )
             for message in batch:
                 if message.qos > 0:
                     self._client.ack(message.mid, message.qos)

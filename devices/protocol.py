@@ -71,6 +71,11 @@ def commune_playlist_topic(commune_code: str) -> str:
     return f"{TOPIC_ROOT}/communes/{commune_code}/playlist"
 
 
+# Every commune's playlist notices: what a controller instance serving content through its own nginx follows,
+# so its files keep up with the publications of the others (devices.content).
+COMMUNE_PLAYLISTS_FILTER = f"{TOPIC_ROOT}/communes/+/playlist"
+
+
 def commune_topics_filter(commune_code: str) -> str:
     """Everything a node of this commune may read about its commune."""
     return f"{TOPIC_ROOT}/communes/{commune_code}/#"

@@ -186,10 +186,12 @@ class UplinkHandler:
         if state.firmware:
             device.firmware = state.firmware
         session.add(device)
-        session.commit()
-        if state.state == "online" and self._identity_watch is not None:
+        if state.state != "online" or self._identity_watch is None:
+            session.commit()
+        else:
             assert device.id is not None
-            births = self._identity_watch.birth(device.id, state.session_seq, state.at)
+            # Stores the birth with the new state, in one commit.
+            births = self._identity_watch.birth(session, device.id, state.session_seq, state.at)
             if births is not None:
                 window = self._identity_watch.window_s
                 log.warning(

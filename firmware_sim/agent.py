@@ -137,6 +137,11 @@ class MissingAudio(Exception):
     """Some audio of the playlist could not be fetched; the sync is retried soon."""
 
 
+class StalePlaylist(Exception):
+    """The pull answered an older version than a notice announced (a content server that has not caught
+    up yet); the sync is retried soon."""
+
+
 AMPLIFIER_FAULT_VI = "âm ly bị lỗi, không phát được"
 
 
@@ -209,6 +214,8 @@ class NodeAgent:
         # Urgent notices not yet followed by their playlist (version -> when noticed), and those that were.
         self._urgent_noticed: dict[int, datetime] = {}
         self.urgent_pulls: list[UrgentPull] = []
+        # The newest playlist version a notice announced: a pull answering older is retried soon.
+        self._noticed_version = 0
         # Disk writes started from a callback (not awaited there), kept until done.
         self._background: set[asyncio.Task[None]] = set()
 
@@ -385,6 +392,7 @@ class NodeAgent:
         except ProtocolError as exc:
             log.warning("%s: ignoring invalid message on %s: %s", self.code, topic[:200], str(exc)[:200])
             return
+        self._noticed_version = max(self._noticed_version, notice.version)
         if self.playlist is None or notice.version != self.playlist.version:
             if notice.urgent:  # an emergency: every second counts more than sparing the controller a burst
                 self._urgent_noticed.setdefault(notice.version, self.now())
@@ -483,7 +491,7 @@ class NodeAgent:
             try:
                 await self.sync_playlist()
                 retry_s = self.settings.reconnect_min_s
-            except (httpx.HTTPError, ValidationError, ProtocolError, MissingAudio, OSError) as exc:
+            except (httpx.HTTPError, ValidationError, ProtocolError, MissingAudio, StalePlaylist, OSError) as exc:
                 # Retry soon, backing off, rather than missing a new playlist for a whole poll interval.
                 log.info("%s: playlist sync failed (%s); retrying in %.1f s", self.code, str(exc)[:300], retry_s)
                 wait_s = min(retry_s, wait_s)
@@ -512,6 +520,7 @@ class NodeAgent:
         )
         self._measure_clock(response.headers.get(TIME_HEADER), asked_at)
         if response.status_code == 304:
+            self._check_fresh()
             return
         response.raise_for_status()
         fetched_at = self.now()
@@ -539,6 +548,12 @@ class NodeAgent:
         log.info("%s: playlist v%d with %d item(s)", self.code, playlist.version, len(playlist.items))
         if missing:
             raise MissingAudio(f"{missing} audio file(s) of playlist v{playlist.version} not fetched yet")
+        self._check_fresh()
+
+    def _check_fresh(self) -> None:
+        held = self.playlist.version if self.playlist is not None else 0
+        if held < self._noticed_version:
+            raise StalePlaylist(f"pulled v{held}, but v{self._noticed_version} was announced")
 
     def _apply_pushed(self, notice: PlaylistNotice) -> bool:
         """Apply the playlist an urgent notice carries (1.5), without a pull; False if it cannot be used.

@@ -3,8 +3,10 @@
 The login throttle (`controller.access.throttle`) keeps a database row per wrong password, which suits a
 rare, security-relevant event. Public reads are the opposite: frequent, anonymous and harmless one by one,
 so a database write per read would let anyone turn page views into write load. This counts in memory,
-per fixed window, per controller instance (behind N instances an address gets N times the limit, which
-still stops a scraper). The address is the one uvicorn settled on (forwarded headers only from
+per fixed window, per controller instance. Behind N instances each sees about 1/N of an address's
+requests, so the installation's limit is counted where every request passes: the load balancer
+(`systemd/haproxy-loaxa.cfg`, a stick table with the same limit and window), and this count is what a
+single instance without one relies on. The address is the one uvicorn settled on (forwarded headers only from
 `web.trusted_proxies`), as for the login throttle.
 """
 

@@ -32,6 +32,24 @@ BACKEND_HEADER = "X-Loaxa-Backend"
 CHECK_INTERVAL_MS = 500
 
 
+# The public site's 429, as the controller words it (public_site.errors.TooManyRequests).
+PUBLIC_RATE_MESSAGE = "Có quá nhiều yêu cầu từ địa chỉ của bạn. Vui lòng thử lại sau {seconds} giây."
+
+
+def public_rate_lines(limit: int, window_s: int) -> list[str]:
+    """The frontend lines of `systemd/haproxy-loaxa.cfg` that count the public site's requests per client
+    address for the whole installation (LOAXA_PUBLIC__RATE_LIMIT_REQUESTS per RATE_LIMIT_WINDOW_S)."""
+    message = PUBLIC_RATE_MESSAGE.format(seconds=window_s)
+    return [
+        "  acl public_site path /nghe-lai",
+        "  acl public_site path_beg /nghe-lai/",
+        f"  stick-table type ipv6 size 100k expire {2 * window_s}s store http_req_rate({window_s}s)",
+        "  http-request track-sc0 src if public_site",
+        f'  http-request return status 429 content-type "text/plain; charset=utf-8" string "{message}"'
+        f" hdr Retry-After {window_s} if public_site {{ sc_http_req_rate(0) gt {limit} }}",
+    ]
+
+
 def find_haproxy(binary: str = "haproxy") -> str | None:
     """The haproxy executable, or None when it is not installed (Debian puts it in /usr/sbin)."""
     found = shutil.which(binary)
@@ -80,6 +98,7 @@ class HaproxyServer:
         start_timeout_s: float = 10.0,
         config: str | None = None,
         backend: str = "controllers",
+        public_rate: tuple[int, int] | None = None,
     ) -> None:
         if not backends:
             raise ValueError("haproxy needs at least one backend")
@@ -96,6 +115,8 @@ class HaproxyServer:
         # test), and the name of its backend.
         self.config = config
         self.backend = backend
+        # (requests, window in s): the public site's rate limit counted here, as the shipped config does.
+        self.public_rate = public_rate
 
     @property
     def url(self) -> str:
@@ -130,6 +151,7 @@ class HaproxyServer:
             # As the shipped config: a client's own X-Forwarded-For is dropped, `option forwardfor` adds
             # the address haproxy saw.
             "  http-request del-header X-Forwarded-For",
+            *(public_rate_lines(*self.public_rate) if self.public_rate is not None else []),
             "  default_backend controllers",
             "backend controllers",
             "  balance roundrobin",

@@ -16,7 +16,8 @@ from controller.accounts import Role
 from controller.db import make_engine, session_factory
 from controller.settings import Settings
 from devices.mosquitto import free_port
-from tests.haproxy import HaproxyServer, find_haproxy
+from public_site.settings import PublicSiteSettings
+from tests.haproxy import PUBLIC_RATE_MESSAGE, HaproxyServer, find_haproxy, public_rate_lines
 from tests.harness import ControllerServer, add_user_directly, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,8 +62,14 @@ def runnable(config: str, directory: Path, port: int, backends: list[str]) -> st
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    """The controller behind haproxy believes haproxy's X-Forwarded-For, as the config's comment says."""
-    return settings.model_copy(update={"web": settings.web.model_copy(update={"trusted_proxies": "127.0.0.1"})})
+    """The controller behind haproxy believes haproxy's X-Forwarded-For, as the config's comment says; its
+    own public rate limit is out of reach here, so that only haproxy's can refuse."""
+    return settings.model_copy(
+        update={
+            "web": settings.web.model_copy(update={"trusted_proxies": "127.0.0.1"}),
+            "public": settings.public.model_copy(update={"rate_limit_requests": 100_000}),
+        }
+    )
 
 
 @pytest.fixture
@@ -103,6 +110,36 @@ def test_the_shipped_config_checks_health_retries_and_forwards_the_client_addres
         addresses = session.exec(select(LoginSession.address)).all()
     engine.dispose()
     assert addresses == ["127.0.0.1"]
+
+
+def test_the_shipped_public_rate_limit_is_the_settings_default() -> None:
+    """haproxy counts the public site's requests with the same limit and window as the setting's default."""
+    defaults = PublicSiteSettings()
+    window_s = int(defaults.rate_limit_window_s)
+    assert window_s == defaults.rate_limit_window_s
+    expected = public_rate_lines(defaults.rate_limit_requests, window_s)
+    shipped = HAPROXY_CONFIG.read_text().splitlines()
+    start = shipped.index(expected[0])
+    assert shipped[start : start + len(expected)] == expected
+
+
+@needs_haproxy
+@pytest.mark.one_database("sqlite", why="the subject is haproxy's config, not the database")
+def test_the_shipped_config_limits_the_public_site_per_client_address(
+    settings: Settings, shipped_haproxy: HaproxyServer
+) -> None:
+    limit = PublicSiteSettings().rate_limit_requests
+    assert wait_until(lambda: shipped_haproxy.up() == {"loaxa-1"}, 15, interval_s=0.5), shipped_haproxy.stats()
+    with httpx.Client(base_url=shipped_haproxy.url, timeout=10) as client:
+        # A commune that does not exist: a cheap answer from the controller, counted all the same.
+        statuses = [client.get("/nghe-lai/khong-co").status_code for _ in range(limit)]
+        assert 429 not in statuses, statuses
+        refused = client.get("/nghe-lai/khong-co")
+        # Not the public site: never counted.
+        assert client.get("/api/v1/health").status_code == 200
+    assert refused.status_code == 429
+    assert refused.text == PUBLIC_RATE_MESSAGE.format(seconds=60)
+    assert refused.headers["Retry-After"] == "60"
 
 
 def test_the_instance_template_takes_its_port_and_broker_account_from_its_name() -> None:

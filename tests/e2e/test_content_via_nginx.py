@@ -7,6 +7,7 @@ links, real node agents.
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 from controller.settings import Settings
 from devices.nginx import NginxServer
+from devices.protocol import Playlist, PlaylistNotice, commune_playlist_topic, encode
 from tests.harness import Api, ControllerServer, FleetRunner, approved_bulletin, setup_commune, staff, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -122,3 +124,38 @@ def test_a_play_now_with_new_audio_is_downloaded_from_nginx(
     for code in CLUSTERS:
         cached = tmp_path / "nodes" / code / "cache" / f"{sha}.opus"
         assert hashlib.sha256(cached.read_bytes()).hexdigest() == sha
+
+
+def test_a_node_that_pulls_an_older_version_than_its_notice_asks_again_soon(
+    settings: Settings, controller: ControllerServer, nginx: NginxServer, admin: Api, tmp_path: Path
+) -> None:
+    """A content server that has not caught up with a notice yet (another instance's nginx, a moment
+    behind) answers the version before: the node asks again within seconds, not a poll interval later."""
+    identities = setup_commune(admin, "TINH-NX", COMMUNE, CLUSTERS[:1])
+    fleet = FleetRunner(
+        settings.node.model_copy(
+            update={"controller_url": controller.base_url, "playlist_poll_interval_s": 600, "notice_jitter_s": 0}
+        ),
+        identities,
+        tmp_path / "nodes",
+    )
+    services = controller.services
+    assert services.link is not None and services.content is not None
+    fleet.start()
+    try:
+        fleet.wait_connected()
+        agent = fleet.fleet.agents[0]
+        assert wait_until(lambda: agent.content.playlist_url is not None and agent.playlist is not None, 20)
+        assert agent.playlist is not None and agent.playlist.version == 0
+        # Version 1 announced while nginx still serves version 0.
+        notice = PlaylistNotice(commune=COMMUNE, version=1, etag='"v1"', issued_at=datetime.now(UTC))
+        services.link.publish(commune_playlist_topic(COMMUNE), encode(notice), retain=True)
+        time.sleep(1.5)
+        assert agent.playlist.version == 0
+        # The content server catches up; no other notice comes, and the poll interval is ten minutes.
+        newer = Playlist(commune=COMMUNE, version=1, generated_at=datetime.now(UTC))
+        services.content.files.write(newer, "opus", time.time())
+        assert wait_until(lambda: agent.playlist is not None and agent.playlist.version == 1, 10, interval_s=0.1)
+        assert agent.content.fallbacks == 0
+    finally:
+        fleet.stop()
