@@ -141,6 +141,7 @@ class HaproxyServer:
             "  timeout client 90s",
             # A console page that renders speech, or an approval that synthesises it, takes seconds.
             "  timeout server 90s",
+            "  timeout tunnel 1h",  # a live broadcast's WebSocket, as in systemd/haproxy-loaxa.cfg
             "  timeout http-keep-alive 75s",
             "  option forwardfor",
             "  retries 3",
