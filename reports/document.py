@@ -22,7 +22,14 @@ SECTIONS: list[tuple[str, tuple[str, ...]]] = [
     ("Nội dung tuyên truyền", ("content_by_field", "content_by_language", "content_by_origin")),
     (
         "Kết quả phát sóng",
-        ("airing_by_commune", "airing_by_priority", "airing_by_field", "airing_by_language", "missed"),
+        (
+            "airing_by_commune",
+            "airing_by_priority",
+            "airing_by_field",
+            "airing_by_language",
+            "relays",
+            "missed",
+        ),
     ),
     ("Phát khẩn cấp", ("emergencies",)),
     ("Phủ sóng nội dung của tỉnh", ("reach",)),

@@ -25,6 +25,7 @@ from sqlmodel import Session, col, or_, select
 from audio_library import AudioAsset
 from devices.alerts import Alert
 from devices.proof_of_play import PlayRecord
+from devices.protocol import stream_asset_sha256
 from devices.registry import Device
 from devices.uptime import UptimeDay
 from reports.ledger import day_heads
@@ -36,6 +37,7 @@ from reports.period_report import (
     MISSED_LABELS,
     ORIGIN_LABELS,
     PRIORITY_LABELS,
+    RELAY_TOTAL_LABEL,
     UNKNOWN_SOUND,
     AiringByCommune,
     AiringRow,
@@ -49,19 +51,24 @@ from reports.period_report import (
     MissedRow,
     PeriodReport,
     ReachRow,
+    RelayRow,
     Scope,
     Totals,
     compare,
 )
 from reports.planned import EVERY_CLUSTER, planned_counts
-from reports.rollup import EMERGENCY, LIVE, UNPLANNED, ClusterDay, PlayDay, SoundReach, UnplayedItem
+from reports.rollup import EMERGENCY, ITEM, LIVE, UNPLANNED, ClusterDay, PlayDay, SoundReach, UnplayedItem
 from schedules import Bulletin
 from schedules.bulletin import AudioSource, BulletinStatus
 from schedules.emergency_order import EmergencyOrder
 from schedules.legal_field import LegalField
 from schedules.published_item import PublishedItem
 from schedules.stock_message import StockLanguage, StockMessage
+from schedules.stream_source import StreamSource
 from schedules.translation import BulletinTranslation
+
+# The airtime-by-priority key of relays of external streams (label "Tiếp sóng", `AIRING_LABELS`).
+RELAY = "relay"
 
 
 @dataclass(frozen=True)
@@ -252,8 +259,44 @@ class _Builder:
             col(PlayRecord.flag_reason).is_(None),
         )
 
+    def relays(self) -> tuple[list[RelayRow], set[str]]:
+        """Relays of external streams that aired in the period, per source and in total, from the plays
+        themselves (the roll-ups keep no `relayed_ms`; a relay is one play per cluster and slot, few beside
+        the bulletins), and the sounds (`stream_asset_sha256` of each source's URL) that were relays."""
+        plays = self.session.execute(
+            sa_select(col(PlayRecord.asset_sha256), col(PlayRecord.relayed_ms), col(PlayRecord.interruptions)).where(
+                *self._plays(),
+                col(PlayRecord.relayed_ms).is_not(None),
+                ~col(PlayRecord.item_id).startswith("live-"),  # a live broadcast reports relayed_ms too
+                col(PlayRecord.started_at) >= self.window.start,
+                col(PlayRecord.started_at) < self.window.end,
+            )
+        ).all()
+        if not plays:
+            return [], set()
+        names = {stream_asset_sha256(url): name for name, url in self.session.exec(
+            select(StreamSource.name, StreamSource.url)
+        ).all()}  # fmt: skip
+        by_source: dict[str, RelayRow] = {}
+        for sha, relayed_ms, interruptions in plays:
+            name = names.get(sha, f"Nguồn đã xóa ({sha[:8]})")
+            row = by_source.setdefault(name, RelayRow(source=name, slots=0, minutes=0.0, interruptions=0))
+            row.slots += int(relayed_ms) > 0
+            row.minutes += int(relayed_ms) / 60_000
+            row.interruptions += len(interruptions or [])
+        rows = sorted(by_source.values(), key=lambda r: r.source)
+        total = RelayRow(
+            source=RELAY_TOTAL_LABEL,
+            slots=sum(r.slots for r in rows),
+            minutes=round(sum(r.minutes for r in rows), 1),
+            interruptions=sum(r.interruptions for r in rows),
+        )
+        for row in rows:
+            row.minutes = round(row.minutes, 1)
+        return [*rows, total], {sha for sha, _, _ in plays}
+
     def airing(
-        self, *, with_missed: bool = True
+        self, *, with_missed: bool = True, relay_sounds: frozenset[str] | set[str] = frozenset()
     ) -> tuple[
         list[AiringByCommune], list[AiringRow], list[AiringRow], list[AiringRow], list[MissedRow], int, int, float, int
     ]:
@@ -298,6 +341,8 @@ class _Builder:
             priority = "emergency" if kind == EMERGENCY else (bulletin.priority if bulletin is not None else "normal")
             if kind == LIVE:
                 priority = LIVE  # live airtime, its own row: it skipped the written approval
+            elif kind == ITEM and sha in relay_sounds:
+                priority = RELAY  # a relay's airtime, its own row ("Tiếp sóng"), not "Thông thường" too
             field_key = bulletin.legal_field if bulletin is not None else ""
             field_row = by_field.setdefault(
                 field_key,
@@ -792,6 +837,7 @@ class _Sections:
     totals: Totals
     content: tuple[list[ContentRow], list[ContentRow], list[ContentRow]]
     airing: tuple[list[AiringByCommune], list[AiringRow], list[AiringRow], list[AiringRow], list[MissedRow]]
+    relays: list[RelayRow]
     emergencies: list[EmergencyRow]
     reach: list[ReachRow]
     system: tuple[list[ClusterRow], list[CommuneSystemRow]]
@@ -812,8 +858,9 @@ def _sections(
     headline figures need."""
     builder = _Builder(session, scope, period, zone, now)
     by_field, by_language, by_origin, written, approved = builder.content()
+    relays, relay_sounds = builder.relays()
     communes, by_priority, airing_fields, airing_languages, missed, planned, aired, minutes, plays = builder.airing(
-        with_missed=not totals_only
+        with_missed=not totals_only, relay_sounds=relay_sounds
     )
     emergencies = builder.emergencies()
     clusters, commune_system, mean_uptime, failed = builder.system(working_uptime_pct)
@@ -836,6 +883,7 @@ def _sections(
         totals=totals,
         content=(by_field, by_language, by_origin),
         airing=(communes, by_priority, airing_fields, airing_languages, missed),
+        relays=relays,
         emergencies=emergencies,
         reach=[] if totals_only else builder.reach(),
         system=(clusters, commune_system),
@@ -904,6 +952,7 @@ def build_report(
         airing_by_field=airing_fields,
         airing_by_language=airing_languages,
         missed=missed,
+        relays=current.relays,
         emergencies=current.emergencies,
         reach=current.reach,
         clusters=clusters,

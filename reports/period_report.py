@@ -15,7 +15,10 @@ from devices.registry import Commune, Province
 PRIORITY_LABELS = {"normal": "Thông thường", "priority": "Ưu tiên", "emergency": "Khẩn cấp"}
 # Airtime by priority: the bulletins' priorities, and live broadcasts from the console in a row of their own
 # (shown only for a period that had any).
-AIRING_LABELS = {**PRIORITY_LABELS, "live": "Phát trực tiếp"}
+AIRING_LABELS = {**PRIORITY_LABELS, "live": "Phát trực tiếp", "relay": "Tiếp sóng"}
+# A relay of an external stream (VOV, the province's station; `schedules.stream_source`): its airtime is a row
+# of its own ("Tiếp sóng") in airtime by priority, never "Thông thường" as well.
+RELAY_TOTAL_LABEL = "Tổng cộng"
 LANGUAGE_LABELS = {"vi": "Tiếng Việt", "km": "Tiếng Khmer"}
 ORIGIN_LABELS = {"commune": "Xã soạn", "province": "Chương trình của tỉnh", "recording": "Bản ghi âm"}
 MISSED_LABELS = {
@@ -80,6 +83,18 @@ class AiringRow(BaseModel):
     label: str
     plays: int
     minutes: float
+
+
+class RelayRow(BaseModel):
+    """Relays of one stream source (or, `source` "Tổng cộng", of all): what the clusters' reports say aired."""
+
+    source: str
+    # Relay slots a cluster aired (a cluster × a relay slot with any of the stream on air).
+    slots: int
+    # Minutes the stream was actually on air: the sum of the reports' `relayed_ms` (fill while it was down excluded).
+    minutes: float
+    # Times the stream dropped during those slots (each filled with silence or a stock message).
+    interruptions: int
 
 
 class MissedRow(BaseModel):
@@ -208,6 +223,9 @@ class PeriodReport(BaseModel):
     # Airtime by the language of what was played (a bulletin's own, a version in another language, a stock
     # message's; "" for other sounds). Empty in reports filed before it existed.
     airing_by_language: list[AiringRow] = []
+    # Relays per stream source, then their total; empty for a period without relays (and in reports filed
+    # before they existed).
+    relays: list[RelayRow] = []
     missed: list[MissedRow]
     emergencies: list[EmergencyRow]
     reach: list[ReachRow]

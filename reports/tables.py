@@ -84,6 +84,18 @@ def report_tables(report: PeriodReport, zone: ZoneInfo) -> list[Table]:
             "Phát sóng theo ngôn ngữ",
         ),
         Table(
+            "relays",
+            "Tiếp sóng đài phát thanh (theo báo cáo phát của cụm loa)",
+            (
+                "Nguồn tiếp sóng",
+                "Lượt tiếp sóng (cụm loa × khung giờ)",
+                "Thời lượng tiếp sóng (phút)",
+                "Số lần gián đoạn",
+            ),
+            [[r.source, r.slots, r.minutes, r.interruptions] for r in report.relays],
+            "Tiếp sóng",
+        ),
+        Table(
             "missed",
             "Lượt theo kế hoạch chưa phát được và lý do",
             ("Lý do", "Số lượt"),

@@ -124,6 +124,7 @@ def page_rows(report: PeriodReport, zone: ZoneInfo) -> dict[str, list[list[objec
         "airing_by_priority": [[r.label, r.plays, r.minutes] for r in report.airing_by_priority],
         "airing_by_field": [[r.label, r.plays, r.minutes] for r in report.airing_by_field],
         "airing_by_language": [[r.label, r.plays, r.minutes] for r in report.airing_by_language],
+        "relays": [[r.source, r.slots, r.minutes, r.interruptions] for r in report.relays],
         "missed": [[r.label, r.count] for r in report.missed],
         "emergencies": [
             [

@@ -22,6 +22,7 @@ from controller.accounts import Role, User
 from controller.db import make_engine, session_factory
 from controller.settings import DatabaseSettings
 from devices.alerts import Alert
+from devices.protocol import stream_asset_sha256
 from devices.registry import Commune, Device, Province, add_commune, add_device, add_province
 from devices.uptime import UptimeDay
 from reports import Period, PeriodReport, ReportSettings, Scope, build_report, seal_plays
@@ -30,10 +31,12 @@ from reports.document import Letterhead, report_pdf
 from reports.filing import FiledReport, ReportFiler, closed_periods, file_report
 from reports.planned import SETTLE_DAYS, PlannedDay, roll_up_planned
 from reports.spreadsheet import report_xlsx
+from reports.tables import report_tables
 from schedules import Bulletin
 from schedules.bulletin import BulletinStatus
 from schedules.emergency_order import EmergencyOrder
 from schedules.published_item import PublishedItem
+from schedules.stream_source import StreamSource
 from schedules.translation import BulletinTranslation
 from tests.harness import play_record
 
@@ -669,3 +672,52 @@ def test_live_broadcasts_count_as_live_airtime_never_as_planned(seeded: Seeded) 
         before.totals.planned,
         before.totals.aired,
     )
+
+
+def test_relays_count_as_relay_airtime_per_source_and_never_as_normal_airtime_too(seeded: Seeded) -> None:
+    before = report(seeded)
+    assert before.relays == []
+    vov, province = "http://vov.example/vov1.mp3", "http://dai-tinh.example/fm.aac"
+    with seeded.sessions() as session:  # type: ignore[operator]
+        user = session.exec(select(User)).first()
+        assert user is not None and user.id is not None
+        session.add(StreamSource(name="VOV1", url=vov, codec="mp3", created_by=user.id))
+        session.add(StreamSource(name="Đài tỉnh", url=province, codec="aac", created_by=user.id))
+        xa1, xa2, xb1 = (
+            session.exec(select(Device).where(Device.code == code)).one() for code in ("XA-1", "XA-2", "XB-1")
+        )
+        drop = {"at": at(DAY1, 18, 10).isoformat(), "duration_ms": 30_000, "reason": "mất luồng", "filled": "silence"}
+        # (cluster, commune, report, start, seconds on air in the slot, relayed_ms, interruptions, url, outcome)
+        relays = [
+            (xa1, "XA", "relay0", at(DAY1, 18), 600, 570_000, [drop], vov, "played"),
+            (xa2, "XA", "relay1", at(DAY1, 18), 600, 600_000, [], vov, "played"),
+            (xb1, "XB", "relay2", at(DAY2, 6), 300, 240_000, [drop, drop], province, "interrupted"),
+            (xb1, "XB", "relay3", at(DAY2, 7), 5, 0, [], province, "failed"),  # never on air: no slot aired
+            (xa1, "XA", "relay4", at(DAY2 + timedelta(days=1), 18), 600, 600_000, [], vov, "played"),  # later
+        ]
+        for device, commune, report_id, start, seconds, relayed_ms, interruptions, url, outcome in relays:
+            play = play_record(
+                ident(device), commune, report_id, start, seconds=seconds, item_id=f"p1-{report_id}",
+                sha256=stream_asset_sha256(url), outcome=outcome,
+            )  # fmt: skip
+            play.relayed_ms, play.interruptions = relayed_ms, interruptions
+            session.add(play)
+        session.commit()
+        seal_plays(session, ZONE, limit=100)
+        session.commit()
+    after = report(seeded)
+    rows = {r.source: (r.slots, r.minutes, r.interruptions) for r in after.relays}
+    assert rows == {"VOV1": (2, 19.5, 1), "Đài tỉnh": (1, 4.0, 2), "Tổng cộng": (3, 23.5, 3)}
+    assert after.relays[-1].source == "Tổng cộng"
+    # Airtime: the relays' own row, counted once; "Thông thường" is what it was without them.
+    by_priority = {r.key: (r.label, r.plays, r.minutes) for r in after.airing_by_priority}
+    # (Only plays played whole count as airtime, as for any item: not the interrupted nor the failed one.)
+    assert by_priority["relay"] == ("Tiếp sóng", 2, round((600 + 600) / 60, 1))
+    assert by_priority["normal"] == next(
+        (r.label, r.plays, r.minutes) for r in before.airing_by_priority if r.key == "normal"
+    )
+    assert after.totals.plays == before.totals.plays + 2
+    assert after.totals.airtime_minutes == round(before.totals.airtime_minutes + 20.0, 1)
+    assert sum(r.plays for r in after.airing_by_priority) == after.totals.plays
+    tables = {t.key: t for t in report_tables(after, ZONE)}
+    assert tables["relays"].rows[-1] == ["Tổng cộng", 3, 23.5, 3]
