@@ -25,7 +25,7 @@ NOTICES = {
     "da-xoa-ban-dich": "Đã xoá bản dịch. Bản dịch này không còn được phát.",
     "da-tu-choi": "Đã từ chối bản tin và gửi lý do cho người soạn.",
     "da-len-lich": "Đã lên lịch phát. Các cụm loa sẽ nhận lịch mới trong giây lát.",
-    "da-xep-lich": "Đã xếp bản tin vào khung giờ. Các cụm loa sẽ nhận lịch mới trong giây lát.",
+    "da-xep-lich": "Đã xếp vào khung giờ. Các cụm loa sẽ nhận lịch mới trong giây lát.",
     "da-go-lich": "Đã gỡ nội dung khỏi khung giờ.",
     "da-them-khung-gio": "Đã thêm khung giờ phát.",
     "da-xoa-khung-gio": "Đã xoá khung giờ phát.",

@@ -1,5 +1,6 @@
 """The officer's week view of a commune: what plays each day under its broadcast slots, placing an approved
-bulletin into a slot (a one-bulletin program and its rule, in one transaction), and removing a placement."""
+bulletin or a relay of a stream source ("tiếp sóng") into a slot (a one-item program and its rule, in one
+transaction), and removing a placement."""
 
 from __future__ import annotations
 
@@ -37,11 +38,14 @@ from schedules.program_record import (
     program_rules,
 )
 from schedules.slot import WEEKDAY_NAMES_VI
+from schedules.stream_source import StreamSource, relayable_in, sources_for
 from schedules.timetable import day_timetable
 
 router = APIRouter()
 
 WEEKDAY_SHORT_VI = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
+# A relay placed from the console lasts whole minutes, at most what a program item may (4 hours).
+RELAY_MAX_MINUTES = 240
 OUTSIDE_SLOTS = "Ngoài khung giờ"
 
 
@@ -159,6 +163,11 @@ def _approved_bulletins(session: Session, commune: Commune) -> list[Bulletin]:
     )
 
 
+def _relay_sources(session: Session, commune: Commune) -> list[StreamSource]:
+    """The stream sources the commune may relay: national ones and its province's."""
+    return [s for s in sources_for(session, {commune.province_id}) if relayable_in(s, commune)]
+
+
 def _emergencies(session: Session, services: Services, user: User, commune: Commune) -> list[dict[str, Any]]:
     """The commune's emergencies of the last week, newest first, with where each stands."""
     now = services.clock()
@@ -188,7 +197,15 @@ def _emergencies(session: Session, services: Services, user: User, commune: Comm
 
 
 def _blank_form(first_day: date) -> dict[str, Any]:
-    return {"bulletin_id": "", "slot_id": "", "weekdays": [], "from_day": first_day.isoformat(), "until_day": ""}
+    return {
+        "bulletin_id": "",
+        "stream_source_id": "",
+        "relay_minutes": "",
+        "slot_id": "",
+        "weekdays": [],
+        "from_day": first_day.isoformat(),
+        "until_day": "",
+    }
 
 
 def _parse_week(tu: str, today: date) -> date:
@@ -232,6 +249,8 @@ def _week_page(
         "weekday_names": WEEKDAY_NAMES_VI,
         "may_edit": may_edit,
         "bulletins": _approved_bulletins(session, commune) if may_edit else [],
+        "relay_sources": _relay_sources(session, commune) if may_edit else [],
+        "relay_max_minutes": RELAY_MAX_MINUTES,
         "placements": _placements(session, commune),
         "emergencies": _emergencies(session, services, user, commune),
         "form": form or _blank_form(max(today, monday)),
@@ -265,8 +284,17 @@ def week_page(
 
 def _form_problems(form: dict[str, Any]) -> list[str]:
     problems = []
-    if not str(form["bulletin_id"]).isdigit():
-        problems.append("Bản tin: chưa chọn bản tin đã duyệt.")
+    relay = bool(form["stream_source_id"])
+    if relay and form["bulletin_id"]:
+        problems.append("Nội dung: chọn một bản tin hoặc một nguồn tiếp sóng, không chọn cả hai.")
+    elif relay:
+        if not str(form["stream_source_id"]).isdigit():
+            problems.append("Nguồn tiếp sóng: giá trị không hợp lệ.")
+        minutes = str(form["relay_minutes"])
+        if not minutes.isdigit() or not 1 <= int(minutes) <= RELAY_MAX_MINUTES:
+            problems.append(f"Thời lượng tiếp sóng: nhập số phút từ 1 đến {RELAY_MAX_MINUTES}.")
+    elif not str(form["bulletin_id"]).isdigit():
+        problems.append("Bản tin: chưa chọn bản tin đã duyệt (hoặc một nguồn tiếp sóng).")
     if not str(form["slot_id"]).isdigit():
         problems.append("Khung giờ: chưa chọn khung giờ phát.")
     if any(d not in "0123456" or len(d) != 1 for d in form["weekdays"]):
@@ -293,19 +321,24 @@ def place_page(
     services: ServicesDep,
     user: PageUser,
     bulletin_id: Annotated[str, Form()] = "",
+    stream_source_id: Annotated[str, Form()] = "",
+    relay_minutes: Annotated[str, Form()] = "",
     slot_id: Annotated[str, Form()] = "",
     weekdays: Annotated[list[str] | None, Form()] = None,
     from_day: Annotated[str, Form()] = "",
     until_day: Annotated[str, Form()] = "",
     tu: Annotated[str, Form()] = "",
 ) -> Response:
-    """Place an approved bulletin into a slot: a program of that bulletin and a rule, kept together or not at all."""
+    """Place an approved bulletin, or a relay of a stream source for some minutes, into a slot: a program of that
+    one item and a rule, kept together or not at all (the same services as the API and the CLI)."""
     commune = get_commune(session, commune_code)
     require_commune(session, user, commune)
     require_role(user, Role.OFFICER, Role.ADMIN)
     monday = _parse_week(tu, _today(services))
     form: dict[str, Any] = {
         "bulletin_id": bulletin_id.strip(),
+        "stream_source_id": stream_source_id.strip(),
+        "relay_minutes": relay_minutes.strip(),
         "slot_id": slot_id.strip(),
         "weekdays": sorted(set(weekdays or [])),
         "from_day": from_day.strip(),
@@ -316,18 +349,21 @@ def place_page(
         return _week_page(
             request, session, services, user, commune, monday, form=form, errors=problems, status_code=422
         )
-    bulletin = session.get(Bulletin, int(form["bulletin_id"]))
+    if form["stream_source_id"]:
+        source = session.get(StreamSource, int(form["stream_source_id"]))
+        title = f"Tiếp sóng {source.name}" if source is not None else f"Tiếp sóng nguồn {form['stream_source_id']}"
+        item = ProgramItemCreate(
+            kind="relay",
+            stream_source_id=int(form["stream_source_id"]),
+            duration_ms=int(form["relay_minutes"]) * 60_000,
+        )
+    else:
+        bulletin = session.get(Bulletin, int(form["bulletin_id"]))
+        title = (bulletin.title if bulletin is not None else "") or f"Bản tin {form['bulletin_id']}"
+        item = ProgramItemCreate(kind="bulletin", bulletin_id=int(form["bulletin_id"]))
     days = [int(d) for d in form["weekdays"]]
     try:
-        program = add_program(
-            session,
-            user,
-            ProgramCreate(
-                commune_code=commune.code,
-                title=(bulletin.title if bulletin is not None else "") or f"Bản tin {form['bulletin_id']}",
-                items=[ProgramItemCreate(kind="bulletin", bulletin_id=int(form["bulletin_id"]))],
-            ),
-        )
+        program = add_program(session, user, ProgramCreate(commune_code=commune.code, title=title, items=[item]))
         assert program.id is not None
         rule = RuleCreate(
             pattern="weekdays" if days and len(days) < 7 else "daily",
@@ -339,7 +375,8 @@ def place_page(
         _, commune = add_rule(session, user, services, program.id, rule)
         services.publish(session, commune)
     except LoaxaError as exc:
-        # Refused (overfull slot, overlap, quiet hours, not approved...): nothing of it is kept.
+        # Refused (overfull slot, overlap, quiet hours, not approved, a source the commune may not relay...):
+        # nothing of it is kept.
         session.rollback()
         return _week_page(
             request,
