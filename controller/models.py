@@ -28,7 +28,7 @@ from reports import PlayLink
 from reports.filing import FiledReport
 from reports.ledger import ChainHead
 from reports.planned import PlannedDay, RollupMark
-from reports.rollup import ClusterDay, PlayDay, SoundReach, UnplayedItem
+from reports.rollup import ClusterDay, PlayDay, RelayDay, SoundReach, UnplayedItem
 from schedules.broadcast import Broadcast
 from schedules.bulletin import Bulletin
 from schedules.commune_hours import BroadcastSlot, CommuneQuietHours
@@ -93,6 +93,7 @@ __all__ = [
     "Province",
     "ProvinceProgram",
     "PublishedItem",
+    "RelayDay",
     "RollupMark",
     "ScheduleRule",
     "SeriesChapter",

@@ -57,7 +57,17 @@ from reports.period_report import (
     compare,
 )
 from reports.planned import EVERY_CLUSTER, planned_counts
-from reports.rollup import EMERGENCY, ITEM, LIVE, UNPLANNED, ClusterDay, PlayDay, SoundReach, UnplayedItem
+from reports.rollup import (
+    EMERGENCY,
+    ITEM,
+    LIVE,
+    UNPLANNED,
+    ClusterDay,
+    PlayDay,
+    RelayDay,
+    SoundReach,
+    UnplayedItem,
+)
 from schedules import Bulletin
 from schedules.bulletin import AudioSource, BulletinStatus
 from schedules.emergency_order import EmergencyOrder
@@ -260,17 +270,21 @@ class _Builder:
         )
 
     def relays(self) -> tuple[list[RelayRow], set[str]]:
-        """Relays of external streams that aired in the period, per source and in total, from the plays
-        themselves (the roll-ups keep no `relayed_ms`; a relay is one play per cluster and slot, few beside
-        the bulletins), and the sounds (`stream_asset_sha256` of each source's URL) that were relays."""
+        """Relays of external streams that aired in the period, per source and in total (from `relay_day`), and
+        the sounds (`stream_asset_sha256` of each source's URL) that were relays."""
         plays = self.session.execute(
-            sa_select(col(PlayRecord.asset_sha256), col(PlayRecord.relayed_ms), col(PlayRecord.interruptions)).where(
-                *self._plays(),
-                col(PlayRecord.relayed_ms).is_not(None),
-                ~col(PlayRecord.item_id).startswith("live-"),  # a live broadcast reports relayed_ms too
-                col(PlayRecord.started_at) >= self.window.start,
-                col(PlayRecord.started_at) < self.window.end,
+            sa_select(
+                col(RelayDay.asset_sha256),
+                func.sum(RelayDay.slots),
+                func.sum(RelayDay.relayed_ms),
+                func.sum(RelayDay.interruptions),
             )
+            .where(
+                col(RelayDay.commune_code).in_(self.codes),
+                col(RelayDay.day) >= self.period.first,
+                col(RelayDay.day) <= self.period.last,
+            )
+            .group_by(col(RelayDay.asset_sha256))
         ).all()
         if not plays:
             return [], set()
@@ -278,12 +292,12 @@ class _Builder:
             select(StreamSource.name, StreamSource.url)
         ).all()}  # fmt: skip
         by_source: dict[str, RelayRow] = {}
-        for sha, relayed_ms, interruptions in plays:
+        for sha, slots, relayed_ms, interruptions in plays:
             name = names.get(sha, f"Nguồn đã xóa ({sha[:8]})")
             row = by_source.setdefault(name, RelayRow(source=name, slots=0, minutes=0.0, interruptions=0))
-            row.slots += int(relayed_ms) > 0
+            row.slots += int(slots)
             row.minutes += int(relayed_ms) / 60_000
-            row.interruptions += len(interruptions or [])
+            row.interruptions += int(interruptions)
         rows = sorted(by_source.values(), key=lambda r: r.source)
         total = RelayRow(
             source=RELAY_TOTAL_LABEL,
@@ -293,7 +307,7 @@ class _Builder:
         )
         for row in rows:
             row.minutes = round(row.minutes, 1)
-        return [*rows, total], {sha for sha, _, _ in plays}
+        return [*rows, total], {sha for sha, *_ in plays}
 
     def airing(
         self, *, with_missed: bool = True, relay_sounds: frozenset[str] | set[str] = frozenset()

@@ -45,6 +45,23 @@ class PlayDay(SQLModel, table=True):
     seconds: float
 
 
+class RelayDay(SQLModel, table=True):
+    """Relays of external streams per commune, airing day and stream (`asset_sha256`: the sha256 of the
+    source's URL, `devices.protocol.stream_asset_sha256`): what no `play_day` row says, how long the stream was
+    actually on air (the reports' `relayed_ms`) and how often it dropped."""
+
+    __tablename__ = "relay_day"
+    __table_args__ = (UniqueConstraint("commune_code", "day", "asset_sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    commune_code: str = Field(max_length=64)
+    day: date = Field(index=True)
+    asset_sha256: str = Field(max_length=64)
+    slots: int = Field(description="Relay reports with any of the stream on air (relayed_ms > 0).")
+    relayed_ms: int
+    interruptions: int
+
+
 class ClusterDay(SQLModel, table=True):
     """Reports per cluster, airing day, kind of item and outcome: failures per cluster, and what a cluster
     reported on a day it was never up (it plays offline and reports when back)."""
@@ -114,9 +131,15 @@ def roll_up(session: Session, plays: Iterable[tuple[PlayRecord, date]], zone: Zo
     days: dict[tuple[str, date, str, str, str], list[float]] = {}
     clusters: dict[tuple[int, date, str, str], int] = {}
     reach: dict[tuple[str, int], list[Any]] = {}
+    relays: dict[tuple[str, date, str], list[int]] = {}
     for play, day in plays:
         if play.flag_reason is not None:
             continue
+        if play.relayed_ms is not None and item_class(play.item_id) == ITEM:  # a live broadcast's is not a relay
+            relayed = relays.setdefault((play.commune_code, day, play.asset_sha256), [0, 0, 0])
+            relayed[0] += play.relayed_ms > 0
+            relayed[1] += play.relayed_ms
+            relayed[2] += len(play.interruptions or [])
         key = (play.commune_code, day, play.asset_sha256, item_class(play.item_id), play.outcome)
         counts = days.setdefault(key, [0, 0.0])
         counts[0] += 1
@@ -148,6 +171,31 @@ def roll_up(session: Session, plays: Iterable[tuple[PlayRecord, date]], zone: Zo
                 set_={
                     "plays": PlayDay.plays + statement.excluded.plays,
                     "seconds": PlayDay.seconds + statement.excluded.seconds,
+                },
+            )
+        )
+    if relays:
+        insert = _insert(session, RelayDay)
+        statement = insert.values(
+            [
+                {
+                    "commune_code": commune,
+                    "day": day,
+                    "asset_sha256": sha,
+                    "slots": slots,
+                    "relayed_ms": relayed_ms,
+                    "interruptions": interruptions,
+                }
+                for (commune, day, sha), (slots, relayed_ms, interruptions) in sorted(relays.items())
+            ]
+        )
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["commune_code", "day", "asset_sha256"],
+                set_={
+                    "slots": RelayDay.slots + statement.excluded.slots,
+                    "relayed_ms": RelayDay.relayed_ms + statement.excluded.relayed_ms,
+                    "interruptions": RelayDay.interruptions + statement.excluded.interruptions,
                 },
             )
         )

@@ -278,6 +278,64 @@ def test_sealed_plays_are_rolled_up(database_url: str) -> None:
         upgrade(database_url)
 
 
+def test_sealed_relays_are_rolled_up(database_url: str) -> None:
+    """0030 rolls up the relays already sealed (not flagged, not a live broadcast's) per commune, day and stream."""
+    downgrade(database_url, "0029")
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            province = _insert(connection, "province", code="P", name="Tỉnh P")
+            commune = _insert(connection, "commune", code="C", name="Xã C", province_id=province)
+            device = _insert(connection, "device", commune_id=commune, code="C-1", mqtt_username="c-1")
+            start = datetime(2026, 12, 3, 1, 0, tzinfo=UTC)
+            drop = [{"at": "2026-12-03T01:05:00+00:00", "duration_ms": 5000, "reason": "x", "filled": "silence"}]
+            # (item, relayed_ms, interruptions, flag)
+            plays: list[tuple[str, int | None, list[dict[str, object]] | None, str | None]] = [
+                ("r1", 600_000, drop, None),
+                ("r2", 300_000, [], None),
+                ("r3", 0, None, None),  # never on air: no slot (and JSON null, not an array)
+                ("r4", 600_000, drop, "not_sent"),  # flagged: not proof of play
+                ("live-abc", 90_000, [], None),  # a live broadcast, not a relay
+                ("b1", None, None, None),  # a bulletin
+            ]
+            for n, (item, relayed_ms, interruptions, flag) in enumerate(plays):
+                play = _insert(
+                    connection,
+                    "play_record",
+                    report_id=f"r{n}",
+                    device_id=device,
+                    commune_code="C",
+                    item_id=item,
+                    asset_sha256="a" * 64,
+                    scheduled_start=start,
+                    started_at=start + timedelta(minutes=n),
+                    ended_at=start + timedelta(minutes=n, seconds=30),
+                    outcome="played",
+                    flag_reason=flag,
+                    relayed_ms=relayed_ms,
+                    interruptions=interruptions,
+                )
+                _insert(
+                    connection,
+                    "play_ledger",
+                    play_id=play,
+                    commune_code="C",
+                    day=date(2026, 12, 3),
+                    seq=n + 1,
+                    link_sha256="0" * 64,
+                    sealed_at=start,
+                )
+        upgrade(database_url)
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT commune_code, day, slots, relayed_ms, interruptions FROM relay_day")
+            ).all()
+            assert [(c, str(d), s, ms, i) for c, d, s, ms, i in rows] == [("C", "2026-12-03", 2, 900_000, 1)]
+    finally:
+        engine.dispose()
+        upgrade(database_url)
+
+
 def test_existing_bulletins_become_public_with_their_own_public_ids(database_url: str) -> None:
     """0020: every bulletin written so far is public, each with a random public id of its own; and back."""
     downgrade(database_url, "0018")
