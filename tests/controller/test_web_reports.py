@@ -11,14 +11,18 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from controller.accounts import Role
+from controller.accounts import Role, User
 from controller.audit import AuditEntry
 from controller.db import make_engine, session_factory
 from controller.settings import Settings
+from devices.protocol import stream_asset_sha256
 from devices.registry import Device
 from reports.filing import FiledReport, ReportFiler
+from schedules.stream_source import StreamSource
 from tests.console import ConsoleClient
 from tests.harness import Api, ControllerServer, add_user_directly, play_record, setup_commune
+
+VOV1 = "http://vov.example/vov1.mp3"
 
 pytestmark = pytest.mark.one_database("sqlite", why="pages over the same figures; tests/reports covers both databases")
 
@@ -48,6 +52,19 @@ def world(settings: Settings, controller: ControllerServer, admin: Api) -> Itera
                     outcome="played",
                 )
             )
+        # A relay of VOV1 in XB: 25 minutes on air, one drop.
+        admin_id = session.exec(select(User.id).where(User.username == "admin")).one()
+        session.add(StreamSource(name="VOV1", url=VOV1, codec="mp3", created_by=admin_id))
+        xb = session.exec(select(Device).where(Device.code == "XB-1")).one()
+        relay = play_record(
+            xb.id or 0, "XB", "relay", start + timedelta(hours=2), seconds=1800, item_id="p1-relay",
+            sha256=stream_asset_sha256(VOV1), outcome="played",
+        )  # fmt: skip
+        relay.relayed_ms = 25 * 60_000
+        relay.interruptions = [
+            {"at": start.isoformat(), "duration_ms": 5000, "reason": "mất luồng", "filled": "silence"}
+        ]
+        session.add(relay)
         session.commit()
     engine.dispose()
     add_user_directly(settings, "canbo.xa", Role.OFFICER, "canbo.xa-pass", commune_codes=["XA"])
@@ -77,6 +94,9 @@ def test_the_report_page_shows_the_figures_and_files_them(world: dict[str, Any])
     assert (whole.status_code == 200 and "Toàn Tỉnh P" in whole.text) or "Toàn" in whole.text
     assert 'id="bieu-do-da-phat"' not in whole.text or "<svg" in whole.text
     assert "Tỷ lệ cụm loa hoạt động tốt" in whole.text
+    relays = whole.text.split('id="tiep-song"', 1)[1].split("</table>", 1)[0]
+    assert "<td>VOV1</td><td>1</td><td>25" in relays and "<td>Tổng cộng</td>" in relays
+    assert 'id="tiep-song"' not in page.text  # no relay in XA
 
     bad = officer.get("/bao-cao", params={"pham-vi": "XA", "tu": day, "den": "2020-01-01"})
     assert bad.status_code == 422 and "Ngày kết thúc phải sau" in bad.text
