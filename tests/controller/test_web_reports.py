@@ -54,6 +54,7 @@ def world(settings: Settings, controller: ControllerServer, admin: Api) -> Itera
             )
         # A relay of VOV1 in XB: 25 minutes on air, one drop.
         admin_id = session.exec(select(User.id).where(User.username == "admin")).one()
+        assert admin_id is not None
         session.add(StreamSource(name="VOV1", url=VOV1, codec="mp3", created_by=admin_id))
         xb = session.exec(select(Device).where(Device.code == "XB-1")).one()
         relay = play_record(
