@@ -358,14 +358,18 @@ class _Builder:
             elif kind == ITEM and sha in relay_sounds:
                 priority = RELAY  # a relay's airtime, its own row ("Tiếp sóng"), not "Thông thường" too
             field_key = bulletin.legal_field if bulletin is not None else ""
+            # A relay is no bulletin nor a sound of ours: its own row by field and by language too.
+            other = AIRING_LABELS[RELAY] if priority == RELAY else UNKNOWN_SOUND
+            if priority == RELAY:
+                field_key = RELAY
             field_row = by_field.setdefault(
                 field_key,
-                AiringRow(key=field_key, label=self.fields.get(field_key, UNKNOWN_SOUND), plays=0, minutes=0.0),
+                AiringRow(key=field_key, label=self.fields.get(field_key, other), plays=0, minutes=0.0),
             )
-            language = sounds.languages.get(sha, "")
+            language = RELAY if priority == RELAY else sounds.languages.get(sha, "")
             language_row = by_language.setdefault(
                 language,
-                AiringRow(key=language, label=language_names.get(language, UNKNOWN_SOUND), plays=0, minutes=0.0),
+                AiringRow(key=language, label=language_names.get(language, other), plays=0, minutes=0.0),
             )
             for row in (
                 by_priority.setdefault(

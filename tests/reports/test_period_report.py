@@ -719,5 +719,13 @@ def test_relays_count_as_relay_airtime_per_source_and_never_as_normal_airtime_to
     assert after.totals.plays == before.totals.plays + 2
     assert after.totals.airtime_minutes == round(before.totals.airtime_minutes + 20.0, 1)
     assert sum(r.plays for r in after.airing_by_priority) == after.totals.plays
+    # By field of law and by language as well: a row of their own, not "Âm thanh khác".
+    for table in (after.airing_by_field, after.airing_by_language):
+        rows_of = {r.key: (r.label, r.plays, r.minutes) for r in table}
+        assert rows_of["relay"] == ("Tiếp sóng", 2, 20.0)
+        assert sum(r.plays for r in table) == after.totals.plays
+    assert {r.key: r.plays for r in after.airing_by_field}.get("", 0) == {
+        r.key: r.plays for r in before.airing_by_field
+    }.get("", 0)
     tables = {t.key: t for t in report_tables(after, ZONE)}
     assert tables["relays"].rows[-1] == ["Tổng cộng", 3, 23.5, 3]
