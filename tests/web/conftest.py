@@ -37,17 +37,24 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def browser(chromium_path: str) -> Iterator[Any]:
+def playwright() -> Iterator[Any]:
+    """Playwright's sync API, once per test process: a second one in the same thread refuses to start
+    while the first runs, so every browser of the session is launched from this one."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         _unavailable("the Python package `playwright` is not installed")
         raise
-    with sync_playwright() as playwright:
-        # --no-sandbox: CI and containers run as root, where Chromium's sandbox cannot start.
-        instance = playwright.chromium.launch(executable_path=chromium_path, args=["--no-sandbox"])
-        yield instance
-        instance.close()
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Any, chromium_path: str) -> Iterator[Any]:
+    # --no-sandbox: CI and containers run as root, where Chromium's sandbox cannot start.
+    instance = playwright.chromium.launch(executable_path=chromium_path, args=["--no-sandbox"])
+    yield instance
+    instance.close()
 
 
 @pytest.fixture

@@ -36,24 +36,21 @@ def admin(live_admin: Api) -> Api:
 
 
 @pytest.fixture
-def microphone_browser(chromium_path: str, tmp_path: Path) -> Iterator[Any]:
+def microphone_browser(playwright: Any, chromium_path: str, tmp_path: Path) -> Iterator[Any]:
     """Chromium whose microphone plays the pulses (without asking the user for permission)."""
-    from playwright.sync_api import sync_playwright
-
     wav = pulse_wav(tmp_path / "pulses.wav", 30)
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=chromium_path,
-            args=[
-                "--no-sandbox",
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={wav}",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        )
-        yield instance
-        instance.close()
+    instance = playwright.chromium.launch(
+        executable_path=chromium_path,
+        args=[
+            "--no-sandbox",
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={wav}",
+            "--autoplay-policy=no-user-gesture-required",
+        ],
+    )
+    yield instance
+    instance.close()
 
 
 def test_officer_goes_live_from_the_browser(
