@@ -565,8 +565,8 @@ class NodeAgent:
         """
         assert notice.playlist is not None
         raw = notice.playlist.encode()
-        if self.settings.codec != "opus":
-            return False
+        if self.settings.codec != "opus" or not self.commands.key_id:
+            return False  # an MP3 node pulls its own variant; a node without the key cannot check it
         memo = (self.commands.key_id, raw, notice.signature or "")
         playlist = _pushed_playlists.get(memo)
         if playlist is None:
