@@ -201,6 +201,43 @@ class ControllerProcess:
             self.process.wait(15)
 
 
+# The marks of a test that runs several controller instances: they need PostgreSQL (SQLite refuses a
+# second instance), so the test runs once, on PostgreSQL, and is skipped, saying why, without it.
+SEVERAL_INSTANCES = [
+    pytest.mark.skipif(
+        not os.environ.get(POSTGRES_ENV),
+        reason=f"needs PostgreSQL: set {POSTGRES_ENV} (several instances cannot share SQLite, which refuses a second)",
+    ),
+    pytest.mark.one_database("postgresql", why="several instances need PostgreSQL; SQLite refuses a second one"),
+]
+
+
+@contextlib.contextmanager
+def controller_instances(
+    settings: Settings, directory: Path, env: dict[str, str] | None = None, *, count: int = 2
+) -> Iterator[list[ControllerProcess]]:
+    """`count` controller processes on one database and broker, started in order and stopped at the end.
+
+    Each has its own broker account (`loaxa-controller-<n>` after the first, all listed as service
+    usernames, so they share node messages) and its own directory (`instance-<n>`: logs, and the
+    content directory when `LOAXA_CONTENT__ENABLED`)."""
+    names = [settings.mqtt.username, *(f"loaxa-controller-{n}" for n in range(2, count + 1))]
+    common = controller_env(settings) | {"LOAXA_MQTT__SERVICE_USERNAMES": ",".join(names)} | (env or {})
+    processes = []
+    for number, name in enumerate(names, start=1):
+        own = directory / f"instance-{number}"
+        own.mkdir()
+        mine = {"LOAXA_MQTT__USERNAME": name, "LOAXA_CONTENT__DIRECTORY": str(own / "content")}
+        processes.append(ControllerProcess(common | mine, own))
+    try:
+        for process in processes:
+            process.start()
+        yield processes
+    finally:
+        for process in processes:
+            process.stop()
+
+
 def controller_env(settings: Settings) -> dict[str, str]:
     """The LOAXA_* variables that make a controller process match `settings` (database, broker, audio)."""
     mqtt = settings.mqtt

@@ -8,7 +8,6 @@ the officer publishes on instance A; the MQTT notice alone (no polling) must bri
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -22,12 +21,12 @@ from controller.settings import Settings
 from devices.protocol import PLAYLIST_URL_HEADER
 from firmware_sim.agent import NodeAgent
 from tests.harness import (
-    POSTGRES_ENV,
+    SEVERAL_INSTANCES,
     ControllerProcess,
     FleetRunner,
     add_user_directly,
     approved_bulletin,
-    controller_env,
+    controller_instances,
     login,
     setup_commune,
     staff,
@@ -37,11 +36,7 @@ from tests.harness import (
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.timeout(120),
-    pytest.mark.skipif(
-        not os.environ.get(POSTGRES_ENV),
-        reason=f"needs PostgreSQL: set {POSTGRES_ENV} (several instances cannot share SQLite, which refuses a second)",
-    ),
-    pytest.mark.one_database("postgresql", why="several instances need PostgreSQL; SQLite refuses a second one"),
+    *SEVERAL_INSTANCES,
 ]
 
 COMMUNE = "XA-CN"
@@ -51,26 +46,14 @@ CLUSTERS = ["CN-01", "CN-02"]
 @pytest.fixture
 def instances(settings: Settings, broker: object, tmp_path: Path) -> Iterator[list[ControllerProcess]]:
     """Two controller processes, each starting its own nginx over its own content directory."""
-    env = controller_env(settings) | {
-        "LOAXA_MQTT__SERVICE_USERNAMES": f"{settings.mqtt.username},loaxa-controller-2",
+    env = {
         "LOAXA_CONTENT__ENABLED": "true",
         "LOAXA_CONTENT__SECRET": "content-link-test-secret",
         "LOAXA_CONTENT__WORKERS": "1",
         "LOAXA_CONTENT__MAX_CONNECTIONS": "256",
     }
-    processes = []
-    for index, extra in enumerate(({}, {"LOAXA_MQTT__USERNAME": "loaxa-controller-2"})):
-        directory = tmp_path / f"instance-{index + 1}"
-        directory.mkdir()
-        own = extra | {"LOAXA_CONTENT__DIRECTORY": str(directory / "content")}
-        processes.append(ControllerProcess(env | own, directory))
-    try:
-        for process in processes:
-            process.start()
+    with controller_instances(settings, tmp_path, env) as processes:
         yield processes
-    finally:
-        for process in processes:
-            process.stop()
 
 
 def playlist_link(process: ControllerProcess, code: str, password: str) -> str:

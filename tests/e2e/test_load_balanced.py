@@ -11,7 +11,6 @@ instance's share of reports in its persistent session until it is back (as syste
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -32,12 +31,12 @@ from devices.registry import Device
 from tests.console import ConsoleClient
 from tests.haproxy import BACKEND_HEADER, HaproxyServer, server_name
 from tests.harness import (
-    POSTGRES_ENV,
+    SEVERAL_INSTANCES,
     ControllerProcess,
     FleetRunner,
     add_user_directly,
     approved_bulletin,
-    controller_env,
+    controller_instances,
     login,
     read_playlog,
     setup_commune,
@@ -47,11 +46,7 @@ from tests.harness import (
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.timeout(180),
-    pytest.mark.skipif(
-        not os.environ.get(POSTGRES_ENV),
-        reason=f"needs PostgreSQL: set {POSTGRES_ENV} (several instances cannot share SQLite, which refuses a second)",
-    ),
-    pytest.mark.one_database("postgresql", why="several instances need PostgreSQL; SQLite refuses a second one"),
+    *SEVERAL_INSTANCES,
 ]
 
 StartBalancer = Callable[[Sequence[str]], HaproxyServer]
@@ -85,22 +80,12 @@ def leads(process: ControllerProcess) -> bool:
 @pytest.fixture
 def instances(settings: Settings, broker: object, tmp_path: Path) -> Iterator[list[ControllerProcess]]:
     """Two controller processes on one database and broker, each with its own broker account."""
-    env = controller_env(settings) | {
-        "LOAXA_MQTT__SERVICE_USERNAMES": f"{settings.mqtt.username},loaxa-controller-2",
+    env = {
         # haproxy is the only proxy, on this machine: believe its X-Forwarded-For.
         "LOAXA_WEB__TRUSTED_PROXIES": "127.0.0.1",
     }
-    processes = []
-    for index, extra in enumerate(({}, {"LOAXA_MQTT__USERNAME": "loaxa-controller-2"})):
-        (tmp_path / f"instance-{index + 1}").mkdir()
-        processes.append(ControllerProcess(env | extra, tmp_path / f"instance-{index + 1}"))
-    try:
-        for process in processes:
-            process.start()
+    with controller_instances(settings, tmp_path, env) as processes:
         yield processes
-    finally:
-        for process in processes:
-            process.stop()
 
 
 def balanced(load_balancer: StartBalancer, instances: list[ControllerProcess]) -> HaproxyServer:

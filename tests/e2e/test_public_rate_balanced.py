@@ -7,7 +7,6 @@ the public site itself (a stick table), so the limit is the setting's, however m
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,16 +15,12 @@ import pytest
 
 from controller.settings import Settings
 from tests.haproxy import BACKEND_HEADER, PUBLIC_RATE_MESSAGE, HaproxyServer, server_name
-from tests.harness import POSTGRES_ENV, ControllerProcess, controller_env, wait_until
+from tests.harness import SEVERAL_INSTANCES, ControllerProcess, controller_instances, wait_until
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.timeout(120),
-    pytest.mark.skipif(
-        not os.environ.get(POSTGRES_ENV),
-        reason=f"needs PostgreSQL: set {POSTGRES_ENV} (several instances cannot share SQLite, which refuses a second)",
-    ),
-    pytest.mark.one_database("postgresql", why="several instances need PostgreSQL; SQLite refuses a second one"),
+    *SEVERAL_INSTANCES,
 ]
 
 LIMIT = 8
@@ -35,23 +30,13 @@ WINDOW_S = 3600
 
 @pytest.fixture
 def instances(settings: Settings, broker: object, tmp_path: Path) -> Iterator[list[ControllerProcess]]:
-    env = controller_env(settings) | {
-        "LOAXA_MQTT__SERVICE_USERNAMES": f"{settings.mqtt.username},loaxa-controller-2",
+    env = {
         "LOAXA_WEB__TRUSTED_PROXIES": "127.0.0.1",
         "LOAXA_PUBLIC__RATE_LIMIT_REQUESTS": str(LIMIT),
         "LOAXA_PUBLIC__RATE_LIMIT_WINDOW_S": str(WINDOW_S),
     }
-    processes = []
-    for index, extra in enumerate(({}, {"LOAXA_MQTT__USERNAME": "loaxa-controller-2"})):
-        (tmp_path / f"instance-{index + 1}").mkdir()
-        processes.append(ControllerProcess(env | extra, tmp_path / f"instance-{index + 1}"))
-    try:
-        for process in processes:
-            process.start()
+    with controller_instances(settings, tmp_path, env) as processes:
         yield processes
-    finally:
-        for process in processes:
-            process.stop()
 
 
 def test_an_address_gets_the_limit_whatever_the_number_of_instances(
